@@ -1,0 +1,110 @@
+//! The fleet config: schema, layering (defaults < file < override), validation with line numbers.
+
+mod duration;
+mod error;
+mod interpolate;
+mod layers;
+mod locate;
+mod resolve;
+pub mod schema;
+
+pub use duration::parse as parse_duration;
+pub use error::ConfigError;
+pub use layers::{Layer, parse_checked};
+pub use resolve::{CheckSpec, EnvSpec, Fleet, InstanceSpec, ServiceSpec};
+pub use schema::{Config, Mode};
+
+use std::path::{Path, PathBuf};
+
+/// The built-in lowest layer.
+pub const DEFAULTS_TOML: &str = include_str!("defaults.toml");
+/// Names the override file, the highest layer.
+pub const OVERRIDE_ENV: &str = "OPSBOARD_CONFIG_OVERRIDE";
+const DEFAULTS_NAME: &str = "<built-in defaults>";
+
+/// A config merged from its layers and checked.
+#[derive(Debug, Clone)]
+pub struct Loaded {
+    pub config: Config,
+    pub fleet: Fleet,
+    /// The files that were read, lowest layer first.
+    pub files: Vec<PathBuf>,
+}
+
+/// Where the layers come from.
+#[derive(Debug, Clone, Default)]
+pub struct Sources {
+    /// The user's file: `--config PATH`, or the XDG config file when it exists.
+    pub user: Option<PathBuf>,
+    /// Whether `user` was named explicitly (then it must exist).
+    pub explicit: bool,
+    /// The override file named by `OPSBOARD_CONFIG_OVERRIDE`.
+    pub override_file: Option<PathBuf>,
+}
+
+impl Sources {
+    /// `--config` if given, else the XDG config file; plus the override from the environment.
+    pub fn discover(explicit: Option<PathBuf>, env: &dyn Fn(&str) -> Option<String>) -> Self {
+        let override_file = env(OVERRIDE_ENV).filter(|s| !s.is_empty()).map(PathBuf::from);
+        match explicit {
+            Some(path) => Self { user: Some(path), explicit: true, override_file },
+            None => Self {
+                user: default_config_path().filter(|p| p.exists()),
+                explicit: false,
+                override_file,
+            },
+        }
+    }
+}
+
+/// `$XDG_CONFIG_HOME/opsboard/config.toml` or the platform's equivalent.
+pub fn default_config_path() -> Option<PathBuf> {
+    config_dir().map(|d| d.join("config.toml"))
+}
+
+/// The directory for the user's config and themes.
+pub fn config_dir() -> Option<PathBuf> {
+    directories::ProjectDirs::from("", "", "opsboard").map(|d| d.config_dir().to_path_buf())
+}
+
+/// The directory for history, audit log and logs.
+pub fn data_dir() -> Option<PathBuf> {
+    directories::ProjectDirs::from("", "", "opsboard").map(|d| d.data_dir().to_path_buf())
+}
+
+/// Reads every layer from disk and merges them.
+pub fn load(sources: &Sources, env: &dyn Fn(&str) -> Option<String>) -> Result<Loaded, ConfigError> {
+    let mut layers = vec![Layer::parse(DEFAULTS_NAME, DEFAULTS_TOML.to_string(), env)?];
+    if let Some(user) = &sources.user {
+        layers.push(Layer::read(user, env)?);
+    }
+    if let Some(over) = &sources.override_file {
+        layers.push(Layer::read(over, env)?);
+    }
+    merge_layers(layers)
+}
+
+/// Loads a config given as text on top of the built-in defaults (tests, the demo).
+pub fn load_str(name: &str, text: &str) -> Result<Loaded, ConfigError> {
+    let env = |k: &str| std::env::var(k).ok();
+    let layers = vec![
+        Layer::parse(DEFAULTS_NAME, DEFAULTS_TOML.to_string(), &env)?,
+        Layer::parse(name, text.to_string(), &env)?,
+    ];
+    merge_layers(layers)
+}
+
+/// Merges parsed layers, lowest first, and resolves the result into a fleet.
+pub fn merge_layers(layers: Vec<Layer>) -> Result<Loaded, ConfigError> {
+    let mut merged = toml::Table::new();
+    for layer in &layers {
+        layers::merge(&mut merged, &layer.table);
+    }
+    let top = layers.last().map_or_else(|| Path::new(DEFAULTS_NAME).to_path_buf(), |l| l.file.clone());
+    let config: Config = toml::Value::Table(merged)
+        .try_into()
+        .map_err(|e: toml::de::Error| ConfigError::new(&top, e.message().to_string()))?;
+    let fleet = resolve::resolve(&config, &layers)?;
+    let files = layers.iter().skip(1).map(|l| l.file.clone()).collect();
+    Ok(Loaded { config, fleet, files })
+}

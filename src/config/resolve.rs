@@ -1,0 +1,158 @@
+//! Turns the merged config into a fleet with every default applied, and checks what serde cannot.
+
+use super::error::ConfigError;
+use super::layers::Layer;
+use super::locate::find_key_line;
+use super::schema::Config;
+use std::time::Duration;
+
+/// The fleet to watch, with defaults applied.
+#[derive(Debug, Clone, Default)]
+pub struct Fleet {
+    pub services: Vec<ServiceSpec>,
+}
+
+/// How an environment is shown and guarded.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct EnvSpec {
+    pub name: String,
+    pub label: String,
+    pub color: Option<String>,
+    pub read_only: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct ServiceSpec {
+    pub name: String,
+    pub env: EnvSpec,
+    pub instances: Vec<InstanceSpec>,
+    pub check: CheckSpec,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InstanceSpec {
+    /// Short name for the board: `host:port`.
+    pub label: String,
+    pub base_url: String,
+    pub health_url: String,
+    pub metrics_url: String,
+}
+
+/// How one service is checked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CheckSpec {
+    pub interval: Duration,
+    pub timeout: Duration,
+    pub slow_after: Duration,
+    pub headers: Vec<(String, String)>,
+}
+
+const MIN_INTERVAL: Duration = Duration::from_millis(100);
+
+pub fn resolve(config: &Config, layers: &[Layer]) -> Result<Fleet, ConfigError> {
+    let err = |table: &str, name: &str, message: String| locate(layers, table, name, message);
+    let p = &config.polling;
+    if p.max_in_flight == 0 {
+        return Err(err("polling", "max_in_flight", "must be at least 1".into()));
+    }
+    if !(0.0..=0.5).contains(&p.jitter) {
+        return Err(err("polling", "jitter", format!("{} is outside 0.0..=0.5", p.jitter)));
+    }
+    if p.stale_after_intervals == 0 {
+        return Err(err("polling", "stale_after_intervals", "must be at least 1".into()));
+    }
+    if p.history < 2 {
+        return Err(err("polling", "history", "must keep at least 2 samples".into()));
+    }
+    if !(1..=60).contains(&config.board.max_fps) {
+        return Err(err("board", "max_fps", format!("{} is outside 1..=60", config.board.max_fps)));
+    }
+    let d = &config.defaults;
+    let mut services = Vec::with_capacity(config.services.len());
+    for (name, svc) in &config.services {
+        let table = format!("services.{name}");
+        let check = CheckSpec {
+            interval: svc.interval.unwrap_or(d.interval),
+            timeout: svc.timeout.unwrap_or(d.timeout),
+            slow_after: svc.slow_after.unwrap_or(d.slow_after),
+            headers: d
+                .headers
+                .iter()
+                .filter(|(k, _)| !svc.headers.contains_key(*k))
+                .chain(&svc.headers)
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect(),
+        };
+        if check.interval < MIN_INTERVAL {
+            return Err(err(&table, "interval", format!("{:?} is shorter than {MIN_INTERVAL:?}", check.interval)));
+        }
+        if check.timeout.is_zero() {
+            return Err(err(&table, "timeout", "must be above zero".into()));
+        }
+        if svc.instances.is_empty() {
+            return Err(err("services", name, format!("service `{name}` has no instances")).hint(Some(
+                "add instances = [\"http://host:port\"]".into(),
+            )));
+        }
+        let health_path = svc.health_path.as_deref().unwrap_or(&d.health_path);
+        let metrics_path = svc.metrics_path.as_deref().unwrap_or(&d.metrics_path);
+        let mut instances = Vec::with_capacity(svc.instances.len());
+        for entry in &svc.instances {
+            let url = &entry.url;
+            let parsed = reqwest::Url::parse(url)
+                .ok()
+                .filter(|u| matches!(u.scheme(), "http" | "https") && u.host_str().is_some())
+                .ok_or_else(|| {
+                    err(&table, "instances", format!("`{url}` is not an http(s) URL"))
+                        .hint(Some("write it like \"http://10.0.3.7:8080\"".into()))
+                })?;
+            let host = parsed.host_str().unwrap_or_default();
+            let label = match (&entry.name, parsed.port()) {
+                (Some(name), _) => name.clone(),
+                (None, Some(port)) => format!("{host}:{port}"),
+                (None, None) => host.to_string(),
+            };
+            let base = url.trim_end_matches('/');
+            instances.push(InstanceSpec {
+                label,
+                base_url: base.to_string(),
+                health_url: join_path(base, health_path),
+                metrics_url: join_path(base, metrics_path),
+            });
+        }
+        let env_name = svc.env.clone().unwrap_or_else(|| "default".into());
+        let env_cfg = config.environments.get(&env_name).cloned().unwrap_or_default();
+        services.push(ServiceSpec {
+            name: name.clone(),
+            env: EnvSpec {
+                label: env_cfg.label.unwrap_or_else(|| env_name.clone()),
+                name: env_name,
+                color: env_cfg.color,
+                read_only: env_cfg.read_only,
+            },
+            instances,
+            check,
+        });
+    }
+    Ok(Fleet { services })
+}
+
+fn join_path(base: &str, path: &str) -> String {
+    if path.starts_with("http://") || path.starts_with("https://") {
+        path.to_string()
+    } else {
+        format!("{base}/{}", path.trim_start_matches('/'))
+    }
+}
+
+/// An error about `table.name`, located in the highest layer that mentions it.
+fn locate(layers: &[Layer], table: &str, name: &str, message: String) -> ConfigError {
+    let key = if table.is_empty() { name.to_string() } else { format!("{table}.{name}") };
+    for layer in layers.iter().rev() {
+        if let Some(line) = find_key_line(&layer.text, table, name) {
+            return ConfigError::new(&layer.file, message).at(line, 1).key(key);
+        }
+    }
+    let file = layers.last().map(|l| l.file.clone()).unwrap_or_default();
+    ConfigError::new(file, message).key(key)
+}

@@ -1,0 +1,175 @@
+//! The config file schema. Every table is optional in a file; defaults fill the rest.
+
+use super::duration;
+use indexmap::IndexMap;
+use serde::Deserialize;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// One whole config, as one file or as the merge of all layers.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    pub board: Board,
+    pub polling: Polling,
+    pub defaults: CheckDefaults,
+    pub environments: IndexMap<String, Environment>,
+    pub services: IndexMap<String, Service>,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Mode {
+    #[default]
+    Interactive,
+    Wall,
+}
+
+/// How the board looks and behaves.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Board {
+    pub title: String,
+    pub mode: Mode,
+    pub theme: Option<String>,
+    pub read_only: bool,
+    pub mouse: bool,
+    pub max_fps: u32,
+    pub log_file: Option<PathBuf>,
+}
+
+impl Default for Board {
+    fn default() -> Self {
+        Self {
+            title: "opsboard".into(),
+            mode: Mode::Interactive,
+            theme: None,
+            read_only: false,
+            mouse: false,
+            max_fps: 10,
+            log_file: None,
+        }
+    }
+}
+
+/// Limits shared by every poller.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Polling {
+    /// Requests in flight across the whole board.
+    pub max_in_flight: usize,
+    /// Fraction of the interval by which each poll is randomly shifted.
+    pub jitter: f64,
+    /// Longest interval a failing instance backs off to.
+    #[serde(deserialize_with = "duration::required")]
+    pub backoff_max: Duration,
+    /// Missed intervals after which a result counts as stale.
+    pub stale_after_intervals: u32,
+    /// Samples kept per signal.
+    pub history: usize,
+}
+
+impl Default for Polling {
+    fn default() -> Self {
+        Self {
+            max_in_flight: 64,
+            jitter: 0.1,
+            backoff_max: Duration::from_secs(60),
+            stale_after_intervals: 3,
+            history: 120,
+        }
+    }
+}
+
+/// Per-check settings that a service inherits unless it sets its own.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct CheckDefaults {
+    #[serde(deserialize_with = "duration::required")]
+    pub interval: Duration,
+    #[serde(deserialize_with = "duration::required")]
+    pub timeout: Duration,
+    /// A health check slower than this is a warning.
+    #[serde(deserialize_with = "duration::required")]
+    pub slow_after: Duration,
+    pub health_path: String,
+    pub metrics_path: String,
+    pub headers: IndexMap<String, String>,
+}
+
+impl Default for CheckDefaults {
+    fn default() -> Self {
+        Self {
+            interval: Duration::from_secs(10),
+            timeout: Duration::from_secs(2),
+            slow_after: Duration::from_millis(750),
+            health_path: "/health".into(),
+            metrics_path: "/metrics".into(),
+            headers: IndexMap::new(),
+        }
+    }
+}
+
+/// An environment such as `prod` or `staging`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Environment {
+    /// Short label shown next to each service, e.g. `PROD`.
+    pub label: Option<String>,
+    /// Accent colour name or `#rrggbb`.
+    pub color: Option<String>,
+    /// No action may run against services of this environment.
+    pub read_only: bool,
+}
+
+/// A service: a named set of instances that serve the same thing.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Service {
+    pub env: Option<String>,
+    /// Base URLs, e.g. `"http://10.0.3.7:8080"`, or tables `{ url = "…", name = "web-1" }`.
+    pub instances: Vec<InstanceEntry>,
+    pub health_path: Option<String>,
+    pub metrics_path: Option<String>,
+    #[serde(deserialize_with = "duration::optional")]
+    pub interval: Option<Duration>,
+    #[serde(deserialize_with = "duration::optional")]
+    pub timeout: Option<Duration>,
+    #[serde(deserialize_with = "duration::optional")]
+    pub slow_after: Option<Duration>,
+    pub headers: IndexMap<String, String>,
+}
+
+/// One instance: a bare URL, or a table with a display name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InstanceEntry {
+    pub url: String,
+    pub name: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct InstanceTable {
+    url: String,
+    name: Option<String>,
+}
+
+impl<'de> Deserialize<'de> for InstanceEntry {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = InstanceEntry;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a URL string or a table { url = \"…\", name = \"…\" }")
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<InstanceEntry, E> {
+                Ok(InstanceEntry { url: v.to_string(), name: None })
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<InstanceEntry, A::Error> {
+                let t = InstanceTable::deserialize(serde::de::value::MapAccessDeserializer::new(map))?;
+                Ok(InstanceEntry { url: t.url, name: t.name })
+            }
+        }
+        d.deserialize_any(Visitor)
+    }
+}

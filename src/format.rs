@@ -1,0 +1,66 @@
+//! Short human forms of durations, ages and sizes, shared by the board and `check`.
+
+use std::time::Duration;
+
+/// `850ms`, `2s`, `1.5s`, `3m`, `2h`.
+pub fn duration(d: Duration) -> String {
+    let ms = d.as_millis();
+    if ms < 1000 {
+        format!("{ms}ms")
+    } else if ms < 10_000 && ms % 1000 != 0 {
+        format!("{:.1}s", d.as_secs_f64())
+    } else if ms < 120_000 {
+        format!("{}s", d.as_secs())
+    } else if ms < 7_200_000 {
+        format!("{}m", d.as_secs() / 60)
+    } else if ms < 172_800_000 {
+        format!("{}h", d.as_secs() / 3600)
+    } else {
+        format!("{}d", d.as_secs() / 86_400)
+    }
+}
+
+/// Whole-second age for columns that tick: `0s`, `12s`, `3m`, `2h`.
+pub fn age(d: Duration) -> String {
+    match d.as_secs() {
+        s if s < 120 => format!("{s}s"),
+        s => duration(Duration::from_secs(s)),
+    }
+}
+
+/// `512B`, `3.2K`, `41M`, `1.2G`.
+pub fn bytes(n: u64) -> String {
+    const UNITS: [&str; 5] = ["B", "K", "M", "G", "T"];
+    let mut v = n as f64;
+    let mut unit = 0;
+    while v >= 1024.0 && unit < UNITS.len() - 1 {
+        v /= 1024.0;
+        unit += 1;
+    }
+    if unit == 0 || v >= 10.0 {
+        format!("{v:.0}{}", UNITS[unit])
+    } else {
+        format!("{v:.1}{}", UNITS[unit])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_read_short() {
+        assert_eq!(duration(Duration::from_millis(850)), "850ms");
+        assert_eq!(duration(Duration::from_millis(1500)), "1.5s");
+        assert_eq!(duration(Duration::from_secs(2)), "2s");
+        assert_eq!(duration(Duration::from_secs(300)), "5m");
+        assert_eq!(duration(Duration::from_secs(3 * 86_400)), "3d");
+    }
+
+    #[test]
+    fn sizes_read_short() {
+        assert_eq!(bytes(512), "512B");
+        assert_eq!(bytes(3300), "3.2K");
+        assert_eq!(bytes(50 * 1024 * 1024), "50M");
+    }
+}

@@ -1,0 +1,54 @@
+//! Keys to actions. Typing into the filter takes every printable key first.
+
+use crate::ui::view::{Action, View};
+use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
+
+/// The action a key asks for in the current view, if any.
+pub fn action_for(key: KeyEvent, view: &View) -> Option<Action> {
+    if key.kind == KeyEventKind::Release {
+        return None;
+    }
+    let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
+    if ctrl && matches!(key.code, KeyCode::Char('c') | KeyCode::Char('q')) {
+        return Some(Action::Quit);
+    }
+    if view.editing_filter {
+        return match key.code {
+            KeyCode::Enter => Some(Action::FilterAccept),
+            KeyCode::Esc => Some(Action::FilterCancel),
+            KeyCode::Backspace => Some(Action::FilterBackspace),
+            KeyCode::Char(c) if !ctrl => Some(Action::FilterChar(c)),
+            _ => None,
+        };
+    }
+    Some(match key.code {
+        KeyCode::Char('q') => Action::Quit,
+        KeyCode::Char('?') | KeyCode::F(1) => Action::ToggleHelp,
+        KeyCode::Up | KeyCode::Char('k') => Action::Up,
+        KeyCode::Down | KeyCode::Char('j') => Action::Down,
+        KeyCode::Home | KeyCode::Char('g') => Action::Top,
+        KeyCode::End | KeyCode::Char('G') => Action::Bottom,
+        KeyCode::PageUp => Action::PageUp,
+        KeyCode::PageDown => Action::PageDown,
+        KeyCode::Char('u') if ctrl => Action::PageUp,
+        KeyCode::Char('d') if ctrl => Action::PageDown,
+        KeyCode::Enter | KeyCode::Right | KeyCode::Char('l') => Action::Open,
+        KeyCode::Esc | KeyCode::Left | KeyCode::Char('h') | KeyCode::Backspace => Action::Back,
+        KeyCode::Char('/') => Action::StartFilter,
+        KeyCode::Char('s') => Action::ToggleSort,
+        _ => return None,
+    })
+}
+
+/// Key, what it does: the help overlay lists these.
+pub const HELP: &[(&str, &str)] = &[
+    ("↑ ↓  k j", "move"),
+    ("g G  Home End", "first / last"),
+    ("PgUp PgDn", "page"),
+    ("⏎ → l", "open service detail"),
+    ("Esc ← h", "back"),
+    ("/", "filter services (Esc clears)"),
+    ("s", "sort: worst first / config order"),
+    ("?", "this help"),
+    ("q  Ctrl-C", "quit"),
+];

@@ -1,0 +1,14 @@
+//! opsboard: a terminal ops dashboard for fleets of web services.
+
+pub mod app;
+pub mod check;
+pub mod config;
+pub mod demo;
+pub mod format;
+pub mod keymap;
+pub mod logging;
+pub mod sources;
+pub mod state;
+pub mod terminal;
+pub mod ui;
+pub mod snapshot;

@@ -1,0 +1,207 @@
+//! The `opsboard` command line: flags, subcommands and dispatch.
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use opsboard::app::{self, BoardOptions};
+use opsboard::config::{self, Loaded, Mode, Sources};
+use opsboard::snapshot::{self, Format};
+use opsboard::ui::{self, Scene, theme::Theme, view::View};
+use opsboard::{check, demo, logging, terminal};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::{Duration, SystemTime};
+
+/// Exit code when opsboard could not do its job at all (bad config, no terminal).
+const EXIT_FAILURE: u8 = 3;
+
+#[derive(Parser, Debug)]
+#[command(name = "opsboard", version, about = "A live terminal dashboard for the health of a fleet of web services.")]
+struct Cli {
+    /// Config file (default: the XDG config dir's opsboard/config.toml).
+    #[arg(long, short, global = true, env = "OPSBOARD_CONFIG")]
+    config: Option<PathBuf>,
+    /// Watch the built-in demo fleet instead of a config.
+    #[arg(long, global = true)]
+    demo: bool,
+    /// Wall mode: read-only, large type, for a screen nobody touches.
+    #[arg(long, global = true)]
+    wall: bool,
+    /// Theme: dark, light, high-contrast, solarized, mono, or one in the config dir's themes/.
+    #[arg(long, global = true)]
+    theme: Option<String>,
+    /// Remove every action.
+    #[arg(long, global = true)]
+    read_only: bool,
+    /// Redraw at most twice a second (on by default when SSH_CONNECTION is set).
+    #[arg(long, global = true)]
+    low_bandwidth: bool,
+    /// Log file (default: the data dir's opsboard.log).
+    #[arg(long, global = true)]
+    log_file: Option<PathBuf>,
+    /// Start the demo story this far into its cycle, e.g. "75s".
+    #[arg(long, global = true, hide = true, value_parser = config::parse_duration)]
+    demo_at: Option<Duration>,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// The board on the built-in demo fleet.
+    Demo,
+    /// Poll everything once, print a table, exit 0 ok / 1 warn / 2 crit.
+    Check {
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Render one frame after one round of polling.
+    Snapshot {
+        #[arg(long, value_enum, default_value = "text")]
+        format: Format,
+        /// COLSxROWS, e.g. 120x40.
+        #[arg(long, default_value = "120x40", value_parser = parse_size)]
+        size: (u16, u16),
+        /// Output file (default: standard output).
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Check a config file and point at the line that is wrong.
+    Validate {
+        /// The file to check (default: the one the board would use).
+        path: Option<PathBuf>,
+    },
+}
+
+fn parse_size(s: &str) -> Result<(u16, u16), String> {
+    let (w, h) = s.split_once(['x', 'X']).ok_or("write the size as COLSxROWS, e.g. 120x40")?;
+    let w: u16 = w.parse().map_err(|_| format!("`{w}` is not a column count"))?;
+    let h: u16 = h.parse().map_err(|_| format!("`{h}` is not a row count"))?;
+    if w == 0 || h == 0 {
+        return Err("size must be at least 1x1".into());
+    }
+    Ok((w, h))
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("opsboard: cannot start the async runtime: {e}");
+            return ExitCode::from(EXIT_FAILURE);
+        }
+    };
+    match runtime.block_on(dispatch(cli)) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("opsboard: {e:#}");
+            ExitCode::from(EXIT_FAILURE)
+        }
+    }
+}
+
+async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
+    let env = |k: &str| std::env::var(k).ok();
+    if let Some(Command::Validate { path }) = &cli.command {
+        let sources = Sources::discover(path.clone().or(cli.config.clone()), &env);
+        return Ok(match config::load(&sources, &env) {
+            Ok(loaded) => {
+                let instances: usize = loaded.fleet.services.iter().map(|s| s.instances.len()).sum();
+                let files: Vec<String> = loaded.files.iter().map(|f| f.display().to_string()).collect();
+                println!("ok: {} services, {instances} instances ({})", loaded.fleet.services.len(), files.join(" < "));
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("{e}");
+                ExitCode::from(1)
+            }
+        });
+    }
+
+    let demo_wanted = cli.demo || matches!(cli.command, Some(Command::Demo));
+    let (_demo, loaded) = if demo_wanted {
+        let fleet = demo::start(cli.demo_at.unwrap_or_default()).await.context("starting the demo fleet")?;
+        let loaded = config::load_str("<demo>", &fleet.config_toml)?;
+        (Some(fleet), loaded)
+    } else {
+        let sources = Sources::discover(cli.config.clone(), &env);
+        if sources.user.is_none() && sources.override_file.is_none() {
+            let path = config::default_config_path().map(|p| p.display().to_string()).unwrap_or_default();
+            anyhow::bail!("no config found at {path}; pass --config PATH, or try `opsboard --demo`");
+        }
+        (None, config::load(&sources, &env)?)
+    };
+
+    match &cli.command {
+        Some(Command::Check { json }) => {
+            let state = check::poll_state(&loaded).await;
+            let report = check::report(&state, SystemTime::now());
+            if *json {
+                println!("{}", serde_json::to_string_pretty(&report)?);
+            } else {
+                print!("{}", check::table(&report));
+            }
+            Ok(ExitCode::from(report.status.exit_code() as u8))
+        }
+        Some(Command::Snapshot { format, size, out }) => {
+            let opts = board_options(&cli, &loaded)?;
+            let state = check::poll_state(&loaded).await;
+            let view = View::default();
+            let scene = Scene {
+                state: &state,
+                view: &view,
+                theme: &opts.theme,
+                now: SystemTime::now(),
+                title: &opts.title,
+                utc_offset_secs: opts.utc_offset_secs,
+                read_only: opts.read_only,
+            };
+            let frame = snapshot::encode(&ui::render_to_buffer(&scene, size.0, size.1), *format);
+            match out {
+                Some(path) => std::fs::write(path, frame).with_context(|| format!("writing {}", path.display()))?,
+                None => print!("{frame}"),
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Some(Command::Validate { .. }) => unreachable!("handled above"),
+        Some(Command::Demo) | None => {
+            let opts = board_options(&cli, &loaded)?;
+            let log_file = cli.log_file.clone().or(loaded.config.board.log_file.clone()).or_else(logging::default_log_file);
+            let _log_guard = log_file.and_then(|p| match logging::init(&p) {
+                Ok(g) => Some(g),
+                Err(e) => {
+                    eprintln!("opsboard: not logging to {}: {e}", p.display());
+                    None
+                }
+            });
+            tracing::info!(services = loaded.fleet.services.len(), "board starting");
+            app::run(&loaded, &opts).await?;
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+fn board_options(cli: &Cli, loaded: &Loaded) -> anyhow::Result<BoardOptions> {
+    let board = &loaded.config.board;
+    let wall = cli.wall || board.mode == Mode::Wall;
+    let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty())
+        || std::env::var("TERM").is_ok_and(|t| t == "dumb");
+    let theme_name = match (&cli.theme, &board.theme) {
+        (Some(t), _) => t.clone(),
+        (None, _) if no_color => "mono".into(),
+        (None, Some(t)) => t.clone(),
+        (None, None) if wall => "high-contrast".into(),
+        (None, None) => "dark".into(),
+    };
+    let theme = Theme::load(&theme_name, config::config_dir().as_deref())?;
+    let slow_link = cli.low_bandwidth || std::env::var_os("SSH_CONNECTION").is_some();
+    Ok(BoardOptions {
+        title: board.title.clone(),
+        theme,
+        read_only: cli.read_only || wall || board.read_only,
+        max_fps: if slow_link { board.max_fps.min(2) } else { board.max_fps },
+        mouse: board.mouse,
+        utc_offset_secs: terminal::local_utc_offset_secs(),
+    })
+}

@@ -1,0 +1,184 @@
+//! `opsboard snapshot`: one rendered frame as plain text, ANSI or SVG.
+
+use ratatui::buffer::Buffer;
+use ratatui::style::{Color, Modifier};
+use std::fmt::Write;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    Text,
+    Ansi,
+    Svg,
+}
+
+pub fn encode(buf: &Buffer, format: Format) -> String {
+    match format {
+        Format::Text => text(buf),
+        Format::Ansi => ansi(buf),
+        Format::Svg => svg(buf),
+    }
+}
+
+/// The frame's characters, one line per row, trailing spaces trimmed.
+pub fn text(buf: &Buffer) -> String {
+    let mut out = String::new();
+    for y in 0..buf.area.height {
+        let mut line = String::new();
+        for x in 0..buf.area.width {
+            line.push_str(buf[(x, y)].symbol());
+        }
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+    out
+}
+
+/// The frame with SGR colour and attribute escapes, as a terminal would show it.
+pub fn ansi(buf: &Buffer) -> String {
+    let mut out = String::new();
+    for y in 0..buf.area.height {
+        let mut current = None;
+        for x in 0..buf.area.width {
+            let cell = &buf[(x, y)];
+            let key = (cell.fg, cell.bg, cell.modifier);
+            if current != Some(key) {
+                out.push_str("\x1b[0");
+                push_sgr_color(&mut out, cell.fg, false);
+                push_sgr_color(&mut out, cell.bg, true);
+                for (m, code) in [(Modifier::BOLD, 1), (Modifier::DIM, 2), (Modifier::ITALIC, 3), (Modifier::UNDERLINED, 4), (Modifier::REVERSED, 7)] {
+                    if cell.modifier.contains(m) {
+                        let _ = write!(out, ";{code}");
+                    }
+                }
+                out.push('m');
+                current = Some(key);
+            }
+            out.push_str(cell.symbol());
+        }
+        out.push_str("\x1b[0m\n");
+    }
+    out
+}
+
+fn push_sgr_color(out: &mut String, c: Color, bg: bool) {
+    let base = if bg { 40 } else { 30 };
+    let _ = match c {
+        Color::Reset => Ok(()),
+        Color::Black => write!(out, ";{}", base),
+        Color::Red => write!(out, ";{}", base + 1),
+        Color::Green => write!(out, ";{}", base + 2),
+        Color::Yellow => write!(out, ";{}", base + 3),
+        Color::Blue => write!(out, ";{}", base + 4),
+        Color::Magenta => write!(out, ";{}", base + 5),
+        Color::Cyan => write!(out, ";{}", base + 6),
+        Color::Gray => write!(out, ";{}", base + 7),
+        Color::DarkGray => write!(out, ";{}", base + 60),
+        Color::LightRed => write!(out, ";{}", base + 61),
+        Color::LightGreen => write!(out, ";{}", base + 62),
+        Color::LightYellow => write!(out, ";{}", base + 63),
+        Color::LightBlue => write!(out, ";{}", base + 64),
+        Color::LightMagenta => write!(out, ";{}", base + 65),
+        Color::LightCyan => write!(out, ";{}", base + 66),
+        Color::White => write!(out, ";{}", base + 67),
+        Color::Indexed(i) => write!(out, ";{};5;{i}", base + 8),
+        Color::Rgb(r, g, b) => write!(out, ";{};2;{r};{g};{b}", base + 8),
+    };
+}
+
+const CELL_W: f32 = 9.0;
+const CELL_H: f32 = 18.0;
+const DEFAULT_FG: &str = "#d0d0d0";
+const DEFAULT_BG: &str = "#1c1c1c";
+
+/// The frame as an SVG picture: one rect per background run, one text per style run.
+pub fn svg(buf: &Buffer) -> String {
+    let (w, h) = (f32::from(buf.area.width) * CELL_W, f32::from(buf.area.height) * CELL_H);
+    let mut out = format!(
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{w}\" height=\"{h}\" viewBox=\"0 0 {w} {h}\">\n\
+         <rect width=\"100%\" height=\"100%\" fill=\"{DEFAULT_BG}\"/>\n\
+         <g font-family=\"DejaVu Sans Mono, Menlo, Consolas, monospace\" font-size=\"15\" xml:space=\"preserve\">\n"
+    );
+    for y in 0..buf.area.height {
+        let mut x = 0;
+        while x < buf.area.width {
+            let cell = &buf[(x, y)];
+            let (mut fg, mut bg) = (cell.fg, cell.bg);
+            if cell.modifier.contains(Modifier::REVERSED) {
+                std::mem::swap(&mut fg, &mut bg);
+            }
+            let start = x;
+            let mut run = String::new();
+            while x < buf.area.width {
+                let c = &buf[(x, y)];
+                if (c.fg, c.bg, c.modifier) != (cell.fg, cell.bg, cell.modifier) {
+                    break;
+                }
+                run.push_str(c.symbol());
+                x += 1;
+            }
+            let (px, py) = (f32::from(start) * CELL_W, f32::from(y) * CELL_H);
+            let width = f32::from(x - start) * CELL_W;
+            if bg != Color::Reset || cell.modifier.contains(Modifier::REVERSED) {
+                let fill = hex(bg, true);
+                let _ = writeln!(out, "<rect x=\"{px}\" y=\"{py}\" width=\"{width}\" height=\"{CELL_H}\" fill=\"{fill}\"/>");
+            }
+            if !run.trim().is_empty() {
+                let weight = if cell.modifier.contains(Modifier::BOLD) { " font-weight=\"bold\"" } else { "" };
+                let _ = writeln!(
+                    out,
+                    "<text x=\"{px}\" y=\"{}\" fill=\"{}\"{weight}>{}</text>",
+                    py + CELL_H * 0.78,
+                    hex(fg, false),
+                    escape(&run)
+                );
+            }
+        }
+    }
+    out.push_str("</g>\n</svg>\n");
+    out
+}
+
+fn escape(s: &str) -> String {
+    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+}
+
+/// A colour as `#rrggbb`, with the xterm palette for named colours.
+fn hex(c: Color, bg: bool) -> String {
+    let rgb = match c {
+        Color::Reset => return (if bg { DEFAULT_BG } else { DEFAULT_FG }).to_string(),
+        Color::Black => (0, 0, 0),
+        Color::Red => (205, 49, 49),
+        Color::Green => (13, 188, 121),
+        Color::Yellow => (229, 229, 16),
+        Color::Blue => (36, 114, 200),
+        Color::Magenta => (188, 63, 188),
+        Color::Cyan => (17, 168, 205),
+        Color::Gray => (204, 204, 204),
+        Color::DarkGray => (118, 118, 118),
+        Color::LightRed => (241, 76, 76),
+        Color::LightGreen => (35, 209, 139),
+        Color::LightYellow => (245, 245, 67),
+        Color::LightBlue => (59, 142, 234),
+        Color::LightMagenta => (214, 112, 214),
+        Color::LightCyan => (41, 184, 219),
+        Color::White => (242, 242, 242),
+        Color::Indexed(i) => indexed(i),
+        Color::Rgb(r, g, b) => (r, g, b),
+    };
+    format!("#{:02x}{:02x}{:02x}", rgb.0, rgb.1, rgb.2)
+}
+
+fn indexed(i: u8) -> (u8, u8, u8) {
+    match i {
+        16..=231 => {
+            let i = i - 16;
+            let level = |v: u8| if v == 0 { 0 } else { 55 + v * 40 };
+            (level(i / 36), level(i / 6 % 6), level(i % 6))
+        }
+        232..=255 => {
+            let v = 8 + (i - 232) * 10;
+            (v, v, v)
+        }
+        _ => (128, 128, 128),
+    }
+}

@@ -1,0 +1,116 @@
+//! Sources: async tasks that poll the fleet on their own schedules and send [`Event`]s.
+//! A source knows its config, a client and a sender; it knows nothing of the board.
+
+pub mod health;
+pub mod schedule;
+
+use crate::config::{CheckSpec, Fleet, schema::Polling};
+use crate::state::{Event, HealthSample, InstanceId};
+use futures_util::StreamExt;
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
+use schedule::Schedule;
+use std::sync::Arc;
+use tokio::sync::{Semaphore, mpsc};
+use tokio::task::JoinSet;
+
+/// The HTTP client shared by every poller: keep-alive, no proxy surprises, our user agent.
+pub fn http_client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .user_agent(concat!("opsboard/", env!("CARGO_PKG_VERSION")))
+        .pool_max_idle_per_host(2)
+        .redirect(reqwest::redirect::Policy::limited(3))
+        .build()
+        .unwrap_or_default()
+}
+
+/// The configured extra headers; names or values that HTTP cannot carry are skipped with a log line.
+pub fn header_map(check: &CheckSpec) -> HeaderMap {
+    let mut map = HeaderMap::new();
+    for (k, v) in &check.headers {
+        match (HeaderName::try_from(k.as_str()), HeaderValue::try_from(v.as_str())) {
+            (Ok(name), Ok(value)) => {
+                map.insert(name, value);
+            }
+            _ => tracing::warn!(header = %k, "header name or value is not valid HTTP; skipped"),
+        }
+    }
+    map
+}
+
+/// Starts one health poller per instance. Dropping the returned set stops them all.
+pub fn spawn_health(fleet: &Fleet, polling: &Polling, client: reqwest::Client, tx: mpsc::Sender<Event>) -> JoinSet<()> {
+    let limit = Arc::new(Semaphore::new(polling.max_in_flight));
+    let mut set = JoinSet::new();
+    for (si, svc) in fleet.services.iter().enumerate() {
+        let headers = header_map(&svc.check);
+        for (ii, inst) in svc.instances.iter().enumerate() {
+            let id = InstanceId { service: si, instance: ii };
+            let schedule = Schedule::new(svc.check.interval, polling.jitter, polling.backoff_max);
+            let task = HealthPoller {
+                id,
+                url: inst.health_url.clone(),
+                headers: headers.clone(),
+                timeout: svc.check.timeout,
+                schedule,
+                client: client.clone(),
+                limit: limit.clone(),
+                tx: tx.clone(),
+            };
+            set.spawn(task.run());
+        }
+    }
+    set
+}
+
+struct HealthPoller {
+    id: InstanceId,
+    url: String,
+    headers: HeaderMap,
+    timeout: std::time::Duration,
+    schedule: Schedule,
+    client: reqwest::Client,
+    limit: Arc<Semaphore>,
+    tx: mpsc::Sender<Event>,
+}
+
+impl HealthPoller {
+    async fn run(mut self) {
+        tokio::time::sleep(self.schedule.first_delay(fastrand::f64())).await;
+        loop {
+            let sample = {
+                let Ok(_permit) = self.limit.acquire().await else { return };
+                health::probe(&self.client, &self.url, &self.headers, self.timeout).await
+            };
+            self.schedule.record(sample.is_failure());
+            let next_in = self.schedule.next_delay(fastrand::f64());
+            tracing::debug!(url = %self.url, latency_ms = sample.latency.as_millis() as u64, "health checked");
+            if self.tx.send(Event::Health { id: self.id, sample, next_in }).await.is_err() {
+                return;
+            }
+            tokio::time::sleep(next_in).await;
+        }
+    }
+}
+
+/// Checks every instance once, at most `max_in_flight` at a time (for `check` and `snapshot`).
+pub async fn poll_once(fleet: &Fleet, polling: &Polling, client: &reqwest::Client) -> Vec<Event> {
+    let jobs: Vec<_> = fleet
+        .services
+        .iter()
+        .enumerate()
+        .flat_map(|(si, svc)| {
+            let headers = header_map(&svc.check);
+            svc.instances.iter().enumerate().map(move |(ii, inst)| {
+                (InstanceId { service: si, instance: ii }, inst.health_url.clone(), headers.clone(), svc.check.clone())
+            })
+        })
+        .collect();
+    futures_util::stream::iter(jobs)
+        .map(|(id, url, headers, check)| async move {
+            let sample: HealthSample = health::probe(client, &url, &headers, check.timeout).await;
+            Event::Health { id, sample, next_in: check.interval }
+        })
+        .buffer_unordered(polling.max_in_flight)
+        .collect()
+        .await
+}

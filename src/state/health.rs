@@ -1,0 +1,113 @@
+//! One health check's result and the verdict derived from it.
+
+use super::status::{Status, Verdict};
+use std::fmt;
+use std::time::{Duration, SystemTime};
+
+/// What the body of a health response says, independent of the status code.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BodyVerdict {
+    /// `OK`, `{"status":"UP"}`, `{"status":"pass"}` …
+    Healthy,
+    /// `{"status":"degraded"}`, `{"status":"warn"}`; the string is `status=…`.
+    Degraded(String),
+    /// `{"status":"DOWN"}`, `{"status":"fail"}`; the string is `status=…`.
+    Failing(String),
+    /// Anything else: the status code decides.
+    Unrecognised,
+}
+
+/// Why a check got no HTTP response.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ProbeError {
+    Timeout(Duration),
+    Refused,
+    Dns(String),
+    Connect(String),
+    Body(String),
+    Other(String),
+}
+
+impl fmt::Display for ProbeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ProbeError::Timeout(d) => write!(f, "timeout after {}", crate::format::duration(*d)),
+            ProbeError::Refused => f.write_str("connection refused"),
+            ProbeError::Dns(m) => write!(f, "dns: {m}"),
+            ProbeError::Connect(m) => write!(f, "connect: {m}"),
+            ProbeError::Body(m) => write!(f, "reading body: {m}"),
+            ProbeError::Other(m) => f.write_str(m),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HealthOutcome {
+    Response {
+        code: u16,
+        body: BodyVerdict,
+        version: Option<String>,
+        /// The body was longer than the cap and was not read whole.
+        truncated: bool,
+    },
+    Failed(ProbeError),
+}
+
+/// One health check of one instance.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HealthSample {
+    pub at: SystemTime,
+    pub latency: Duration,
+    pub outcome: HealthOutcome,
+}
+
+impl HealthSample {
+    /// The verdict of this one check against the slow threshold.
+    pub fn verdict(&self, slow_after: Duration) -> Verdict {
+        match &self.outcome {
+            HealthOutcome::Failed(e) => Verdict::new(Status::Crit, e.to_string()),
+            HealthOutcome::Response { code, body, .. } => {
+                let code = *code;
+                if code >= 400 {
+                    let detail = match body {
+                        BodyVerdict::Failing(s) | BodyVerdict::Degraded(s) => format!(" {s}"),
+                        _ => String::new(),
+                    };
+                    return Verdict::new(Status::Crit, format!("HTTP {code}{detail}"));
+                }
+                match body {
+                    BodyVerdict::Failing(s) => Verdict::new(Status::Crit, s.clone()),
+                    BodyVerdict::Degraded(s) => Verdict::new(Status::Warn, s.clone()),
+                    _ if self.latency > slow_after => Verdict::new(
+                        Status::Warn,
+                        format!(
+                            "slow: {} > {}",
+                            crate::format::duration(self.latency),
+                            crate::format::duration(slow_after)
+                        ),
+                    ),
+                    _ => Verdict::ok(),
+                }
+            }
+        }
+    }
+
+    pub fn is_failure(&self) -> bool {
+        !matches!(&self.outcome, HealthOutcome::Response { code, body, .. }
+            if *code < 400 && !matches!(body, BodyVerdict::Failing(_)))
+    }
+
+    pub fn version(&self) -> Option<&str> {
+        match &self.outcome {
+            HealthOutcome::Response { version, .. } => version.as_deref(),
+            HealthOutcome::Failed(_) => None,
+        }
+    }
+
+    pub fn code(&self) -> Option<u16> {
+        match &self.outcome {
+            HealthOutcome::Response { code, .. } => Some(*code),
+            HealthOutcome::Failed(_) => None,
+        }
+    }
+}

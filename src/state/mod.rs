@@ -1,0 +1,178 @@
+//! Everything the board knows, as plain data. It changes only in [`State::apply`].
+
+mod health;
+mod series;
+mod status;
+
+pub use health::{BodyVerdict, HealthOutcome, HealthSample, ProbeError};
+pub use series::Ring;
+pub use status::{Status, Tally, Verdict};
+
+use crate::config::{CheckSpec, EnvSpec, Fleet, InstanceSpec};
+use std::time::{Duration, SystemTime};
+
+/// Names one instance: indices into the fleet, stable for the life of a config.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct InstanceId {
+    pub service: usize,
+    pub instance: usize,
+}
+
+/// Everything a source can tell the board.
+#[derive(Debug, Clone)]
+pub enum Event {
+    /// A health check finished; the next one is due in `next_in`.
+    Health { id: InstanceId, sample: HealthSample, next_in: Duration },
+}
+
+#[derive(Debug, Clone)]
+pub struct InstanceState {
+    pub spec: InstanceSpec,
+    pub health: Ring<HealthSample>,
+    /// The interval in force for this instance, backoff included.
+    pub expected_every: Duration,
+}
+
+#[derive(Debug, Clone)]
+pub struct ServiceState {
+    pub name: String,
+    pub env: EnvSpec,
+    pub check: CheckSpec,
+    pub instances: Vec<InstanceState>,
+}
+
+#[derive(Debug, Clone)]
+pub struct State {
+    pub services: Vec<ServiceState>,
+    /// Missed intervals after which a result is stale.
+    pub stale_after_intervals: u32,
+}
+
+impl State {
+    pub fn new(fleet: &Fleet, history: usize, stale_after_intervals: u32) -> Self {
+        let services = fleet
+            .services
+            .iter()
+            .map(|s| ServiceState {
+                name: s.name.clone(),
+                env: s.env.clone(),
+                check: s.check.clone(),
+                instances: s
+                    .instances
+                    .iter()
+                    .map(|i| InstanceState {
+                        spec: i.clone(),
+                        health: Ring::new(history),
+                        expected_every: s.check.interval,
+                    })
+                    .collect(),
+            })
+            .collect();
+        Self { services, stale_after_intervals }
+    }
+
+    /// Folds one event into the state. Events for unknown instances are ignored.
+    pub fn apply(&mut self, event: Event) {
+        match event {
+            Event::Health { id, sample, next_in } => {
+                if let Some(inst) = self.instance_mut(id) {
+                    inst.health.push(sample);
+                    inst.expected_every = next_in;
+                }
+            }
+        }
+    }
+
+    pub fn instance(&self, id: InstanceId) -> Option<&InstanceState> {
+        self.services.get(id.service)?.instances.get(id.instance)
+    }
+
+    fn instance_mut(&mut self, id: InstanceId) -> Option<&mut InstanceState> {
+        self.services.get_mut(id.service)?.instances.get_mut(id.instance)
+    }
+
+    /// The verdict for one instance at `now`.
+    pub fn instance_verdict(&self, id: InstanceId, now: SystemTime) -> Verdict {
+        let Some(svc) = self.services.get(id.service) else {
+            return Verdict::new(Status::Unknown, "no such instance");
+        };
+        match svc.instances.get(id.instance) {
+            Some(inst) => inst.verdict(&svc.check, self.stale_after_intervals, now),
+            None => Verdict::new(Status::Unknown, "no such instance"),
+        }
+    }
+
+    /// A service is as bad as its worst instance; the reason names that instance.
+    pub fn service_verdict(&self, service: usize, now: SystemTime) -> Verdict {
+        let Some(svc) = self.services.get(service) else {
+            return Verdict::new(Status::Unknown, "no such service");
+        };
+        svc.instances
+            .iter()
+            .map(|i| (i, i.verdict(&svc.check, self.stale_after_intervals, now)))
+            .max_by_key(|(_, v)| v.status)
+            .map(|(inst, v)| match v.status {
+                Status::Ok => v,
+                _ => Verdict::new(v.status, format!("{}: {}", inst.spec.label, v.reason)),
+            })
+            .unwrap_or_else(|| Verdict::new(Status::Unknown, "no instances"))
+    }
+
+    /// Services by status at `now`.
+    pub fn service_tally(&self, now: SystemTime) -> Tally {
+        (0..self.services.len()).map(|i| self.service_verdict(i, now).status).collect()
+    }
+
+    /// Instances by status at `now`.
+    pub fn instance_tally(&self, now: SystemTime) -> Tally {
+        self.services
+            .iter()
+            .flat_map(|s| s.instances.iter().map(move |i| i.verdict(&s.check, self.stale_after_intervals, now).status))
+            .collect()
+    }
+
+    /// When the newest result of any kind arrived.
+    pub fn last_update(&self) -> Option<SystemTime> {
+        self.services
+            .iter()
+            .flat_map(|s| &s.instances)
+            .filter_map(|i| i.health.latest().map(|h| h.at))
+            .max()
+    }
+
+    /// Service indices, worst first, then by name; ties keep config order.
+    pub fn services_worst_first(&self, now: SystemTime) -> Vec<usize> {
+        let mut idx: Vec<usize> = (0..self.services.len()).collect();
+        idx.sort_by_key(|&i| std::cmp::Reverse(self.service_verdict(i, now).status));
+        idx
+    }
+}
+
+impl InstanceState {
+    /// Unknown before the first check, stale when results stop, else the latest check's verdict.
+    pub fn verdict(&self, check: &CheckSpec, stale_after_intervals: u32, now: SystemTime) -> Verdict {
+        let Some(last) = self.health.latest() else {
+            return Verdict::new(Status::Unknown, "not checked yet");
+        };
+        let age = now.duration_since(last.at).unwrap_or_default();
+        let allowed = self.expected_every.max(check.interval) * stale_after_intervals + check.timeout;
+        if age > allowed {
+            return Verdict::new(Status::Stale, format!("no result for {}", crate::format::age(age)));
+        }
+        last.verdict(check.slow_after)
+    }
+
+    /// Checks failed in a row, newest back.
+    pub fn consecutive_failures(&self) -> usize {
+        self.health.iter().rev().take_while(|s| s.is_failure()).count()
+    }
+
+    /// The version the instance reported last, if any.
+    pub fn version(&self) -> Option<&str> {
+        self.health.iter().rev().find_map(|s| s.version())
+    }
+
+    pub fn age(&self, now: SystemTime) -> Option<Duration> {
+        self.health.latest().map(|s| now.duration_since(s.at).unwrap_or_default())
+    }
+}

@@ -1,0 +1,128 @@
+//! One service up close: each instance, its latency trend, and the last results of the selected one.
+
+use super::Scene;
+use super::widgets::{spark, status_cell};
+use crate::format;
+use crate::state::{InstanceId, ServiceState};
+use ratatui::{
+    Frame,
+    layout::{Constraint, Layout, Rect},
+    text::{Line, Span},
+    widgets::{Block, Cell, Row, Sparkline, Table, TableState},
+};
+
+const TREND_WIDTH: usize = 16;
+
+pub fn render(frame: &mut Frame, area: Rect, scene: &Scene, si: usize) {
+    let Some(svc) = scene.state.services.get(si) else { return };
+    let sel = scene.view.instance.min(svc.instances.len().saturating_sub(1));
+    let table_height = (svc.instances.len() as u16 + 3).min(area.height.saturating_sub(6).max(4));
+    let [top, bottom] = Layout::vertical([Constraint::Length(table_height), Constraint::Fill(1)]).areas(area);
+    instances(frame, top, scene, si, svc, sel);
+    history(frame, bottom, scene, svc, sel);
+}
+
+fn instances(frame: &mut Frame, area: Rect, scene: &Scene, si: usize, svc: &ServiceState, sel: usize) {
+    let theme = scene.theme;
+    let verdict = scene.state.service_verdict(si, scene.now);
+    let rows: Vec<Row> = svc
+        .instances
+        .iter()
+        .enumerate()
+        .map(|(ii, inst)| {
+            let v = scene.state.instance_verdict(InstanceId { service: si, instance: ii }, scene.now);
+            let last = inst.health.latest();
+            let latencies: Vec<f64> = inst
+                .health
+                .iter()
+                .map(|s| if s.code().is_some() { s.latency.as_secs_f64() } else { f64::NAN })
+                .collect();
+            Row::new(vec![
+                Cell::from(status_cell::span(v.status, theme)),
+                Cell::from(inst.spec.label.clone()),
+                Cell::from(last.and_then(|s| s.code()).map(|c| c.to_string()).unwrap_or_else(|| "—".into())),
+                Cell::from(last.map(|s| format::duration(s.latency)).unwrap_or_default()),
+                Cell::from(Span::styled(spark::inline(&latencies, TREND_WIDTH), theme.accent())),
+                Cell::from(Span::styled(inst.age(scene.now).map(format::age).unwrap_or_default(), theme.dim())),
+                Cell::from(inst.version().unwrap_or("").to_string()),
+                Cell::from(Span::styled(v.reason, theme.status(v.status))),
+            ])
+        })
+        .collect();
+    let header = Row::new(["STATE", "INSTANCE", "CODE", "LATENCY", "TREND", "AGE", "VERSION", "REASON"]).style(theme.dim());
+    let title = Line::from(vec![
+        Span::styled(format!(" {} ", svc.name), theme.title()),
+        Span::styled(format!("· {} ", svc.env.label), super::env_style(&svc.env, theme)),
+        status_cell::span(verdict.status, theme),
+        Span::raw(" "),
+    ]);
+    let table = Table::new(
+        rows,
+        [
+            Constraint::Length(7),
+            Constraint::Min(15),
+            Constraint::Length(4),
+            Constraint::Length(7),
+            Constraint::Length(TREND_WIDTH as u16),
+            Constraint::Length(4),
+            Constraint::Length(9),
+            Constraint::Fill(1),
+        ],
+    )
+    .header(header)
+    .row_highlight_style(theme.selected())
+    .block(Block::bordered().title(title).border_style(theme.border()))
+    .style(theme.base());
+    let mut state = TableState::default().with_selected(Some(sel));
+    frame.render_stateful_widget(table, area, &mut state);
+}
+
+fn history(frame: &mut Frame, area: Rect, scene: &Scene, svc: &ServiceState, sel: usize) {
+    let theme = scene.theme;
+    let Some(inst) = svc.instances.get(sel) else { return };
+    let block = Block::bordered()
+        .title(Span::styled(format!(" {} · last results ", inst.spec.label), theme.title()))
+        .border_style(theme.border())
+        .style(theme.base());
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    if inner.height == 0 {
+        return;
+    }
+    let spark_height = if inner.height >= 10 { 4 } else { 0 };
+    let [list_area, spark_area] =
+        Layout::vertical([Constraint::Fill(1), Constraint::Length(spark_height)]).areas(inner);
+    let rows: Vec<Row> = inst
+        .health
+        .iter()
+        .rev()
+        .take(list_area.height as usize)
+        .map(|s| {
+            let v = s.verdict(svc.check.slow_after);
+            Row::new(vec![
+                Cell::from(Span::styled(
+                    format!("{} ago", format::age(scene.now.duration_since(s.at).unwrap_or_default())),
+                    theme.dim(),
+                )),
+                Cell::from(status_cell::span(v.status, theme)),
+                Cell::from(s.code().map(|c| c.to_string()).unwrap_or_else(|| "—".into())),
+                Cell::from(format::duration(s.latency)),
+                Cell::from(v.reason),
+            ])
+        })
+        .collect();
+    let table = Table::new(
+        rows,
+        [Constraint::Length(8), Constraint::Length(7), Constraint::Length(4), Constraint::Length(7), Constraint::Fill(1)],
+    );
+    frame.render_widget(table, list_area);
+    if spark_height > 0 {
+        let data: Vec<u64> = inst.health.iter().map(|s| s.latency.as_millis() as u64).collect();
+        let shown = &data[data.len().saturating_sub(spark_area.width as usize)..];
+        let spark = Sparkline::default()
+            .data(shown)
+            .style(theme.accent())
+            .block(Block::default().title(Span::styled("latency", theme.dim())));
+        frame.render_widget(spark, spark_area);
+    }
+}

@@ -1,0 +1,38 @@
+//! The bottom line: key hints, or the filter prompt while typing one.
+
+use super::Scene;
+use super::view::Screen;
+use ratatui::{
+    Frame,
+    layout::Rect,
+    text::{Line, Span},
+    widgets::Paragraph,
+};
+
+pub fn render(frame: &mut Frame, area: Rect, scene: &Scene) {
+    let theme = scene.theme;
+    let view = scene.view;
+    let line = if view.editing_filter {
+        Line::from(vec![
+            Span::styled(" / ", theme.accent()),
+            Span::raw(view.filter.clone()),
+            Span::styled("▏", theme.accent()),
+            Span::styled("   ⏎ apply  Esc clear", theme.dim()),
+        ])
+    } else {
+        let mut spans = Vec::new();
+        let hints: &[(&str, &str)] = match view.screen {
+            Screen::Overview => &[("?", "help"), ("↑↓", "move"), ("⏎", "detail"), ("/", "filter"), ("s", "sort"), ("q", "quit")],
+            Screen::Detail => &[("?", "help"), ("↑↓", "instance"), ("Esc", "back"), ("q", "quit")],
+        };
+        for (key, what) in hints {
+            spans.push(Span::styled(format!(" {key}"), theme.accent()));
+            spans.push(Span::styled(format!(" {what} "), theme.dim()));
+        }
+        if !view.filter.is_empty() {
+            spans.push(Span::styled(format!("  filter: {}", view.filter), theme.accent()));
+        }
+        Line::from(spans)
+    };
+    frame.render_widget(Paragraph::new(line).style(theme.base()), area);
+}

@@ -1,0 +1,97 @@
+//! The instance-health panel: one row per service, one symbol per instance.
+
+use super::Scene;
+use super::widgets::status_cell;
+use crate::format;
+use crate::state::{InstanceId, ServiceState, Status};
+use ratatui::{
+    Frame,
+    layout::{Constraint, Rect},
+    text::{Line, Span},
+    widgets::{Block, Cell, Row, Table, TableState},
+};
+use std::time::Duration;
+
+/// Most instance symbols shown in one row before `+N`.
+const MAX_INSTANCE_CELLS: usize = 16;
+
+pub fn render(frame: &mut Frame, area: Rect, scene: &Scene) {
+    let theme = scene.theme;
+    let visible = scene.view.visible(scene.state, scene.now);
+    let current = scene.view.current(&visible);
+    let grid_width = scene
+        .state
+        .services
+        .iter()
+        .map(|s| s.instances.len().min(MAX_INSTANCE_CELLS + 1))
+        .max()
+        .unwrap_or(1)
+        .max(9) as u16;
+    let env_width = scene.state.services.iter().map(|s| s.env.label.chars().count()).max().unwrap_or(3).clamp(3, 10) as u16;
+    let rows: Vec<Row> = visible.iter().map(|&si| row(scene, si)).collect();
+    let header = Row::new(["STATE", "SERVICE", "ENV", "INSTANCES", "LATENCY", "AGE", "REASON"]).style(theme.dim());
+    let title = match (scene.view.filter.is_empty(), visible.len(), scene.state.services.len()) {
+        (true, n, _) => format!(" health · {n} services "),
+        (false, n, total) => format!(" health · {n} of {total} match \"{}\" ", scene.view.filter),
+    };
+    let table = Table::new(
+        rows,
+        [
+            Constraint::Length(7),
+            Constraint::Min(12),
+            Constraint::Length(env_width),
+            Constraint::Length(grid_width),
+            Constraint::Length(7),
+            Constraint::Length(4),
+            Constraint::Fill(2),
+        ],
+    )
+    .header(header)
+    .column_spacing(1)
+    .row_highlight_style(theme.selected())
+    .block(Block::bordered().title(Span::styled(title, theme.title())).border_style(theme.border()))
+    .style(theme.base());
+    let selected = current.and_then(|c| visible.iter().position(|&s| s == c));
+    let mut table_state = TableState::default().with_selected(selected);
+    frame.render_stateful_widget(table, area, &mut table_state);
+}
+
+fn row<'a>(scene: &Scene, si: usize) -> Row<'a> {
+    let theme = scene.theme;
+    let svc = &scene.state.services[si];
+    let verdict = scene.state.service_verdict(si, scene.now);
+    let mut grid: Vec<Span> = svc
+        .instances
+        .iter()
+        .enumerate()
+        .take(MAX_INSTANCE_CELLS)
+        .map(|(ii, _)| {
+            let v = scene.state.instance_verdict(InstanceId { service: si, instance: ii }, scene.now);
+            status_cell::symbol(v.status, theme)
+        })
+        .collect();
+    if svc.instances.len() > MAX_INSTANCE_CELLS {
+        grid.push(Span::styled(format!("+{}", svc.instances.len() - MAX_INSTANCE_CELLS), theme.dim()));
+    }
+    Row::new(vec![
+        Cell::from(status_cell::span(verdict.status, theme)),
+        Cell::from(svc.name.clone()),
+        Cell::from(Span::styled(svc.env.label.clone(), super::env_style(&svc.env, theme))),
+        Cell::from(Line::from(grid)),
+        Cell::from(max_latency(svc).map(format::duration).unwrap_or_else(|| "—".into())),
+        Cell::from(Span::styled(oldest_age(svc, scene).map(format::age).unwrap_or_default(), theme.dim())),
+        Cell::from(Span::styled(
+            if verdict.status == Status::Ok { String::new() } else { verdict.reason },
+            theme.status(verdict.status),
+        )),
+    ])
+}
+
+/// The slowest latest check among the service's instances that answered.
+fn max_latency(svc: &ServiceState) -> Option<Duration> {
+    svc.instances.iter().filter_map(|i| i.health.latest()).filter(|s| s.code().is_some()).map(|s| s.latency).max()
+}
+
+fn oldest_age(svc: &ServiceState, scene: &Scene) -> Option<Duration> {
+    svc.instances.iter().filter_map(|i| i.age(scene.now)).max()
+}

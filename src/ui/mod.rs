@@ -1,0 +1,102 @@
+//! Drawing the board: a pure function of state, view and theme.
+
+pub mod detail;
+pub mod footer;
+pub mod header;
+pub mod health;
+pub mod help;
+pub mod symbols;
+pub mod theme;
+pub mod too_small;
+pub mod view;
+pub mod widgets;
+
+use crate::config::EnvSpec;
+use crate::state::State;
+use ratatui::{
+    Frame,
+    buffer::Buffer,
+    layout::{Constraint, Layout, Rect},
+    style::{Color, Modifier, Style},
+};
+use std::time::SystemTime;
+use theme::Theme;
+use view::{Screen, View};
+
+/// Below this the board shows [`too_small`] instead.
+pub const MIN_WIDTH: u16 = 50;
+pub const MIN_HEIGHT: u16 = 10;
+
+/// Everything one frame is drawn from. Nothing in it is changed by drawing.
+#[derive(Clone, Copy)]
+pub struct Scene<'a> {
+    pub state: &'a State,
+    pub view: &'a View,
+    pub theme: &'a Theme,
+    pub now: SystemTime,
+    pub title: &'a str,
+    /// Offset of the local clock from UTC, for the header clock.
+    pub utc_offset_secs: i32,
+    pub read_only: bool,
+}
+
+/// Draws the whole board.
+///
+/// ```text
+/// ┌──────────────────────────────────────────────────────────────┐
+/// │ title  ✖ 1 CRIT ▲ 2 WARN ✔ 5 OK  instances   updated · clock │ header
+/// │┌ health ────────────────────────────────────────────────────┐│
+/// ││ STATE SERVICE ENV INSTANCES LATENCY AGE REASON             ││ body: overview
+/// ││ ...                                                        ││   or one service's detail
+/// │└────────────────────────────────────────────────────────────┘│
+/// │ ? help  ↑↓ move  ⏎ detail  / filter  s sort  q quit          │ footer
+/// └──────────────────────────────────────────────────────────────┘
+/// ```
+/// The help overlay, when open, is drawn over the body.
+pub fn render(frame: &mut Frame, scene: &Scene) {
+    let area = frame.area();
+    frame.buffer_mut().set_style(area, scene.theme.base());
+    if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
+        too_small::render(frame, area, scene);
+        return;
+    }
+    let [top, body, bottom] =
+        Layout::vertical([Constraint::Length(1), Constraint::Fill(1), Constraint::Length(1)]).areas(area);
+    header::render(frame, top, scene);
+    let visible = scene.view.visible(scene.state, scene.now);
+    match (scene.view.screen, scene.view.current(&visible)) {
+        (Screen::Detail, Some(si)) => detail::render(frame, body, scene, si),
+        _ => health::render(frame, body, scene),
+    }
+    footer::render(frame, bottom, scene);
+    if scene.view.help {
+        help::render(frame, body, scene);
+    }
+}
+
+/// Draws one frame into a fresh buffer of the given size (snapshots, tests, the redraw gate).
+pub fn render_to_buffer(scene: &Scene, width: u16, height: u16) -> Buffer {
+    let backend = ratatui::backend::TestBackend::new(width, height);
+    let mut terminal = ratatui::Terminal::new(backend).expect("the test backend cannot fail");
+    terminal.draw(|f| render(f, scene)).expect("the test backend cannot fail");
+    terminal.backend().buffer().clone()
+}
+
+/// A rectangle of at most `width` x `height`, centred in `area`.
+pub fn centered(area: Rect, width: u16, height: u16) -> Rect {
+    let w = width.min(area.width);
+    let h = height.min(area.height);
+    Rect { x: area.x + (area.width - w) / 2, y: area.y + (area.height - h) / 2, width: w, height: h }
+}
+
+/// An environment's label in its accent colour; bold for read-only ones.
+pub fn env_style(env: &EnvSpec, theme: &Theme) -> Style {
+    let color = env
+        .color
+        .as_deref()
+        .and_then(|c| c.parse::<Color>().ok())
+        .filter(|_| !theme.monochrome)
+        .unwrap_or(theme.dim);
+    let style = Style::new().fg(color);
+    if env.read_only { style.add_modifier(Modifier::BOLD) } else { style }
+}

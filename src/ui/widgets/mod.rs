@@ -1,0 +1,4 @@
+//! Small building blocks shared by panels.
+
+pub mod spark;
+pub mod status_cell;
