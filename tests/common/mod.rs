@@ -1,0 +1,140 @@
+//! Test helpers: real HTTP servers on 127.0.0.1 whose behaviour each test chooses.
+#![allow(dead_code)]
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+
+/// How the server answers every request.
+#[derive(Debug, Clone)]
+pub enum Reply {
+    /// Status code, content type, body, after a delay.
+    Body { code: u16, ctype: &'static str, body: String, delay: Duration },
+    /// Accept the connection, read the request, never answer.
+    Hang,
+    /// Announce `len` bytes and stream them in chunks until done or the client leaves.
+    Huge { len: u64 },
+}
+
+impl Reply {
+    pub fn text(code: u16, body: &str) -> Self {
+        Reply::Body { code, ctype: "text/plain", body: body.into(), delay: Duration::ZERO }
+    }
+
+    pub fn json(code: u16, body: &str) -> Self {
+        Reply::Body { code, ctype: "application/json", body: body.into(), delay: Duration::ZERO }
+    }
+
+    pub fn slow(code: u16, body: &str, delay: Duration) -> Self {
+        Reply::Body { code, ctype: "text/plain", body: body.into(), delay }
+    }
+}
+
+/// A running loopback server. `bytes_sent` counts body bytes written.
+pub struct TestServer {
+    pub addr: SocketAddr,
+    pub bytes_sent: Arc<AtomicU64>,
+    pub requests: Arc<AtomicU64>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl TestServer {
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+/// Starts a server on 127.0.0.1 that answers every request with `reply`.
+pub async fn serve(reply: Reply) -> TestServer {
+    serve_with(move |_| reply.clone()).await
+}
+
+/// Starts a server whose reply depends on the request head (request line and headers).
+pub async fn serve_with(reply: impl Fn(&str) -> Reply + Send + Sync + 'static) -> TestServer {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let bytes_sent = Arc::new(AtomicU64::new(0));
+    let requests = Arc::new(AtomicU64::new(0));
+    let reply = Arc::new(reply);
+    let (sent, reqs) = (bytes_sent.clone(), requests.clone());
+    let task = tokio::spawn(async move {
+        loop {
+            let Ok((stream, _)) = listener.accept().await else { return };
+            let (reply, sent, reqs) = (reply.clone(), sent.clone(), reqs.clone());
+            tokio::spawn(async move {
+                let _ = handle(stream, &*reply, &sent, &reqs).await;
+            });
+        }
+    });
+    TestServer { addr, bytes_sent, requests, task }
+}
+
+async fn handle(
+    mut stream: TcpStream,
+    reply: &(dyn Fn(&str) -> Reply + Send + Sync),
+    sent: &AtomicU64,
+    reqs: &AtomicU64,
+) -> std::io::Result<()> {
+    let mut buf = vec![0u8; 8192];
+    let mut have = 0;
+    loop {
+        let n = stream.read(&mut buf[have..]).await?;
+        if n == 0 {
+            return Ok(());
+        }
+        have += n;
+        if buf[..have].windows(4).any(|w| w == b"\r\n\r\n") || have == buf.len() {
+            break;
+        }
+    }
+    reqs.fetch_add(1, Ordering::SeqCst);
+    let head = String::from_utf8_lossy(&buf[..have]);
+    match reply(&head) {
+        Reply::Body { code, ctype, body, delay } => {
+            tokio::time::sleep(delay).await;
+            let head = format!(
+                "HTTP/1.1 {code} X\r\ncontent-type: {ctype}\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
+                body.len()
+            );
+            stream.write_all(head.as_bytes()).await?;
+            stream.write_all(body.as_bytes()).await?;
+            sent.fetch_add(body.len() as u64, Ordering::SeqCst);
+        }
+        Reply::Hang => {
+            tokio::time::sleep(Duration::from_secs(3600)).await;
+        }
+        Reply::Huge { len } => {
+            let head = format!("HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\ncontent-length: {len}\r\n\r\n");
+            stream.write_all(head.as_bytes()).await?;
+            let chunk = vec![b'x'; 64 * 1024];
+            let mut left = len;
+            while left > 0 {
+                let n = left.min(chunk.len() as u64) as usize;
+                stream.write_all(&chunk[..n]).await?;
+                sent.fetch_add(n as u64, Ordering::SeqCst);
+                left -= n as u64;
+            }
+        }
+    }
+    stream.shutdown().await
+}
+
+/// A port on 127.0.0.1 with nothing listening.
+pub fn closed_port() -> SocketAddr {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    l.local_addr().unwrap()
+}
+
+/// The path of a request head: `GET /health HTTP/1.1` gives `/health`.
+pub fn path_of(head: &str) -> &str {
+    head.split_whitespace().nth(1).unwrap_or("/")
+}

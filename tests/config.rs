@@ -1,0 +1,204 @@
+//! Config: every error class names file, line and key; layering; interpolation; the example loads.
+
+use opsboard::config::{self, ConfigError, Sources};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
+
+fn no_env(_: &str) -> Option<String> {
+    None
+}
+
+fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
+    let path = dir.join(name);
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+/// Loads `text` as the user's file and returns the error it must produce.
+fn error_of(text: &str) -> (PathBuf, ConfigError) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = write(dir.path(), "board.toml", text);
+    let sources = Sources { user: Some(path.clone()), explicit: true, override_file: None };
+    let err = config::load(&sources, &no_env).expect_err("config should be rejected");
+    (path, err)
+}
+
+fn assert_located(text: &str, line: usize, key: &str) -> ConfigError {
+    let (path, err) = error_of(text);
+    assert_eq!(err.file, path, "{err}");
+    assert_eq!(err.line, Some(line), "{err}");
+    assert_eq!(err.key.as_deref(), Some(key), "{err}");
+    let shown = err.to_string();
+    assert!(shown.starts_with(&format!("{}:{line}", path.display())), "{shown}");
+    assert!(shown.contains(key), "{shown}");
+    err
+}
+
+const GOOD_SERVICE: &str = "[services.api]\nenv = \"prod\"\ninstances = [\"http://127.0.0.1:8080\"]\n";
+
+#[test]
+fn unknown_key_names_line_and_suggests_the_near_miss() {
+    let err = assert_located(&format!("{GOOD_SERVICE}intervl = \"5s\"\n"), 4, "services.api.intervl");
+    assert_eq!(err.hint.as_deref(), Some("did you mean `interval`?"));
+}
+
+#[test]
+fn unknown_top_level_table_is_named() {
+    let err = assert_located("[servics.api]\ninstances = []\n", 1, "servics.api");
+    assert_eq!(err.hint.as_deref(), Some("did you mean `services`?"));
+}
+
+#[test]
+fn wrong_type_names_the_key() {
+    let err = assert_located("[polling]\nmax_in_flight = \"lots\"\n", 2, "polling.max_in_flight");
+    assert!(err.message.contains("integer") || err.message.contains("invalid type"), "{err}");
+}
+
+#[test]
+fn bad_duration_explains_the_form() {
+    let err = assert_located(&format!("{GOOD_SERVICE}timeout = \"2 parsecs\"\n"), 4, "services.api.timeout");
+    assert!(err.message.contains("not a duration"), "{err}");
+}
+
+#[test]
+fn unknown_mode_suggests_wall() {
+    let err = assert_located("[board]\nmode = \"wal\"\n", 2, "board.mode");
+    assert_eq!(err.hint.as_deref(), Some("did you mean `wall`?"));
+}
+
+#[test]
+fn toml_syntax_error_is_located() {
+    let (path, err) = error_of("[board]\ntitle = \"unterminated\n");
+    assert_eq!(err.file, path);
+    assert_eq!(err.line, Some(2), "{err}");
+}
+
+#[test]
+fn unknown_key_inside_an_instance_table() {
+    assert_located(
+        "[services.api]\ninstances = [{ url = \"http://127.0.0.1:1\", nmae = \"a\" }]\n",
+        2,
+        "services.api.instances",
+    );
+}
+
+#[test]
+fn service_without_instances_points_at_its_table() {
+    let err = assert_located("[board]\ntitle = \"x\"\n\n[services.lonely]\nenv = \"prod\"\n", 4, "services.lonely");
+    assert!(err.message.contains("no instances"), "{err}");
+}
+
+#[test]
+fn instance_that_is_not_a_url() {
+    let err = assert_located("[services.api]\ninstances = [\"10.0.0.1:8080\"]\n", 2, "services.api.instances");
+    assert!(err.message.contains("10.0.0.1:8080"), "{err}");
+}
+
+#[test]
+fn out_of_range_value_is_located() {
+    assert_located(&format!("[polling]\njitter = 0.9\n{GOOD_SERVICE}"), 2, "polling.jitter");
+}
+
+#[test]
+fn unset_environment_variable_is_located() {
+    let text = format!("{GOOD_SERVICE}[services.api.headers]\nAuthorization = \"Bearer ${{API_TOKEN}}\"\n");
+    let err = assert_located(&text, 5, "services.api.headers.Authorization");
+    assert!(err.message.contains("API_TOKEN"), "{err}");
+}
+
+#[test]
+fn environment_variables_fill_header_values() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = format!("{GOOD_SERVICE}headers = {{ Authorization = \"Bearer ${{API_TOKEN}}\", X-Team = \"${{TEAM:-ops}}\" }}\n");
+    let path = write(dir.path(), "board.toml", &text);
+    let env = |k: &str| (k == "API_TOKEN").then(|| "s3cret".to_string());
+    let sources = Sources { user: Some(path), explicit: true, override_file: None };
+    let loaded = config::load(&sources, &env).unwrap();
+    let headers = &loaded.fleet.services[0].check.headers;
+    assert!(headers.contains(&("Authorization".into(), "Bearer s3cret".into())), "{headers:?}");
+    assert!(headers.contains(&("X-Team".into(), "ops".into())), "{headers:?}");
+}
+
+#[test]
+fn layers_apply_defaults_then_file_then_override() {
+    let dir = tempfile::tempdir().unwrap();
+    let user = write(
+        dir.path(),
+        "board.toml",
+        "[defaults]\ninterval = \"5s\"\ntimeout = \"3s\"\n[board]\ntitle = \"from file\"\n\n\
+         [services.api]\nenv = \"staging\"\ninstances = [\"http://127.0.0.1:8080\"]\n",
+    );
+    let over = write(
+        dir.path(),
+        "prod.toml",
+        "[defaults]\ntimeout = \"1s\"\n[services.api]\nenv = \"prod\"\n[environments.prod]\nread_only = true\n",
+    );
+    let env_vars = |k: &str| (k == config::OVERRIDE_ENV).then(|| over.display().to_string());
+    let sources = Sources::discover(Some(user.clone()), &env_vars);
+    assert_eq!(sources.override_file.as_deref(), Some(over.as_path()));
+    let loaded = config::load(&sources, &env_vars).unwrap();
+    let api = &loaded.fleet.services[0];
+    assert_eq!(api.check.interval, Duration::from_secs(5), "file beats defaults");
+    assert_eq!(api.check.timeout, Duration::from_secs(1), "override beats file");
+    assert_eq!(api.check.slow_after, Duration::from_millis(750), "defaults fill the rest");
+    assert_eq!(api.env.name, "prod");
+    assert!(api.env.read_only);
+    assert_eq!(api.instances.len(), 1, "override kept the file's instances");
+    assert_eq!(loaded.config.board.title, "from file");
+    assert_eq!(loaded.files, vec![user, over]);
+}
+
+#[test]
+fn error_in_the_override_names_the_override_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let user = write(dir.path(), "board.toml", GOOD_SERVICE);
+    let over = write(dir.path(), "over.toml", "[services.api]\ntimeout = \"0s\"\n");
+    let sources = Sources { user: Some(user), explicit: true, override_file: Some(over.clone()) };
+    let err = config::load(&sources, &no_env).unwrap_err();
+    assert_eq!((err.file.as_path(), err.line, err.key.as_deref()), (over.as_path(), Some(2), Some("services.api.timeout")));
+}
+
+#[test]
+fn missing_explicit_file_is_an_error() {
+    let sources = Sources { user: Some("/nonexistent/opsboard.toml".into()), explicit: true, override_file: None };
+    let err = config::load(&sources, &no_env).unwrap_err();
+    assert!(err.to_string().starts_with("/nonexistent/opsboard.toml: cannot read"), "{err}");
+}
+
+#[test]
+fn example_config_loads_and_documents_every_key() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("config.example.toml");
+    let sources = Sources { user: Some(path.clone()), explicit: true, override_file: None };
+    let loaded = config::load(&sources, &no_env).unwrap();
+    assert_eq!(loaded.fleet.services.len(), 2);
+    let checkout = &loaded.fleet.services[0];
+    assert_eq!(checkout.instances[1].label, "checkout-b");
+    assert_eq!(checkout.instances[0].health_url, "http://10.0.3.7:8080/actuator/health");
+    assert!(checkout.env.read_only);
+    // Every key the schema knows appears in the example, commented or not.
+    let text = std::fs::read_to_string(&path).unwrap();
+    for key in [
+        "title", "mode", "theme", "read_only", "mouse", "max_fps", "log_file", "max_in_flight", "jitter", "backoff_max",
+        "stale_after_intervals", "history", "interval", "timeout", "slow_after", "health_path", "metrics_path",
+        "headers", "label", "color", "env", "instances", "url", "name",
+    ] {
+        assert!(text.contains(&format!("{key} =")) || text.contains(&format!("{key} ")), "example lacks `{key}`");
+    }
+}
+
+#[test]
+fn validate_command_exits_non_zero_and_points_at_the_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = write(dir.path(), "bad.toml", &format!("{GOOD_SERVICE}intervl = \"5s\"\n"));
+    let out = Command::new(env!("CARGO_BIN_EXE_opsboard")).arg("validate").arg(&path).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains(&format!("{}:4", path.display())), "{stderr}");
+    assert!(stderr.contains("did you mean `interval`?"), "{stderr}");
+
+    let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("config.example.toml");
+    let out = Command::new(env!("CARGO_BIN_EXE_opsboard")).arg("validate").arg(&example).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stdout).starts_with("ok: 2 services, 4 instances"));
+}

@@ -1,0 +1,144 @@
+//! The health probe against real HTTP servers on 127.0.0.1.
+
+mod common;
+
+use common::{Reply, closed_port, serve};
+use opsboard::sources::health::{MAX_HEALTH_BODY_BYTES, probe};
+use opsboard::sources::http_client;
+use opsboard::state::{BodyVerdict, HealthOutcome, HealthSample, ProbeError, Status};
+use reqwest::header::HeaderMap;
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+
+const TIMEOUT: Duration = Duration::from_millis(800);
+const SLOW_AFTER: Duration = Duration::from_millis(300);
+
+async fn check(url: &str) -> HealthSample {
+    probe(&http_client(), url, &HeaderMap::new(), TIMEOUT).await
+}
+
+#[tokio::test]
+async fn ok_200_plain_text() {
+    let server = serve(Reply::text(200, "OK")).await;
+    let s = check(&server.url("/health")).await;
+    assert_eq!(s.code(), Some(200));
+    assert!(matches!(s.outcome, HealthOutcome::Response { body: BodyVerdict::Healthy, truncated: false, .. }));
+    assert_eq!(s.verdict(SLOW_AFTER).status, Status::Ok);
+}
+
+#[tokio::test]
+async fn http_503_is_critical_with_code_in_reason() {
+    let server = serve(Reply::text(503, "Service Unavailable")).await;
+    let v = check(&server.url("/health")).await.verdict(SLOW_AFTER);
+    assert_eq!(v.status, Status::Crit);
+    assert_eq!(v.reason, "HTTP 503");
+}
+
+#[tokio::test]
+async fn slow_answer_inside_timeout_is_a_warning() {
+    let server = serve(Reply::slow(200, "ok", Duration::from_millis(450))).await;
+    let s = check(&server.url("/health")).await;
+    let v = s.verdict(SLOW_AFTER);
+    assert_eq!(v.status, Status::Warn, "{v:?}");
+    assert!(v.reason.starts_with("slow: "), "{}", v.reason);
+}
+
+#[tokio::test]
+async fn slow_past_timeout_is_a_timeout() {
+    let server = serve(Reply::slow(200, "ok", Duration::from_secs(5))).await;
+    let started = Instant::now();
+    let s = check(&server.url("/health")).await;
+    assert!(started.elapsed() < Duration::from_secs(3));
+    assert_eq!(s.outcome, HealthOutcome::Failed(ProbeError::Timeout(TIMEOUT)));
+    assert_eq!(s.verdict(SLOW_AFTER).reason, "timeout after 800ms");
+}
+
+#[tokio::test]
+async fn server_that_accepts_and_never_answers_times_out() {
+    let server = serve(Reply::Hang).await;
+    let started = Instant::now();
+    let s = check(&server.url("/health")).await;
+    assert!(started.elapsed() < Duration::from_secs(3));
+    assert_eq!(s.outcome, HealthOutcome::Failed(ProbeError::Timeout(TIMEOUT)));
+    assert_eq!(server.requests.load(Ordering::SeqCst), 1);
+}
+
+#[tokio::test]
+async fn connection_refused_says_so() {
+    let addr = closed_port();
+    let s = check(&format!("http://{addr}/health")).await;
+    let v = s.verdict(SLOW_AFTER);
+    assert_eq!(v.status, Status::Crit);
+    assert_eq!(v.reason, "connection refused");
+}
+
+#[tokio::test]
+async fn spring_boot_down_with_200_is_critical() {
+    let server = serve(Reply::json(200, r#"{"status":"DOWN","components":{"db":{"status":"DOWN"}}}"#)).await;
+    let v = check(&server.url("/actuator/health")).await.verdict(SLOW_AFTER);
+    assert_eq!((v.status, v.reason.as_str()), (Status::Crit, "status=DOWN"));
+}
+
+#[tokio::test]
+async fn spring_boot_down_with_503_keeps_both_reasons() {
+    let server = serve(Reply::json(503, r#"{"status":"DOWN"}"#)).await;
+    let v = check(&server.url("/health")).await.verdict(SLOW_AFTER);
+    assert_eq!((v.status, v.reason.as_str()), (Status::Crit, "HTTP 503 status=DOWN"));
+}
+
+#[tokio::test]
+async fn ietf_draft_pass_warn_fail_and_release_id() {
+    for (body, status) in [
+        (r#"{"status":"pass","version":"1","releaseId":"1.4.2"}"#, Status::Ok),
+        (r#"{"status":"warn","version":"1","releaseId":"1.4.2"}"#, Status::Warn),
+        (r#"{"status":"fail","version":"1","releaseId":"1.4.2"}"#, Status::Crit),
+    ] {
+        let server = serve(Reply::json(200, body)).await;
+        let s = check(&server.url("/health")).await;
+        assert_eq!(s.verdict(SLOW_AFTER).status, status, "{body}");
+        assert_eq!(s.version(), Some("1.4.2"));
+    }
+}
+
+#[tokio::test]
+async fn ok_and_degraded_json_with_version() {
+    let server = serve(Reply::json(200, r#"{"status":"degraded","version":"v2.0.1"}"#)).await;
+    let s = check(&server.url("/health")).await;
+    let v = s.verdict(SLOW_AFTER);
+    assert_eq!((v.status, v.reason.as_str()), (Status::Warn, "status=degraded"));
+    assert_eq!(s.version(), Some("v2.0.1"));
+    let server = serve(Reply::json(200, r#"{"status":"ok"}"#)).await;
+    assert_eq!(check(&server.url("/health")).await.verdict(SLOW_AFTER).status, Status::Ok);
+}
+
+#[tokio::test]
+async fn fifty_megabyte_body_is_capped_not_read_whole() {
+    const LEN: u64 = 50 * 1024 * 1024;
+    let server = serve(Reply::Huge { len: LEN }).await;
+    let s = check(&server.url("/health")).await;
+    assert!(
+        matches!(s.outcome, HealthOutcome::Response { code: 200, truncated: true, .. }),
+        "{:?}",
+        s.outcome
+    );
+    // Give the server a moment to notice the closed connection, then see how much it got out.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let sent = server.bytes_sent.load(Ordering::SeqCst);
+    assert!(sent < LEN / 4, "server wrote {sent} bytes: the client kept reading");
+    assert!(sent >= MAX_HEALTH_BODY_BYTES as u64);
+}
+
+#[tokio::test]
+async fn configured_headers_are_sent() {
+    let server = common::serve_with(|head| {
+        let authorised = head.lines().any(|l| l.eq_ignore_ascii_case("authorization: Bearer t0ken"));
+        if authorised { Reply::text(200, "ok") } else { Reply::text(401, "who are you") }
+    })
+    .await;
+    let mut headers = HeaderMap::new();
+    headers.insert("authorization", "Bearer t0ken".parse().unwrap());
+    let s = probe(&http_client(), &server.url("/health"), &headers, TIMEOUT).await;
+    assert_eq!(s.code(), Some(200));
+    let without = check(&server.url("/health")).await;
+    assert_eq!(without.code(), Some(401));
+}
