@@ -102,20 +102,27 @@ impl State {
         }
     }
 
-    /// A service is as bad as its worst instance; the reason names that instance.
-    pub fn service_verdict(&self, service: usize, now: SystemTime) -> Verdict {
-        let Some(svc) = self.services.get(service) else {
-            return Verdict::new(Status::Unknown, "no such service");
-        };
+    /// The worst instance of a service (the first of equals) and its verdict.
+    pub fn worst_instance(&self, service: usize, now: SystemTime) -> Option<(usize, Verdict)> {
+        let svc = self.services.get(service)?;
         svc.instances
             .iter()
-            .map(|i| (i, i.verdict(&svc.check, self.stale_after_intervals, now)))
+            .map(|i| i.verdict(&svc.check, self.stale_after_intervals, now))
+            .enumerate()
+            .rev()
             .max_by_key(|(_, v)| v.status)
-            .map(|(inst, v)| match v.status {
-                Status::Ok => v,
-                _ => Verdict::new(v.status, format!("{}: {}", inst.spec.label, v.reason)),
-            })
-            .unwrap_or_else(|| Verdict::new(Status::Unknown, "no instances"))
+    }
+
+    /// A service is as bad as its worst instance; the reason names that instance.
+    pub fn service_verdict(&self, service: usize, now: SystemTime) -> Verdict {
+        match self.worst_instance(service, now) {
+            Some((_, v)) if v.status == Status::Ok => v,
+            Some((ii, v)) => {
+                let label = &self.services[service].instances[ii].spec.label;
+                Verdict::new(v.status, format!("{label}: {}", v.reason))
+            }
+            None => Verdict::new(Status::Unknown, "no instances"),
+        }
     }
 
     /// Services by status at `now`.

@@ -11,7 +11,10 @@ use ratatui::{
     widgets::{Block, Cell, Row, Sparkline, Table, TableState},
 };
 
-const TREND_WIDTH: usize = 16;
+/// Trend cells on wide and on narrow terminals.
+const TREND_WIDE: u16 = 16;
+const TREND_NARROW: u16 = 8;
+const WIDE_FROM: u16 = 110;
 
 pub fn render(frame: &mut Frame, area: Rect, scene: &Scene, si: usize) {
     let Some(svc) = scene.state.services.get(si) else { return };
@@ -25,6 +28,7 @@ pub fn render(frame: &mut Frame, area: Rect, scene: &Scene, si: usize) {
 fn instances(frame: &mut Frame, area: Rect, scene: &Scene, si: usize, svc: &ServiceState, sel: usize) {
     let theme = scene.theme;
     let verdict = scene.state.service_verdict(si, scene.now);
+    let trend = if area.width >= WIDE_FROM { TREND_WIDE } else { TREND_NARROW };
     let rows: Vec<Row> = svc
         .instances
         .iter()
@@ -42,7 +46,7 @@ fn instances(frame: &mut Frame, area: Rect, scene: &Scene, si: usize, svc: &Serv
                 Cell::from(inst.spec.label.clone()),
                 Cell::from(last.and_then(|s| s.code()).map(|c| c.to_string()).unwrap_or_else(|| "—".into())),
                 Cell::from(last.map(|s| format::duration(s.latency)).unwrap_or_default()),
-                Cell::from(Span::styled(spark::inline(&latencies, TREND_WIDTH), theme.accent())),
+                Cell::from(Span::styled(spark::inline(&latencies, trend as usize), theme.accent())),
                 Cell::from(Span::styled(inst.age(scene.now).map(format::age).unwrap_or_default(), theme.dim())),
                 Cell::from(inst.version().unwrap_or("").to_string()),
                 Cell::from(Span::styled(v.reason, theme.status(v.status))),
@@ -59,11 +63,11 @@ fn instances(frame: &mut Frame, area: Rect, scene: &Scene, si: usize, svc: &Serv
     let table = Table::new(
         rows,
         [
-            Constraint::Length(7),
+            Constraint::Length(9),
             Constraint::Min(15),
             Constraint::Length(4),
             Constraint::Length(7),
-            Constraint::Length(TREND_WIDTH as u16),
+            Constraint::Length(trend),
             Constraint::Length(4),
             Constraint::Length(9),
             Constraint::Fill(1),
@@ -113,7 +117,7 @@ fn history(frame: &mut Frame, area: Rect, scene: &Scene, svc: &ServiceState, sel
         .collect();
     let table = Table::new(
         rows,
-        [Constraint::Length(8), Constraint::Length(7), Constraint::Length(4), Constraint::Length(7), Constraint::Fill(1)],
+        [Constraint::Length(8), Constraint::Length(9), Constraint::Length(4), Constraint::Length(7), Constraint::Fill(1)],
     );
     frame.render_widget(table, list_area);
     if spark_height > 0 {

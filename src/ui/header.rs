@@ -1,12 +1,12 @@
-//! The top line: title, fleet verdict, freshness and clock.
+//! The top line: title, fleet verdict, freshness and clock. It shortens itself to fit.
 
 use super::Scene;
-use super::widgets::status_cell;
+use super::symbols;
 use crate::format;
-use crate::state::Status;
+use crate::state::{Status, Tally};
 use ratatui::{
     Frame,
-    layout::{Alignment, Rect},
+    layout::Rect,
     text::{Line, Span},
     widgets::Paragraph,
 };
@@ -15,31 +15,66 @@ pub fn render(frame: &mut Frame, area: Rect, scene: &Scene) {
     let theme = scene.theme;
     let services = scene.state.service_tally(scene.now);
     let instances = scene.state.instance_tally(scene.now);
-    let mut left = vec![Span::styled(format!(" {} ", scene.title), theme.title())];
-    if scene.read_only {
-        left.push(Span::styled("[read-only] ", theme.dim()));
-    }
-    for status in Status::ALL {
-        let n = services.get(status);
-        if n > 0 || (status == Status::Ok && services.total() == 0) {
-            left.push(status_cell::symbol(status, theme));
-            left.push(Span::styled(format!(" {n} {}  ", status.word()), theme.status(status)));
+    let width = area.width as usize;
+    let title = Span::styled(format!(" {} ", scene.title), theme.title());
+    let ro = scene.read_only.then(|| Span::styled("[read-only] ", theme.dim()));
+    let inst = Span::styled(format!("  instances {}/{} ok", instances.ok, instances.total()), theme.dim());
+    let clock = Span::styled(format!(" {} ", clock(scene)), theme.title());
+    let updated = Span::styled(updated_text(scene), theme.dim());
+
+    // Longest form first; drop parts until the line fits.
+    let candidates = [
+        (counts(&services, Form::Long, scene), Some(&inst), Some(&updated), ro.as_ref()),
+        (counts(&services, Form::Long, scene), None, Some(&updated), ro.as_ref()),
+        (counts(&services, Form::Medium, scene), None, Some(&updated), ro.as_ref()),
+        (counts(&services, Form::Short, scene), None, Some(&updated), None),
+        (counts(&services, Form::Short, scene), None, None, None),
+    ];
+    for (counts, inst, updated, ro) in candidates {
+        let mut left: Vec<Span> = vec![title.clone()];
+        left.extend(ro.cloned());
+        left.extend(counts);
+        left.extend(inst.cloned());
+        let mut right: Vec<Span> = updated.cloned().into_iter().collect();
+        right.push(clock.clone());
+        let lw: usize = left.iter().map(Span::width).sum();
+        let rw: usize = right.iter().map(Span::width).sum();
+        if lw + rw < width {
+            left.push(Span::raw(" ".repeat(width - lw - rw)));
+            left.extend(right);
+            frame.render_widget(Paragraph::new(Line::from(left)).style(theme.base()), area);
+            return;
         }
     }
-    left.push(Span::styled(
-        format!("instances {}/{} ok", instances.ok, instances.total()),
-        theme.dim(),
-    ));
-    let right = Line::from(vec![
-        Span::styled(updated_text(scene), theme.dim()),
-        Span::styled(format!("  {} ", clock(scene)), theme.title()),
-    ]);
+    let mut left = vec![title];
+    left.extend(counts(&services, Form::Short, scene));
     frame.render_widget(Paragraph::new(Line::from(left)).style(theme.base()), area);
-    let right_width = right.width() as u16;
-    if area.width > right_width + 40 {
-        let r = Rect { x: area.right() - right_width, width: right_width, ..area };
-        frame.render_widget(Paragraph::new(right).alignment(Alignment::Right), r);
+}
+
+#[derive(Clone, Copy)]
+enum Form {
+    Long,
+    Medium,
+    Short,
+}
+
+/// `✖ 2 CRIT  ▲ 1 WARN` (long), `✖ 2 CRIT ▲ 1 WARN` (medium) or `✖2 ▲1` (short); only states that occur.
+fn counts(t: &Tally, form: Form, scene: &Scene) -> Vec<Span<'static>> {
+    let mut spans = Vec::new();
+    for status in Status::ALL {
+        let n = t.get(status);
+        if n == 0 && !(status == Status::Ok && t.total() == 0) {
+            continue;
+        }
+        let sym = symbols::status(status);
+        let text = match form {
+            Form::Long => format!("{sym} {n} {}  ", status.word()),
+            Form::Medium => format!("{sym} {n} {} ", status.word()),
+            Form::Short => format!("{sym}{n} "),
+        };
+        spans.push(Span::styled(text, scene.theme.status(status)));
     }
+    spans
 }
 
 /// "updated 3s ago" from the newest result, "waiting for data" before any.

@@ -3,7 +3,7 @@
 use super::Scene;
 use super::widgets::status_cell;
 use crate::format;
-use crate::state::{InstanceId, ServiceState, Status};
+use crate::state::{InstanceId, ServiceState, Status, Verdict};
 use ratatui::{
     Frame,
     layout::{Constraint, Rect},
@@ -27,6 +27,7 @@ pub fn render(frame: &mut Frame, area: Rect, scene: &Scene) {
         .max()
         .unwrap_or(1)
         .max(9) as u16;
+    let name_width = scene.state.services.iter().map(|s| s.name.chars().count()).max().unwrap_or(7).clamp(7, 32) as u16;
     let env_width = scene.state.services.iter().map(|s| s.env.label.chars().count()).max().unwrap_or(3).clamp(3, 10) as u16;
     let rows: Vec<Row> = visible.iter().map(|&si| row(scene, si)).collect();
     let header = Row::new(["STATE", "SERVICE", "ENV", "INSTANCES", "LATENCY", "AGE", "REASON"]).style(theme.dim());
@@ -37,8 +38,8 @@ pub fn render(frame: &mut Frame, area: Rect, scene: &Scene) {
     let table = Table::new(
         rows,
         [
-            Constraint::Length(7),
-            Constraint::Min(12),
+            Constraint::Length(9),
+            Constraint::Length(name_width),
             Constraint::Length(env_width),
             Constraint::Length(grid_width),
             Constraint::Length(7),
@@ -59,7 +60,8 @@ pub fn render(frame: &mut Frame, area: Rect, scene: &Scene) {
 fn row<'a>(scene: &Scene, si: usize) -> Row<'a> {
     let theme = scene.theme;
     let svc = &scene.state.services[si];
-    let verdict = scene.state.service_verdict(si, scene.now);
+    // The grid shows which instance is bad; the reason column says why, in full.
+    let verdict = scene.state.worst_instance(si, scene.now).map(|(_, v)| v).unwrap_or_else(|| Verdict::new(Status::Unknown, ""));
     let mut grid: Vec<Span> = svc
         .instances
         .iter()

@@ -12,7 +12,7 @@ pub fn render(frame: &mut Frame, area: Rect, scene: &Scene) {
     let worst = scene.state.service_tally(scene.now).worst();
     let text = vec![
         Line::styled(format!("{} {}", super::symbols::status(worst), worst.word()), scene.theme.status(worst)),
-        Line::raw(format!("terminal {}x{} is too small;", area.width, area.height)),
+        Line::raw(format!("{}x{} is too small", area.width, area.height)),
         Line::raw(format!("need {MIN_WIDTH}x{MIN_HEIGHT}")),
     ];
     frame.render_widget(Paragraph::new(text).wrap(Wrap { trim: true }).style(scene.theme.base()), area);

@@ -138,3 +138,4 @@ pub fn closed_port() -> SocketAddr {
 pub fn path_of(head: &str) -> &str {
     head.split_whitespace().nth(1).unwrap_or("/")
 }
+pub mod fixtures;

@@ -1,0 +1,108 @@
+//! State: how events change it and how status is derived from samples, thresholds and time.
+
+mod common;
+
+use common::fixtures::{failed, health, http, incident_state, loaded, now, ok};
+use opsboard::state::{BodyVerdict, Event, InstanceId, ProbeError, State, Status};
+use std::time::Duration;
+
+fn fresh() -> State {
+    State::new(&loaded().fleet, 120, 3)
+}
+
+const WEB0: InstanceId = InstanceId { service: 0, instance: 0 };
+
+#[test]
+fn unknown_before_the_first_check() {
+    let v = fresh().instance_verdict(WEB0, now());
+    assert_eq!((v.status, v.reason.as_str()), (Status::Unknown, "not checked yet"));
+}
+
+#[test]
+fn apply_moves_an_instance_through_ok_warn_crit_and_back() {
+    let mut s = fresh();
+    let t = now();
+    let steps = [
+        (ok(t, 40), Status::Ok, ""),
+        (ok(t, 900), Status::Warn, "slow: 900ms > 500ms"),
+        (http(t, 200, BodyVerdict::Degraded("status=degraded".into()), 40), Status::Warn, "status=degraded"),
+        (http(t, 503, BodyVerdict::Unrecognised, 40), Status::Crit, "HTTP 503"),
+        (failed(t, ProbeError::Refused), Status::Crit, "connection refused"),
+        (failed(t, ProbeError::Timeout(Duration::from_secs(2))), Status::Crit, "timeout after 2s"),
+        (ok(t, 40), Status::Ok, ""),
+    ];
+    for (sample, status, reason) in steps {
+        s.apply(health(0, 0, sample));
+        let v = s.instance_verdict(WEB0, t);
+        assert_eq!((v.status, v.reason.as_str()), (status, reason));
+    }
+}
+
+#[test]
+fn stale_after_three_missed_intervals() {
+    let mut s = fresh();
+    let t = now();
+    s.apply(health(0, 0, ok(t, 40)));
+    // interval 5s x 3 + timeout 2s = 17s of grace.
+    assert_eq!(s.instance_verdict(WEB0, t + Duration::from_secs(17)).status, Status::Ok);
+    let v = s.instance_verdict(WEB0, t + Duration::from_secs(18));
+    assert_eq!((v.status, v.reason.as_str()), (Status::Stale, "no result for 18s"));
+}
+
+#[test]
+fn backoff_interval_widens_the_stale_window() {
+    let mut s = fresh();
+    let t = now();
+    let sample = failed(t, ProbeError::Refused);
+    s.apply(Event::Health { id: WEB0, sample, next_in: Duration::from_secs(40) });
+    // A backed-off instance is polled every 40s: 30s without a result is expected, not stale.
+    assert_eq!(s.instance_verdict(WEB0, t + Duration::from_secs(30)).status, Status::Crit);
+    assert_eq!(s.instance_verdict(WEB0, t + Duration::from_secs(123)).status, Status::Stale);
+}
+
+#[test]
+fn events_for_unknown_instances_are_ignored() {
+    let mut s = fresh();
+    s.apply(health(99, 0, ok(now(), 1)));
+    s.apply(health(0, 99, ok(now(), 1)));
+    assert_eq!(s.instance_tally(now()).unknown, s.instance_tally(now()).total());
+}
+
+#[test]
+fn service_is_as_bad_as_its_worst_instance_and_names_it() {
+    let s = incident_state();
+    let checkout = s.service_verdict(1, now());
+    assert_eq!(checkout.status, Status::Crit);
+    assert_eq!(checkout.reason, "10.0.2.3:8080: timeout after 2s");
+    assert_eq!(s.service_verdict(3, now()).status, Status::Warn);
+    assert_eq!(s.service_verdict(4, now()).status, Status::Stale);
+    assert_eq!(s.service_verdict(5, now()).status, Status::Unknown);
+}
+
+#[test]
+fn tallies_and_worst_first_order() {
+    let s = incident_state();
+    let t = s.service_tally(now());
+    assert_eq!((t.ok, t.warn, t.crit, t.stale, t.unknown), (1, 1, 2, 1, 1));
+    assert_eq!(t.worst(), Status::Crit);
+    let order: Vec<&str> = s.services_worst_first(now()).into_iter().map(|i| s.services[i].name.as_str()).collect();
+    assert_eq!(order, ["checkout", "payments", "search", "auth", "reports", "web"]);
+    assert_eq!(s.last_update(), Some(now()));
+}
+
+#[test]
+fn consecutive_failures_count_back_from_the_newest() {
+    let s = incident_state();
+    let inst = s.instance(InstanceId { service: 2, instance: 1 }).unwrap();
+    assert_eq!(inst.consecutive_failures(), 5);
+    assert_eq!(inst.version(), Some("3.2.1"));
+}
+
+#[test]
+fn history_is_bounded() {
+    let mut s = State::new(&loaded().fleet, 10, 3);
+    for i in 0..50 {
+        s.apply(health(0, 0, ok(now() + Duration::from_secs(i), 10)));
+    }
+    assert_eq!(s.instance(WEB0).unwrap().health.len(), 10);
+}
