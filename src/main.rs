@@ -167,7 +167,8 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         Some(Command::Validate { .. }) => unreachable!("handled above"),
         Some(Command::Demo) | None => {
             let opts = board_options(&cli, &loaded)?;
-            let log_file = cli.log_file.clone().or(loaded.config.board.log_file.clone()).or_else(logging::default_log_file);
+            let log_file =
+                cli.log_file.clone().or(loaded.config.board.log_file.clone()).or_else(logging::default_log_file);
             let _log_guard = log_file.and_then(|p| match logging::init(&p) {
                 Ok(g) => Some(g),
                 Err(e) => {
@@ -185,8 +186,8 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
 fn board_options(cli: &Cli, loaded: &Loaded) -> anyhow::Result<BoardOptions> {
     let board = &loaded.config.board;
     let wall = cli.wall || board.mode == Mode::Wall;
-    let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty())
-        || std::env::var("TERM").is_ok_and(|t| t == "dumb");
+    let no_color =
+        std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty()) || std::env::var("TERM").is_ok_and(|t| t == "dumb");
     let theme_name = match (&cli.theme, &board.theme) {
         (Some(t), _) => t.clone(),
         (None, _) if no_color => "mono".into(),

@@ -45,7 +45,13 @@ pub fn ansi(buf: &Buffer) -> String {
                 out.push_str("\x1b[0");
                 push_sgr_color(&mut out, cell.fg, false);
                 push_sgr_color(&mut out, cell.bg, true);
-                for (m, code) in [(Modifier::BOLD, 1), (Modifier::DIM, 2), (Modifier::ITALIC, 3), (Modifier::UNDERLINED, 4), (Modifier::REVERSED, 7)] {
+                for (m, code) in [
+                    (Modifier::BOLD, 1),
+                    (Modifier::DIM, 2),
+                    (Modifier::ITALIC, 3),
+                    (Modifier::UNDERLINED, 4),
+                    (Modifier::REVERSED, 7),
+                ] {
                     if cell.modifier.contains(m) {
                         let _ = write!(out, ";{code}");
                     }
@@ -120,7 +126,10 @@ pub fn svg(buf: &Buffer) -> String {
             let width = f32::from(x - start) * CELL_W;
             if bg != Color::Reset || cell.modifier.contains(Modifier::REVERSED) {
                 let fill = hex(bg, true);
-                let _ = writeln!(out, "<rect x=\"{px}\" y=\"{py}\" width=\"{width}\" height=\"{CELL_H}\" fill=\"{fill}\"/>");
+                let _ = writeln!(
+                    out,
+                    "<rect x=\"{px}\" y=\"{py}\" width=\"{width}\" height=\"{CELL_H}\" fill=\"{fill}\"/>"
+                );
             }
             if !run.trim().is_empty() {
                 let weight = if cell.modifier.contains(Modifier::BOLD) { " font-weight=\"bold\"" } else { "" };

@@ -110,7 +110,9 @@ fn unset_environment_variable_is_located() {
 #[test]
 fn environment_variables_fill_header_values() {
     let dir = tempfile::tempdir().unwrap();
-    let text = format!("{GOOD_SERVICE}headers = {{ Authorization = \"Bearer ${{API_TOKEN}}\", X-Team = \"${{TEAM:-ops}}\" }}\n");
+    let text = format!(
+        "{GOOD_SERVICE}headers = {{ Authorization = \"Bearer ${{API_TOKEN}}\", X-Team = \"${{TEAM:-ops}}\" }}\n"
+    );
     let path = write(dir.path(), "board.toml", &text);
     let env = |k: &str| (k == "API_TOKEN").then(|| "s3cret".to_string());
     let sources = Sources { user: Some(path), explicit: true, override_file: None };
@@ -156,7 +158,10 @@ fn error_in_the_override_names_the_override_file() {
     let over = write(dir.path(), "over.toml", "[services.api]\ntimeout = \"0s\"\n");
     let sources = Sources { user: Some(user), explicit: true, override_file: Some(over.clone()) };
     let err = config::load(&sources, &no_env).unwrap_err();
-    assert_eq!((err.file.as_path(), err.line, err.key.as_deref()), (over.as_path(), Some(2), Some("services.api.timeout")));
+    assert_eq!(
+        (err.file.as_path(), err.line, err.key.as_deref()),
+        (over.as_path(), Some(2), Some("services.api.timeout"))
+    );
 }
 
 #[test]
@@ -179,9 +184,30 @@ fn example_config_loads_and_documents_every_key() {
     // Every key the schema knows appears in the example, commented or not.
     let text = std::fs::read_to_string(&path).unwrap();
     for key in [
-        "title", "mode", "theme", "read_only", "mouse", "max_fps", "log_file", "max_in_flight", "jitter", "backoff_max",
-        "stale_after_intervals", "history", "interval", "timeout", "slow_after", "health_path", "metrics_path",
-        "headers", "label", "color", "env", "instances", "url", "name",
+        "title",
+        "mode",
+        "theme",
+        "read_only",
+        "mouse",
+        "max_fps",
+        "log_file",
+        "max_in_flight",
+        "jitter",
+        "backoff_max",
+        "stale_after_intervals",
+        "history",
+        "interval",
+        "timeout",
+        "slow_after",
+        "health_path",
+        "metrics_path",
+        "headers",
+        "label",
+        "color",
+        "env",
+        "instances",
+        "url",
+        "name",
     ] {
         assert!(text.contains(&format!("{key} =")) || text.contains(&format!("{key} ")), "example lacks `{key}`");
     }

@@ -116,11 +116,7 @@ async fn fifty_megabyte_body_is_capped_not_read_whole() {
     const LEN: u64 = 50 * 1024 * 1024;
     let server = serve(Reply::Huge { len: LEN }).await;
     let s = check(&server.url("/health")).await;
-    assert!(
-        matches!(s.outcome, HealthOutcome::Response { code: 200, truncated: true, .. }),
-        "{:?}",
-        s.outcome
-    );
+    assert!(matches!(s.outcome, HealthOutcome::Response { code: 200, truncated: true, .. }), "{:?}", s.outcome);
     // Give the server a moment to notice the closed connection, then see how much it got out.
     tokio::time::sleep(Duration::from_millis(300)).await;
     let sent = server.bytes_sent.load(Ordering::SeqCst);

@@ -11,7 +11,8 @@ use opsboard::ui::{Scene, render_to_buffer};
 
 fn frame(state: &State, view: &View, width: u16, height: u16) -> String {
     let theme = Theme::default();
-    let scene = Scene { state, view, theme: &theme, now: now(), title: "prod-eu", utc_offset_secs: 0, read_only: false };
+    let scene =
+        Scene { state, view, theme: &theme, now: now(), title: "prod-eu", utc_offset_secs: 0, read_only: false };
     snapshot::text(&render_to_buffer(&scene, width, height))
 }
 

@@ -22,14 +22,7 @@ pub struct ConfigError {
 
 impl ConfigError {
     pub fn new(file: impl Into<PathBuf>, message: impl Into<String>) -> Self {
-        Self {
-            file: file.into(),
-            line: None,
-            column: None,
-            key: None,
-            message: message.into(),
-            hint: None,
-        }
+        Self { file: file.into(), line: None, column: None, key: None, message: message.into(), hint: None }
     }
 
     pub fn at(mut self, line: usize, column: usize) -> Self {

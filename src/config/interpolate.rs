@@ -40,10 +40,7 @@ pub fn interpolate_table(
     Ok(())
 }
 
-fn interpolate_value(
-    value: &mut toml::Value,
-    lookup: &dyn Fn(&str) -> Option<String>,
-) -> Result<(), (String, String)> {
+fn interpolate_value(value: &mut toml::Value, lookup: &dyn Fn(&str) -> Option<String>) -> Result<(), (String, String)> {
     match value {
         toml::Value::String(s) => {
             *s = interpolate(s, lookup).map_err(|var| (String::new(), var))?;

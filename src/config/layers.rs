@@ -74,9 +74,7 @@ fn schema_error(file: &Path, text: &str, e: &toml::de::Error) -> ConfigError {
 
 /// For "unknown field `intervl`, expected one of `a`, `b`" suggests the nearest expected name.
 fn hint_for(message: &str) -> Option<String> {
-    let unknown = message
-        .strip_prefix("unknown field `")
-        .or_else(|| message.strip_prefix("unknown variant `"))?;
+    let unknown = message.strip_prefix("unknown field `").or_else(|| message.strip_prefix("unknown variant `"))?;
     let (got, rest) = unknown.split_once('`')?;
     let expected: Vec<&str> = rest.split('`').skip(1).step_by(2).collect();
     let best = expected
@@ -85,6 +83,11 @@ fn hint_for(message: &str) -> Option<String> {
         .filter(|(score, _)| *score > 0.75)
         .max_by(|a, b| a.0.total_cmp(&b.0))?;
     Some(format!("did you mean `{}`?", best.1))
+}
+
+/// Parses any TOML file against a schema type, with errors that name file, line and key.
+pub fn parse_checked<T: serde::de::DeserializeOwned>(file: &Path, text: &str) -> Result<T, ConfigError> {
+    toml::from_str(text).map_err(|e| schema_error(file, text, &e))
 }
 
 #[cfg(test)]
@@ -110,9 +113,4 @@ mod tests {
         merge(&mut base, &over);
         assert_eq!(base.to_string(), "[a]\nx = 1\ny = [3]\nz = 2\n");
     }
-}
-
-/// Parses any TOML file against a schema type, with errors that name file, line and key.
-pub fn parse_checked<T: serde::de::DeserializeOwned>(file: &Path, text: &str) -> Result<T, ConfigError> {
-    toml::from_str(text).map_err(|e| schema_error(file, text, &e))
 }

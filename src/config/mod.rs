@@ -48,11 +48,7 @@ impl Sources {
         let override_file = env(OVERRIDE_ENV).filter(|s| !s.is_empty()).map(PathBuf::from);
         match explicit {
             Some(path) => Self { user: Some(path), explicit: true, override_file },
-            None => Self {
-                user: default_config_path().filter(|p| p.exists()),
-                explicit: false,
-                override_file,
-            },
+            None => Self { user: default_config_path().filter(|p| p.exists()), explicit: false, override_file },
         }
     }
 }

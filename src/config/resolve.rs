@@ -90,9 +90,8 @@ pub fn resolve(config: &Config, layers: &[Layer]) -> Result<Fleet, ConfigError> 
             return Err(err(&table, "timeout", "must be above zero".into()));
         }
         if svc.instances.is_empty() {
-            return Err(err("services", name, format!("service `{name}` has no instances")).hint(Some(
-                "add instances = [\"http://host:port\"]".into(),
-            )));
+            return Err(err("services", name, format!("service `{name}` has no instances"))
+                .hint(Some("add instances = [\"http://host:port\"]".into())));
         }
         let health_path = svc.health_path.as_deref().unwrap_or(&d.health_path);
         let metrics_path = svc.metrics_path.as_deref().unwrap_or(&d.metrics_path);

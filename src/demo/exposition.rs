@@ -68,7 +68,8 @@ mod tests {
 
     #[test]
     fn counters_grow_by_rate_times_time_and_buckets_are_cumulative() {
-        let b = Behavior { health: HealthMode::Healthy, latency: Duration::from_millis(50), error_ratio: 0.1, rps: 100.0 };
+        let b =
+            Behavior { health: HealthMode::Healthy, latency: Duration::from_millis(50), error_ratio: 0.1, rps: 100.0 };
         let mut c = Counters::default();
         c.advance(Duration::from_secs(0), &b);
         c.advance(Duration::from_secs(10), &b);

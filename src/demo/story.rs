@@ -52,13 +52,69 @@ pub struct DemoService {
 }
 
 pub const SERVICES: &[DemoService] = &[
-    DemoService { name: "web-frontend", env: "prod", instances: 3, style: BodyStyle::Plain, version: "2.14.0", base_latency_ms: 35, rps: 180.0 },
-    DemoService { name: "checkout-api", env: "prod", instances: 4, style: BodyStyle::Spring, version: "1.4.2", base_latency_ms: 60, rps: 90.0 },
-    DemoService { name: "payments", env: "prod", instances: 3, style: BodyStyle::Ietf, version: "3.2.1", base_latency_ms: 80, rps: 40.0 },
-    DemoService { name: "search", env: "prod", instances: 5, style: BodyStyle::Simple, version: "0.9.7", base_latency_ms: 45, rps: 250.0 },
-    DemoService { name: "auth", env: "prod", instances: 2, style: BodyStyle::Spring, version: "5.0.3", base_latency_ms: 20, rps: 300.0 },
-    DemoService { name: "recommendations", env: "staging", instances: 3, style: BodyStyle::Simple, version: "0.3.0", base_latency_ms: 120, rps: 25.0 },
-    DemoService { name: "notifications", env: "staging", instances: 2, style: BodyStyle::Plain, version: "1.1.0", base_latency_ms: 30, rps: 15.0 },
+    DemoService {
+        name: "web-frontend",
+        env: "prod",
+        instances: 3,
+        style: BodyStyle::Plain,
+        version: "2.14.0",
+        base_latency_ms: 35,
+        rps: 180.0,
+    },
+    DemoService {
+        name: "checkout-api",
+        env: "prod",
+        instances: 4,
+        style: BodyStyle::Spring,
+        version: "1.4.2",
+        base_latency_ms: 60,
+        rps: 90.0,
+    },
+    DemoService {
+        name: "payments",
+        env: "prod",
+        instances: 3,
+        style: BodyStyle::Ietf,
+        version: "3.2.1",
+        base_latency_ms: 80,
+        rps: 40.0,
+    },
+    DemoService {
+        name: "search",
+        env: "prod",
+        instances: 5,
+        style: BodyStyle::Simple,
+        version: "0.9.7",
+        base_latency_ms: 45,
+        rps: 250.0,
+    },
+    DemoService {
+        name: "auth",
+        env: "prod",
+        instances: 2,
+        style: BodyStyle::Spring,
+        version: "5.0.3",
+        base_latency_ms: 20,
+        rps: 300.0,
+    },
+    DemoService {
+        name: "recommendations",
+        env: "staging",
+        instances: 3,
+        style: BodyStyle::Simple,
+        version: "0.3.0",
+        base_latency_ms: 120,
+        rps: 25.0,
+    },
+    DemoService {
+        name: "notifications",
+        env: "staging",
+        instances: 2,
+        style: BodyStyle::Plain,
+        version: "1.1.0",
+        base_latency_ms: 30,
+        rps: 15.0,
+    },
 ];
 
 /// What `service`'s `instance` does at `t` (wrapped into the cycle).
@@ -78,12 +134,9 @@ pub fn behavior(service: &DemoService, instance: usize, t: Duration) -> Behavior
         // A checkout node hangs: accepts, never answers.
         ("checkout-api", 3, 90..=114) => Behavior { health: HealthMode::Hang, ..base },
         // Recommendations is degraded across the board.
-        ("recommendations", _, 130..=189) => Behavior {
-            health: HealthMode::Degraded,
-            latency: Duration::from_millis(450),
-            error_ratio: 0.06,
-            ..base
-        },
+        ("recommendations", _, 130..=189) => {
+            Behavior { health: HealthMode::Degraded, latency: Duration::from_millis(450), error_ratio: 0.06, ..base }
+        }
         // An auth node goes away entirely and comes back.
         ("auth", 1, 200..=229) => Behavior { health: HealthMode::Refuse, ..base },
         _ => base,

@@ -104,10 +104,9 @@ pub fn parse_body(body: &[u8]) -> (BodyVerdict, Option<String>) {
 fn json_verdict(json: &serde_json::Value) -> BodyVerdict {
     match json.get("status") {
         Some(serde_json::Value::String(s)) => word_verdict(s, "status"),
-        Some(serde_json::Value::Object(o)) => o
-            .get("code")
-            .and_then(|c| c.as_str())
-            .map_or(BodyVerdict::Unrecognised, |s| word_verdict(s, "status")),
+        Some(serde_json::Value::Object(o)) => {
+            o.get("code").and_then(|c| c.as_str()).map_or(BodyVerdict::Unrecognised, |s| word_verdict(s, "status"))
+        }
         _ => match json.get("healthy").and_then(serde_json::Value::as_bool) {
             Some(true) => BodyVerdict::Healthy,
             Some(false) => BodyVerdict::Failing("healthy=false".into()),

@@ -140,11 +140,7 @@ impl State {
 
     /// When the newest result of any kind arrived.
     pub fn last_update(&self) -> Option<SystemTime> {
-        self.services
-            .iter()
-            .flat_map(|s| &s.instances)
-            .filter_map(|i| i.health.latest().map(|h| h.at))
-            .max()
+        self.services.iter().flat_map(|s| &s.instances).filter_map(|i| i.health.latest().map(|h| h.at)).max()
     }
 
     /// Service indices, worst first, then by name; ties keep config order.

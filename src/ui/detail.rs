@@ -53,7 +53,8 @@ fn instances(frame: &mut Frame, area: Rect, scene: &Scene, si: usize, svc: &Serv
             ])
         })
         .collect();
-    let header = Row::new(["STATE", "INSTANCE", "CODE", "LATENCY", "TREND", "AGE", "VERSION", "REASON"]).style(theme.dim());
+    let header =
+        Row::new(["STATE", "INSTANCE", "CODE", "LATENCY", "TREND", "AGE", "VERSION", "REASON"]).style(theme.dim());
     let title = Line::from(vec![
         Span::styled(format!(" {} ", svc.name), theme.title()),
         Span::styled(format!("· {} ", svc.env.label), super::env_style(&svc.env, theme)),
@@ -117,7 +118,13 @@ fn history(frame: &mut Frame, area: Rect, scene: &Scene, svc: &ServiceState, sel
         .collect();
     let table = Table::new(
         rows,
-        [Constraint::Length(8), Constraint::Length(9), Constraint::Length(4), Constraint::Length(7), Constraint::Fill(1)],
+        [
+            Constraint::Length(8),
+            Constraint::Length(9),
+            Constraint::Length(4),
+            Constraint::Length(7),
+            Constraint::Fill(1),
+        ],
     );
     frame.render_widget(table, list_area);
     if spark_height > 0 {

@@ -22,7 +22,9 @@ pub fn render(frame: &mut Frame, area: Rect, scene: &Scene) {
     } else {
         let mut spans = Vec::new();
         let hints: &[(&str, &str)] = match view.screen {
-            Screen::Overview => &[("?", "help"), ("↑↓", "move"), ("⏎", "detail"), ("/", "filter"), ("s", "sort"), ("q", "quit")],
+            Screen::Overview => {
+                &[("?", "help"), ("↑↓", "move"), ("⏎", "detail"), ("/", "filter"), ("s", "sort"), ("q", "quit")]
+            }
             Screen::Detail => &[("?", "help"), ("↑↓", "instance"), ("Esc", "back"), ("q", "quit")],
         };
         for (key, what) in hints {

@@ -19,16 +19,12 @@ pub fn render(frame: &mut Frame, area: Rect, scene: &Scene) {
     let theme = scene.theme;
     let visible = scene.view.visible(scene.state, scene.now);
     let current = scene.view.current(&visible);
-    let grid_width = scene
-        .state
-        .services
-        .iter()
-        .map(|s| s.instances.len().min(MAX_INSTANCE_CELLS + 1))
-        .max()
-        .unwrap_or(1)
-        .max(9) as u16;
+    let grid_width =
+        scene.state.services.iter().map(|s| s.instances.len().min(MAX_INSTANCE_CELLS + 1)).max().unwrap_or(1).max(9)
+            as u16;
     let name_width = scene.state.services.iter().map(|s| s.name.chars().count()).max().unwrap_or(7).clamp(7, 32) as u16;
-    let env_width = scene.state.services.iter().map(|s| s.env.label.chars().count()).max().unwrap_or(3).clamp(3, 10) as u16;
+    let env_width =
+        scene.state.services.iter().map(|s| s.env.label.chars().count()).max().unwrap_or(3).clamp(3, 10) as u16;
     let rows: Vec<Row> = visible.iter().map(|&si| row(scene, si)).collect();
     let header = Row::new(["STATE", "SERVICE", "ENV", "INSTANCES", "LATENCY", "AGE", "REASON"]).style(theme.dim());
     let title = match (scene.view.filter.is_empty(), visible.len(), scene.state.services.len()) {
@@ -61,7 +57,8 @@ fn row<'a>(scene: &Scene, si: usize) -> Row<'a> {
     let theme = scene.theme;
     let svc = &scene.state.services[si];
     // The grid shows which instance is bad; the reason column says why, in full.
-    let verdict = scene.state.worst_instance(si, scene.now).map(|(_, v)| v).unwrap_or_else(|| Verdict::new(Status::Unknown, ""));
+    let verdict =
+        scene.state.worst_instance(si, scene.now).map(|(_, v)| v).unwrap_or_else(|| Verdict::new(Status::Unknown, ""));
     let mut grid: Vec<Span> = svc
         .instances
         .iter()

@@ -13,9 +13,7 @@ pub fn render(frame: &mut Frame, area: Rect, scene: &Scene) {
     let theme = scene.theme;
     let lines: Vec<Line> = HELP
         .iter()
-        .map(|(key, what)| {
-            Line::from(vec![Span::styled(format!(" {key:<14}"), theme.accent()), Span::raw(*what)])
-        })
+        .map(|(key, what)| Line::from(vec![Span::styled(format!(" {key:<14}"), theme.accent()), Span::raw(*what)]))
         .collect();
     let height = lines.len() as u16 + 2;
     let popup = centered(area, 52, height);

@@ -91,12 +91,8 @@ pub fn centered(area: Rect, width: u16, height: u16) -> Rect {
 
 /// An environment's label in its accent colour; bold for read-only ones.
 pub fn env_style(env: &EnvSpec, theme: &Theme) -> Style {
-    let color = env
-        .color
-        .as_deref()
-        .and_then(|c| c.parse::<Color>().ok())
-        .filter(|_| !theme.monochrome)
-        .unwrap_or(theme.dim);
+    let color =
+        env.color.as_deref().and_then(|c| c.parse::<Color>().ok()).filter(|_| !theme.monochrome).unwrap_or(theme.dim);
     let style = Style::new().fg(color);
     if env.read_only { style.add_modifier(Modifier::BOLD) } else { style }
 }

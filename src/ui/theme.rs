@@ -85,8 +85,9 @@ struct Colors {
 
 fn color<'de, D: Deserializer<'de>>(d: D) -> Result<Color, D::Error> {
     let text = String::deserialize(d)?;
-    text.parse::<Color>()
-        .map_err(|_| D::Error::custom(format!("`{text}` is not a colour; use a name like \"red\", \"#rrggbb\" or 0-255")))
+    text.parse::<Color>().map_err(|_| {
+        D::Error::custom(format!("`{text}` is not a colour; use a name like \"red\", \"#rrggbb\" or 0-255"))
+    })
 }
 
 impl From<ThemeFile> for Theme {

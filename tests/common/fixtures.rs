@@ -57,7 +57,12 @@ pub fn loaded() -> Loaded {
 }
 
 pub fn ok(at: SystemTime, latency_ms: u64) -> HealthSample {
-    let outcome = HealthOutcome::Response { code: 200, body: BodyVerdict::Healthy, version: Some("1.4.2".into()), truncated: false };
+    let outcome = HealthOutcome::Response {
+        code: 200,
+        body: BodyVerdict::Healthy,
+        version: Some("1.4.2".into()),
+        truncated: false,
+    };
     HealthSample { at, latency: Duration::from_millis(latency_ms), outcome }
 }
 
@@ -87,7 +92,11 @@ pub fn incident_state() -> State {
             state.apply(health(0, i, ok(t(1), 30 + wave + i as u64 * 4)));
         }
         for i in 0..4 {
-            let sample = if i == 2 && round < 3 { failed(t(2), ProbeError::Timeout(Duration::from_secs(2))) } else { ok(t(2), 60 + wave) };
+            let sample = if i == 2 && round < 3 {
+                failed(t(2), ProbeError::Timeout(Duration::from_secs(2)))
+            } else {
+                ok(t(2), 60 + wave)
+            };
             state.apply(health(1, i, sample));
         }
         for i in 0..3 {

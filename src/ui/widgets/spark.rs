@@ -11,7 +11,8 @@ pub fn inline(values: &[f64], width: usize) -> String {
     let finite = || shown.iter().copied().filter(|v| v.is_finite());
     let lo = finite().fold(f64::INFINITY, f64::min);
     let hi = finite().fold(f64::NEG_INFINITY, f64::max);
-    let flat = !(hi - lo > hi.abs() * FLAT_SHARE);
+    // Also flat when nothing is finite (lo and hi stay infinite and the spread is NaN).
+    let flat = (hi - lo).is_nan() || hi - lo <= hi.abs() * FLAT_SHARE;
     shown
         .iter()
         .map(|&v| {

@@ -1,0 +1,175 @@
+//! The real binary in a real terminal (tmux): the demo board draws, and every way out restores the terminal.
+
+use std::path::Path;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+const BIN: &str = env!("CARGO_BIN_EXE_opsboard");
+const WAIT: Duration = Duration::from_secs(20);
+
+/// A tmux server of our own, killed when the test ends.
+struct Tmux {
+    socket: String,
+}
+
+impl Tmux {
+    fn start(name: &str, width: u16, height: u16, command: &str) -> Self {
+        let socket = format!("opsboard-test-{name}-{}", std::process::id());
+        let status = Command::new("tmux")
+            .args(["-L", &socket, "new-session", "-d", "-x", &width.to_string(), "-y", &height.to_string()])
+            .arg(command)
+            .env("TERM", "xterm-256color")
+            .status()
+            .expect("tmux must be installed (scripts/test installs it)");
+        assert!(status.success());
+        Self { socket }
+    }
+
+    fn screen(&self) -> String {
+        let out = Command::new("tmux").args(["-L", &self.socket, "capture-pane", "-p"]).output().unwrap();
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    fn keys(&self, keys: &[&str]) {
+        Command::new("tmux").args(["-L", &self.socket, "send-keys"]).args(keys).status().unwrap();
+    }
+
+    /// Waits until the screen satisfies `pred`, or panics with the last screen.
+    fn wait_for(&self, what: &str, pred: impl Fn(&str) -> bool) -> String {
+        let deadline = Instant::now() + WAIT;
+        loop {
+            let screen = self.screen();
+            if pred(&screen) {
+                return screen;
+            }
+            assert!(Instant::now() < deadline, "timed out waiting for {what}; screen:\n{screen}");
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = Command::new("tmux").args(["-L", &self.socket, "kill-server"]).status();
+    }
+}
+
+/// A shell line that runs the board, then reports its exit code and whether the tty is back in cooked mode.
+fn board_then_report(dir: &Path, args: &str) -> String {
+    let pidfile = dir.join("pid");
+    format!(
+        "sh -c 'echo $$ > {pid}; exec {BIN} {args} --log-file {log}'; echo EXIT=$?; \
+         stty -a | grep -q -- ' icanon' && echo COOKED; stty -a | grep -q -- ' echo ' && echo ECHOING; echo DONE; sleep 30",
+        pid = pidfile.display(),
+        log = dir.join("opsboard.log").display(),
+    )
+}
+
+fn board_pid(dir: &Path) -> String {
+    std::fs::read_to_string(dir.join("pid")).unwrap().trim().to_string()
+}
+
+fn shows_demo(screen: &str) -> bool {
+    ["web-frontend", "checkout-api", "payments", "search", "auth"].iter().all(|s| screen.contains(s))
+        && screen.contains("updated")
+}
+
+fn restored(screen: &str) -> bool {
+    screen.contains("COOKED") && screen.contains("ECHOING")
+}
+
+#[test]
+fn demo_board_draws_and_q_restores_the_terminal() {
+    let dir = tempfile::tempdir().unwrap();
+    let tmux = Tmux::start("quit", 120, 40, &board_then_report(dir.path(), "--demo"));
+    let screen = tmux.wait_for("the demo services", shows_demo);
+    assert!(screen.contains("opsboard demo"), "{screen}");
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("the detail view", |s| s.contains("last results"));
+    tmux.keys(&["q"]);
+    let screen = tmux.wait_for("exit", |s| s.contains("DONE"));
+    assert!(screen.contains("EXIT=0"), "{screen}");
+    assert!(restored(&screen), "terminal not restored:\n{screen}");
+    assert!(!screen.contains("last results"), "alternate screen was not left:\n{screen}");
+    let log = std::fs::read_to_string(dir.path().join("opsboard.log")).unwrap();
+    assert!(log.contains("board starting"), "logs go to the file: {log}");
+}
+
+#[test]
+fn sigterm_restores_the_terminal() {
+    let dir = tempfile::tempdir().unwrap();
+    let tmux = Tmux::start("term", 100, 30, &board_then_report(dir.path(), "--demo"));
+    tmux.wait_for("the demo services", shows_demo);
+    Command::new("kill").args(["-TERM", &board_pid(dir.path())]).status().unwrap();
+    let screen = tmux.wait_for("exit", |s| s.contains("DONE"));
+    assert!(screen.contains("EXIT=0"), "{screen}");
+    assert!(restored(&screen), "terminal not restored:\n{screen}");
+}
+
+#[test]
+fn sigint_and_ctrl_c_restore_the_terminal() {
+    let dir = tempfile::tempdir().unwrap();
+    let tmux = Tmux::start("int", 100, 30, &board_then_report(dir.path(), "--demo"));
+    tmux.wait_for("the demo services", shows_demo);
+    Command::new("kill").args(["-INT", &board_pid(dir.path())]).status().unwrap();
+    let screen = tmux.wait_for("exit", |s| s.contains("DONE"));
+    assert!(restored(&screen), "terminal not restored:\n{screen}");
+
+    let dir = tempfile::tempdir().unwrap();
+    let tmux = Tmux::start("ctrlc", 100, 30, &board_then_report(dir.path(), "--demo"));
+    tmux.wait_for("the demo services", shows_demo);
+    tmux.keys(&["C-c"]);
+    let screen = tmux.wait_for("exit", |s| s.contains("DONE"));
+    assert!(screen.contains("EXIT=0") && restored(&screen), "{screen}");
+}
+
+#[test]
+fn tiny_terminal_says_too_small_and_resize_recovers() {
+    let dir = tempfile::tempdir().unwrap();
+    let tmux = Tmux::start("small", 30, 8, &board_then_report(dir.path(), "--demo"));
+    tmux.wait_for("the too-small message", |s| s.contains("too small"));
+    Command::new("tmux").args(["-L", &tmux.socket, "resize-window", "-x", "120", "-y", "40"]).status().unwrap();
+    tmux.wait_for("the board after resize", shows_demo);
+    tmux.keys(&["q"]);
+    let screen = tmux.wait_for("exit", |s| s.contains("DONE"));
+    assert!(screen.contains("EXIT=0") && restored(&screen), "{screen}");
+}
+
+#[test]
+fn check_on_the_demo_prints_json_with_every_instance() {
+    let out = Command::new(BIN).args(["check", "--demo", "--json"]).output().unwrap();
+    let code = out.status.code().unwrap();
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("check --json prints JSON");
+    let services = json["services"].as_array().unwrap();
+    assert!(services.len() >= 6);
+    for s in services {
+        let instances = s["instances"].as_array().unwrap();
+        assert!((2..=5).contains(&instances.len()), "{s}");
+        for i in instances {
+            assert!(i["url"].as_str().unwrap().starts_with("http://127.0.0.1:"), "{i}");
+            for key in ["status", "latency_ms", "reason", "version"] {
+                assert!(i.get(key).is_some(), "instance lacks {key}: {i}");
+            }
+        }
+    }
+    let worst = json["status"].as_str().unwrap();
+    assert_eq!(
+        code,
+        match worst {
+            "ok" => 0,
+            "crit" => 2,
+            _ => 1,
+        },
+        "exit code follows the verdict"
+    );
+}
+
+#[test]
+fn check_exit_code_is_two_when_an_instance_is_down() {
+    // 80s into the story a payments node fails its health check.
+    let out = Command::new(BIN).args(["check", "--demo", "--demo-at", "80s"]).output().unwrap();
+    let table = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(2), "{table}");
+    assert!(table.contains("CRIT     payments"), "{table}");
+    assert!(table.contains("HTTP 503 status=fail"), "{table}");
+}
