@@ -5,10 +5,9 @@ use crate::keymap;
 use crate::sources;
 use crate::state::{Event, State};
 use crate::terminal::{Tui, shutdown_signal};
-use crate::ui::{self, Scene, theme::Theme, view::View};
+use crate::ui::{self, Look, Scene, view::View};
 use crossterm::event::{Event as TermEvent, EventStream};
 use futures_util::StreamExt;
-use ratatui::buffer::Buffer;
 use std::time::{Duration, Instant, SystemTime};
 use tokio::sync::mpsc;
 
@@ -17,15 +16,19 @@ const EVENT_QUEUE: usize = 4096;
 /// Time-driven changes (ages, staleness, the clock) are looked at this often.
 const TICK: Duration = Duration::from_secs(1);
 
+static PROCESS_START: std::sync::OnceLock<Instant> = std::sync::OnceLock::new();
+
+/// Records when the process started, for the time-to-first-frame log line. Call first thing in `main`.
+pub fn mark_process_start() {
+    PROCESS_START.get_or_init(Instant::now);
+}
+
 /// How the live board looks and behaves, after config, flags and environment.
 #[derive(Debug, Clone)]
 pub struct BoardOptions {
-    pub title: String,
-    pub theme: Theme,
-    pub read_only: bool,
+    pub look: Look,
     pub max_fps: u32,
     pub mouse: bool,
-    pub utc_offset_secs: i32,
 }
 
 /// Runs the interactive board until the person quits or a signal arrives.
@@ -44,22 +47,17 @@ pub async fn run(loaded: &Loaded, opts: &BoardOptions) -> anyhow::Result<()> {
     let frame_every = Duration::from_secs(1) / opts.max_fps.max(1);
 
     let mut view = View::default();
-    let mut gate = RedrawGate::default();
     let mut dirty = true;
+    let mut first_frame = Some(*PROCESS_START.get_or_init(Instant::now));
     let mut last_draw = Instant::now() - frame_every;
     loop {
         if dirty && last_draw.elapsed() >= frame_every {
-            let now = SystemTime::now();
-            let scene = Scene {
-                state: &state,
-                view: &view,
-                theme: &opts.theme,
-                now,
-                title: &opts.title,
-                utc_offset_secs: opts.utc_offset_secs,
-                read_only: opts.read_only,
-            };
-            gate.draw(&mut tui, &scene)?;
+            // Only changed cells are written; an unchanged frame writes nothing at all.
+            let scene = Scene::new(&state, &view, &opts.look, SystemTime::now());
+            tui.terminal.draw(|f| ui::render(f, &scene))?;
+            if let Some(start) = first_frame.take() {
+                tracing::info!(ms = start.elapsed().as_secs_f64() * 1000.0, "first frame drawn");
+            }
             dirty = false;
             last_draw = Instant::now();
         }
@@ -81,10 +79,7 @@ pub async fn run(loaded: &Loaded, opts: &BoardOptions) -> anyhow::Result<()> {
                         dirty = true;
                     }
                 }
-                Ok(TermEvent::Resize(..)) => {
-                    gate.forget();
-                    dirty = true;
-                }
+                Ok(TermEvent::Resize(..)) => dirty = true,
                 Ok(_) => {}
                 Err(e) => {
                     tracing::error!(error = %e, "reading terminal input failed");
@@ -97,28 +92,4 @@ pub async fn run(loaded: &Loaded, opts: &BoardOptions) -> anyhow::Result<()> {
         }
     }
     Ok(())
-}
-
-/// Draws only when the new frame differs from the last one drawn, so a steady board writes nothing.
-#[derive(Default)]
-struct RedrawGate {
-    last: Option<Buffer>,
-}
-
-impl RedrawGate {
-    fn draw(&mut self, tui: &mut Tui, scene: &Scene) -> anyhow::Result<()> {
-        let size = tui.terminal.size()?;
-        let frame = ui::render_to_buffer(scene, size.width, size.height);
-        if self.last.as_ref() == Some(&frame) {
-            return Ok(());
-        }
-        tui.terminal.draw(|f| ui::render(f, scene))?;
-        self.last = Some(frame);
-        Ok(())
-    }
-
-    /// After a resize the terminal's contents are unknown: draw the next frame whatever it is.
-    fn forget(&mut self) {
-        self.last = None;
-    }
 }

@@ -5,7 +5,7 @@ use clap::{Parser, Subcommand};
 use opsboard::app::{self, BoardOptions};
 use opsboard::config::{self, Loaded, Mode, Sources};
 use opsboard::snapshot::{self, Format};
-use opsboard::ui::{self, Scene, theme::Theme, view::View};
+use opsboard::ui::{self, Look, Scene, theme::Theme, view::View};
 use opsboard::{check, demo, logging, terminal};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -84,8 +84,11 @@ fn parse_size(s: &str) -> Result<(u16, u16), String> {
 }
 
 fn main() -> ExitCode {
+    app::mark_process_start();
     let cli = Cli::parse();
-    let runtime = match tokio::runtime::Runtime::new() {
+    // One thread serves the loop and every poller: at hundreds of checks a second the work is small,
+    // and a single thread avoids cross-thread wake-ups, which cost more than the work itself.
+    let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("opsboard: cannot start the async runtime: {e}");
@@ -148,15 +151,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             let opts = board_options(&cli, &loaded)?;
             let state = check::poll_state(&loaded).await;
             let view = View::default();
-            let scene = Scene {
-                state: &state,
-                view: &view,
-                theme: &opts.theme,
-                now: SystemTime::now(),
-                title: &opts.title,
-                utc_offset_secs: opts.utc_offset_secs,
-                read_only: opts.read_only,
-            };
+            let scene = Scene::new(&state, &view, &opts.look, SystemTime::now());
             let frame = snapshot::encode(&ui::render_to_buffer(&scene, size.0, size.1), *format);
             match out {
                 Some(path) => std::fs::write(path, frame).with_context(|| format!("writing {}", path.display()))?,
@@ -198,11 +193,13 @@ fn board_options(cli: &Cli, loaded: &Loaded) -> anyhow::Result<BoardOptions> {
     let theme = Theme::load(&theme_name, config::config_dir().as_deref())?;
     let slow_link = cli.low_bandwidth || std::env::var_os("SSH_CONNECTION").is_some();
     Ok(BoardOptions {
-        title: board.title.clone(),
-        theme,
-        read_only: cli.read_only || wall || board.read_only,
+        look: Look {
+            title: board.title.clone(),
+            theme,
+            read_only: cli.read_only || wall || board.read_only,
+            utc_offset_secs: terminal::local_utc_offset_secs(),
+        },
         max_fps: if slow_link { board.max_fps.min(2) } else { board.max_fps },
         mouse: board.mouse,
-        utc_offset_secs: terminal::local_utc_offset_secs(),
     })
 }

@@ -1,11 +1,101 @@
-//! Entering and leaving the terminal: raw mode, alternate screen, and a restore that always runs.
+//! Entering and leaving the terminal (raw mode, alternate screen, a restore that always runs),
+//! and a backend that writes nothing when a frame brings nothing new.
 
-use ratatui::DefaultTerminal;
-use std::io::IsTerminal;
+use ratatui::Terminal;
+use ratatui::backend::{Backend, ClearType, CrosstermBackend, WindowSize};
+use ratatui::buffer::Cell;
+use ratatui::layout::{Position, Size};
+use std::io::{IsTerminal, Stdout};
+
+/// Wraps a backend so that an unchanged frame costs zero bytes: no cursor hide repeated,
+/// no flush of an empty write.
+pub struct QuietBackend<B: Backend> {
+    inner: B,
+    cursor_hidden: bool,
+    pending: bool,
+}
+
+impl<B: Backend> QuietBackend<B> {
+    pub fn new(inner: B) -> Self {
+        Self { inner, cursor_hidden: false, pending: false }
+    }
+
+    pub fn inner(&self) -> &B {
+        &self.inner
+    }
+}
+
+impl<B: Backend> Backend for QuietBackend<B> {
+    type Error = B::Error;
+
+    fn draw<'a, I>(&mut self, content: I) -> Result<(), Self::Error>
+    where
+        I: Iterator<Item = (u16, u16, &'a Cell)>,
+    {
+        let mut content = content.peekable();
+        if content.peek().is_none() {
+            return Ok(());
+        }
+        self.pending = true;
+        self.inner.draw(content)
+    }
+
+    fn hide_cursor(&mut self) -> Result<(), Self::Error> {
+        if self.cursor_hidden {
+            return Ok(());
+        }
+        self.cursor_hidden = true;
+        self.pending = true;
+        self.inner.hide_cursor()
+    }
+
+    fn show_cursor(&mut self) -> Result<(), Self::Error> {
+        self.cursor_hidden = false;
+        self.pending = true;
+        self.inner.show_cursor()
+    }
+
+    fn get_cursor_position(&mut self) -> Result<Position, Self::Error> {
+        self.inner.get_cursor_position()
+    }
+
+    fn set_cursor_position<P: Into<Position>>(&mut self, position: P) -> Result<(), Self::Error> {
+        self.pending = true;
+        self.inner.set_cursor_position(position)
+    }
+
+    fn clear(&mut self) -> Result<(), Self::Error> {
+        self.pending = true;
+        self.inner.clear()
+    }
+
+    fn clear_region(&mut self, clear_type: ClearType) -> Result<(), Self::Error> {
+        self.pending = true;
+        self.inner.clear_region(clear_type)
+    }
+
+    fn size(&self) -> Result<Size, Self::Error> {
+        self.inner.size()
+    }
+
+    fn window_size(&mut self) -> Result<WindowSize, Self::Error> {
+        self.inner.window_size()
+    }
+
+    fn flush(&mut self) -> Result<(), Self::Error> {
+        if !self.pending {
+            return Ok(());
+        }
+        self.pending = false;
+        self.inner.flush()
+    }
+}
+
+pub type BoardTerminal = Terminal<QuietBackend<CrosstermBackend<Stdout>>>;
 
 /// The live terminal. Dropping it restores the terminal, also when unwinding from a panic.
 pub struct Tui {
-    pub terminal: DefaultTerminal,
+    pub terminal: BoardTerminal,
     mouse: bool,
 }
 
@@ -16,10 +106,15 @@ impl Tui {
         if !std::io::stdout().is_terminal() {
             anyhow::bail!("standard output is not a terminal; use `opsboard check` or `opsboard snapshot` instead");
         }
-        let terminal = ratatui::try_init()?;
+        install_panic_restore();
+        crossterm::terminal::enable_raw_mode()?;
+        let mut stdout = std::io::stdout();
+        crossterm::execute!(stdout, crossterm::terminal::EnterAlternateScreen)?;
         if mouse {
-            crossterm::execute!(std::io::stdout(), crossterm::event::EnableMouseCapture)?;
+            crossterm::execute!(stdout, crossterm::event::EnableMouseCapture)?;
         }
+        let mut terminal = Terminal::new(QuietBackend::new(CrosstermBackend::new(stdout)))?;
+        terminal.clear()?;
         Ok(Self { terminal, mouse })
     }
 }
@@ -29,8 +124,30 @@ impl Drop for Tui {
         if self.mouse {
             let _ = crossterm::execute!(std::io::stdout(), crossterm::event::DisableMouseCapture);
         }
-        ratatui::restore();
+        restore();
     }
+}
+
+/// Leaves the alternate screen, shows the cursor, and ends raw mode. Safe to call twice.
+pub fn restore() {
+    let _ = crossterm::execute!(
+        std::io::stdout(),
+        crossterm::event::DisableMouseCapture,
+        crossterm::terminal::LeaveAlternateScreen,
+        crossterm::cursor::Show
+    );
+    let _ = crossterm::terminal::disable_raw_mode();
+}
+
+fn install_panic_restore() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            restore();
+            previous(info);
+        }));
+    });
 }
 
 /// Resolves on SIGTERM, SIGINT or SIGHUP: the board then leaves cleanly.
@@ -51,4 +168,59 @@ pub async fn shutdown_signal() {
 /// The local clock's offset from UTC, in seconds.
 pub fn local_utc_offset_secs() -> i32 {
     chrono::Local::now().offset().local_minus_utc()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ratatui::layout::Rect;
+    use ratatui::widgets::Paragraph;
+    use ratatui::{TerminalOptions, Viewport};
+
+    /// A writer whose bytes the test can count while the terminal owns it.
+    #[derive(Clone, Default)]
+    struct Sink(std::rc::Rc<std::cell::RefCell<Vec<u8>>>);
+
+    impl std::io::Write for Sink {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.borrow_mut().extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    type TestTerminal = (Terminal<QuietBackend<CrosstermBackend<Sink>>>, Sink);
+
+    fn terminal() -> TestTerminal {
+        let sink = Sink::default();
+        let backend = QuietBackend::new(CrosstermBackend::new(sink.clone()));
+        let options = TerminalOptions { viewport: Viewport::Fixed(Rect::new(0, 0, 40, 5)) };
+        (Terminal::with_options(backend, options).unwrap(), sink)
+    }
+
+    fn written(t: &TestTerminal) -> usize {
+        t.1.0.borrow().len()
+    }
+
+    #[test]
+    fn unchanged_frame_writes_zero_bytes() {
+        let mut t = terminal();
+        t.0.draw(|f| f.render_widget(Paragraph::new("checkout ✔ OK"), f.area())).unwrap();
+        let after_first = written(&t);
+        assert!(after_first > 0);
+        t.0.draw(|f| f.render_widget(Paragraph::new("checkout ✔ OK"), f.area())).unwrap();
+        assert_eq!(written(&t), after_first, "a repeated frame wrote bytes");
+    }
+
+    #[test]
+    fn one_changed_cell_writes_a_few_bytes() {
+        let mut t = terminal();
+        t.0.draw(|f| f.render_widget(Paragraph::new("updated 1s ago"), f.area())).unwrap();
+        let before = written(&t);
+        t.0.draw(|f| f.render_widget(Paragraph::new("updated 2s ago"), f.area())).unwrap();
+        let delta = written(&t) - before;
+        assert!((1..40).contains(&delta), "{delta} bytes for one cell");
+    }
 }

@@ -7,12 +7,11 @@ use opsboard::snapshot;
 use opsboard::state::State;
 use opsboard::ui::theme::Theme;
 use opsboard::ui::view::{Action, Screen, View};
-use opsboard::ui::{Scene, render_to_buffer};
+use opsboard::ui::{Look, Scene, render_to_buffer};
 
 fn frame(state: &State, view: &View, width: u16, height: u16) -> String {
-    let theme = Theme::default();
-    let scene =
-        Scene { state, view, theme: &theme, now: now(), title: "prod-eu", utc_offset_secs: 0, read_only: false };
+    let look = Look { title: "prod-eu".into(), theme: Theme::default(), utc_offset_secs: 0, read_only: false };
+    let scene = Scene::new(state, view, &look, now());
     snapshot::text(&render_to_buffer(&scene, width, height))
 }
 

@@ -3,10 +3,12 @@
 mod health;
 mod series;
 mod status;
+mod verdicts;
 
 pub use health::{BodyVerdict, HealthOutcome, HealthSample, ProbeError};
 pub use series::Ring;
 pub use status::{Status, Tally, Verdict};
+pub use verdicts::{ServiceVerdicts, Verdicts};
 
 use crate::config::{CheckSpec, EnvSpec, Fleet, InstanceSpec};
 use std::time::{Duration, SystemTime};
@@ -102,40 +104,34 @@ impl State {
         }
     }
 
-    /// The worst instance of a service (the first of equals) and its verdict.
-    pub fn worst_instance(&self, service: usize, now: SystemTime) -> Option<(usize, Verdict)> {
-        let svc = self.services.get(service)?;
-        svc.instances
-            .iter()
-            .map(|i| i.verdict(&svc.check, self.stale_after_intervals, now))
-            .enumerate()
-            .rev()
-            .max_by_key(|(_, v)| v.status)
-    }
-
     /// A service is as bad as its worst instance; the reason names that instance.
     pub fn service_verdict(&self, service: usize, now: SystemTime) -> Verdict {
-        match self.worst_instance(service, now) {
-            Some((_, v)) if v.status == Status::Ok => v,
-            Some((ii, v)) => {
-                let label = &self.services[service].instances[ii].spec.label;
-                Verdict::new(v.status, format!("{label}: {}", v.reason))
-            }
-            None => Verdict::new(Status::Unknown, "no instances"),
-        }
+        let Some(svc) = self.services.get(service) else {
+            return Verdict::new(Status::Unknown, "no such service");
+        };
+        let verdicts: Vec<Verdict> =
+            svc.instances.iter().map(|i| i.verdict(&svc.check, self.stale_after_intervals, now)).collect();
+        named_worst(svc, &ServiceVerdicts { worst: worst_index(&verdicts), instances: verdicts })
+    }
+
+    /// Every verdict at `now`, computed once.
+    pub fn verdicts(&self, now: SystemTime) -> Verdicts {
+        Verdicts::of(self, now)
     }
 
     /// Services by status at `now`.
     pub fn service_tally(&self, now: SystemTime) -> Tally {
-        (0..self.services.len()).map(|i| self.service_verdict(i, now).status).collect()
+        self.verdicts(now).service_tally
     }
 
     /// Instances by status at `now`.
     pub fn instance_tally(&self, now: SystemTime) -> Tally {
-        self.services
-            .iter()
-            .flat_map(|s| s.instances.iter().map(move |i| i.verdict(&s.check, self.stale_after_intervals, now).status))
-            .collect()
+        self.verdicts(now).instance_tally
+    }
+
+    /// Service indices, worst first; ties keep config order.
+    pub fn services_worst_first(&self, now: SystemTime) -> Vec<usize> {
+        self.verdicts(now).worst_first()
     }
 
     /// When the newest result of any kind arrived.
@@ -143,12 +139,6 @@ impl State {
         self.services.iter().flat_map(|s| &s.instances).filter_map(|i| i.health.latest().map(|h| h.at)).max()
     }
 
-    /// Service indices, worst first, then by name; ties keep config order.
-    pub fn services_worst_first(&self, now: SystemTime) -> Vec<usize> {
-        let mut idx: Vec<usize> = (0..self.services.len()).collect();
-        idx.sort_by_key(|&i| std::cmp::Reverse(self.service_verdict(i, now).status));
-        idx
-    }
 }
 
 impl InstanceState {
@@ -177,5 +167,18 @@ impl InstanceState {
 
     pub fn age(&self, now: SystemTime) -> Option<Duration> {
         self.health.latest().map(|s| now.duration_since(s.at).unwrap_or_default())
+    }
+}
+
+fn worst_index(verdicts: &[Verdict]) -> Option<usize> {
+    verdicts.iter().enumerate().rev().max_by_key(|(_, v)| v.status).map(|(i, _)| i)
+}
+
+/// The service's verdict: its worst instance's, with that instance named unless all is well.
+pub fn named_worst(svc: &ServiceState, v: &ServiceVerdicts) -> Verdict {
+    match (v.worst, v.worst_verdict()) {
+        (Some(_), Some(w)) if w.status == Status::Ok => w.clone(),
+        (Some(i), Some(w)) => Verdict::new(w.status, format!("{}: {}", svc.instances[i].spec.label, w.reason)),
+        _ => Verdict::new(Status::Unknown, "no instances"),
     }
 }

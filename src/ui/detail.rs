@@ -3,7 +3,7 @@
 use super::Scene;
 use super::widgets::{spark, status_cell};
 use crate::format;
-use crate::state::{InstanceId, ServiceState};
+use crate::state::ServiceState;
 use ratatui::{
     Frame,
     layout::{Constraint, Layout, Rect},
@@ -27,14 +27,14 @@ pub fn render(frame: &mut Frame, area: Rect, scene: &Scene, si: usize) {
 
 fn instances(frame: &mut Frame, area: Rect, scene: &Scene, si: usize, svc: &ServiceState, sel: usize) {
     let theme = scene.theme;
-    let verdict = scene.state.service_verdict(si, scene.now);
+    let verdict = crate::state::named_worst(svc, &scene.verdicts.services[si]);
     let trend = if area.width >= WIDE_FROM { TREND_WIDE } else { TREND_NARROW };
     let rows: Vec<Row> = svc
         .instances
         .iter()
         .enumerate()
         .map(|(ii, inst)| {
-            let v = scene.state.instance_verdict(InstanceId { service: si, instance: ii }, scene.now);
+            let v = scene.verdicts.services[si].instances[ii].clone();
             let last = inst.health.latest();
             let latencies: Vec<f64> = inst
                 .health

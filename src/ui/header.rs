@@ -13,22 +13,22 @@ use ratatui::{
 
 pub fn render(frame: &mut Frame, area: Rect, scene: &Scene) {
     let theme = scene.theme;
-    let services = scene.state.service_tally(scene.now);
-    let instances = scene.state.instance_tally(scene.now);
+    let services = &scene.verdicts.service_tally;
+    let instances = &scene.verdicts.instance_tally;
     let width = area.width as usize;
-    let title = Span::styled(format!(" {} ", scene.title), theme.title());
-    let ro = scene.read_only.then(|| Span::styled("[read-only] ", theme.dim()));
+    let title = Span::styled(format!(" {} ", scene.look.title), theme.title());
+    let ro = scene.look.read_only.then(|| Span::styled("[read-only] ", theme.dim()));
     let inst = Span::styled(format!("  instances {}/{} ok", instances.ok, instances.total()), theme.dim());
     let clock = Span::styled(format!(" {} ", clock(scene)), theme.title());
     let updated = Span::styled(updated_text(scene), theme.dim());
 
     // Longest form first; drop parts until the line fits.
     let candidates = [
-        (counts(&services, Form::Long, scene), Some(&inst), Some(&updated), ro.as_ref()),
-        (counts(&services, Form::Long, scene), None, Some(&updated), ro.as_ref()),
-        (counts(&services, Form::Medium, scene), None, Some(&updated), ro.as_ref()),
-        (counts(&services, Form::Short, scene), None, Some(&updated), None),
-        (counts(&services, Form::Short, scene), None, None, None),
+        (counts(services, Form::Long, scene), Some(&inst), Some(&updated), ro.as_ref()),
+        (counts(services, Form::Long, scene), None, Some(&updated), ro.as_ref()),
+        (counts(services, Form::Medium, scene), None, Some(&updated), ro.as_ref()),
+        (counts(services, Form::Short, scene), None, Some(&updated), None),
+        (counts(services, Form::Short, scene), None, None, None),
     ];
     for (counts, inst, updated, ro) in candidates {
         let mut left: Vec<Span> = vec![title.clone()];
@@ -47,7 +47,7 @@ pub fn render(frame: &mut Frame, area: Rect, scene: &Scene) {
         }
     }
     let mut left = vec![title];
-    left.extend(counts(&services, Form::Short, scene));
+    left.extend(counts(services, Form::Short, scene));
     frame.render_widget(Paragraph::new(Line::from(left)).style(theme.base()), area);
 }
 
@@ -88,6 +88,6 @@ pub fn updated_text(scene: &Scene) -> String {
 /// `HH:MM:SS` in the board's local offset.
 pub fn clock(scene: &Scene) -> String {
     let secs = scene.now.duration_since(std::time::UNIX_EPOCH).unwrap_or_default().as_secs() as i64;
-    let local = (secs + i64::from(scene.utc_offset_secs)).rem_euclid(86_400);
+    let local = (secs + i64::from(scene.look.utc_offset_secs)).rem_euclid(86_400);
     format!("{:02}:{:02}:{:02}", local / 3600, local / 60 % 60, local % 60)
 }

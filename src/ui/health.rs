@@ -3,7 +3,7 @@
 use super::Scene;
 use super::widgets::status_cell;
 use crate::format;
-use crate::state::{InstanceId, ServiceState, Status, Verdict};
+use crate::state::{ServiceState, Status, Verdict};
 use ratatui::{
     Frame,
     layout::{Constraint, Rect},
@@ -17,7 +17,7 @@ const MAX_INSTANCE_CELLS: usize = 16;
 
 pub fn render(frame: &mut Frame, area: Rect, scene: &Scene) {
     let theme = scene.theme;
-    let visible = scene.view.visible(scene.state, scene.now);
+    let visible = scene.view.visible(scene.state, &scene.verdicts);
     let current = scene.view.current(&visible);
     let grid_width =
         scene.state.services.iter().map(|s| s.instances.len().min(MAX_INSTANCE_CELLS + 1)).max().unwrap_or(1).max(9)
@@ -57,17 +57,14 @@ fn row<'a>(scene: &Scene, si: usize) -> Row<'a> {
     let theme = scene.theme;
     let svc = &scene.state.services[si];
     // The grid shows which instance is bad; the reason column says why, in full.
-    let verdict =
-        scene.state.worst_instance(si, scene.now).map(|(_, v)| v).unwrap_or_else(|| Verdict::new(Status::Unknown, ""));
+    let verdicts = &scene.verdicts.services[si];
+    let verdict = verdicts.worst_verdict().cloned().unwrap_or_else(|| Verdict::new(Status::Unknown, ""));
     let mut grid: Vec<Span> = svc
         .instances
         .iter()
         .enumerate()
         .take(MAX_INSTANCE_CELLS)
-        .map(|(ii, _)| {
-            let v = scene.state.instance_verdict(InstanceId { service: si, instance: ii }, scene.now);
-            status_cell::symbol(v.status, theme)
-        })
+        .map(|(ii, _)| status_cell::symbol(verdicts.instances[ii].status, theme))
         .collect();
     if svc.instances.len() > MAX_INSTANCE_CELLS {
         grid.push(Span::styled(format!("+{}", svc.instances.len() - MAX_INSTANCE_CELLS), theme.dim()));

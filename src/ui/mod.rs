@@ -12,7 +12,7 @@ pub mod view;
 pub mod widgets;
 
 use crate::config::EnvSpec;
-use crate::state::State;
+use crate::state::{State, Verdicts};
 use ratatui::{
     Frame,
     buffer::Buffer,
@@ -27,17 +27,31 @@ use view::{Screen, View};
 pub const MIN_WIDTH: u16 = 50;
 pub const MIN_HEIGHT: u16 = 10;
 
-/// Everything one frame is drawn from. Nothing in it is changed by drawing.
-#[derive(Clone, Copy)]
-pub struct Scene<'a> {
-    pub state: &'a State,
-    pub view: &'a View,
-    pub theme: &'a Theme,
-    pub now: SystemTime,
-    pub title: &'a str,
+/// How the board presents itself, fixed for a run.
+#[derive(Debug, Clone)]
+pub struct Look {
+    pub title: String,
+    pub theme: Theme,
     /// Offset of the local clock from UTC, for the header clock.
     pub utc_offset_secs: i32,
     pub read_only: bool,
+}
+
+/// Everything one frame is drawn from. Nothing in it is changed by drawing.
+pub struct Scene<'a> {
+    pub state: &'a State,
+    pub view: &'a View,
+    pub look: &'a Look,
+    pub theme: &'a Theme,
+    pub now: SystemTime,
+    /// Every verdict at `now`, computed once per frame.
+    pub verdicts: Verdicts,
+}
+
+impl<'a> Scene<'a> {
+    pub fn new(state: &'a State, view: &'a View, look: &'a Look, now: SystemTime) -> Self {
+        Self { state, view, look, theme: &look.theme, now, verdicts: state.verdicts(now) }
+    }
 }
 
 /// Draws the whole board.
@@ -63,7 +77,7 @@ pub fn render(frame: &mut Frame, scene: &Scene) {
     let [top, body, bottom] =
         Layout::vertical([Constraint::Length(1), Constraint::Fill(1), Constraint::Length(1)]).areas(area);
     header::render(frame, top, scene);
-    let visible = scene.view.visible(scene.state, scene.now);
+    let visible = scene.view.visible(scene.state, &scene.verdicts);
     match (scene.view.screen, scene.view.current(&visible)) {
         (Screen::Detail, Some(si)) => detail::render(frame, body, scene, si),
         _ => health::render(frame, body, scene),

@@ -9,7 +9,7 @@ use ratatui::{
 };
 
 pub fn render(frame: &mut Frame, area: Rect, scene: &Scene) {
-    let worst = scene.state.service_tally(scene.now).worst();
+    let worst = scene.verdicts.service_tally.worst();
     let text = vec![
         Line::styled(format!("{} {}", super::symbols::status(worst), worst.word()), scene.theme.status(worst)),
         Line::raw(format!("{}x{} is too small", area.width, area.height)),

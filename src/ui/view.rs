@@ -1,6 +1,6 @@
 //! What the person is looking at: screen, selection, filter, overlays. Changed only by key actions.
 
-use crate::state::State;
+use crate::state::{State, Verdicts};
 use std::time::SystemTime;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -57,10 +57,10 @@ const PAGE_ROWS: usize = 10;
 
 impl View {
     /// Service indices in display order: filtered, then sorted.
-    pub fn visible(&self, state: &State, now: SystemTime) -> Vec<usize> {
+    pub fn visible(&self, state: &State, verdicts: &Verdicts) -> Vec<usize> {
         let needle = self.filter.to_lowercase();
         let order = match self.sort {
-            SortOrder::WorstFirst => state.services_worst_first(now),
+            SortOrder::WorstFirst => verdicts.worst_first(),
             SortOrder::Config => (0..state.services.len()).collect(),
         };
         order
@@ -81,7 +81,7 @@ impl View {
 
     /// Applies an action. Returns `true` when the board should quit.
     pub fn handle(&mut self, action: Action, state: &State, now: SystemTime) -> bool {
-        let visible = self.visible(state, now);
+        let visible = self.visible(state, &state.verdicts(now));
         match action {
             Action::Quit => return true,
             Action::ToggleHelp => self.help = !self.help,

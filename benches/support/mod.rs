@@ -1,0 +1,98 @@
+//! Shared by the bench binaries: a tmux session to run a program in, and /proc readings of it.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+pub const BIN: &str = env!("CARGO_BIN_EXE_opsboard");
+
+/// Clock ticks per second for /proc/<pid>/stat times (USER_HZ; 100 on Linux).
+const TICKS_PER_SEC: f64 = 100.0;
+
+/// A program running in a detached tmux session of a given size, its output bytes counted.
+pub struct Session {
+    socket: String,
+    pub bytes_file: PathBuf,
+    pub pid: u32,
+}
+
+impl Session {
+    /// Starts `command` (run via `exec`, so the pane's pid is the program's).
+    pub fn start(name: &str, width: u16, height: u16, command: &str, dir: &Path) -> Self {
+        let socket = format!("opsboard-bench-{name}-{}", std::process::id());
+        let bytes_file = dir.join(format!("{name}.bytes"));
+        let pidfile = dir.join(format!("{name}.pid"));
+        let script = format!("echo $$ > {}; exec {command}", pidfile.display());
+        let ok = Command::new("tmux")
+            .args(["-L", &socket, "new-session", "-d", "-x", &width.to_string(), "-y", &height.to_string()])
+            .args(["sh", "-c", &script])
+            .env("TERM", "xterm-256color")
+            .status()
+            .expect("tmux is needed for this benchmark")
+            .success();
+        assert!(ok, "tmux failed to start {command}");
+        let deadline = Instant::now() + Duration::from_secs(10);
+        let pid = loop {
+            if let Some(pid) = std::fs::read_to_string(&pidfile).ok().and_then(|s| s.trim().parse().ok()) {
+                break pid;
+            }
+            assert!(Instant::now() < deadline, "no pid for {command}");
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        Self { socket, bytes_file, pid }
+    }
+
+    /// Counts every byte the program writes to its terminal from now on.
+    pub fn start_counting(&self) {
+        let _ = std::fs::remove_file(&self.bytes_file);
+        Command::new("tmux")
+            .args(["-L", &self.socket, "pipe-pane", "-o", &format!("cat >> {}", self.bytes_file.display())])
+            .status()
+            .unwrap();
+    }
+
+    pub fn bytes_counted(&self) -> u64 {
+        std::fs::metadata(&self.bytes_file).map(|m| m.len()).unwrap_or(0)
+    }
+
+    pub fn screen(&self) -> String {
+        let out = Command::new("tmux").args(["-L", &self.socket, "capture-pane", "-p"]).output().unwrap();
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+}
+
+impl Drop for Session {
+    fn drop(&mut self) {
+        let _ = Command::new("tmux").args(["-L", &self.socket, "kill-server"]).status();
+    }
+}
+
+/// CPU seconds (user + system) a process has used so far.
+pub fn cpu_seconds(pid: u32) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    // Fields after the command name, which is in parentheses and may contain spaces.
+    let rest = stat.rsplit_once(')').map(|(_, r)| r).unwrap_or("");
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let ticks = |i: usize| fields.get(i).and_then(|f| f.parse::<f64>().ok()).unwrap_or(0.0);
+    (ticks(11) + ticks(12)) / TICKS_PER_SEC
+}
+
+/// (current RSS, peak RSS) in KiB.
+pub fn rss_kib(pid: u32) -> (u64, u64) {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    let field = |name: &str| {
+        status
+            .lines()
+            .find(|l| l.starts_with(name))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0)
+    };
+    (field("VmRSS:"), field("VmHWM:"))
+}
+
+/// How long each measurement runs: `OPSBOARD_BENCH_SECS`, default `default`.
+pub fn bench_secs(default: u64) -> Duration {
+    Duration::from_secs(std::env::var("OPSBOARD_BENCH_SECS").ok().and_then(|s| s.parse().ok()).unwrap_or(default))
+}

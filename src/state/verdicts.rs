@@ -1,0 +1,56 @@
+//! Every instance's verdict at one moment, computed once and shared by everything drawn in a frame.
+
+use super::status::{Status, Tally, Verdict};
+use super::State;
+use std::time::SystemTime;
+
+/// The verdicts of one service's instances.
+#[derive(Debug, Clone)]
+pub struct ServiceVerdicts {
+    pub instances: Vec<Verdict>,
+    /// Index of the worst instance (the first of equals), if there are instances.
+    pub worst: Option<usize>,
+}
+
+impl ServiceVerdicts {
+    /// As bad as the worst instance; unknown without instances.
+    pub fn status(&self) -> Status {
+        self.worst_verdict().map_or(Status::Unknown, |v| v.status)
+    }
+
+    pub fn worst_verdict(&self) -> Option<&Verdict> {
+        self.worst.map(|i| &self.instances[i])
+    }
+}
+
+/// The whole fleet's verdicts at one `now`.
+#[derive(Debug, Clone)]
+pub struct Verdicts {
+    pub services: Vec<ServiceVerdicts>,
+    pub service_tally: Tally,
+    pub instance_tally: Tally,
+}
+
+impl Verdicts {
+    pub fn of(state: &State, now: SystemTime) -> Self {
+        let services: Vec<ServiceVerdicts> = state
+            .services
+            .iter()
+            .map(|svc| {
+                let instances: Vec<Verdict> =
+                    svc.instances.iter().map(|i| i.verdict(&svc.check, state.stale_after_intervals, now)).collect();
+                ServiceVerdicts { worst: super::worst_index(&instances), instances }
+            })
+            .collect();
+        let service_tally = services.iter().map(ServiceVerdicts::status).collect();
+        let instance_tally = services.iter().flat_map(|s| s.instances.iter().map(|v| v.status)).collect();
+        Self { services, service_tally, instance_tally }
+    }
+
+    /// Service indices, worst first; ties keep config order.
+    pub fn worst_first(&self) -> Vec<usize> {
+        let mut idx: Vec<usize> = (0..self.services.len()).collect();
+        idx.sort_by_key(|&i| std::cmp::Reverse(self.services[i].status()));
+        idx
+    }
+}
