@@ -106,7 +106,8 @@ async fn answer(stream: tokio::net::TcpStream) {
     let mut stream = stream;
     let mut buf = [0u8; 4096];
     let body = r#"{"status":"UP","version":"1.0.0"}"#;
-    let reply = format!("HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{body}", body.len());
+    let reply =
+        format!("HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{body}", body.len());
     // Keep-alive: answer each request on the connection until the client closes it.
     loop {
         match stream.read(&mut buf).await {

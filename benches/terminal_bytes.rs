@@ -40,7 +40,8 @@ fn main() {
         return;
     }
     let secs = bench_secs(60);
-    let have_btop = std::process::Command::new("sh").args(["-c", "command -v btop"]).output().is_ok_and(|o| o.status.success());
+    let have_btop =
+        std::process::Command::new("sh").args(["-c", "command -v btop"]).output().is_ok_and(|o| o.status.success());
     println!("{:<28} {:>8} {:>12} {:>8} {:>10} {:>10}", "program", "size", "bytes/s", "cpu %", "rss KiB", "peak KiB");
     for (w, h) in [(120u16, 40u16), (200, 60)] {
         let mut runs: Vec<(&str, String)> = vec![
@@ -62,5 +63,8 @@ fn main() {
             );
         }
     }
-    println!("({}s per run; the demo servers run inside the opsboard process and are counted in its CPU and RSS)", secs.as_secs());
+    println!(
+        "({}s per run; the demo servers run inside the opsboard process and are counted in its CPU and RSS)",
+        secs.as_secs()
+    );
 }

@@ -15,6 +15,8 @@ use tokio::sync::mpsc;
 const EVENT_QUEUE: usize = 4096;
 /// Time-driven changes (ages, staleness, the clock) are looked at this often.
 const TICK: Duration = Duration::from_secs(1);
+/// New data alone redraws at most this often; keys redraw at the full frame rate.
+const DATA_FRAME_EVERY: Duration = Duration::from_millis(250);
 
 static PROCESS_START: std::sync::OnceLock<Instant> = std::sync::OnceLock::new();
 
@@ -47,28 +49,31 @@ pub async fn run(loaded: &Loaded, opts: &BoardOptions) -> anyhow::Result<()> {
     let frame_every = Duration::from_secs(1) / opts.max_fps.max(1);
 
     let mut view = View::default();
-    let mut dirty = true;
     let mut first_frame = Some(*PROCESS_START.get_or_init(Instant::now));
     let mut last_draw = Instant::now() - frame_every;
+    // When the next frame is due; `None` while nothing has changed.
+    let mut due = Some(Instant::now());
+    let data_every = DATA_FRAME_EVERY.max(frame_every);
+    let schedule = |due: &mut Option<Instant>, at: Instant| *due = Some(due.map_or(at, |d| d.min(at)));
     loop {
-        if dirty && last_draw.elapsed() >= frame_every {
+        if due.is_some_and(|d| Instant::now() >= d) {
             // Only changed cells are written; an unchanged frame writes nothing at all.
             let scene = Scene::new(&state, &view, &opts.look, SystemTime::now());
             tui.terminal.draw(|f| ui::render(f, &scene))?;
             if let Some(start) = first_frame.take() {
                 tracing::info!(ms = start.elapsed().as_secs_f64() * 1000.0, "first frame drawn");
             }
-            dirty = false;
+            due = None;
             last_draw = Instant::now();
         }
-        let until_frame = frame_every.saturating_sub(last_draw.elapsed());
+        let wake = due.map(tokio::time::Instant::from_std);
         tokio::select! {
             Some(event) = rx.recv() => {
                 state.apply(event);
                 while let Ok(more) = rx.try_recv() {
                     state.apply(more);
                 }
-                dirty = true;
+                schedule(&mut due, last_draw + data_every);
             }
             Some(term) = input.next() => match term {
                 Ok(TermEvent::Key(key)) => {
@@ -76,18 +81,18 @@ pub async fn run(loaded: &Loaded, opts: &BoardOptions) -> anyhow::Result<()> {
                         if view.handle(action, &state, SystemTime::now()) {
                             break;
                         }
-                        dirty = true;
+                        schedule(&mut due, last_draw + frame_every);
                     }
                 }
-                Ok(TermEvent::Resize(..)) => dirty = true,
+                Ok(TermEvent::Resize(..)) => schedule(&mut due, last_draw + frame_every),
                 Ok(_) => {}
                 Err(e) => {
                     tracing::error!(error = %e, "reading terminal input failed");
                     break;
                 }
             },
-            _ = tick.tick() => dirty = true,
-            () = tokio::time::sleep(until_frame), if dirty => {}
+            _ = tick.tick() => schedule(&mut due, last_draw + data_every),
+            () = async { tokio::time::sleep_until(wake.unwrap_or_else(tokio::time::Instant::now)).await }, if wake.is_some() => {}
             () = &mut shutdown => break,
         }
     }

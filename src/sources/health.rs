@@ -1,6 +1,7 @@
 //! The health probe: one GET of an instance's health URL, turned into a [`HealthSample`].
 
 use crate::state::{BodyVerdict, HealthOutcome, HealthSample, ProbeError};
+use reqwest::IntoUrl;
 use reqwest::header::HeaderMap;
 use std::time::{Duration, Instant, SystemTime};
 
@@ -8,7 +9,12 @@ use std::time::{Duration, Instant, SystemTime};
 pub const MAX_HEALTH_BODY_BYTES: usize = 64 * 1024;
 
 /// GETs `url` within `timeout` (headers and capped body included).
-pub async fn probe(client: &reqwest::Client, url: &str, headers: &HeaderMap, timeout: Duration) -> HealthSample {
+pub async fn probe(
+    client: &reqwest::Client,
+    url: impl IntoUrl,
+    headers: &HeaderMap,
+    timeout: Duration,
+) -> HealthSample {
     let at = SystemTime::now();
     let started = Instant::now();
     let outcome = match tokio::time::timeout(timeout, fetch(client, url, headers)).await {
@@ -18,8 +24,12 @@ pub async fn probe(client: &reqwest::Client, url: &str, headers: &HeaderMap, tim
     HealthSample { at, latency: started.elapsed(), outcome }
 }
 
-async fn fetch(client: &reqwest::Client, url: &str, headers: &HeaderMap) -> HealthOutcome {
-    let mut resp = match client.get(url).headers(headers.clone()).send().await {
+async fn fetch(client: &reqwest::Client, url: impl IntoUrl, headers: &HeaderMap) -> HealthOutcome {
+    let mut request = client.get(url);
+    if !headers.is_empty() {
+        request = request.headers(headers.clone());
+    }
+    let mut resp = match request.send().await {
         Ok(r) => r,
         Err(e) => return HealthOutcome::Failed(classify(&e)),
     };
@@ -29,7 +39,7 @@ async fn fetch(client: &reqwest::Client, url: &str, headers: &HeaderMap) -> Heal
         Err(e) => return HealthOutcome::Failed(ProbeError::Body(short_error(&e))),
     };
     let (verdict, version) = parse_body(&body);
-    HealthOutcome::Response { code, body: verdict, version, truncated }
+    HealthOutcome::Response { code, body: verdict, version: version.map(Into::into), truncated }
 }
 
 /// Reads at most `cap` bytes of a body; the rest is never read. Returns the bytes and whether it was cut.

@@ -2,6 +2,7 @@
 
 use super::status::{Status, Verdict};
 use std::fmt;
+use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 /// What the body of a health response says, independent of the status code.
@@ -46,7 +47,8 @@ pub enum HealthOutcome {
     Response {
         code: u16,
         body: BodyVerdict,
-        version: Option<String>,
+        /// Shared between samples that report the same version.
+        version: Option<Arc<str>>,
         /// The body was longer than the cap and was not read whole.
         truncated: bool,
     },
@@ -101,6 +103,16 @@ impl HealthSample {
         match &self.outcome {
             HealthOutcome::Response { version, .. } => version.as_deref(),
             HealthOutcome::Failed(_) => None,
+        }
+    }
+
+    /// Reuses `previous`'s version string when it is the same, so a long history holds one copy.
+    pub fn share_version(&mut self, previous: Option<&HealthSample>) {
+        let HealthOutcome::Response { version: Some(v), .. } = &mut self.outcome else { return };
+        if let Some(HealthOutcome::Response { version: Some(prev), .. }) = previous.map(|p| &p.outcome)
+            && prev == v
+        {
+            *v = prev.clone();
         }
     }
 

@@ -78,6 +78,8 @@ impl State {
         match event {
             Event::Health { id, sample, next_in } => {
                 if let Some(inst) = self.instance_mut(id) {
+                    let mut sample = sample;
+                    sample.share_version(inst.health.latest());
                     inst.health.push(sample);
                     inst.expected_every = next_in;
                 }
@@ -138,7 +140,6 @@ impl State {
     pub fn last_update(&self) -> Option<SystemTime> {
         self.services.iter().flat_map(|s| &s.instances).filter_map(|i| i.health.latest().map(|h| h.at)).max()
     }
-
 }
 
 impl InstanceState {

@@ -1,7 +1,7 @@
 //! Every instance's verdict at one moment, computed once and shared by everything drawn in a frame.
 
-use super::status::{Status, Tally, Verdict};
 use super::State;
+use super::status::{Status, Tally, Verdict};
 use std::time::SystemTime;
 
 /// The verdicts of one service's instances.
