@@ -66,6 +66,7 @@ fn main() {
     let screen = session.screen();
     drop(session);
     let _ = server.kill();
+    let _ = server.wait();
 
     let log_text = std::fs::read_to_string(&log).unwrap_or_default();
     let first_frame_ms = log_text
