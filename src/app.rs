@@ -38,7 +38,7 @@ pub async fn run(loaded: &Loaded, opts: &BoardOptions) -> anyhow::Result<()> {
     let polling = &loaded.config.polling;
     let mut state = State::new(&loaded.fleet, polling.history, polling.stale_after_intervals);
     let (tx, mut rx) = mpsc::channel::<Event>(EVENT_QUEUE);
-    let _pollers = sources::spawn_health(&loaded.fleet, polling, sources::http_client(), tx);
+    let _pollers = sources::spawn_all(&loaded.fleet, polling, tx);
 
     let mut tui = Tui::enter(opts.mouse)?;
     let mut input = EventStream::new();

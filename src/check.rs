@@ -5,7 +5,7 @@ use crate::sources;
 use crate::state::{InstanceId, State, Status};
 use serde::Serialize;
 use std::fmt::Write;
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime};
 
 #[derive(Debug, Serialize)]
 pub struct Report {
@@ -19,6 +19,11 @@ pub struct ServiceReport {
     pub env: String,
     pub status: Status,
     pub reason: String,
+    /// Requests per second, summed over instances.
+    pub request_rate: Option<f64>,
+    /// 5xx share of requests, 0..1.
+    pub error_rate: Option<f64>,
+    pub p95_ms: Option<f64>,
     pub instances: Vec<InstanceReport>,
 }
 
@@ -31,14 +36,32 @@ pub struct InstanceReport {
     pub latency_ms: Option<u64>,
     pub reason: String,
     pub version: Option<String>,
+    pub request_rate: Option<f64>,
+    pub error_rate: Option<f64>,
+    pub p95_ms: Option<f64>,
+    /// Why the last scrape failed, if it did.
+    pub metrics_error: Option<String>,
 }
 
-/// Polls every instance once and builds the state from the results.
-pub async fn poll_state(loaded: &Loaded) -> State {
+/// Time between the two scrapes that make one rate window in `check` and `snapshot`.
+pub const DEFAULT_WINDOW: Duration = Duration::from_secs(2);
+
+/// Polls every instance once, and scrapes metrics twice `window` apart so rates exist.
+pub async fn poll_state(loaded: &Loaded, window: Duration) -> State {
     let polling = &loaded.config.polling;
     let mut state = State::new(&loaded.fleet, polling.history, polling.stale_after_intervals);
-    for event in sources::poll_once(&loaded.fleet, polling, &sources::http_client()).await {
+    let metrics = sources::scrape::metrics_client();
+    let scraping = loaded.fleet.services.iter().any(|s| s.check.scrape);
+    let first = if scraping { sources::scrape_once(&loaded.fleet, polling, &metrics).await } else { Vec::new() };
+    let started = std::time::Instant::now();
+    for event in first.into_iter().chain(sources::poll_once(&loaded.fleet, polling, &sources::http_client()).await) {
         state.apply(event);
+    }
+    if scraping {
+        tokio::time::sleep(window.saturating_sub(started.elapsed())).await;
+        for event in sources::scrape_once(&loaded.fleet, polling, &metrics).await {
+            state.apply(event);
+        }
     }
     state
 }
@@ -51,11 +74,15 @@ pub fn report(state: &State, now: SystemTime) -> Report {
         .enumerate()
         .map(|(si, svc)| {
             let v = state.service_verdict(si, now);
+            let signals = state.current_signals(si, now);
             ServiceReport {
                 name: svc.name.clone(),
                 env: svc.env.name.clone(),
                 status: v.status,
                 reason: v.reason,
+                request_rate: signals.map(|p| round(p.rate, 3)),
+                error_rate: signals.and_then(|p| p.error_ratio).map(|e| round(e, 5)),
+                p95_ms: signals.and_then(|p| p.p95).map(|s| round(s * 1000.0, 2)),
                 instances: svc
                     .instances
                     .iter()
@@ -63,6 +90,7 @@ pub fn report(state: &State, now: SystemTime) -> Report {
                     .map(|(ii, inst)| {
                         let iv = state.instance_verdict(InstanceId { service: si, instance: ii }, now);
                         let last = inst.health.latest();
+                        let point = inst.metrics.points.latest();
                         InstanceReport {
                             name: inst.spec.label.clone(),
                             url: inst.spec.health_url.clone(),
@@ -70,7 +98,11 @@ pub fn report(state: &State, now: SystemTime) -> Report {
                             code: last.and_then(|s| s.code()),
                             latency_ms: last.map(|s| s.latency.as_millis() as u64),
                             reason: iv.reason,
-                            version: inst.version().map(str::to_string),
+                            version: inst.version().or(inst.metrics.version.as_deref()).map(str::to_string),
+                            request_rate: point.map(|p| round(p.rate, 3)),
+                            error_rate: point.and_then(|p| p.error_ratio).map(|e| round(e, 5)),
+                            p95_ms: point.and_then(|p| p.p95).map(|s| round(s * 1000.0, 2)),
+                            metrics_error: inst.metrics.error.as_ref().map(|(_, e)| e.clone()),
                         }
                     })
                     .collect(),
@@ -81,20 +113,32 @@ pub fn report(state: &State, now: SystemTime) -> Report {
     Report { status, services }
 }
 
+fn round(v: f64, digits: i32) -> f64 {
+    let f = 10f64.powi(digits);
+    (v * f).round() / f
+}
+
 /// A plain table for people: one line per service, one more per instance that is not ok.
 pub fn table(report: &Report) -> String {
     let name_w = report.services.iter().map(|s| s.name.len()).max().unwrap_or(7).max(7);
     let mut out = String::new();
-    let _ = writeln!(out, "{:<8} {:<name_w$} {:<8} {:<9} REASON", "STATUS", "SERVICE", "ENV", "INSTANCES");
+    let _ = writeln!(
+        out,
+        "{:<8} {:<name_w$} {:<8} {:<9} {:>8} {:>7} {:>8}  REASON",
+        "STATUS", "SERVICE", "ENV", "INSTANCES", "REQ/S", "ERR", "P95"
+    );
     for s in &report.services {
         let ok = s.instances.iter().filter(|i| i.status == Status::Ok).count();
         let _ = writeln!(
             out,
-            "{:<8} {:<name_w$} {:<8} {:<9} {}",
+            "{:<8} {:<name_w$} {:<8} {:<9} {:>8} {:>7} {:>8}  {}",
             s.status.word(),
             s.name,
             s.env,
             format!("{ok}/{}", s.instances.len()),
+            s.request_rate.map(|r| format!("{r:.1}")).unwrap_or_else(|| "—".into()),
+            s.error_rate.map(crate::state::percent).unwrap_or_else(|| "—".into()),
+            s.p95_ms.map(|p| crate::format::duration(Duration::from_secs_f64(p / 1000.0))).unwrap_or_else(|| "—".into()),
             s.reason
         );
         for i in s.instances.iter().filter(|i| i.status != Status::Ok) {

@@ -7,6 +7,7 @@ pub mod demo;
 pub mod format;
 pub mod keymap;
 pub mod logging;
+pub mod metrics;
 pub mod snapshot;
 pub mod sources;
 pub mod state;

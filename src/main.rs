@@ -138,7 +138,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
 
     match &cli.command {
         Some(Command::Check { json }) => {
-            let state = check::poll_state(&loaded).await;
+            let state = check::poll_state(&loaded, check::DEFAULT_WINDOW).await;
             let report = check::report(&state, SystemTime::now());
             if *json {
                 println!("{}", serde_json::to_string_pretty(&report)?);
@@ -149,7 +149,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Some(Command::Snapshot { format, size, out }) => {
             let opts = board_options(&cli, &loaded)?;
-            let state = check::poll_state(&loaded).await;
+            let state = check::poll_state(&loaded, check::DEFAULT_WINDOW).await;
             let view = View::default();
             let scene = Scene::new(&state, &view, &opts.look, SystemTime::now());
             let frame = snapshot::encode(&ui::render_to_buffer(&scene, size.0, size.1), *format);

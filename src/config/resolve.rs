@@ -3,7 +3,8 @@
 use super::error::ConfigError;
 use super::layers::Layer;
 use super::locate::find_key_line;
-use super::schema::Config;
+use super::schema::{Config, MetricNamesConfig, Thresholds};
+use crate::metrics::MetricNames;
 use std::time::Duration;
 
 /// The fleet to watch, with defaults applied.
@@ -39,12 +40,15 @@ pub struct InstanceSpec {
 }
 
 /// How one service is checked.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct CheckSpec {
     pub interval: Duration,
     pub timeout: Duration,
     pub slow_after: Duration,
     pub headers: Vec<(String, String)>,
+    pub scrape: bool,
+    pub names: MetricNames,
+    pub thresholds: Thresholds,
 }
 
 const MIN_INTERVAL: Duration = Duration::from_millis(100);
@@ -82,7 +86,21 @@ pub fn resolve(config: &Config, layers: &[Layer]) -> Result<Fleet, ConfigError> 
                 .chain(&svc.headers)
                 .map(|(k, v)| (k.clone(), v.clone()))
                 .collect(),
+            scrape: svc.scrape.unwrap_or(d.scrape),
+            names: metric_names(&svc.metrics, &d.metrics),
+            thresholds: Thresholds {
+                error_rate_warn: svc.thresholds.error_rate_warn.unwrap_or(d.thresholds.error_rate_warn),
+                error_rate_crit: svc.thresholds.error_rate_crit.unwrap_or(d.thresholds.error_rate_crit),
+                p95_warn: svc.thresholds.p95_warn.unwrap_or(d.thresholds.p95_warn),
+                p95_crit: svc.thresholds.p95_crit.unwrap_or(d.thresholds.p95_crit),
+            },
         };
+        let t = &check.thresholds;
+        for (key, v) in [("error_rate_warn", t.error_rate_warn), ("error_rate_crit", t.error_rate_crit)] {
+            if !(0.0..=1.0).contains(&v) {
+                return Err(err(&format!("{table}.thresholds"), key, format!("{v} is outside 0..=1 (a share, not a percent)")));
+            }
+        }
         if check.interval < MIN_INTERVAL {
             return Err(err(&table, "interval", format!("{:?} is shorter than {MIN_INTERVAL:?}", check.interval)));
         }
@@ -134,6 +152,17 @@ pub fn resolve(config: &Config, layers: &[Layer]) -> Result<Fleet, ConfigError> 
         });
     }
     Ok(Fleet { services })
+}
+
+/// The service's names, else the defaults' names, else the built-in candidates.
+fn metric_names(svc: &MetricNamesConfig, defaults: &MetricNamesConfig) -> MetricNames {
+    let builtin = MetricNames::default();
+    let pick = |s: &Option<Vec<String>>, d: &Option<Vec<String>>, b: Vec<String>| s.clone().or(d.clone()).unwrap_or(b);
+    MetricNames {
+        requests: pick(&svc.requests, &defaults.requests, builtin.requests),
+        status_labels: pick(&svc.status_labels, &defaults.status_labels, builtin.status_labels),
+        durations: pick(&svc.durations, &defaults.durations, builtin.durations),
+    }
 }
 
 fn join_path(base: &str, path: &str) -> String {

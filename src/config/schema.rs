@@ -95,6 +95,58 @@ pub struct CheckDefaults {
     pub health_path: String,
     pub metrics_path: String,
     pub headers: IndexMap<String, String>,
+    /// Scrape each instance's metrics path for request rate, errors and latency.
+    pub scrape: bool,
+    pub metrics: MetricNamesConfig,
+    pub thresholds: Thresholds,
+}
+
+/// Which metrics carry the golden signals; each list is tried in order.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MetricNamesConfig {
+    /// Request counters, e.g. `["http_requests_total"]`.
+    pub requests: Option<Vec<String>>,
+    /// Labels holding the status code, e.g. `["code", "status"]`.
+    pub status_labels: Option<Vec<String>>,
+    /// Latency histogram or summary base names, in seconds.
+    pub durations: Option<Vec<String>>,
+}
+
+/// When error rate and latency turn a service yellow or red.
+#[derive(Debug, Clone, Copy, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Thresholds {
+    /// Share of requests answered with 5xx, 0..1.
+    pub error_rate_warn: f64,
+    pub error_rate_crit: f64,
+    #[serde(deserialize_with = "duration::required")]
+    pub p95_warn: Duration,
+    #[serde(deserialize_with = "duration::required")]
+    pub p95_crit: Duration,
+}
+
+impl Default for Thresholds {
+    fn default() -> Self {
+        Self {
+            error_rate_warn: 0.01,
+            error_rate_crit: 0.05,
+            p95_warn: Duration::from_millis(500),
+            p95_crit: Duration::from_secs(2),
+        }
+    }
+}
+
+/// A service's own thresholds; unset keys come from `[defaults.thresholds]`.
+#[derive(Debug, Clone, Copy, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ThresholdsOverride {
+    pub error_rate_warn: Option<f64>,
+    pub error_rate_crit: Option<f64>,
+    #[serde(deserialize_with = "duration::optional")]
+    pub p95_warn: Option<Duration>,
+    #[serde(deserialize_with = "duration::optional")]
+    pub p95_crit: Option<Duration>,
 }
 
 impl Default for CheckDefaults {
@@ -106,6 +158,9 @@ impl Default for CheckDefaults {
             health_path: "/health".into(),
             metrics_path: "/metrics".into(),
             headers: IndexMap::new(),
+            scrape: true,
+            metrics: MetricNamesConfig::default(),
+            thresholds: Thresholds::default(),
         }
     }
 }
@@ -138,6 +193,9 @@ pub struct Service {
     #[serde(deserialize_with = "duration::optional")]
     pub slow_after: Option<Duration>,
     pub headers: IndexMap<String, String>,
+    pub scrape: Option<bool>,
+    pub metrics: MetricNamesConfig,
+    pub thresholds: ThresholdsOverride,
 }
 
 /// One instance: a bare URL, or a table with a display name.

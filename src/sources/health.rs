@@ -1,5 +1,6 @@
 //! The health probe: one GET of an instance's health URL, turned into a [`HealthSample`].
 
+use super::http::{classify, read_capped, short_error};
 use crate::state::{BodyVerdict, HealthOutcome, HealthSample, ProbeError};
 use reqwest::IntoUrl;
 use reqwest::header::HeaderMap;
@@ -40,58 +41,6 @@ async fn fetch(client: &reqwest::Client, url: impl IntoUrl, headers: &HeaderMap)
     };
     let (verdict, version) = parse_body(&body);
     HealthOutcome::Response { code, body: verdict, version: version.map(Into::into), truncated }
-}
-
-/// Reads at most `cap` bytes of a body; the rest is never read. Returns the bytes and whether it was cut.
-pub async fn read_capped(resp: &mut reqwest::Response, cap: usize) -> Result<(Vec<u8>, bool), reqwest::Error> {
-    let mut body = Vec::new();
-    while let Some(chunk) = resp.chunk().await? {
-        let room = cap - body.len();
-        if chunk.len() > room {
-            body.extend_from_slice(&chunk[..room]);
-            return Ok((body, true));
-        }
-        body.extend_from_slice(&chunk);
-        if body.len() == cap {
-            return Ok((body, true));
-        }
-    }
-    Ok((body, false))
-}
-
-/// Turns a transport error into words a person can act on.
-pub fn classify(e: &reqwest::Error) -> ProbeError {
-    if e.is_timeout() {
-        return ProbeError::Other("timeout".into());
-    }
-    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(e);
-    while let Some(s) = source {
-        if let Some(io) = s.downcast_ref::<std::io::Error>() {
-            return match io.kind() {
-                std::io::ErrorKind::ConnectionRefused => ProbeError::Refused,
-                std::io::ErrorKind::ConnectionReset => ProbeError::Connect("connection reset".into()),
-                _ => ProbeError::Connect(io.to_string()),
-            };
-        }
-        source = s.source();
-    }
-    let text = short_error(e);
-    if text.contains("dns error") || text.contains("failed to lookup") {
-        ProbeError::Dns(text)
-    } else if e.is_connect() {
-        ProbeError::Connect(text)
-    } else {
-        ProbeError::Other(text)
-    }
-}
-
-/// The innermost message of an error chain: the one that says what happened.
-pub fn short_error(e: &(dyn std::error::Error + 'static)) -> String {
-    let mut last = e;
-    while let Some(next) = last.source() {
-        last = next;
-    }
-    last.to_string()
 }
 
 const HEALTHY: &[&str] = &["up", "ok", "pass", "healthy", "green", "serving", "alive"];

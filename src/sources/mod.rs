@@ -2,7 +2,9 @@
 //! A source knows its config, a client and a sender; it knows nothing of the board.
 
 pub mod health;
+pub mod http;
 pub mod schedule;
+pub mod scrape;
 
 use crate::config::{CheckSpec, Fleet, schema::Polling};
 use crate::state::{Event, HealthSample, InstanceId};
@@ -40,10 +42,24 @@ pub fn header_map(check: &CheckSpec) -> HeaderMap {
     map
 }
 
-/// Starts one health poller per instance. Dropping the returned set stops them all.
-pub fn spawn_health(fleet: &Fleet, polling: &Polling, client: reqwest::Client, tx: mpsc::Sender<Event>) -> JoinSet<()> {
+/// Starts every poller: health for each instance, and metrics where scraping is on.
+/// Dropping the returned set stops them all.
+pub fn spawn_all(fleet: &Fleet, polling: &Polling, tx: mpsc::Sender<Event>) -> JoinSet<()> {
     let limit = Arc::new(Semaphore::new(polling.max_in_flight));
     let mut set = JoinSet::new();
+    spawn_health(&mut set, fleet, polling, http_client(), limit.clone(), tx.clone());
+    spawn_scrapers(&mut set, fleet, polling, scrape::metrics_client(), limit, tx);
+    set
+}
+
+fn spawn_health(
+    set: &mut JoinSet<()>,
+    fleet: &Fleet,
+    polling: &Polling,
+    client: reqwest::Client,
+    limit: Arc<Semaphore>,
+    tx: mpsc::Sender<Event>,
+) {
     for (si, svc) in fleet.services.iter().enumerate() {
         let headers = header_map(&svc.check);
         for (ii, inst) in svc.instances.iter().enumerate() {
@@ -66,7 +82,61 @@ pub fn spawn_health(fleet: &Fleet, polling: &Polling, client: reqwest::Client, t
             set.spawn(task.run());
         }
     }
-    set
+}
+
+fn spawn_scrapers(
+    set: &mut JoinSet<()>,
+    fleet: &Fleet,
+    polling: &Polling,
+    client: reqwest::Client,
+    limit: Arc<Semaphore>,
+    tx: mpsc::Sender<Event>,
+) {
+    for (si, svc) in fleet.services.iter().enumerate().filter(|(_, s)| s.check.scrape) {
+        let headers = header_map(&svc.check);
+        for (ii, inst) in svc.instances.iter().enumerate() {
+            let Ok(url) = reqwest::Url::parse(&inst.metrics_url) else { continue };
+            let scraper = Scraper {
+                id: InstanceId { service: si, instance: ii },
+                url,
+                headers: headers.clone(),
+                check: svc.check.clone(),
+                schedule: Schedule::new(svc.check.interval, polling.jitter, polling.backoff_max),
+                client: client.clone(),
+                limit: limit.clone(),
+                tx: tx.clone(),
+            };
+            set.spawn(scraper.run());
+        }
+    }
+}
+
+struct Scraper {
+    id: InstanceId,
+    url: reqwest::Url,
+    headers: HeaderMap,
+    check: CheckSpec,
+    schedule: Schedule,
+    client: reqwest::Client,
+    limit: Arc<Semaphore>,
+    tx: mpsc::Sender<Event>,
+}
+
+impl Scraper {
+    async fn run(mut self) {
+        tokio::time::sleep(self.schedule.first_delay(fastrand::f64())).await;
+        loop {
+            let result = {
+                let Ok(_permit) = self.limit.acquire().await else { return };
+                scrape::scrape(&self.client, self.url.clone(), &self.headers, self.check.timeout, &self.check.names).await
+            };
+            self.schedule.record(result.outcome.is_err());
+            if self.tx.send(Event::Scrape { id: self.id, result }).await.is_err() {
+                return;
+            }
+            tokio::time::sleep(self.schedule.next_delay(fastrand::f64())).await;
+        }
+    }
 }
 
 struct HealthPoller {
@@ -98,6 +168,31 @@ impl HealthPoller {
             tokio::time::sleep(next_in).await;
         }
     }
+}
+
+/// Scrapes every instance of every scraped service once, at most `max_in_flight` at a time.
+pub async fn scrape_once(fleet: &Fleet, polling: &Polling, client: &reqwest::Client) -> Vec<Event> {
+    let jobs: Vec<_> = fleet
+        .services
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| s.check.scrape)
+        .flat_map(|(si, svc)| {
+            let headers = header_map(&svc.check);
+            svc.instances.iter().enumerate().filter_map(move |(ii, inst)| {
+                let url = reqwest::Url::parse(&inst.metrics_url).ok()?;
+                Some((InstanceId { service: si, instance: ii }, url, headers.clone(), svc.check.clone()))
+            })
+        })
+        .collect();
+    futures_util::stream::iter(jobs)
+        .map(|(id, url, headers, check)| async move {
+            let result = scrape::scrape(client, url, &headers, check.timeout, &check.names).await;
+            Event::Scrape { id, result }
+        })
+        .buffer_unordered(polling.max_in_flight)
+        .collect()
+        .await
 }
 
 /// Checks every instance once, at most `max_in_flight` at a time (for `check` and `snapshot`).

@@ -2,15 +2,18 @@
 
 mod health;
 mod series;
+mod signals;
 mod status;
 mod verdicts;
 
 pub use health::{BodyVerdict, HealthOutcome, HealthSample, ProbeError};
 pub use series::Ring;
+pub use signals::{InstanceMetrics, ScrapeResult, SignalPoint, percent};
 pub use status::{Status, Tally, Verdict};
 pub use verdicts::{ServiceVerdicts, Verdicts};
 
 use crate::config::{CheckSpec, EnvSpec, Fleet, InstanceSpec};
+use crate::metrics::Window;
 use std::time::{Duration, SystemTime};
 
 /// Names one instance: indices into the fleet, stable for the life of a config.
@@ -25,6 +28,8 @@ pub struct InstanceId {
 pub enum Event {
     /// A health check finished; the next one is due in `next_in`.
     Health { id: InstanceId, sample: HealthSample, next_in: Duration },
+    /// A metrics scrape finished.
+    Scrape { id: InstanceId, result: ScrapeResult },
 }
 
 #[derive(Debug, Clone)]
@@ -33,6 +38,7 @@ pub struct InstanceState {
     pub health: Ring<HealthSample>,
     /// The interval in force for this instance, backoff included.
     pub expected_every: Duration,
+    pub metrics: InstanceMetrics,
 }
 
 #[derive(Debug, Clone)]
@@ -41,6 +47,8 @@ pub struct ServiceState {
     pub env: EnvSpec,
     pub check: CheckSpec,
     pub instances: Vec<InstanceState>,
+    /// The service's signals: its instances' windows merged, one point per scrape round.
+    pub signals: Ring<SignalPoint>,
 }
 
 #[derive(Debug, Clone)]
@@ -66,8 +74,10 @@ impl State {
                         spec: i.clone(),
                         health: Ring::new(history),
                         expected_every: s.check.interval,
+                        metrics: InstanceMetrics::new(history),
                     })
                     .collect(),
+                signals: Ring::new(history),
             })
             .collect();
         Self { services, stale_after_intervals }
@@ -84,7 +94,43 @@ impl State {
                     inst.expected_every = next_in;
                 }
             }
+            Event::Scrape { id, result } => {
+                let at = result.at;
+                let formed = self.instance_mut(id).is_some_and(|inst| inst.metrics.apply(result));
+                if formed {
+                    self.merge_service_signals(id.service, at);
+                }
+            }
         }
+    }
+
+    /// How long a window counts as current: the same grace as health results.
+    pub fn signal_fresh_for(&self, check: &CheckSpec) -> Duration {
+        check.interval * self.stale_after_intervals + check.timeout
+    }
+
+    /// Merges the fresh windows of a service's instances into one service point at `at`.
+    /// Points closer together than half an interval replace each other, so a round of
+    /// jittered scrapes makes one point.
+    fn merge_service_signals(&mut self, service: usize, at: SystemTime) {
+        let Some(svc) = self.services.get(service) else { return };
+        let fresh_for = self.signal_fresh_for(&svc.check);
+        let merged = Window::merge(svc.instances.iter().filter_map(|i| i.metrics.fresh_window(at, fresh_for)));
+        let Some(merged) = merged else { return };
+        let point = SignalPoint::of(at, &merged);
+        let half = svc.check.interval / 2;
+        let svc = &mut self.services[service];
+        match svc.signals.latest() {
+            Some(last) if at.duration_since(last.at).unwrap_or_default() < half => svc.signals.replace_latest(point),
+            _ => svc.signals.push(point),
+        }
+    }
+
+    /// The service's latest signal point if it is current at `now`.
+    pub fn current_signals(&self, service: usize, now: SystemTime) -> Option<&SignalPoint> {
+        let svc = self.services.get(service)?;
+        let p = svc.signals.latest()?;
+        (now.duration_since(p.at).unwrap_or_default() <= self.signal_fresh_for(&svc.check)).then_some(p)
     }
 
     pub fn instance(&self, id: InstanceId) -> Option<&InstanceState> {
@@ -111,9 +157,7 @@ impl State {
         let Some(svc) = self.services.get(service) else {
             return Verdict::new(Status::Unknown, "no such service");
         };
-        let verdicts: Vec<Verdict> =
-            svc.instances.iter().map(|i| i.verdict(&svc.check, self.stale_after_intervals, now)).collect();
-        named_worst(svc, &ServiceVerdicts { worst: worst_index(&verdicts), instances: verdicts })
+        named_worst(svc, &self.verdicts(now).services[service])
     }
 
     /// Every verdict at `now`, computed once.
@@ -175,11 +219,16 @@ fn worst_index(verdicts: &[Verdict]) -> Option<usize> {
     verdicts.iter().enumerate().rev().max_by_key(|(_, v)| v.status).map(|(i, _)| i)
 }
 
-/// The service's verdict: its worst instance's, with that instance named unless all is well.
+/// The service's verdict: its worst instance's (named unless all is well), or its signals'
+/// when those are worse.
 pub fn named_worst(svc: &ServiceState, v: &ServiceVerdicts) -> Verdict {
-    match (v.worst, v.worst_verdict()) {
+    let health = match (v.worst, v.worst_verdict()) {
         (Some(_), Some(w)) if w.status == Status::Ok => w.clone(),
         (Some(i), Some(w)) => Verdict::new(w.status, format!("{}: {}", svc.instances[i].spec.label, w.reason)),
         _ => Verdict::new(Status::Unknown, "no instances"),
+    };
+    match &v.signals {
+        Some(s) if s.status > health.status => s.clone(),
+        _ => health,
     }
 }

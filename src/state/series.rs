@@ -20,6 +20,12 @@ impl<T> Ring<T> {
         self.items.push_back(item);
     }
 
+    /// Replaces the newest item (or adds it to an empty ring).
+    pub fn replace_latest(&mut self, item: T) {
+        self.items.pop_back();
+        self.items.push_back(item);
+    }
+
     pub fn latest(&self) -> Option<&T> {
         self.items.back()
     }

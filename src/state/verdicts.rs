@@ -10,11 +10,19 @@ pub struct ServiceVerdicts {
     pub instances: Vec<Verdict>,
     /// Index of the worst instance (the first of equals), if there are instances.
     pub worst: Option<usize>,
+    /// Error rate and latency against thresholds, when current signals exist.
+    pub signals: Option<Verdict>,
 }
 
 impl ServiceVerdicts {
-    /// As bad as the worst instance; unknown without instances.
+    /// As bad as the worst instance or its signals; unknown without instances.
     pub fn status(&self) -> Status {
+        let health = self.worst_verdict().map_or(Status::Unknown, |v| v.status);
+        self.signals.as_ref().map_or(health, |s| health.max(s.status))
+    }
+
+    /// Health status alone.
+    pub fn health_status(&self) -> Status {
         self.worst_verdict().map_or(Status::Unknown, |v| v.status)
     }
 
@@ -36,10 +44,12 @@ impl Verdicts {
         let services: Vec<ServiceVerdicts> = state
             .services
             .iter()
-            .map(|svc| {
+            .enumerate()
+            .map(|(si, svc)| {
                 let instances: Vec<Verdict> =
                     svc.instances.iter().map(|i| i.verdict(&svc.check, state.stale_after_intervals, now)).collect();
-                ServiceVerdicts { worst: super::worst_index(&instances), instances }
+                let signals = state.current_signals(si, now).map(|p| p.verdict(&svc.check.thresholds));
+                ServiceVerdicts { worst: super::worst_index(&instances), instances, signals }
             })
             .collect();
         let service_tally = services.iter().map(ServiceVerdicts::status).collect();

@@ -3,7 +3,8 @@
 use super::Scene;
 use super::widgets::{spark, status_cell};
 use crate::format;
-use crate::state::ServiceState;
+use crate::state::{ServiceState, Status, percent};
+use std::time::Duration;
 use ratatui::{
     Frame,
     layout::{Constraint, Layout, Rect},
@@ -28,7 +29,8 @@ pub fn render(frame: &mut Frame, area: Rect, scene: &Scene, si: usize) {
 fn instances(frame: &mut Frame, area: Rect, scene: &Scene, si: usize, svc: &ServiceState, sel: usize) {
     let theme = scene.theme;
     let verdict = crate::state::named_worst(svc, &scene.verdicts.services[si]);
-    let trend = if area.width >= WIDE_FROM { TREND_WIDE } else { TREND_NARROW };
+    let wide = area.width >= WIDE_FROM;
+    let trend = if wide { TREND_WIDE } else { TREND_NARROW };
     let rows: Vec<Row> = svc
         .instances
         .iter()
@@ -41,39 +43,56 @@ fn instances(frame: &mut Frame, area: Rect, scene: &Scene, si: usize, svc: &Serv
                 .iter()
                 .map(|s| if s.code().is_some() { s.latency.as_secs_f64() } else { f64::NAN })
                 .collect();
-            Row::new(vec![
+            let mut cells = vec![
                 Cell::from(status_cell::span(v.status, theme)),
                 Cell::from(inst.spec.label.clone()),
                 Cell::from(last.and_then(|s| s.code()).map(|c| c.to_string()).unwrap_or_else(|| "—".into())),
                 Cell::from(last.map(|s| format::duration(s.latency)).unwrap_or_default()),
                 Cell::from(Span::styled(spark::inline(&latencies, trend as usize), theme.accent())),
                 Cell::from(Span::styled(inst.age(scene.now).map(format::age).unwrap_or_default(), theme.dim())),
-                Cell::from(inst.version().unwrap_or("").to_string()),
-                Cell::from(Span::styled(v.reason, theme.status(v.status))),
-            ])
+                Cell::from(inst.version().or(inst.metrics.version.as_deref()).unwrap_or("").to_string()),
+            ];
+            if wide {
+                let p = inst.metrics.points.latest();
+                let dash = || "—".to_string();
+                cells.push(Cell::from(p.map(|p| format!("{:.1}", p.rate)).unwrap_or_else(dash)));
+                cells.push(Cell::from(p.and_then(|p| p.error_ratio).map(percent).unwrap_or_else(dash)));
+                cells.push(Cell::from(
+                    p.and_then(|p| p.p95).map(|s| format::duration(Duration::from_secs_f64(s))).unwrap_or_else(dash),
+                ));
+            }
+            let reason = match (&inst.metrics.error, v.status) {
+                (Some((_, e)), Status::Ok) => Span::styled(e.clone(), theme.dim()),
+                _ => Span::styled(v.reason, theme.status(v.status)),
+            };
+            cells.push(Cell::from(reason));
+            Row::new(cells)
         })
         .collect();
-    let header =
-        Row::new(["STATE", "INSTANCE", "CODE", "LATENCY", "TREND", "AGE", "VERSION", "REASON"]).style(theme.dim());
+    let mut names = vec!["STATE", "INSTANCE", "CODE", "LATENCY", "TREND", "AGE", "VERSION"];
+    let mut widths = vec![
+        Constraint::Length(9),
+        Constraint::Min(15),
+        Constraint::Length(4),
+        Constraint::Length(7),
+        Constraint::Length(trend),
+        Constraint::Length(4),
+        Constraint::Length(9),
+    ];
+    if wide {
+        names.extend(["REQ/S", "ERR", "P95"]);
+        widths.extend([Constraint::Length(7), Constraint::Length(5), Constraint::Length(6)]);
+    }
+    names.push("REASON");
+    widths.push(Constraint::Fill(1));
+    let header = Row::new(names).style(theme.dim());
     let title = Line::from(vec![
         Span::styled(format!(" {} ", svc.name), theme.title()),
         Span::styled(format!("· {} ", svc.env.label), super::env_style(&svc.env, theme)),
         status_cell::span(verdict.status, theme),
         Span::raw(" "),
     ]);
-    let table = Table::new(
-        rows,
-        [
-            Constraint::Length(9),
-            Constraint::Min(15),
-            Constraint::Length(4),
-            Constraint::Length(7),
-            Constraint::Length(trend),
-            Constraint::Length(4),
-            Constraint::Length(9),
-            Constraint::Fill(1),
-        ],
-    )
+    let table = Table::new(rows, widths)
     .header(header)
     .row_highlight_style(theme.selected())
     .block(Block::bordered().title(title).border_style(theme.border()))

@@ -5,6 +5,7 @@ pub mod footer;
 pub mod header;
 pub mod health;
 pub mod help;
+pub mod signals;
 pub mod symbols;
 pub mod theme;
 pub mod too_small;
@@ -80,12 +81,36 @@ pub fn render(frame: &mut Frame, scene: &Scene) {
     let visible = scene.view.visible(scene.state, &scene.verdicts);
     match (scene.view.screen, scene.view.current(&visible)) {
         (Screen::Detail, Some(si)) => detail::render(frame, body, scene, si),
-        _ => health::render(frame, body, scene),
+        _ => overview(frame, body, scene, visible.len()),
     }
     footer::render(frame, bottom, scene);
     if scene.view.help {
         help::render(frame, body, scene);
     }
+}
+
+/// Side by side from this width; stacked below it.
+const SIDE_BY_SIDE_WIDTH: u16 = 150;
+
+/// The overview: health above (or beside) errors and latency.
+fn overview(frame: &mut Frame, area: Rect, scene: &Scene, rows: usize) {
+    let any_signals = scene.state.services.iter().any(|s| s.check.scrape);
+    if !any_signals {
+        health::render(frame, area, scene);
+        return;
+    }
+    if area.width >= SIDE_BY_SIDE_WIDTH {
+        let [left, right] = Layout::horizontal([Constraint::Percentage(55), Constraint::Percentage(45)]).areas(area);
+        health::render(frame, left, scene);
+        signals::render(frame, right, scene);
+        return;
+    }
+    // Stacked: both panels list the same services; when both do not fit, they share the height.
+    let wanted = rows as u16 + 3;
+    let health_height = wanted.min(area.height.saturating_sub(wanted.min(area.height / 2)));
+    let [top, bottom] = Layout::vertical([Constraint::Length(health_height), Constraint::Fill(1)]).areas(area);
+    health::render(frame, top, scene);
+    signals::render(frame, bottom, scene);
 }
 
 /// Draws one frame into a fresh buffer of the given size (snapshots, tests, the redraw gate).

@@ -1,7 +1,8 @@
 //! A fixed fleet in a fixed moment, for state and snapshot tests.
 
 use opsboard::config::{self, Loaded};
-use opsboard::state::{BodyVerdict, Event, HealthOutcome, HealthSample, InstanceId, ProbeError, State};
+use opsboard::metrics::Counts;
+use opsboard::state::{BodyVerdict, Event, HealthOutcome, HealthSample, InstanceId, ProbeError, ScrapeResult, State};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// "Now" in every fixture: 2025-11-24 16:00:00 UTC.
@@ -79,6 +80,18 @@ pub fn health(service: usize, instance: usize, sample: HealthSample) -> Event {
     Event::Health { id: InstanceId { service, instance }, sample, next_in: Duration::from_secs(5) }
 }
 
+/// A scrape with cumulative `requests`, `errors`, and all requests in the histogram's `fast` share
+/// under 100 ms, the rest under 1 s.
+pub fn scrape(service: usize, instance: usize, at: SystemTime, requests: f64, errors: f64, fast: f64) -> Event {
+    let counts = Counts {
+        requests: Some(requests),
+        errors,
+        buckets: vec![(0.1, requests * fast), (1.0, requests), (f64::INFINITY, requests)],
+        ..Counts::default()
+    };
+    Event::Scrape { id: InstanceId { service, instance }, result: ScrapeResult { at, outcome: Ok(counts) } }
+}
+
 /// An incident in progress: a timeout, a 503, two slow nodes, a stale node, a service not yet checked.
 pub fn incident_state() -> State {
     let loaded = loaded();
@@ -110,6 +123,13 @@ pub fn incident_state() -> State {
         for i in 0..5 {
             let latency = if i < 2 && round < 6 { 900 + wave * 3 } else { 45 + wave };
             state.apply(health(3, i, ok(t(3), latency)));
+        }
+        // Web serves 100 req/s per instance, all fast; payments' errors climb over the last rounds.
+        let n = (12 - round) as f64;
+        for i in 0..3 {
+            state.apply(scrape(0, i, t(1), 500.0 * n, 0.0, 1.0));
+            let errors = if round < 5 { 10.0 * (5 - round) as f64 * (5 - round) as f64 } else { 0.0 };
+            state.apply(scrape(2, i, t(1), 100.0 * n, errors, 0.7));
         }
         state.apply(health(4, 0, ok(t(0), 20 + wave)));
         if round >= 8 {

@@ -1,0 +1,80 @@
+//! The error-rate and latency panel: one row per service, current values and their trends, worst first.
+
+use super::Scene;
+use super::widgets::{spark, status_cell};
+use crate::format;
+use crate::state::{SignalPoint, Status, percent};
+use ratatui::{
+    Frame,
+    layout::{Constraint, Rect},
+    text::Span,
+    widgets::{Block, Cell, Row, Table},
+};
+use std::time::Duration;
+
+pub fn render(frame: &mut Frame, area: Rect, scene: &Scene) {
+    let theme = scene.theme;
+    let visible = scene.view.visible(scene.state, &scene.verdicts);
+    let mut rows: Vec<(Status, f64, usize)> = visible
+        .iter()
+        .map(|&si| {
+            let status = scene.verdicts.services[si].signals.as_ref().map_or(Status::Unknown, |v| v.status);
+            let err = scene.state.current_signals(si, scene.now).and_then(|p| p.error_ratio).unwrap_or(0.0);
+            (status, err, si)
+        })
+        .collect();
+    // Worst first, then the highest error rate.
+    rows.sort_by(|a, b| b.0.cmp(&a.0).then(b.1.total_cmp(&a.1)));
+    let trend = ((area.width.saturating_sub(60)) / 2).clamp(6, 40) as usize;
+    let name_width = rows.iter().map(|&(_, _, si)| scene.state.services[si].name.chars().count()).max().unwrap_or(7);
+    let table_rows: Vec<Row> = rows.into_iter().map(|(status, _, si)| row(scene, si, status, trend)).collect();
+    let header = Row::new(["STATE", "SERVICE", "REQ/S", "ERRORS", "", "P95", "", "P99"]).style(theme.dim());
+    let table = Table::new(
+        table_rows,
+        [
+            Constraint::Length(9),
+            Constraint::Length(name_width.clamp(7, 32) as u16),
+            Constraint::Length(8),
+            Constraint::Length(6),
+            Constraint::Length(trend as u16),
+            Constraint::Length(6),
+            Constraint::Length(trend as u16),
+            Constraint::Length(6),
+        ],
+    )
+    .header(header)
+    .block(Block::bordered().title(Span::styled(" errors & latency ", theme.title())).border_style(theme.border()))
+    .style(theme.base());
+    frame.render_widget(table, area);
+}
+
+fn row<'a>(scene: &Scene, si: usize, status: Status, trend: usize) -> Row<'a> {
+    let theme = scene.theme;
+    let svc = &scene.state.services[si];
+    let current = scene.state.current_signals(si, scene.now);
+    let points: Vec<&SignalPoint> = svc.signals.iter().collect();
+    let series = |f: fn(&SignalPoint) -> Option<f64>| points.iter().map(|p| f(p).unwrap_or(f64::NAN)).collect::<Vec<_>>();
+    let dash = || "—".to_string();
+    let state_cell = match current {
+        Some(_) => Cell::from(status_cell::span(status, theme)),
+        None => Cell::from(Span::styled("  no data", theme.dim())),
+    };
+    let err_style = match current.map(|p| p.verdict(&svc.check.thresholds).status) {
+        Some(s) if s >= Status::Warn => theme.status(s),
+        _ => theme.base(),
+    };
+    Row::new(vec![
+        state_cell,
+        Cell::from(svc.name.clone()),
+        Cell::from(current.map(|p| format!("{:.1}", p.rate)).unwrap_or_else(dash)),
+        Cell::from(Span::styled(current.and_then(|p| p.error_ratio).map(percent).unwrap_or_else(dash), err_style)),
+        Cell::from(Span::styled(spark::inline(&series(|p| p.error_ratio), trend), theme.status(Status::Crit))),
+        Cell::from(current.and_then(|p| p.p95).map(seconds).unwrap_or_else(dash)),
+        Cell::from(Span::styled(spark::inline(&series(|p| p.p95), trend), theme.accent())),
+        Cell::from(current.and_then(|p| p.p99).map(seconds).unwrap_or_else(dash)),
+    ])
+}
+
+fn seconds(s: f64) -> String {
+    format::duration(Duration::from_secs_f64(s.max(0.0)))
+}
