@@ -138,7 +138,9 @@ pub fn table(report: &Report) -> String {
             format!("{ok}/{}", s.instances.len()),
             s.request_rate.map(|r| format!("{r:.1}")).unwrap_or_else(|| "—".into()),
             s.error_rate.map(crate::state::percent).unwrap_or_else(|| "—".into()),
-            s.p95_ms.map(|p| crate::format::duration(Duration::from_secs_f64(p / 1000.0))).unwrap_or_else(|| "—".into()),
+            s.p95_ms
+                .map(|p| crate::format::duration(Duration::from_secs_f64(p / 1000.0)))
+                .unwrap_or_else(|| "—".into()),
             s.reason
         );
         for i in s.instances.iter().filter(|i| i.status != Status::Ok) {

@@ -98,7 +98,11 @@ pub fn resolve(config: &Config, layers: &[Layer]) -> Result<Fleet, ConfigError> 
         let t = &check.thresholds;
         for (key, v) in [("error_rate_warn", t.error_rate_warn), ("error_rate_crit", t.error_rate_crit)] {
             if !(0.0..=1.0).contains(&v) {
-                return Err(err(&format!("{table}.thresholds"), key, format!("{v} is outside 0..=1 (a share, not a percent)")));
+                return Err(err(
+                    &format!("{table}.thresholds"),
+                    key,
+                    format!("{v} is outside 0..=1 (a share, not a percent)"),
+                ));
             }
         }
         if check.interval < MIN_INTERVAL {

@@ -186,10 +186,8 @@ pub fn parse<'a>(text: &'a str, on_sample: impl FnMut(Sample<'a>)) -> Result<Sta
 
 fn parse_sample(line: &str) -> Result<Sample<'_>, String> {
     let bytes = line.as_bytes();
-    let name_end = bytes
-        .iter()
-        .position(|&b| !(b.is_ascii_alphanumeric() || b == b'_' || b == b':'))
-        .unwrap_or(bytes.len());
+    let name_end =
+        bytes.iter().position(|&b| !(b.is_ascii_alphanumeric() || b == b'_' || b == b':')).unwrap_or(bytes.len());
     if name_end == 0 || bytes[0].is_ascii_digit() {
         return Err(format!("`{}` does not start with a metric name", clip(line)));
     }

@@ -19,9 +19,20 @@ impl Default for MetricNames {
         let v = |names: &[&str]| names.iter().map(|s| s.to_string()).collect();
         Self {
             // Prometheus client libraries, Spring Boot (Micrometer), OpenTelemetry's Prometheus exporter.
-            requests: v(&["http_requests_total", "http_server_requests_seconds_count", "http_server_requests_total", "http_server_request_duration_seconds_count", "requests_total"]),
+            requests: v(&[
+                "http_requests_total",
+                "http_server_requests_seconds_count",
+                "http_server_requests_total",
+                "http_server_request_duration_seconds_count",
+                "requests_total",
+            ]),
             status_labels: v(&["code", "status", "status_code", "http_status_code", "http_response_status_code"]),
-            durations: v(&["http_request_duration_seconds", "http_server_requests_seconds", "http_server_request_duration_seconds", "request_duration_seconds"]),
+            durations: v(&[
+                "http_request_duration_seconds",
+                "http_server_requests_seconds",
+                "http_server_request_duration_seconds",
+                "request_duration_seconds",
+            ]),
         }
     }
 }
@@ -50,11 +61,8 @@ pub fn extract(text: &str, names: &MetricNames) -> Result<Counts, ParseError> {
     let mut version = None;
     let stats = parse(text, |s| {
         if let Some(i) = names.requests.iter().position(|n| n == s.name) {
-            let is_error = names
-                .status_labels
-                .iter()
-                .find_map(|l| s.labels.get(l))
-                .is_some_and(|code| code.starts_with('5'));
+            let is_error =
+                names.status_labels.iter().find_map(|l| s.labels.get(l)).is_some_and(|code| code.starts_with('5'));
             let (total, errors) = requests[i].get_or_insert((0.0, 0.0));
             *total += s.value;
             if is_error {

@@ -26,8 +26,8 @@ pub fn window(prev: &Counts, cur: &Counts, seconds: f64) -> Option<Window> {
     if seconds <= 0.0 {
         return None;
     }
-    let same_layout = prev.buckets.len() == cur.buckets.len()
-        && prev.buckets.iter().zip(&cur.buckets).all(|(a, b)| a.0 == b.0);
+    let same_layout =
+        prev.buckets.len() == cur.buckets.len() && prev.buckets.iter().zip(&cur.buckets).all(|(a, b)| a.0 == b.0);
     let reset = !same_layout || prev.buckets.iter().zip(&cur.buckets).any(|(a, b)| b.1 < a.1);
     let buckets = if reset {
         cur.buckets.clone()
@@ -148,8 +148,20 @@ mod tests {
 
     #[test]
     fn merge_adds_rates_and_buckets() {
-        let a = Window { seconds: 10.0, requests: 100.0, errors: 10.0, buckets: vec![(0.1, 50.0), (INF, 100.0)], summary: vec![] };
-        let b = Window { seconds: 10.0, requests: 300.0, errors: 0.0, buckets: vec![(0.1, 300.0), (INF, 300.0)], summary: vec![] };
+        let a = Window {
+            seconds: 10.0,
+            requests: 100.0,
+            errors: 10.0,
+            buckets: vec![(0.1, 50.0), (INF, 100.0)],
+            summary: vec![],
+        };
+        let b = Window {
+            seconds: 10.0,
+            requests: 300.0,
+            errors: 0.0,
+            buckets: vec![(0.1, 300.0), (INF, 300.0)],
+            summary: vec![],
+        };
         let m = Window::merge([&a, &b]).unwrap();
         assert_eq!(m.rate(), 40.0);
         assert_eq!(m.error_ratio(), Some(0.025));

@@ -53,4 +53,3 @@ pub fn short_error(e: &(dyn std::error::Error + 'static)) -> String {
     }
     last.to_string()
 }
-

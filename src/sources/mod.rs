@@ -128,7 +128,8 @@ impl Scraper {
         loop {
             let result = {
                 let Ok(_permit) = self.limit.acquire().await else { return };
-                scrape::scrape(&self.client, self.url.clone(), &self.headers, self.check.timeout, &self.check.names).await
+                scrape::scrape(&self.client, self.url.clone(), &self.headers, self.check.timeout, &self.check.names)
+                    .await
             };
             self.schedule.record(result.outcome.is_err());
             if self.tx.send(Event::Scrape { id: self.id, result }).await.is_err() {

@@ -4,13 +4,13 @@ use super::Scene;
 use super::widgets::{spark, status_cell};
 use crate::format;
 use crate::state::{ServiceState, Status, percent};
-use std::time::Duration;
 use ratatui::{
     Frame,
     layout::{Constraint, Layout, Rect},
     text::{Line, Span},
     widgets::{Block, Cell, Row, Sparkline, Table, TableState},
 };
+use std::time::Duration;
 
 /// Trend cells on wide and on narrow terminals.
 const TREND_WIDE: u16 = 16;
@@ -93,10 +93,10 @@ fn instances(frame: &mut Frame, area: Rect, scene: &Scene, si: usize, svc: &Serv
         Span::raw(" "),
     ]);
     let table = Table::new(rows, widths)
-    .header(header)
-    .row_highlight_style(theme.selected())
-    .block(Block::bordered().title(title).border_style(theme.border()))
-    .style(theme.base());
+        .header(header)
+        .row_highlight_style(theme.selected())
+        .block(Block::bordered().title(title).border_style(theme.border()))
+        .style(theme.base());
     let mut state = TableState::default().with_selected(Some(sel));
     frame.render_stateful_widget(table, area, &mut state);
 }

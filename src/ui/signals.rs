@@ -53,7 +53,8 @@ fn row<'a>(scene: &Scene, si: usize, status: Status, trend: usize) -> Row<'a> {
     let svc = &scene.state.services[si];
     let current = scene.state.current_signals(si, scene.now);
     let points: Vec<&SignalPoint> = svc.signals.iter().collect();
-    let series = |f: fn(&SignalPoint) -> Option<f64>| points.iter().map(|p| f(p).unwrap_or(f64::NAN)).collect::<Vec<_>>();
+    let series =
+        |f: fn(&SignalPoint) -> Option<f64>| points.iter().map(|p| f(p).unwrap_or(f64::NAN)).collect::<Vec<_>>();
     let dash = || "—".to_string();
     let state_cell = match current {
         Some(_) => Cell::from(status_cell::span(status, theme)),

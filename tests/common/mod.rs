@@ -17,6 +17,10 @@ pub enum Reply {
     Hang,
     /// Announce `len` bytes and stream them in chunks until done or the client leaves.
     Huge { len: u64 },
+    /// Raw bytes with extra headers (e.g. a gzip body with `content-encoding: gzip`).
+    Raw { headers: &'static str, body: Vec<u8> },
+    /// Announce `announced` bytes, send `body`, then close: a truncated response.
+    Truncated { announced: usize, body: String },
 }
 
 impl Reply {
@@ -108,6 +112,18 @@ async fn handle(
             stream.write_all(head.as_bytes()).await?;
             stream.write_all(body.as_bytes()).await?;
             sent.fetch_add(body.len() as u64, Ordering::SeqCst);
+        }
+        Reply::Raw { headers, body } => {
+            let head =
+                format!("HTTP/1.1 200 OK\r\n{headers}content-length: {}\r\nconnection: close\r\n\r\n", body.len());
+            stream.write_all(head.as_bytes()).await?;
+            stream.write_all(&body).await?;
+            sent.fetch_add(body.len() as u64, Ordering::SeqCst);
+        }
+        Reply::Truncated { announced, body } => {
+            let head = format!("HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\ncontent-length: {announced}\r\n\r\n");
+            stream.write_all(head.as_bytes()).await?;
+            stream.write_all(body.as_bytes()).await?;
         }
         Reply::Hang => {
             tokio::time::sleep(Duration::from_secs(3600)).await;
