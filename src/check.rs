@@ -24,6 +24,8 @@ pub struct ServiceReport {
     /// 5xx share of requests, 0..1.
     pub error_rate: Option<f64>,
     pub p95_ms: Option<f64>,
+    /// Why signals are missing or incomplete (a failing query or scrape), if they are.
+    pub signals_note: Option<String>,
     pub instances: Vec<InstanceReport>,
 }
 
@@ -57,6 +59,19 @@ pub async fn poll_state(loaded: &Loaded, window: Duration) -> State {
     for event in first.into_iter().chain(sources::poll_once(&loaded.fleet, polling, &sources::http_client()).await) {
         state.apply(event);
     }
+    if let Some(server) = &loaded.fleet.prometheus {
+        match sources::promql_client(server) {
+            Ok(client) => {
+                for (si, svc) in loaded.fleet.services.iter().enumerate() {
+                    if let Some(q) = &svc.promql {
+                        let result = client.point(q, SystemTime::now()).await.map(|p| vec![p]);
+                        state.apply(crate::state::Event::Signals { service: si, result });
+                    }
+                }
+            }
+            Err(e) => tracing::error!(error = %e, "prometheus client"),
+        }
+    }
     if scraping {
         tokio::time::sleep(window.saturating_sub(started.elapsed())).await;
         for event in sources::scrape_once(&loaded.fleet, polling, &metrics).await {
@@ -83,6 +98,7 @@ pub fn report(state: &State, now: SystemTime) -> Report {
                 request_rate: signals.map(|p| round(p.rate, 3)),
                 error_rate: signals.and_then(|p| p.error_ratio).map(|e| round(e, 5)),
                 p95_ms: signals.and_then(|p| p.p95).map(|s| round(s * 1000.0, 2)),
+                signals_note: svc.promql_error.as_ref().map(|(_, e)| e.clone()),
                 instances: svc
                     .instances
                     .iter()

@@ -3,7 +3,7 @@
 use super::error::ConfigError;
 use super::layers::Layer;
 use super::locate::find_key_line;
-use super::schema::{Config, MetricNamesConfig, Thresholds};
+use super::schema::{Config, MetricNamesConfig, PrometheusServer, PromqlQueries, Thresholds};
 use crate::metrics::MetricNames;
 use std::time::Duration;
 
@@ -11,6 +11,7 @@ use std::time::Duration;
 #[derive(Debug, Clone, Default)]
 pub struct Fleet {
     pub services: Vec<ServiceSpec>,
+    pub prometheus: Option<PrometheusServer>,
 }
 
 /// How an environment is shown and guarded.
@@ -28,6 +29,7 @@ pub struct ServiceSpec {
     pub env: EnvSpec,
     pub instances: Vec<InstanceSpec>,
     pub check: CheckSpec,
+    pub promql: Option<PromqlQueries>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -86,7 +88,7 @@ pub fn resolve(config: &Config, layers: &[Layer]) -> Result<Fleet, ConfigError> 
                 .chain(&svc.headers)
                 .map(|(k, v)| (k.clone(), v.clone()))
                 .collect(),
-            scrape: svc.scrape.unwrap_or(d.scrape),
+            scrape: svc.promql.is_none() && svc.scrape.unwrap_or(d.scrape),
             names: metric_names(&svc.metrics, &d.metrics),
             thresholds: Thresholds {
                 error_rate_warn: svc.thresholds.error_rate_warn.unwrap_or(d.thresholds.error_rate_warn),
@@ -153,9 +155,23 @@ pub fn resolve(config: &Config, layers: &[Layer]) -> Result<Fleet, ConfigError> 
             },
             instances,
             check,
+            promql: svc.promql.clone(),
         });
+        if svc.promql.is_some() && config.prometheus.is_none() {
+            return Err(err(
+                "services",
+                name,
+                format!("service `{name}` has promql queries but no [prometheus] server is configured"),
+            )
+            .hint(Some("add [prometheus] url = \"http://prometheus:9090\"".into())));
+        }
     }
-    Ok(Fleet { services })
+    if let Some(p) = &config.prometheus
+        && reqwest::Url::parse(&p.url).map(|u| !matches!(u.scheme(), "http" | "https")).unwrap_or(true)
+    {
+        return Err(err("prometheus", "url", format!("`{}` is not an http(s) URL", p.url)));
+    }
+    Ok(Fleet { services, prometheus: config.prometheus.clone() })
 }
 
 /// The service's names, else the defaults' names, else the built-in candidates.

@@ -15,6 +15,39 @@ pub struct Config {
     pub defaults: CheckDefaults,
     pub environments: IndexMap<String, Environment>,
     pub services: IndexMap<String, Service>,
+    /// A Prometheus-compatible server that services with `promql` queries read from.
+    pub prometheus: Option<PrometheusServer>,
+}
+
+/// A Prometheus HTTP API: Prometheus, Thanos, Mimir, VictoriaMetrics.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PrometheusServer {
+    /// Base URL, e.g. `http://prometheus:9090`.
+    pub url: String,
+    #[serde(default = "default_promql_timeout", deserialize_with = "duration::required")]
+    pub timeout: Duration,
+    #[serde(default)]
+    pub headers: IndexMap<String, String>,
+}
+
+fn default_promql_timeout() -> Duration {
+    Duration::from_secs(5)
+}
+
+/// PromQL that gives a service its signals instead of scraping its instances.
+/// Each query must return one number (a one-element vector or a scalar).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PromqlQueries {
+    /// Requests per second.
+    pub rate: Option<String>,
+    /// 5xx share of requests, 0..1.
+    pub error_ratio: Option<String>,
+    /// Latency quantiles, in seconds.
+    pub p50: Option<String>,
+    pub p95: Option<String>,
+    pub p99: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
@@ -196,6 +229,8 @@ pub struct Service {
     pub scrape: Option<bool>,
     pub metrics: MetricNamesConfig,
     pub thresholds: ThresholdsOverride,
+    /// Signals from the `[prometheus]` server instead of scraping (turns scraping off).
+    pub promql: Option<PromqlQueries>,
 }
 
 /// One instance: a bare URL, or a table with a display name.

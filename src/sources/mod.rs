@@ -3,6 +3,7 @@
 
 pub mod health;
 pub mod http;
+pub mod promql;
 pub mod schedule;
 pub mod scrape;
 
@@ -48,8 +49,51 @@ pub fn spawn_all(fleet: &Fleet, polling: &Polling, tx: mpsc::Sender<Event>) -> J
     let limit = Arc::new(Semaphore::new(polling.max_in_flight));
     let mut set = JoinSet::new();
     spawn_health(&mut set, fleet, polling, http_client(), limit.clone(), tx.clone());
-    spawn_scrapers(&mut set, fleet, polling, scrape::metrics_client(), limit, tx);
+    spawn_scrapers(&mut set, fleet, polling, scrape::metrics_client(), limit, tx.clone());
+    spawn_promql(&mut set, fleet, polling, tx);
     set
+}
+
+/// The headers configured for the Prometheus server.
+pub fn promql_client(server: &crate::config::schema::PrometheusServer) -> Result<promql::Promql, String> {
+    let mut headers = HeaderMap::new();
+    for (k, v) in &server.headers {
+        if let (Ok(name), Ok(value)) = (HeaderName::try_from(k.as_str()), HeaderValue::try_from(v.as_str())) {
+            headers.insert(name, value);
+        }
+    }
+    promql::Promql::new(server, headers)
+}
+
+fn spawn_promql(set: &mut JoinSet<()>, fleet: &Fleet, polling: &Polling, tx: mpsc::Sender<Event>) {
+    let Some(server) = &fleet.prometheus else { return };
+    let client = match promql_client(server) {
+        Ok(c) => c,
+        Err(e) => {
+            tracing::error!(error = %e, "prometheus client");
+            return;
+        }
+    };
+    for (si, svc) in fleet.services.iter().enumerate() {
+        let Some(queries) = svc.promql.clone() else { continue };
+        let (client, tx, interval) = (client.clone(), tx.clone(), svc.check.interval);
+        let mut schedule = Schedule::new(interval, polling.jitter, polling.backoff_max);
+        let history = polling.history.min(u32::MAX as usize) as u32;
+        set.spawn(async move {
+            let result = client.backfill(&queries, std::time::SystemTime::now(), interval, history).await;
+            if tx.send(Event::Signals { service: si, result }).await.is_err() {
+                return;
+            }
+            loop {
+                tokio::time::sleep(schedule.next_delay(fastrand::f64())).await;
+                let result = client.point(&queries, std::time::SystemTime::now()).await.map(|p| vec![p]);
+                schedule.record(result.is_err());
+                if tx.send(Event::Signals { service: si, result }).await.is_err() {
+                    return;
+                }
+            }
+        });
+    }
 }
 
 fn spawn_health(

@@ -30,6 +30,8 @@ pub enum Event {
     Health { id: InstanceId, sample: HealthSample, next_in: Duration },
     /// A metrics scrape finished.
     Scrape { id: InstanceId, result: ScrapeResult },
+    /// Service-level signal points from PromQL, oldest first, or why the queries failed.
+    Signals { service: usize, result: Result<Vec<SignalPoint>, String> },
 }
 
 #[derive(Debug, Clone)]
@@ -47,8 +49,20 @@ pub struct ServiceState {
     pub env: EnvSpec,
     pub check: CheckSpec,
     pub instances: Vec<InstanceState>,
-    /// The service's signals: its instances' windows merged, one point per scrape round.
+    /// The service's signals: its instances' windows merged, one point per scrape round,
+    /// or the points of its PromQL queries.
     pub signals: Ring<SignalPoint>,
+    /// Why the service's PromQL queries failed last, cleared by a success.
+    pub promql_error: Option<(SystemTime, String)>,
+    /// Signals come from PromQL rather than scrapes.
+    pub promql: bool,
+}
+
+impl ServiceState {
+    /// Whether anything feeds this service's error-rate and latency signals.
+    pub fn has_signal_source(&self) -> bool {
+        self.check.scrape || self.promql
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -78,6 +92,8 @@ impl State {
                     })
                     .collect(),
                 signals: Ring::new(history),
+                promql_error: None,
+                promql: s.promql.is_some(),
             })
             .collect();
         Self { services, stale_after_intervals }
@@ -92,6 +108,20 @@ impl State {
                     sample.share_version(inst.health.latest());
                     inst.health.push(sample);
                     inst.expected_every = next_in;
+                }
+            }
+            Event::Signals { service, result } => {
+                let Some(svc) = self.services.get_mut(service) else { return };
+                match result {
+                    Ok(points) => {
+                        svc.promql_error = None;
+                        for p in points {
+                            if svc.signals.latest().is_none_or(|last| p.at > last.at) {
+                                svc.signals.push(p);
+                            }
+                        }
+                    }
+                    Err(e) => svc.promql_error = Some((SystemTime::now(), e)),
                 }
             }
             Event::Scrape { id, result } => {

@@ -94,7 +94,7 @@ const SIDE_BY_SIDE_WIDTH: u16 = 150;
 
 /// The overview: health above (or beside) errors and latency.
 fn overview(frame: &mut Frame, area: Rect, scene: &Scene, rows: usize) {
-    let any_signals = scene.state.services.iter().any(|s| s.check.scrape);
+    let any_signals = scene.state.services.iter().any(|s| s.has_signal_source());
     if !any_signals {
         health::render(frame, area, scene);
         return;

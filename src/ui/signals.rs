@@ -25,10 +25,14 @@ pub fn render(frame: &mut Frame, area: Rect, scene: &Scene) {
         .collect();
     // Worst first, then the highest error rate.
     rows.sort_by(|a, b| b.0.cmp(&a.0).then(b.1.total_cmp(&a.1)));
-    let trend = ((area.width.saturating_sub(60)) / 2).clamp(6, 40) as usize;
+    // Notes (failing queries or scrapes) come first; trends take what is left.
+    let notes: Vec<String> = rows.iter().map(|&(_, _, si)| note(scene, si)).collect();
+    let note_width = notes.iter().map(|n| n.chars().count()).max().unwrap_or(0).min(48) as u16;
+    let trend = ((area.width.saturating_sub(62 + note_width)) / 2).clamp(4, 40) as usize;
     let name_width = rows.iter().map(|&(_, _, si)| scene.state.services[si].name.chars().count()).max().unwrap_or(7);
-    let table_rows: Vec<Row> = rows.into_iter().map(|(status, _, si)| row(scene, si, status, trend)).collect();
-    let header = Row::new(["STATE", "SERVICE", "REQ/S", "ERRORS", "", "P95", "", "P99"]).style(theme.dim());
+    let table_rows: Vec<Row> =
+        rows.into_iter().zip(notes).map(|((status, _, si), note)| row(scene, si, status, trend, note)).collect();
+    let header = Row::new(["STATE", "SERVICE", "REQ/S", "ERRORS", "", "P95", "", "P99", "NOTE"]).style(theme.dim());
     let table = Table::new(
         table_rows,
         [
@@ -40,6 +44,7 @@ pub fn render(frame: &mut Frame, area: Rect, scene: &Scene) {
             Constraint::Length(6),
             Constraint::Length(trend as u16),
             Constraint::Length(6),
+            Constraint::Fill(1),
         ],
     )
     .header(header)
@@ -48,7 +53,7 @@ pub fn render(frame: &mut Frame, area: Rect, scene: &Scene) {
     frame.render_widget(table, area);
 }
 
-fn row<'a>(scene: &Scene, si: usize, status: Status, trend: usize) -> Row<'a> {
+fn row<'a>(scene: &Scene, si: usize, status: Status, trend: usize, note: String) -> Row<'a> {
     let theme = scene.theme;
     let svc = &scene.state.services[si];
     let current = scene.state.current_signals(si, scene.now);
@@ -73,7 +78,34 @@ fn row<'a>(scene: &Scene, si: usize, status: Status, trend: usize) -> Row<'a> {
         Cell::from(current.and_then(|p| p.p95).map(seconds).unwrap_or_else(dash)),
         Cell::from(Span::styled(spark::inline(&series(|p| p.p95), trend), theme.accent())),
         Cell::from(current.and_then(|p| p.p99).map(seconds).unwrap_or_else(dash)),
+        Cell::from(Span::styled(note, theme.status(Status::Warn))),
     ])
+}
+
+/// What keeps this row from being complete: a failing query or scrape, or no request metrics.
+pub fn note(scene: &Scene, si: usize) -> String {
+    let svc = &scene.state.services[si];
+    if let Some((_, e)) = &svc.promql_error {
+        return e.clone();
+    }
+    if !svc.check.scrape {
+        return String::new();
+    }
+    let failing: Vec<&str> =
+        svc.instances.iter().filter_map(|i| i.metrics.error.as_ref().map(|(_, e)| e.as_str())).collect();
+    if let Some(first) = failing.first() {
+        return format!("{}/{} scrapes failing: {first}", failing.len(), svc.instances.len());
+    }
+    let scraped = svc.instances.iter().filter(|i| i.metrics.last_scrape.is_some()).count();
+    let windows = svc.instances.iter().filter(|i| i.metrics.window.is_some()).count();
+    if scraped > 0
+        && windows == 0
+        && svc.instances.iter().all(|i| i.metrics.points.is_empty())
+        && scraped == svc.instances.len()
+    {
+        return "no request metrics found".into();
+    }
+    String::new()
 }
 
 fn seconds(s: f64) -> String {

@@ -155,3 +155,4 @@ pub fn path_of(head: &str) -> &str {
     head.split_whitespace().nth(1).unwrap_or("/")
 }
 pub mod fixtures;
+pub mod prometheus;
