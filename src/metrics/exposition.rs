@@ -276,7 +276,9 @@ fn clip(s: &str) -> &str {
 mod tests {
     use super::*;
 
-    fn all(text: &str) -> Vec<(String, Vec<(String, String)>, f64, Option<i64>)> {
+    type Owned = (String, Vec<(String, String)>, f64, Option<i64>);
+
+    fn all(text: &str) -> Vec<Owned> {
         let mut out = Vec::new();
         parse(text, |s| {
             out.push((

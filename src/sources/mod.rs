@@ -128,6 +128,14 @@ fn spawn_health(
     }
 }
 
+/// Starts only the metrics scrapers (benchmarks compare them with Prometheus scraping alone).
+pub fn spawn_scrapers_only(fleet: &Fleet, polling: &Polling, tx: mpsc::Sender<Event>) -> JoinSet<()> {
+    let mut set = JoinSet::new();
+    let limit = Arc::new(Semaphore::new(polling.max_in_flight));
+    spawn_scrapers(&mut set, fleet, polling, scrape::metrics_client(), limit, tx);
+    set
+}
+
 fn spawn_scrapers(
     set: &mut JoinSet<()>,
     fleet: &Fleet,
