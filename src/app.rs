@@ -1,11 +1,13 @@
 //! The event loop: source events and keys in, state and view changes, a redraw only when the frame differs.
 
 use crate::config::Loaded;
+use crate::config::schema::Page;
 use crate::keymap;
 use crate::sources;
 use crate::state::{Event, State};
 use crate::terminal::{Tui, shutdown_signal};
-use crate::ui::{self, Look, Scene, view::View};
+use crate::ui::view::{Action, View, WallPages};
+use crate::ui::{self, Look, Scene};
 use crossterm::event::{Event as TermEvent, EventStream};
 use futures_util::StreamExt;
 use std::time::{Duration, Instant, SystemTime};
@@ -29,6 +31,8 @@ pub fn mark_process_start() {
 #[derive(Debug, Clone)]
 pub struct BoardOptions {
     pub look: Look,
+    /// Wall mode: the pages and how long each shows.
+    pub wall: Option<(Vec<Page>, Duration)>,
     pub max_fps: u32,
     pub mouse: bool,
 }
@@ -48,7 +52,13 @@ pub async fn run(loaded: &Loaded, opts: &BoardOptions) -> anyhow::Result<()> {
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let frame_every = Duration::from_secs(1) / opts.max_fps.max(1);
 
-    let mut view = View::default();
+    let mut view = View {
+        wall: opts.wall.as_ref().map(|(pages, _)| WallPages { pages: pages.clone(), current: 0 }),
+        ..View::default()
+    };
+    let mut pages = tokio::time::interval(opts.wall.as_ref().map_or(Duration::from_secs(3600), |(_, every)| *every));
+    pages.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    pages.tick().await;
     let mut first_frame = Some(*PROCESS_START.get_or_init(Instant::now));
     let mut last_draw = Instant::now() - frame_every;
     // When the next frame is due; `None` while nothing has changed.
@@ -92,6 +102,10 @@ pub async fn run(loaded: &Loaded, opts: &BoardOptions) -> anyhow::Result<()> {
                 }
             },
             _ = tick.tick() => schedule(&mut due, last_draw + data_every),
+            _ = pages.tick(), if view.wall.is_some() => {
+                view.handle(Action::NextPage, &state, SystemTime::now());
+                schedule(&mut due, last_draw + frame_every);
+            }
             () = async { tokio::time::sleep_until(wake.unwrap_or_else(tokio::time::Instant::now)).await }, if wake.is_some() => {}
             () = &mut shutdown => break,
         }

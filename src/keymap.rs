@@ -36,6 +36,7 @@ pub fn action_for(key: KeyEvent, view: &View) -> Option<Action> {
         KeyCode::Esc | KeyCode::Left | KeyCode::Char('h') | KeyCode::Backspace => Action::Back,
         KeyCode::Char('/') => Action::StartFilter,
         KeyCode::Char('s') => Action::ToggleSort,
+        KeyCode::Char('c') => Action::ToggleCompact,
         _ => return None,
     })
 }
@@ -49,6 +50,7 @@ pub const HELP: &[(&str, &str)] = &[
     ("Esc ← h", "back"),
     ("/", "filter services (Esc clears)"),
     ("s", "sort: worst first / config order"),
+    ("c", "compact view: every service, one line"),
     ("?", "this help"),
     ("q  Ctrl-C", "quit"),
 ];

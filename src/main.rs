@@ -5,7 +5,9 @@ use clap::{Parser, Subcommand};
 use opsboard::app::{self, BoardOptions};
 use opsboard::config::{self, Loaded, Mode, Sources};
 use opsboard::snapshot::{self, Format};
-use opsboard::ui::{self, Look, Scene, theme::Theme, view::View};
+use opsboard::ui::theme::{ColorDepth, Theme};
+use opsboard::ui::view::{Screen, View, WallPages};
+use opsboard::ui::{self, Look, Scene};
 use opsboard::{check, demo, logging, terminal};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -65,12 +67,30 @@ enum Command {
         /// Output file (default: standard output).
         #[arg(long)]
         out: Option<PathBuf>,
+        /// Which screen to draw.
+        #[arg(long, value_enum, default_value = "overview")]
+        screen: Shot,
+        /// The service to select (and open, with --screen detail).
+        #[arg(long)]
+        select: Option<String>,
+        /// With --wall: the page to draw, from 1.
+        #[arg(long, default_value_t = 1)]
+        page: usize,
     },
     /// Check a config file and point at the line that is wrong.
     Validate {
         /// The file to check (default: the one the board would use).
         path: Option<PathBuf>,
     },
+}
+
+/// The screens `snapshot` can draw.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum Shot {
+    Overview,
+    Detail,
+    Compact,
+    Help,
 }
 
 fn parse_size(s: &str) -> Result<(u16, u16), String> {
@@ -147,10 +167,26 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             }
             Ok(ExitCode::from(report.status.exit_code() as u8))
         }
-        Some(Command::Snapshot { format, size, out }) => {
+        Some(Command::Snapshot { format, size, out, screen, select, page }) => {
             let opts = board_options(&cli, &loaded)?;
             let state = check::poll_state(&loaded, check::DEFAULT_WINDOW).await;
-            let view = View::default();
+            let mut view = View {
+                wall: opts.wall.as_ref().map(|(pages, _)| WallPages {
+                    pages: pages.clone(),
+                    current: page.saturating_sub(1) % pages.len().max(1),
+                }),
+                help: *screen == Shot::Help,
+                screen: match screen {
+                    Shot::Detail => Screen::Detail,
+                    Shot::Compact => Screen::Compact,
+                    Shot::Overview | Shot::Help => Screen::Overview,
+                },
+                ..View::default()
+            };
+            if let Some(name) = select {
+                view.selected = state.services.iter().position(|s| &s.name == name);
+                anyhow::ensure!(view.selected.is_some(), "no service named `{name}`");
+            }
             let scene = Scene::new(&state, &view, &opts.look, SystemTime::now());
             let frame = snapshot::encode(&ui::render_to_buffer(&scene, size.0, size.1), *format);
             match out {
@@ -190,7 +226,8 @@ fn board_options(cli: &Cli, loaded: &Loaded) -> anyhow::Result<BoardOptions> {
         (None, None) if wall => "high-contrast".into(),
         (None, None) => "dark".into(),
     };
-    let theme = Theme::load(&theme_name, config::config_dir().as_deref())?;
+    let env = |k: &str| std::env::var(k).ok();
+    let theme = Theme::load(&theme_name, config::config_dir().as_deref())?.for_depth(ColorDepth::detect(&env));
     let slow_link = cli.low_bandwidth || std::env::var_os("SSH_CONNECTION").is_some();
     Ok(BoardOptions {
         look: Look {
@@ -198,7 +235,9 @@ fn board_options(cli: &Cli, loaded: &Loaded) -> anyhow::Result<BoardOptions> {
             theme,
             read_only: cli.read_only || wall || board.read_only,
             utc_offset_secs: terminal::local_utc_offset_secs(),
+            started_at: SystemTime::now(),
         },
+        wall: wall.then(|| (board.wall.pages.clone(), board.wall.page_interval)),
         max_fps: if slow_link { board.max_fps.min(2) } else { board.max_fps },
         mouse: board.mouse,
     })

@@ -173,3 +173,81 @@ fn check_exit_code_is_two_when_an_instance_is_down() {
     assert!(table.contains("CRIT     payments"), "{table}");
     assert!(table.contains("HTTP 503 status=fail"), "{table}");
 }
+
+/// A real, separate HTTP server process (Python's http.server) that the test can freeze.
+struct PythonServer {
+    child: std::process::Child,
+    port: u16,
+}
+
+impl PythonServer {
+    fn start(dir: &Path) -> Self {
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let child = Command::new("python3")
+            .args(["-m", "http.server", &port.to_string(), "--bind", "127.0.0.1"])
+            .current_dir(dir)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("python3");
+        let deadline = Instant::now() + WAIT;
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(Instant::now() < deadline, "http.server did not start");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        Self { child, port }
+    }
+
+    fn signal(&self, sig: &str) {
+        Command::new("kill").args([sig, &self.child.id().to_string()]).status().unwrap();
+    }
+}
+
+impl Drop for PythonServer {
+    fn drop(&mut self) {
+        self.signal("-CONT");
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+fn wall_rotates_pages_and_says_stale_when_the_fleet_stops_answering() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = PythonServer::start(dir.path());
+    let config = dir.path().join("wall.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[board]\ntitle = \"wall test\"\n[board.wall]\npage_interval = \"1s\"\n\
+             [defaults]\ninterval = \"1s\"\ntimeout = \"500ms\"\nscrape = false\n\
+             [services.files]\nenv = \"prod\"\nhealth_path = \"/\"\ninstances = [\"http://127.0.0.1:{}\"]\n",
+            server.port
+        ),
+    )
+    .unwrap();
+    let tmux =
+        Tmux::start("wall", 120, 40, &board_then_report(dir.path(), &format!("--wall --config {}", config.display())));
+    tmux.wait_for("the wall with a healthy fleet", |s| s.contains("ALL OK") && s.contains("files"));
+    tmux.wait_for("page 1", |s| s.contains("page 1/3"));
+    tmux.wait_for("page 2", |s| s.contains("page 2/3"));
+    tmux.wait_for("page 3", |s| s.contains("page 3/3"));
+
+    // Freeze the fleet: connections hang, nothing answers.
+    server.signal("-STOP");
+    let screen = tmux.wait_for("the stale banner", |s| s.contains("STALE: no answer from the fleet"));
+    assert!(!screen.contains("ALL OK"), "a stale wall must not show old green:\n{screen}");
+
+    // Thaw it: the wall recovers by itself.
+    server.signal("-CONT");
+    tmux.wait_for("recovery", |s| s.contains("ALL OK") && !s.contains("STALE"));
+
+    // Keys other than quit do nothing on the wall; q leaves.
+    tmux.keys(&["Enter", "/", "x", "?"]);
+    std::thread::sleep(Duration::from_millis(500));
+    let screen = tmux.screen();
+    assert!(!screen.contains("keys") && !screen.contains("last results"), "{screen}");
+    tmux.keys(&["q"]);
+    let screen = tmux.wait_for("exit", |s| s.contains("DONE"));
+    assert!(screen.contains("EXIT=0") && restored(&screen), "{screen}");
+}

@@ -90,7 +90,13 @@ async fn panel_numbers_match_the_query_api() {
     let mut state = State::new(&loaded.fleet, 120, 3);
     state.apply(Event::Signals { service: 0, result: Ok(vec![point]) });
     let view = View::default();
-    let look = Look { title: "t".into(), theme: Theme::default(), utc_offset_secs: 0, read_only: false };
+    let look = Look {
+        title: "t".into(),
+        theme: Theme::default(),
+        utc_offset_secs: 0,
+        read_only: false,
+        started_at: SystemTime::now(),
+    };
     let scene = Scene::new(&state, &view, &look, point.at);
     let text = opsboard::snapshot::text(&render_to_buffer(&scene, 120, 30));
     assert!(text.contains(&format!("{:.1}", point.rate)), "{text}");
@@ -118,7 +124,13 @@ async fn query_errors_are_shown_in_words() {
     let mut state = State::new(&loaded.fleet, 120, 3);
     state.apply(Event::Signals { service: 0, result: Err(err.clone()) });
     let view = View::default();
-    let look = Look { title: "t".into(), theme: Theme::default(), utc_offset_secs: 0, read_only: false };
+    let look = Look {
+        title: "t".into(),
+        theme: Theme::default(),
+        utc_offset_secs: 0,
+        read_only: false,
+        started_at: SystemTime::now(),
+    };
     let text =
         opsboard::snapshot::text(&render_to_buffer(&Scene::new(&state, &view, &look, SystemTime::now()), 200, 20));
     assert!(text.contains("promql rate: bad_data"), "{text}");

@@ -3,14 +3,22 @@
 mod common;
 
 use common::fixtures::{incident_state, now};
+use opsboard::config::schema::Page;
 use opsboard::snapshot;
 use opsboard::state::State;
 use opsboard::ui::theme::Theme;
-use opsboard::ui::view::{Action, Screen, View};
+use opsboard::ui::view::{Action, Screen, View, WallPages};
 use opsboard::ui::{Look, Scene, render_to_buffer};
+use std::time::Duration;
 
 fn frame(state: &State, view: &View, width: u16, height: u16) -> String {
-    let look = Look { title: "prod-eu".into(), theme: Theme::default(), utc_offset_secs: 0, read_only: false };
+    let look = Look {
+        title: "prod-eu".into(),
+        theme: Theme::default(),
+        utc_offset_secs: 0,
+        read_only: false,
+        started_at: now(),
+    };
     let scene = Scene::new(state, view, &look, now());
     snapshot::text(&render_to_buffer(&scene, width, height))
 }
@@ -101,4 +109,164 @@ fn selection_follows_the_service_not_the_row() {
     assert_eq!(state.services[selected].name, "payments");
     let view = view_after(&state, &[Action::Down, Action::ToggleSort]);
     assert_eq!(view.selected, Some(selected), "re-sorting keeps the same service selected");
+}
+
+fn look(theme: Theme) -> Look {
+    Look {
+        title: "prod-eu".into(),
+        theme,
+        utc_offset_secs: 0,
+        read_only: false,
+        started_at: now() - Duration::from_secs(300),
+    }
+}
+
+fn render_with(state: &State, view: &View, theme: Theme, width: u16, height: u16) -> ratatui::buffer::Buffer {
+    let look = look(theme);
+    render_to_buffer(&Scene::new(state, view, &look, now()), width, height)
+}
+
+fn wall_view(page: usize) -> View {
+    View {
+        wall: Some(WallPages { pages: vec![Page::Overview, Page::Health, Page::Errors], current: page }),
+        ..View::default()
+    }
+}
+
+const SIZES: [(u16, u16); 3] = [(80, 24), (120, 40), (200, 60)];
+
+#[test]
+fn every_page_at_every_size() {
+    let state = incident_state();
+    let pages: Vec<(&str, View)> = vec![
+        ("overview", View::default()),
+        ("detail", view_after(&state, &[Action::Open])),
+        ("compact", view_after(&state, &[Action::ToggleCompact])),
+        ("help", view_after(&state, &[Action::ToggleHelp])),
+        ("wall-overview", wall_view(0)),
+        ("wall-health", wall_view(1)),
+        ("wall-errors", wall_view(2)),
+    ];
+    for (name, view) in &pages {
+        for (w, h) in SIZES {
+            let text = snapshot::text(&render_with(&state, view, Theme::default(), w, h));
+            insta::assert_snapshot!(format!("page_{name}_{w}x{h}"), text);
+        }
+    }
+}
+
+#[test]
+fn wall_names_what_is_failing_in_words() {
+    let state = incident_state();
+    let text = snapshot::text(&render_with(&state, &wall_view(0), Theme::default(), 120, 40));
+    assert!(text.contains("2 CRIT: checkout, payments"), "{text}");
+    assert!(text.contains("1 WARN: search"), "{text}");
+    assert!(text.contains("page 1/3 · overview"), "{text}");
+}
+
+#[test]
+fn wall_says_stale_when_nothing_has_answered() {
+    let state = incident_state();
+    let view = wall_view(0);
+    let look = look(Theme::default());
+    // Two minutes after the last answer, with 5s intervals, the board's data is stale.
+    let later = now() + Duration::from_secs(120);
+    let text = snapshot::text(&render_to_buffer(&Scene::new(&state, &view, &look, later), 120, 40));
+    assert!(text.contains("STALE: no answer from the fleet for 2m"), "{text}");
+    assert!(!text.contains("CRITICAL"), "a stale wall must not show an old verdict: {text}");
+}
+
+#[test]
+fn wall_ignores_every_key_but_quit() {
+    let state = incident_state();
+    let mut view = wall_view(0);
+    for a in [
+        Action::Down,
+        Action::Open,
+        Action::ToggleHelp,
+        Action::StartFilter,
+        Action::ToggleCompact,
+        Action::FilterChar('x'),
+    ] {
+        assert!(!view.handle(a, &state, now()));
+    }
+    assert_eq!((view.screen, view.help, view.filter.as_str(), view.selected), (Screen::Overview, false, "", None));
+    view.handle(Action::NextPage, &state, now());
+    assert_eq!(view.wall.as_ref().unwrap().current, 1);
+    assert!(view.handle(Action::Quit, &state, now()));
+}
+
+#[test]
+fn compact_view_fits_eighty_services_on_120x40() {
+    let mut toml = String::from("[defaults]\ninterval = \"5s\"\n");
+    for i in 0..90 {
+        toml.push_str(&format!(
+            "[services.svc-{i:02}]\ninstances = [\"http://10.1.{}.{}:80\"]\n",
+            i / 200,
+            i % 200 + 1
+        ));
+    }
+    let loaded = opsboard::config::load_str("many.toml", &toml).unwrap();
+    let state = State::new(&loaded.fleet, 10, 3);
+    let view = view_after(&state, &[Action::ToggleCompact]);
+    let text = snapshot::text(&render_with(&state, &view, Theme::default(), 120, 40));
+    let shown = (0..90).filter(|i| text.contains(&format!("svc-{i:02}"))).count();
+    assert!(shown >= 80, "{shown} of 90 services shown:\n{text}");
+}
+
+#[test]
+fn every_theme_keeps_every_state_apart() {
+    let state = incident_state();
+    for (name, _) in opsboard::ui::theme::BUILTIN {
+        let theme = Theme::builtin(name).unwrap();
+        let buf = render_with(&state, &View::default(), theme, 120, 40);
+        // Each state's word is drawn, and no two states share both symbol and style.
+        let text = snapshot::text(&buf);
+        for word in ["CRIT", "WARN", "STALE", "UNKNOWN", "OK"] {
+            assert!(text.contains(word), "{name}: {word} missing");
+        }
+        let styles: Vec<ratatui::style::Style> =
+            opsboard::state::Status::ALL.iter().map(|s| theme.status(*s)).collect();
+        for (i, a) in styles.iter().enumerate() {
+            for b in &styles[i + 1..] {
+                if !theme.monochrome {
+                    assert_ne!(a, b, "{name}: two states share a style");
+                }
+            }
+        }
+        insta::assert_snapshot!(
+            format!("theme_{name}"),
+            snapshot::ansi(&render_with(&state, &View::default(), theme, 80, 24))
+        );
+    }
+}
+
+#[test]
+fn no_color_output_has_no_colour_escapes() {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_opsboard"))
+        .args(["snapshot", "--demo", "--format", "ansi", "--size", "100x30"])
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let ansi = String::from_utf8_lossy(&out.stdout);
+    assert!(ansi.contains("web-frontend"), "{ansi}");
+    for code in ansi.split("\x1b[").skip(1) {
+        let params = code.split('m').next().unwrap_or("");
+        for p in params.split(';') {
+            let n: u32 = p.parse().unwrap_or(0);
+            assert!(!(30..=49).contains(&n) && !(90..=107).contains(&n), "colour escape `{params}` under NO_COLOR");
+        }
+    }
+}
+
+#[test]
+fn svg_output_is_well_formed_xml() {
+    let state = incident_state();
+    for (w, h) in SIZES {
+        let svg = snapshot::svg(&render_with(&state, &View::default(), Theme::default(), w, h));
+        let doc = roxmltree::Document::parse(&svg).unwrap_or_else(|e| panic!("{w}x{h}: {e}"));
+        assert_eq!(doc.root_element().tag_name().name(), "svg");
+        assert!(doc.descendants().filter(|n| n.has_tag_name("text")).count() > 10);
+    }
 }

@@ -70,6 +70,12 @@ pub fn resolve(config: &Config, layers: &[Layer]) -> Result<Fleet, ConfigError> 
     if p.history < 2 {
         return Err(err("polling", "history", "must keep at least 2 samples".into()));
     }
+    if config.board.wall.pages.is_empty() {
+        return Err(err("board.wall", "pages", "the wall needs at least one page".into()));
+    }
+    if config.board.wall.page_interval < Duration::from_secs(1) {
+        return Err(err("board.wall", "page_interval", "must be at least 1s".into()));
+    }
     if !(1..=60).contains(&config.board.max_fps) {
         return Err(err("board", "max_fps", format!("{} is outside 1..=60", config.board.max_fps)));
     }

@@ -69,6 +69,34 @@ pub struct Board {
     pub mouse: bool,
     pub max_fps: u32,
     pub log_file: Option<PathBuf>,
+    pub wall: Wall,
+}
+
+/// A page of the wall.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Page {
+    /// Every service on one screen, one line each, worst first.
+    Overview,
+    /// The instance-health panel.
+    Health,
+    /// The error-rate and latency panel.
+    Errors,
+}
+
+/// The wall: pages that rotate on a TV nobody touches.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Wall {
+    #[serde(deserialize_with = "duration::required")]
+    pub page_interval: Duration,
+    pub pages: Vec<Page>,
+}
+
+impl Default for Wall {
+    fn default() -> Self {
+        Self { page_interval: Duration::from_secs(15), pages: vec![Page::Overview, Page::Health, Page::Errors] }
+    }
 }
 
 impl Default for Board {
@@ -81,6 +109,7 @@ impl Default for Board {
             mouse: false,
             max_fps: 10,
             log_file: None,
+            wall: Wall::default(),
         }
     }
 }

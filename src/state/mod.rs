@@ -210,6 +210,32 @@ impl State {
         self.verdicts(now).worst_first()
     }
 
+    /// When any instance last answered over HTTP (any status code). A fleet that stops
+    /// answering, a lost network and a sleeping laptop all leave this behind.
+    pub fn last_answer(&self) -> Option<SystemTime> {
+        self.services
+            .iter()
+            .flat_map(|s| &s.instances)
+            .filter_map(|i| i.health.iter().rev().find(|h| h.code().is_some()).map(|h| h.at))
+            .max()
+    }
+
+    /// How long without any answer before the board calls its own view stale.
+    pub fn board_stale_after(&self) -> Duration {
+        self.services
+            .iter()
+            .map(|s| s.check.interval * self.stale_after_intervals + s.check.timeout)
+            .min()
+            .unwrap_or(Duration::from_secs(30))
+    }
+
+    /// `Some(age)` when nothing has answered for longer than [`Self::board_stale_after`].
+    pub fn board_staleness(&self, now: SystemTime, started: SystemTime) -> Option<Duration> {
+        let since = self.last_answer().unwrap_or(started);
+        let age = now.duration_since(since).unwrap_or_default();
+        (age > self.board_stale_after()).then_some(age)
+    }
+
     /// When the newest result of any kind arrived.
     pub fn last_update(&self) -> Option<SystemTime> {
         self.services.iter().flat_map(|s| &s.instances).filter_map(|i| i.health.latest().map(|h| h.at)).max()

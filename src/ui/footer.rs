@@ -22,8 +22,17 @@ pub fn render(frame: &mut Frame, area: Rect, scene: &Scene) {
     } else {
         let mut spans = Vec::new();
         let hints: &[(&str, &str)] = match view.screen {
-            Screen::Overview => {
-                &[("?", "help"), ("↑↓", "move"), ("⏎", "detail"), ("/", "filter"), ("s", "sort"), ("q", "quit")]
+            Screen::Overview => &[
+                ("?", "help"),
+                ("↑↓", "move"),
+                ("⏎", "detail"),
+                ("/", "filter"),
+                ("s", "sort"),
+                ("c", "compact"),
+                ("q", "quit"),
+            ],
+            Screen::Compact => {
+                &[("?", "help"), ("↑↓", "move"), ("⏎", "detail"), ("/", "filter"), ("c", "panels"), ("q", "quit")]
             }
             Screen::Detail => &[("?", "help"), ("↑↓", "instance"), ("Esc", "back"), ("q", "quit")],
         };

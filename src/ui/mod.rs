@@ -1,5 +1,6 @@
 //! Drawing the board: a pure function of state, view and theme.
 
+pub mod compact;
 pub mod detail;
 pub mod footer;
 pub mod header;
@@ -10,6 +11,7 @@ pub mod symbols;
 pub mod theme;
 pub mod too_small;
 pub mod view;
+pub mod wall;
 pub mod widgets;
 
 use crate::config::EnvSpec;
@@ -36,6 +38,8 @@ pub struct Look {
     /// Offset of the local clock from UTC, for the header clock.
     pub utc_offset_secs: i32,
     pub read_only: bool,
+    /// When the board started: before any answer, data counts as stale from here.
+    pub started_at: SystemTime,
 }
 
 /// Everything one frame is drawn from. Nothing in it is changed by drawing.
@@ -75,12 +79,17 @@ pub fn render(frame: &mut Frame, scene: &Scene) {
         too_small::render(frame, area, scene);
         return;
     }
+    if let Some(wall) = &scene.view.wall {
+        wall::render(frame, area, scene, wall);
+        return;
+    }
     let [top, body, bottom] =
         Layout::vertical([Constraint::Length(1), Constraint::Fill(1), Constraint::Length(1)]).areas(area);
     header::render(frame, top, scene);
     let visible = scene.view.visible(scene.state, &scene.verdicts);
     match (scene.view.screen, scene.view.current(&visible)) {
         (Screen::Detail, Some(si)) => detail::render(frame, body, scene, si),
+        (Screen::Compact, _) => compact::render(frame, body, scene),
         _ => overview(frame, body, scene, visible.len()),
     }
     footer::render(frame, bottom, scene);

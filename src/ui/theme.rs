@@ -172,6 +172,38 @@ impl Theme {
         if self.monochrome { s.add_modifier(Modifier::REVERSED) } else { s.add_modifier(Modifier::BOLD) }
     }
 
+    /// The same theme with every colour the terminal cannot show replaced by its nearest.
+    pub fn for_depth(mut self, depth: ColorDepth) -> Self {
+        if depth == ColorDepth::None {
+            let mut mono = Theme::builtin("mono").expect("the mono theme is built in");
+            mono.monochrome = true;
+            return mono;
+        }
+        for c in [
+            &mut self.bg,
+            &mut self.fg,
+            &mut self.dim,
+            &mut self.border,
+            &mut self.title,
+            &mut self.accent,
+            &mut self.selected_bg,
+            &mut self.selected_fg,
+            &mut self.ok,
+            &mut self.warn,
+            &mut self.crit,
+            &mut self.unknown,
+            &mut self.stale,
+        ] {
+            *c = downgrade(*c, depth);
+        }
+        self
+    }
+
+    /// The background for text drawn on a status colour: black unless the theme sets one.
+    pub fn bg_or_black(&self) -> Color {
+        if self.bg == Color::Reset { Color::Black } else { self.bg }
+    }
+
     pub fn status_color(&self, s: Status) -> Color {
         match s {
             Status::Ok => self.ok,
@@ -186,6 +218,8 @@ impl Theme {
     pub fn status(&self, s: Status) -> Style {
         let style = Style::new().fg(self.status_color(s));
         match s {
+            // Without colour, reverse video is what makes crit jump out.
+            Status::Crit if self.monochrome => style.add_modifier(Modifier::BOLD | Modifier::REVERSED),
             Status::Crit => style.add_modifier(Modifier::BOLD),
             Status::Warn => style.add_modifier(Modifier::BOLD),
             Status::Stale => style.add_modifier(Modifier::ITALIC),
@@ -194,9 +228,131 @@ impl Theme {
     }
 }
 
+/// How many colours the terminal shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum ColorDepth {
+    None,
+    Ansi16,
+    Ansi256,
+    TrueColor,
+}
+
+impl ColorDepth {
+    /// From `NO_COLOR`, `TERM` and `COLORTERM`, as the bastion's terminal reports them.
+    pub fn detect(env: &dyn Fn(&str) -> Option<String>) -> Self {
+        if env("NO_COLOR").is_some_and(|v| !v.is_empty()) {
+            return ColorDepth::None;
+        }
+        let term = env("TERM").unwrap_or_default();
+        if term.is_empty() || term == "dumb" {
+            return ColorDepth::None;
+        }
+        if matches!(env("COLORTERM").as_deref(), Some("truecolor" | "24bit")) {
+            return ColorDepth::TrueColor;
+        }
+        if term.contains("256color") || term.starts_with("xterm") || term.starts_with("tmux") || term.contains("kitty")
+        {
+            ColorDepth::Ansi256
+        } else {
+            ColorDepth::Ansi16
+        }
+    }
+}
+
+fn downgrade(c: Color, depth: ColorDepth) -> Color {
+    match (c, depth) {
+        (Color::Rgb(r, g, b), ColorDepth::Ansi256) => Color::Indexed(rgb_to_256(r, g, b)),
+        (Color::Rgb(r, g, b), ColorDepth::Ansi16) => rgb_to_16(r, g, b),
+        (Color::Indexed(i), ColorDepth::Ansi16) if i >= 16 => {
+            let (r, g, b) = indexed_rgb(i);
+            rgb_to_16(r, g, b)
+        }
+        _ => c,
+    }
+}
+
+fn rgb_to_256(r: u8, g: u8, b: u8) -> u8 {
+    let level = |v: u8| {
+        if v < 48 {
+            0
+        } else if v < 115 {
+            1
+        } else {
+            (v - 35) / 40
+        }
+    };
+    16 + 36 * level(r) + 6 * level(g) + level(b)
+}
+
+fn indexed_rgb(i: u8) -> (u8, u8, u8) {
+    match i {
+        16..=231 => {
+            let i = i - 16;
+            let v = |x: u8| if x == 0 { 0 } else { 55 + x * 40 };
+            (v(i / 36), v(i / 6 % 6), v(i % 6))
+        }
+        232..=255 => {
+            let v = 8 + (i - 232) * 10;
+            (v, v, v)
+        }
+        _ => (128, 128, 128),
+    }
+}
+
+/// The nearest of the 16 named colours, by distance in RGB.
+fn rgb_to_16(r: u8, g: u8, b: u8) -> Color {
+    const PALETTE: [(Color, (i32, i32, i32)); 16] = [
+        (Color::Black, (0, 0, 0)),
+        (Color::Red, (205, 49, 49)),
+        (Color::Green, (13, 188, 121)),
+        (Color::Yellow, (229, 229, 16)),
+        (Color::Blue, (36, 114, 200)),
+        (Color::Magenta, (188, 63, 188)),
+        (Color::Cyan, (17, 168, 205)),
+        (Color::Gray, (204, 204, 204)),
+        (Color::DarkGray, (118, 118, 118)),
+        (Color::LightRed, (241, 76, 76)),
+        (Color::LightGreen, (35, 209, 139)),
+        (Color::LightYellow, (245, 245, 67)),
+        (Color::LightBlue, (59, 142, 234)),
+        (Color::LightMagenta, (214, 112, 214)),
+        (Color::LightCyan, (41, 184, 219)),
+        (Color::White, (242, 242, 242)),
+    ];
+    let (r, g, b) = (i32::from(r), i32::from(g), i32::from(b));
+    PALETTE
+        .iter()
+        .min_by_key(|(_, (pr, pg, pb))| (pr - r).pow(2) + (pg - g).pow(2) + (pb - b).pow(2))
+        .map_or(Color::Reset, |(c, _)| *c)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn colour_depth_from_the_environment() {
+        let env = |pairs: &'static [(&'static str, &'static str)]| {
+            move |k: &str| pairs.iter().find(|(n, _)| *n == k).map(|(_, v)| v.to_string())
+        };
+        assert_eq!(ColorDepth::detect(&env(&[("NO_COLOR", "1"), ("TERM", "xterm-256color")])), ColorDepth::None);
+        assert_eq!(ColorDepth::detect(&env(&[("TERM", "dumb")])), ColorDepth::None);
+        assert_eq!(ColorDepth::detect(&env(&[("TERM", "xterm"), ("COLORTERM", "truecolor")])), ColorDepth::TrueColor);
+        assert_eq!(ColorDepth::detect(&env(&[("TERM", "screen-256color")])), ColorDepth::Ansi256);
+        assert_eq!(ColorDepth::detect(&env(&[("TERM", "linux")])), ColorDepth::Ansi16);
+    }
+
+    #[test]
+    fn rgb_themes_fall_back_to_the_terminal_palette() {
+        let solarized = Theme::builtin("solarized").unwrap();
+        let sixteen = solarized.for_depth(ColorDepth::Ansi16);
+        let all = [sixteen.bg, sixteen.fg, sixteen.ok, sixteen.warn, sixteen.crit, sixteen.stale];
+        assert!(all.iter().all(|c| !matches!(c, Color::Rgb(..) | Color::Indexed(_))), "{all:?}");
+        assert_eq!(sixteen.crit, Color::LightRed);
+        let c256 = solarized.for_depth(ColorDepth::Ansi256);
+        assert!(matches!(c256.crit, Color::Indexed(_)));
+        assert!(solarized.for_depth(ColorDepth::None).monochrome);
+    }
 
     #[test]
     fn every_builtin_theme_parses() {

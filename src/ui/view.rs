@@ -1,5 +1,6 @@
 //! What the person is looking at: screen, selection, filter, overlays. Changed only by key actions.
 
+use crate::config::schema::Page;
 use crate::state::{State, Verdicts};
 use std::time::SystemTime;
 
@@ -8,6 +9,8 @@ pub enum Screen {
     #[default]
     Overview,
     Detail,
+    /// Every service, one line each, in columns.
+    Compact,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -38,6 +41,22 @@ pub enum Action {
     FilterBackspace,
     FilterAccept,
     FilterCancel,
+    ToggleCompact,
+    /// The wall's timer: show the next page.
+    NextPage,
+}
+
+/// The wall's pages and which one shows.
+#[derive(Debug, Clone, Default)]
+pub struct WallPages {
+    pub pages: Vec<Page>,
+    pub current: usize,
+}
+
+impl WallPages {
+    pub fn page(&self) -> Page {
+        self.pages.get(self.current).copied().unwrap_or(Page::Overview)
+    }
 }
 
 #[derive(Debug, Clone, Default)]
@@ -51,6 +70,8 @@ pub struct View {
     pub editing_filter: bool,
     pub help: bool,
     pub sort: SortOrder,
+    /// Set in wall mode.
+    pub wall: Option<WallPages>,
 }
 
 const PAGE_ROWS: usize = 10;
@@ -81,9 +102,22 @@ impl View {
 
     /// Applies an action. Returns `true` when the board should quit.
     pub fn handle(&mut self, action: Action, state: &State, now: SystemTime) -> bool {
+        if let Some(wall) = &mut self.wall {
+            // The wall answers only to quit and its own timer.
+            match action {
+                Action::Quit => return true,
+                Action::NextPage => wall.current = (wall.current + 1) % wall.pages.len().max(1),
+                _ => {}
+            }
+            return false;
+        }
         let visible = self.visible(state, &state.verdicts(now));
         match action {
             Action::Quit => return true,
+            Action::NextPage => {}
+            Action::ToggleCompact => {
+                self.screen = if self.screen == Screen::Compact { Screen::Overview } else { Screen::Compact };
+            }
             Action::ToggleHelp => self.help = !self.help,
             Action::Back if self.help => self.help = false,
             Action::Back => self.screen = Screen::Overview,
