@@ -7,7 +7,7 @@ pub fn duration(d: Duration) -> String {
     let ms = d.as_millis();
     if ms < 1000 {
         format!("{ms}ms")
-    } else if ms < 10_000 && ms % 1000 != 0 {
+    } else if ms < 10_000 && !ms.is_multiple_of(1000) {
         format!("{:.1}s", d.as_secs_f64())
     } else if ms < 120_000 {
         format!("{}s", d.as_secs())
