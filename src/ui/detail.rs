@@ -147,12 +147,17 @@ fn history(frame: &mut Frame, area: Rect, scene: &Scene, svc: &ServiceState, sel
     );
     frame.render_widget(table, list_area);
     if spark_height > 0 {
-        let data: Vec<u64> = inst.health.iter().map(|s| s.latency.as_millis() as u64).collect();
-        let shown = &data[data.len().saturating_sub(spark_area.width as usize)..];
-        let spark = Sparkline::default()
-            .data(shown)
-            .style(theme.accent())
-            .block(Block::default().title(Span::styled("latency", theme.dim())));
-        frame.render_widget(spark, spark_area);
+        let [left, right] =
+            Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)]).areas(spark_area);
+        let latency: Vec<u64> = inst.health.iter().map(|s| s.latency.as_millis() as u64).collect();
+        let rate: Vec<u64> = svc.signals.iter().map(|p| p.rate.round() as u64).collect();
+        for (area, data, title) in [(left, latency, "health latency"), (right, rate, "service requests/s")] {
+            let shown = &data[data.len().saturating_sub(area.width as usize)..];
+            let spark = Sparkline::default()
+                .data(shown)
+                .style(theme.accent())
+                .block(Block::default().title(Span::styled(title, theme.dim())));
+            frame.render_widget(spark, area);
+        }
     }
 }
