@@ -11,6 +11,51 @@ use std::time::{Duration, SystemTime};
 pub struct Report {
     pub status: Status,
     pub services: Vec<ServiceReport>,
+    pub asgs: Vec<AsgReport>,
+    pub cloudwatch: Vec<CloudWatchReport>,
+    /// Each AWS account: the API calls made in the last minute, and why it could not be read.
+    pub aws_accounts: Vec<AwsAccountReport>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct AsgReport {
+    pub account: String,
+    pub name: String,
+    pub desired: u32,
+    pub in_service: u32,
+    pub pending: u32,
+    pub terminating: u32,
+    pub min: u32,
+    pub max: u32,
+    pub status: Status,
+    pub reason: String,
+    pub instances: Vec<AsgInstanceReport>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct AsgInstanceReport {
+    pub id: String,
+    pub health: String,
+    pub lifecycle: String,
+    pub zone: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct CloudWatchReport {
+    pub account: String,
+    pub label: String,
+    /// The newest value, if any.
+    pub value: Option<f64>,
+    /// Unix seconds of that value.
+    pub at: Option<u64>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct AwsAccountReport {
+    pub name: String,
+    pub region: String,
+    pub api_calls_last_minute: usize,
+    pub error: Option<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -72,6 +117,12 @@ pub async fn poll_state(loaded: &Loaded, window: Duration) -> State {
             Err(e) => tracing::error!(error = %e, "prometheus client"),
         }
     }
+    for (ai, spec) in loaded.fleet.aws.iter().enumerate() {
+        let clients = sources::aws::clients(spec).await;
+        for event in sources::aws::poll_account(ai, &clients, spec).await.0 {
+            state.apply(event);
+        }
+    }
     if scraping {
         tokio::time::sleep(window.saturating_sub(started.elapsed())).await;
         for event in sources::scrape_once(&loaded.fleet, polling, &metrics).await {
@@ -125,8 +176,56 @@ pub fn report(state: &State, now: SystemTime) -> Report {
             }
         })
         .collect();
-    let status = services.iter().map(|s| s.status).max().unwrap_or(Status::Ok);
-    Report { status, services }
+    let verdicts = state.verdicts(now);
+    let mut asgs = Vec::new();
+    let mut cloudwatch = Vec::new();
+    let mut aws_accounts = Vec::new();
+    for (ai, account) in state.aws.iter().enumerate() {
+        for (gi, (name, g)) in account.asgs.iter().enumerate() {
+            let Some(s) = g.latest() else { continue };
+            let v = &verdicts.aws[ai][gi];
+            asgs.push(AsgReport {
+                account: account.spec.name.clone(),
+                name: name.clone(),
+                desired: s.desired,
+                in_service: s.in_service(),
+                pending: s.pending(),
+                terminating: s.terminating(),
+                min: s.min,
+                max: s.max,
+                status: v.status,
+                reason: v.reason.clone(),
+                instances: s
+                    .instances
+                    .iter()
+                    .map(|i| AsgInstanceReport {
+                        id: i.id.clone(),
+                        health: i.health.clone(),
+                        lifecycle: i.lifecycle.clone(),
+                        zone: i.zone.clone(),
+                    })
+                    .collect(),
+            });
+        }
+        for m in &account.metrics {
+            let latest = m.points.latest();
+            cloudwatch.push(CloudWatchReport {
+                account: account.spec.name.clone(),
+                label: m.label.clone(),
+                value: latest.map(|(_, v)| *v),
+                at: latest.map(|(t, _)| t.duration_since(std::time::UNIX_EPOCH).unwrap_or_default().as_secs()),
+            });
+        }
+        aws_accounts.push(AwsAccountReport {
+            name: account.spec.name.clone(),
+            region: account.spec.region.clone(),
+            api_calls_last_minute: account.calls_last_minute(now),
+            error: account.error.as_ref().map(|(_, e)| e.clone()),
+        });
+    }
+    let status = verdicts.service_tally.worst();
+    let status = if verdicts.service_tally.total() == 0 { Status::Ok } else { status };
+    Report { status, services, asgs, cloudwatch, aws_accounts }
 }
 
 fn round(v: f64, digits: i32) -> f64 {
@@ -162,6 +261,26 @@ pub fn table(report: &Report) -> String {
         for i in s.instances.iter().filter(|i| i.status != Status::Ok) {
             let latency = i.latency_ms.map(|l| format!("{l}ms")).unwrap_or_default();
             let _ = writeln!(out, "  {:<6} {} {latency} {}", i.status.word(), i.url, i.reason);
+        }
+    }
+    for a in &report.asgs {
+        let _ = writeln!(
+            out,
+            "{:<8} asg {} ({}): {}/{} in service, {} pending, min {} max {} {}",
+            a.status.word(),
+            a.name,
+            a.account,
+            a.in_service,
+            a.desired,
+            a.pending,
+            a.min,
+            a.max,
+            a.reason
+        );
+    }
+    for a in &report.aws_accounts {
+        if let Some(e) = &a.error {
+            let _ = writeln!(out, "UNKNOWN  aws {} ({}): {e}", a.name, a.region);
         }
     }
     let _ = writeln!(out, "overall: {}", report.status.word());

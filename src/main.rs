@@ -237,7 +237,14 @@ fn board_options(cli: &Cli, loaded: &Loaded) -> anyhow::Result<BoardOptions> {
             utc_offset_secs: terminal::local_utc_offset_secs(),
             started_at: SystemTime::now(),
         },
-        wall: wall.then(|| (board.wall.pages.clone(), board.wall.page_interval)),
+        wall: wall.then(|| {
+            let mut pages = board.wall.pages.clone();
+            // The default rotation shows AWS too when accounts are configured.
+            if !loaded.fleet.aws.is_empty() && pages == opsboard::config::schema::Wall::default().pages {
+                pages.push(opsboard::config::schema::Page::Aws);
+            }
+            (pages, board.wall.page_interval)
+        }),
         max_fps: if slow_link { board.max_fps.min(2) } else { board.max_fps },
         mouse: board.mouse,
     })

@@ -177,6 +177,7 @@ fn example_config_loads_and_documents_every_key() {
     let sources = Sources { user: Some(path.clone()), explicit: true, override_file: None };
     let loaded = config::load(&sources, &no_env).unwrap();
     assert_eq!(loaded.fleet.services.len(), 2);
+    assert_eq!(loaded.fleet.aws[0].queries.len(), 7, "alb (3) + rds (3) + one custom");
     let checkout = &loaded.fleet.services[0];
     assert_eq!(checkout.instances[1].label, "checkout-b");
     assert_eq!(checkout.instances[0].health_url, "http://10.0.3.7:8080/actuator/health");

@@ -270,3 +270,45 @@ fn svg_output_is_well_formed_xml() {
         assert!(doc.descendants().filter(|n| n.has_tag_name("text")).count() > 10);
     }
 }
+
+#[test]
+fn aws_panel_shows_groups_metrics_and_a_banner_when_blind() {
+    use opsboard::state::Event;
+    use opsboard::state::aws::{AsgInstance, AsgSnapshot, AwsEvent};
+    let toml = format!(
+        "{}\n[aws.prod]\nregion = \"eu-west-1\"\nasgs = [\"web-asg\"]\n[[aws.prod.metrics]]\npreset = \"rds\"\ndb_instance = \"orders\"\n",
+        common::fixtures::FLEET
+    );
+    let loaded = opsboard::config::load_str("aws.toml", &toml).unwrap();
+    let mut state = State::new(&loaded.fleet, 10, 3);
+    let instance = |id: &str, health: &str| AsgInstance {
+        id: id.into(),
+        health: health.into(),
+        lifecycle: "InService".into(),
+        zone: "eu-west-1a".into(),
+    };
+    let group = AsgSnapshot {
+        name: "web-asg".into(),
+        desired: 3,
+        min: 2,
+        max: 6,
+        instances: vec![instance("i-1", "Healthy"), instance("i-2", "Healthy"), instance("i-3", "Unhealthy")],
+    };
+    let at = now() - Duration::from_secs(30);
+    state.apply(Event::Aws { account: 0, event: AwsEvent::Asgs { at, groups: vec![group] } });
+    state.apply(Event::Aws { account: 0, event: AwsEvent::Metrics { at, values: vec![(1, vec![(at, 57.0)])] } });
+    state.apply(Event::Aws { account: 0, event: AwsEvent::Calls { at, count: 4 } });
+    state.apply(Event::Aws {
+        account: 0,
+        event: AwsEvent::Failed {
+            at: now(),
+            error: "AWS credentials expired: refresh them (e.g. aws sso login)".into(),
+        },
+    });
+    let text = snapshot::text(&render_with(&state, &View::default(), Theme::default(), 160, 45));
+    assert!(text.contains("prod · eu-west-1 · 4 API calls/min"), "{text}");
+    assert!(text.contains("can't see: AWS credentials expired"), "{text}");
+    assert!(text.contains("2/3 in service") && text.contains("unhealthy: i-3"), "{text}");
+    assert!(text.contains("orders connections") && text.contains("57"), "{text}");
+    insta::assert_snapshot!(text);
+}

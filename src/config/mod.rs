@@ -1,5 +1,6 @@
 //! The fleet config: schema, layering (defaults < file < override), validation with line numbers.
 
+pub mod aws;
 mod duration;
 mod error;
 mod interpolate;

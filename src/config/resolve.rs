@@ -1,5 +1,6 @@
 //! Turns the merged config into a fleet with every default applied, and checks what serde cannot.
 
+use super::aws::{AwsSpec, resolve_account};
 use super::error::ConfigError;
 use super::layers::Layer;
 use super::locate::find_key_line;
@@ -12,6 +13,7 @@ use std::time::Duration;
 pub struct Fleet {
     pub services: Vec<ServiceSpec>,
     pub prometheus: Option<PrometheusServer>,
+    pub aws: Vec<AwsSpec>,
 }
 
 /// How an environment is shown and guarded.
@@ -30,6 +32,8 @@ pub struct ServiceSpec {
     pub instances: Vec<InstanceSpec>,
     pub check: CheckSpec,
     pub promql: Option<PromqlQueries>,
+    /// Signals come from PromQL or CloudWatch, not from scraping the instances.
+    pub external_signals: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -162,6 +166,7 @@ pub fn resolve(config: &Config, layers: &[Layer]) -> Result<Fleet, ConfigError> 
             instances,
             check,
             promql: svc.promql.clone(),
+            external_signals: svc.promql.is_some(),
         });
         if svc.promql.is_some() && config.prometheus.is_none() {
             return Err(err(
@@ -177,7 +182,19 @@ pub fn resolve(config: &Config, layers: &[Layer]) -> Result<Fleet, ConfigError> 
     {
         return Err(err("prometheus", "url", format!("`{}` is not an http(s) URL", p.url)));
     }
-    Ok(Fleet { services, prometheus: config.prometheus.clone() })
+    let names: Vec<String> = services.iter().map(|s| s.name.clone()).collect();
+    let index = |name: &str| names.iter().position(|n| n == name);
+    let mut aws = Vec::new();
+    for (name, account) in &config.aws {
+        let spec =
+            resolve_account(name, account, &index).map_err(|(key, msg)| err(&format!("aws.{name}"), &key, msg))?;
+        for (si, _) in spec.queries.iter().filter_map(|q| q.feeds) {
+            services[si].check.scrape = false;
+            services[si].external_signals = true;
+        }
+        aws.push(spec);
+    }
+    Ok(Fleet { services, prometheus: config.prometheus.clone(), aws })
 }
 
 /// The service's names, else the defaults' names, else the built-in candidates.

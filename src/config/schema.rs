@@ -17,6 +17,66 @@ pub struct Config {
     pub services: IndexMap<String, Service>,
     /// A Prometheus-compatible server that services with `promql` queries read from.
     pub prometheus: Option<PrometheusServer>,
+    /// AWS accounts and regions: Auto Scaling groups and CloudWatch metrics.
+    pub aws: IndexMap<String, AwsAccount>,
+}
+
+/// One AWS account in one region.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AwsAccount {
+    pub region: String,
+    /// A profile from ~/.aws/config; default: the standard credential chain.
+    pub profile: Option<String>,
+    /// For LocalStack, moto or VPC endpoints.
+    pub endpoint_url: Option<String>,
+    /// How often groups and metrics are read (never shorter than a metric's period).
+    #[serde(default = "default_aws_interval", deserialize_with = "duration::required")]
+    pub interval: Duration,
+    /// Auto Scaling groups by name.
+    #[serde(default)]
+    pub asgs: Vec<String>,
+    /// Also every group whose name starts with this.
+    pub asg_prefix: Option<String>,
+    /// In-service below desired for longer than this is a warning.
+    #[serde(default = "default_asg_grace", deserialize_with = "duration::required")]
+    pub grace: Duration,
+    /// CloudWatch metrics, one table each (`[[aws.NAME.metrics]]`).
+    #[serde(default)]
+    pub metrics: Vec<CloudWatchMetric>,
+}
+
+fn default_aws_interval() -> Duration {
+    Duration::from_secs(60)
+}
+
+fn default_asg_grace() -> Duration {
+    Duration::from_secs(300)
+}
+
+/// A CloudWatch metric query, or a preset that expands to several.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct CloudWatchMetric {
+    /// `alb`, `ec2` or `rds`; fills namespace, metrics and statistics.
+    pub preset: Option<String>,
+    /// Shown on the board.
+    pub label: Option<String>,
+    pub namespace: Option<String>,
+    pub metric: Option<String>,
+    pub dimensions: IndexMap<String, String>,
+    /// `Sum`, `Average`, `Maximum`, `Minimum`, `SampleCount`, or a percentile like `p95`.
+    pub stat: Option<String>,
+    #[serde(deserialize_with = "duration::optional")]
+    pub period: Option<Duration>,
+    /// Feeds this service's signals.
+    pub service: Option<String>,
+    /// With `service`: `requests`, `errors` or `p95`.
+    pub role: Option<String>,
+    /// Preset arguments.
+    pub load_balancer: Option<String>,
+    pub asg: Option<String>,
+    pub db_instance: Option<String>,
 }
 
 /// A Prometheus HTTP API: Prometheus, Thanos, Mimir, VictoriaMetrics.
@@ -82,6 +142,8 @@ pub enum Page {
     Health,
     /// The error-rate and latency panel.
     Errors,
+    /// Auto Scaling groups and CloudWatch metrics.
+    Aws,
 }
 
 /// The wall: pages that rotate on a TV nobody touches.

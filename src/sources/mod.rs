@@ -1,6 +1,7 @@
 //! Sources: async tasks that poll the fleet on their own schedules and send [`Event`]s.
 //! A source knows its config, a client and a sender; it knows nothing of the board.
 
+pub mod aws;
 pub mod health;
 pub mod http;
 pub mod promql;
@@ -50,7 +51,10 @@ pub fn spawn_all(fleet: &Fleet, polling: &Polling, tx: mpsc::Sender<Event>) -> J
     let mut set = JoinSet::new();
     spawn_health(&mut set, fleet, polling, http_client(), limit.clone(), tx.clone());
     spawn_scrapers(&mut set, fleet, polling, scrape::metrics_client(), limit, tx.clone());
-    spawn_promql(&mut set, fleet, polling, tx);
+    spawn_promql(&mut set, fleet, polling, tx.clone());
+    for (i, spec) in fleet.aws.iter().enumerate() {
+        set.spawn(aws::run_account(i, spec.clone(), polling.jitter, polling.backoff_max, tx.clone()));
+    }
     set
 }
 

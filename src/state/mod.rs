@@ -1,5 +1,6 @@
 //! Everything the board knows, as plain data. It changes only in [`State::apply`].
 
+pub mod aws;
 mod health;
 mod series;
 mod signals;
@@ -32,6 +33,8 @@ pub enum Event {
     Scrape { id: InstanceId, result: ScrapeResult },
     /// Service-level signal points from PromQL, oldest first, or why the queries failed.
     Signals { service: usize, result: Result<Vec<SignalPoint>, String> },
+    /// Something from one AWS account (by index).
+    Aws { account: usize, event: aws::AwsEvent },
 }
 
 #[derive(Debug, Clone)]
@@ -54,20 +57,21 @@ pub struct ServiceState {
     pub signals: Ring<SignalPoint>,
     /// Why the service's PromQL queries failed last, cleared by a success.
     pub promql_error: Option<(SystemTime, String)>,
-    /// Signals come from PromQL rather than scrapes.
-    pub promql: bool,
+    /// Signals come from PromQL or CloudWatch rather than scrapes.
+    pub external_signals: bool,
 }
 
 impl ServiceState {
     /// Whether anything feeds this service's error-rate and latency signals.
     pub fn has_signal_source(&self) -> bool {
-        self.check.scrape || self.promql
+        self.check.scrape || self.external_signals
     }
 }
 
 #[derive(Debug, Clone)]
 pub struct State {
     pub services: Vec<ServiceState>,
+    pub aws: Vec<aws::AwsAccountState>,
     /// Missed intervals after which a result is stale.
     pub stale_after_intervals: u32,
 }
@@ -93,10 +97,10 @@ impl State {
                     .collect(),
                 signals: Ring::new(history),
                 promql_error: None,
-                promql: s.promql.is_some(),
+                external_signals: s.external_signals,
             })
             .collect();
-        Self { services, stale_after_intervals }
+        Self { services, stale_after_intervals, aws: fleet.aws.iter().map(aws::AwsAccountState::new).collect() }
     }
 
     /// Folds one event into the state. Events for unknown instances are ignored.
@@ -108,6 +112,11 @@ impl State {
                     sample.share_version(inst.health.latest());
                     inst.health.push(sample);
                     inst.expected_every = next_in;
+                }
+            }
+            Event::Aws { account, event } => {
+                if let Some(a) = self.aws.get_mut(account) {
+                    a.apply(event);
                 }
             }
             Event::Signals { service, result } => {

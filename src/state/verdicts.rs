@@ -35,6 +35,8 @@ impl ServiceVerdicts {
 #[derive(Debug, Clone)]
 pub struct Verdicts {
     pub services: Vec<ServiceVerdicts>,
+    /// Per AWS account, each Auto Scaling group's verdict.
+    pub aws: Vec<Vec<Verdict>>,
     pub service_tally: Tally,
     pub instance_tally: Tally,
 }
@@ -52,9 +54,18 @@ impl Verdicts {
                 ServiceVerdicts { worst: super::worst_index(&instances), instances, signals }
             })
             .collect();
-        let service_tally = services.iter().map(ServiceVerdicts::status).collect();
+        let aws: Vec<Vec<Verdict>> =
+            state.aws.iter().map(|a| a.asgs.iter().map(|(_, g)| g.verdict(a.spec.grace, now)).collect()).collect();
+        // Groups count like services; an account the board cannot see counts as unknown.
+        let blind = state.aws.iter().filter(|a| a.error.is_some()).map(|_| Status::Unknown);
+        let service_tally = services
+            .iter()
+            .map(ServiceVerdicts::status)
+            .chain(aws.iter().flatten().map(|v| v.status))
+            .chain(blind)
+            .collect();
         let instance_tally = services.iter().flat_map(|s| s.instances.iter().map(|v| v.status)).collect();
-        Self { services, service_tally, instance_tally }
+        Self { services, aws, service_tally, instance_tally }
     }
 
     /// Service indices, worst first; ties keep config order.

@@ -1,5 +1,6 @@
 //! Drawing the board: a pure function of state, view and theme.
 
+pub mod aws;
 pub mod compact;
 pub mod detail;
 pub mod footer;
@@ -103,6 +104,15 @@ const SIDE_BY_SIDE_WIDTH: u16 = 150;
 
 /// The overview: health above (or beside) errors and latency.
 fn overview(frame: &mut Frame, area: Rect, scene: &Scene, rows: usize) {
+    // AWS takes the bottom rows it needs, up to a third.
+    let area = if scene.state.aws.is_empty() {
+        area
+    } else {
+        let aws_height = aws::height(scene).min(area.height / 3).max(3);
+        let [rest, bottom] = Layout::vertical([Constraint::Fill(1), Constraint::Length(aws_height)]).areas(area);
+        aws::render(frame, bottom, scene);
+        rest
+    };
     let any_signals = scene.state.services.iter().any(|s| s.has_signal_source());
     if !any_signals {
         health::render(frame, area, scene);

@@ -67,6 +67,7 @@ pub fn render(frame: &mut Frame, area: Rect, scene: &Scene, wall: &WallPages) {
         Page::Overview => compact::render(frame, body, scene),
         Page::Health => health::render(frame, body, scene),
         Page::Errors => signals::render(frame, body, scene),
+        Page::Aws => super::aws::render(frame, body, scene),
     }
     if let Some(age) = stale {
         let banner = format!("⚠ STALE: no answer from the fleet for {} — what is shown is old", format::age(age));
@@ -159,5 +160,6 @@ fn page_name(p: Page) -> &'static str {
         Page::Overview => "overview",
         Page::Health => "health",
         Page::Errors => "errors & latency",
+        Page::Aws => "AWS",
     }
 }

@@ -155,4 +155,5 @@ pub fn path_of(head: &str) -> &str {
     head.split_whitespace().nth(1).unwrap_or("/")
 }
 pub mod fixtures;
+pub mod moto;
 pub mod prometheus;

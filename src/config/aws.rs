@@ -1,0 +1,158 @@
+//! AWS accounts resolved: presets expanded into CloudWatch queries, services named by index.
+
+use super::schema::{AwsAccount, CloudWatchMetric};
+use std::time::Duration;
+
+/// What a CloudWatch value means for a service's signals.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    Requests,
+    Errors,
+    P95,
+}
+
+/// One CloudWatch `MetricDataQuery`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CloudWatchQuery {
+    pub label: String,
+    pub namespace: String,
+    pub metric: String,
+    pub dimensions: Vec<(String, String)>,
+    pub stat: String,
+    pub period: Duration,
+    /// Index of the service this value feeds, and as what.
+    pub feeds: Option<(usize, Role)>,
+}
+
+/// One AWS account in one region, ready to poll.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AwsSpec {
+    pub name: String,
+    pub region: String,
+    pub profile: Option<String>,
+    pub endpoint_url: Option<String>,
+    pub interval: Duration,
+    pub asgs: Vec<String>,
+    pub asg_prefix: Option<String>,
+    pub grace: Duration,
+    pub queries: Vec<CloudWatchQuery>,
+}
+
+const DEFAULT_PERIOD: Duration = Duration::from_secs(60);
+
+/// Expands one `[[aws.NAME.metrics]]` table. `service_index` finds a service by name.
+pub fn expand(
+    m: &CloudWatchMetric,
+    service_index: &dyn Fn(&str) -> Option<usize>,
+) -> Result<Vec<CloudWatchQuery>, String> {
+    let period = m.period.unwrap_or(DEFAULT_PERIOD);
+    let secs = period.as_secs();
+    if secs < 1 || (secs > 60 && !secs.is_multiple_of(60)) {
+        return Err(format!("period {period:?} must be 1s..60s or a multiple of 60s"));
+    }
+    let service = match &m.service {
+        Some(name) => Some(service_index(name).ok_or_else(|| format!("no service named `{name}`"))?),
+        None => None,
+    };
+    let q = |label: String, ns: &str, metric: &str, dims: Vec<(String, String)>, stat: &str, role: Option<Role>| {
+        CloudWatchQuery {
+            label,
+            namespace: ns.into(),
+            metric: metric.into(),
+            dimensions: dims,
+            stat: stat.into(),
+            period,
+            feeds: service.zip(role),
+        }
+    };
+    let need = |v: &Option<String>, key: &str, preset: &str| {
+        v.clone().ok_or_else(|| format!("preset `{preset}` needs `{key}`"))
+    };
+    match m.preset.as_deref() {
+        Some("alb") => {
+            let lb = need(&m.load_balancer, "load_balancer", "alb")?;
+            let dims = vec![("LoadBalancer".to_string(), lb.clone())];
+            let name = m.label.clone().unwrap_or_else(|| lb.clone());
+            Ok(vec![
+                q(
+                    format!("{name} requests"),
+                    "AWS/ApplicationELB",
+                    "RequestCount",
+                    dims.clone(),
+                    "Sum",
+                    Some(Role::Requests),
+                ),
+                q(
+                    format!("{name} 5xx"),
+                    "AWS/ApplicationELB",
+                    "HTTPCode_Target_5XX_Count",
+                    dims.clone(),
+                    "Sum",
+                    Some(Role::Errors),
+                ),
+                q(format!("{name} p95"), "AWS/ApplicationELB", "TargetResponseTime", dims, "p95", Some(Role::P95)),
+            ])
+        }
+        Some("ec2") => {
+            let asg = need(&m.asg, "asg", "ec2")?;
+            let name = m.label.clone().unwrap_or_else(|| asg.clone());
+            let dims = vec![("AutoScalingGroupName".to_string(), asg)];
+            Ok(vec![q(format!("{name} CPU %"), "AWS/EC2", "CPUUtilization", dims, "Average", None)])
+        }
+        Some("rds") => {
+            let db = need(&m.db_instance, "db_instance", "rds")?;
+            let name = m.label.clone().unwrap_or_else(|| db.clone());
+            let dims = vec![("DBInstanceIdentifier".to_string(), db)];
+            Ok(vec![
+                q(format!("{name} CPU %"), "AWS/RDS", "CPUUtilization", dims.clone(), "Average", None),
+                q(format!("{name} connections"), "AWS/RDS", "DatabaseConnections", dims.clone(), "Average", None),
+                q(format!("{name} free storage"), "AWS/RDS", "FreeStorageSpace", dims, "Minimum", None),
+            ])
+        }
+        Some(other) => Err(format!("unknown preset `{other}`; presets are alb, ec2, rds")),
+        None => {
+            let namespace =
+                need(&m.namespace, "namespace", "(none)").map_err(|_| "needs `namespace` or a `preset`".to_string())?;
+            let metric = m.metric.clone().ok_or("needs `metric`")?;
+            let role = match m.role.as_deref() {
+                None => None,
+                Some("requests") => Some(Role::Requests),
+                Some("errors") => Some(Role::Errors),
+                Some("p95") => Some(Role::P95),
+                Some(other) => return Err(format!("unknown role `{other}`; roles are requests, errors, p95")),
+            };
+            if role.is_some() && service.is_none() {
+                return Err("`role` needs `service`".into());
+            }
+            let stat = m.stat.clone().unwrap_or_else(|| "Average".into());
+            let label = m.label.clone().unwrap_or_else(|| format!("{namespace} {metric} {stat}"));
+            let dims = m.dimensions.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+            Ok(vec![q(label, &namespace, &metric, dims, &stat, role)])
+        }
+    }
+}
+
+/// Resolves one account; the interval is never shorter than the longest period.
+pub fn resolve_account(
+    name: &str,
+    a: &AwsAccount,
+    service_index: &dyn Fn(&str) -> Option<usize>,
+) -> Result<AwsSpec, (String, String)> {
+    let mut queries = Vec::new();
+    for (i, m) in a.metrics.iter().enumerate() {
+        queries
+            .extend(expand(m, service_index).map_err(|e| ("metrics".to_string(), format!("metrics #{}: {e}", i + 1)))?);
+    }
+    let longest = queries.iter().map(|q| q.period).max().unwrap_or(Duration::ZERO);
+    Ok(AwsSpec {
+        name: name.to_string(),
+        region: a.region.clone(),
+        profile: a.profile.clone(),
+        endpoint_url: a.endpoint_url.clone(),
+        interval: a.interval.max(longest),
+        asgs: a.asgs.clone(),
+        asg_prefix: a.asg_prefix.clone(),
+        grace: a.grace,
+        queries,
+    })
+}

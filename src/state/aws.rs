@@ -1,0 +1,269 @@
+//! What the board knows about AWS: per account its Auto Scaling groups, CloudWatch values,
+//! API calls made, and the error that keeps it from seeing more.
+
+use super::series::Ring;
+use super::status::{Status, Verdict};
+use crate::config::aws::AwsSpec;
+use std::time::{Duration, SystemTime};
+
+/// One instance of a group, as DescribeAutoScalingGroups reports it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AsgInstance {
+    pub id: String,
+    /// `Healthy` or `Unhealthy`.
+    pub health: String,
+    /// `InService`, `Pending`, `Terminating`, …
+    pub lifecycle: String,
+    pub zone: String,
+}
+
+/// One group at one moment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AsgSnapshot {
+    pub name: String,
+    pub desired: u32,
+    pub min: u32,
+    pub max: u32,
+    pub instances: Vec<AsgInstance>,
+}
+
+impl AsgSnapshot {
+    fn count(&self, pred: impl Fn(&AsgInstance) -> bool) -> u32 {
+        self.instances.iter().filter(|i| pred(i)).count() as u32
+    }
+
+    /// Healthy instances in service.
+    pub fn in_service(&self) -> u32 {
+        self.count(|i| i.lifecycle == "InService" && i.health == "Healthy")
+    }
+
+    pub fn pending(&self) -> u32 {
+        self.count(|i| i.lifecycle.starts_with("Pending"))
+    }
+
+    pub fn terminating(&self) -> u32 {
+        self.count(|i| i.lifecycle.starts_with("Terminating"))
+    }
+
+    pub fn unhealthy(&self) -> u32 {
+        self.count(|i| i.health != "Healthy")
+    }
+}
+
+/// A group and its history of snapshots.
+#[derive(Debug, Clone)]
+pub struct AsgState {
+    pub history: Ring<(SystemTime, AsgSnapshot)>,
+}
+
+impl AsgState {
+    pub fn latest(&self) -> Option<&AsgSnapshot> {
+        self.history.latest().map(|(_, s)| s)
+    }
+
+    /// Since when in-service has been below desired without a break, if it is now.
+    pub fn below_desired_since(&self) -> Option<SystemTime> {
+        let mut since = None;
+        for (at, s) in self.history.iter().rev() {
+            if s.in_service() >= s.desired {
+                break;
+            }
+            since = Some(*at);
+        }
+        since
+    }
+
+    /// Crit below min; warn below desired for longer than `grace`.
+    pub fn verdict(&self, grace: Duration, now: SystemTime) -> Verdict {
+        let Some(s) = self.latest() else { return Verdict::new(Status::Unknown, "not read yet") };
+        let (in_service, desired) = (s.in_service(), s.desired);
+        if in_service < s.min {
+            return Verdict::new(Status::Crit, format!("{in_service} in service < min {}", s.min));
+        }
+        if let Some(since) = self.below_desired_since() {
+            let for_how_long = now.duration_since(since).unwrap_or_default();
+            if for_how_long > grace {
+                return Verdict::new(
+                    Status::Warn,
+                    format!("{in_service}/{desired} in service for {}", crate::format::age(for_how_long)),
+                );
+            }
+            return Verdict::new(Status::Ok, format!("scaling: {in_service}/{desired} in service"));
+        }
+        Verdict::ok()
+    }
+}
+
+/// One CloudWatch series.
+#[derive(Debug, Clone)]
+pub struct MetricSeries {
+    pub label: String,
+    pub points: Ring<(SystemTime, f64)>,
+}
+
+/// Everything about one account.
+#[derive(Debug, Clone)]
+pub struct AwsAccountState {
+    pub spec: AwsSpec,
+    pub asgs: Vec<(String, AsgState)>,
+    pub metrics: Vec<MetricSeries>,
+    /// The latest failure in words, cleared by a success.
+    pub error: Option<(SystemTime, String)>,
+    pub last_success: Option<SystemTime>,
+    /// API calls made, by when: for calls per minute (GetMetricData is billed).
+    pub calls: Ring<SystemTime>,
+}
+
+/// What an AWS source can report.
+#[derive(Debug, Clone)]
+pub enum AwsEvent {
+    Asgs {
+        at: SystemTime,
+        groups: Vec<AsgSnapshot>,
+    },
+    /// Values per query index, oldest first.
+    Metrics {
+        at: SystemTime,
+        values: Vec<(usize, Vec<(SystemTime, f64)>)>,
+    },
+    Failed {
+        at: SystemTime,
+        error: String,
+    },
+    Calls {
+        at: SystemTime,
+        count: u32,
+    },
+}
+
+const HISTORY: usize = 120;
+const CALL_LOG: usize = 4096;
+
+impl AwsAccountState {
+    pub fn new(spec: &AwsSpec) -> Self {
+        Self {
+            spec: spec.clone(),
+            asgs: Vec::new(),
+            metrics: spec
+                .queries
+                .iter()
+                .map(|q| MetricSeries { label: q.label.clone(), points: Ring::new(HISTORY) })
+                .collect(),
+            error: None,
+            last_success: None,
+            calls: Ring::new(CALL_LOG),
+        }
+    }
+
+    pub fn apply(&mut self, event: AwsEvent) {
+        match event {
+            AwsEvent::Asgs { at, groups } => {
+                self.ok_at(at);
+                for g in groups {
+                    match self.asgs.iter_mut().find(|(n, _)| *n == g.name) {
+                        Some((_, state)) => state.history.push((at, g)),
+                        None => {
+                            let mut history = Ring::new(HISTORY);
+                            let name = g.name.clone();
+                            history.push((at, g));
+                            self.asgs.push((name, AsgState { history }));
+                        }
+                    }
+                }
+            }
+            AwsEvent::Metrics { at, values } => {
+                self.ok_at(at);
+                for (i, points) in values {
+                    let Some(series) = self.metrics.get_mut(i) else { continue };
+                    for p in points {
+                        if series.points.latest().is_none_or(|(t, _)| p.0 > *t) {
+                            series.points.push(p);
+                        }
+                    }
+                }
+            }
+            AwsEvent::Failed { at, error } => self.error = Some((at, error)),
+            AwsEvent::Calls { at, count } => {
+                for _ in 0..count {
+                    self.calls.push(at);
+                }
+            }
+        }
+    }
+
+    fn ok_at(&mut self, at: SystemTime) {
+        self.error = None;
+        self.last_success = Some(at);
+    }
+
+    /// API calls in the minute before `now`.
+    pub fn calls_last_minute(&self, now: SystemTime) -> usize {
+        self.calls
+            .iter()
+            .rev()
+            .take_while(|t| now.duration_since(**t).unwrap_or_default() <= Duration::from_secs(60))
+            .count()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn snapshot(desired: u32, in_service: u32, min: u32) -> AsgSnapshot {
+        let instance = |i: u32| AsgInstance {
+            id: format!("i-{i}"),
+            health: "Healthy".into(),
+            lifecycle: if i < in_service { "InService".into() } else { "Pending".into() },
+            zone: "eu-west-1a".into(),
+        };
+        AsgSnapshot { name: "web".into(), desired, min, max: 10, instances: (0..desired).map(instance).collect() }
+    }
+
+    fn group(history: &[(u64, AsgSnapshot)]) -> AsgState {
+        let mut ring = Ring::new(10);
+        for (s, snap) in history {
+            ring.push((SystemTime::UNIX_EPOCH + Duration::from_secs(*s), snap.clone()));
+        }
+        AsgState { history: ring }
+    }
+
+    const GRACE: Duration = Duration::from_secs(300);
+
+    #[test]
+    fn below_desired_is_fine_within_the_grace_period_then_a_warning() {
+        let g = group(&[(0, snapshot(4, 4, 2)), (60, snapshot(6, 4, 2)), (120, snapshot(6, 5, 2))]);
+        let at = |s: u64| SystemTime::UNIX_EPOCH + Duration::from_secs(s);
+        assert_eq!(g.below_desired_since(), Some(at(60)));
+        assert_eq!(g.verdict(GRACE, at(200)).status, Status::Ok);
+        let v = g.verdict(GRACE, at(400));
+        assert_eq!((v.status, v.reason.as_str()), (Status::Warn, "5/6 in service for 5m"));
+    }
+
+    #[test]
+    fn below_min_is_critical_at_once() {
+        let g = group(&[(0, snapshot(3, 1, 2))]);
+        let v = g.verdict(GRACE, SystemTime::UNIX_EPOCH);
+        assert_eq!((v.status, v.reason.as_str()), (Status::Crit, "1 in service < min 2"));
+    }
+
+    #[test]
+    fn calls_per_minute_count_only_the_last_minute() {
+        let spec = AwsSpec {
+            name: "a".into(),
+            region: "r".into(),
+            profile: None,
+            endpoint_url: None,
+            interval: Duration::from_secs(60),
+            asgs: vec![],
+            asg_prefix: None,
+            grace: GRACE,
+            queries: vec![],
+        };
+        let mut a = AwsAccountState::new(&spec);
+        let at = |s: u64| SystemTime::UNIX_EPOCH + Duration::from_secs(s);
+        a.apply(AwsEvent::Calls { at: at(0), count: 5 });
+        a.apply(AwsEvent::Calls { at: at(90), count: 2 });
+        assert_eq!(a.calls_last_minute(at(100)), 2);
+    }
+}

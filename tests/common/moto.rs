@@ -1,0 +1,65 @@
+//! A real moto server (PyPI `moto[server]`, from the venv scripts/test makes) on 127.0.0.1,
+//! and boto3 to seed it.
+
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+pub struct Moto {
+    pub url: String,
+    pub port: u16,
+    child: Child,
+}
+
+impl Drop for Moto {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn venv() -> String {
+    std::env::var("OPSBOARD_TEST_VENV").unwrap_or_else(|_| format!("{}/target/test-venv", env!("CARGO_MANIFEST_DIR")))
+}
+
+/// Starts moto on `port` (a free one if `None`); `auth` makes it check credentials like AWS.
+pub fn start_on(port: Option<u16>, auth: bool) -> Moto {
+    let port = port.unwrap_or_else(|| super::closed_port().port());
+    let mut cmd = Command::new(format!("{}/bin/moto_server", venv()));
+    cmd.args(["-H", "127.0.0.1", "-p", &port.to_string()]).stdout(Stdio::null()).stderr(Stdio::null());
+    if auth {
+        cmd.env("INITIAL_NO_AUTH_ACTION_COUNT", "0");
+    }
+    let child = cmd.spawn().expect("moto_server: run scripts/test, which creates the venv");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(Instant::now() < deadline, "moto did not start");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    Moto { url: format!("http://127.0.0.1:{port}"), port, child }
+}
+
+pub fn start() -> Moto {
+    start_on(None, false)
+}
+
+/// Runs Python with boto3 against moto; `body` sees `kw` (client keyword arguments) and `datetime`.
+pub fn boto3(moto: &Moto, body: &str) {
+    let script = format!(
+        "import boto3, datetime\nkw = dict(endpoint_url='{}', region_name='eu-west-1', aws_access_key_id='test', aws_secret_access_key='test')\n{body}\n",
+        moto.url
+    );
+    let out = Command::new(format!("{}/bin/python", venv())).arg("-c").arg(&script).output().unwrap();
+    assert!(out.status.success(), "boto3 failed: {}", String::from_utf8_lossy(&out.stderr));
+}
+
+/// A launch template and an Auto Scaling group of `desired` instances.
+pub fn seed_group(moto: &Moto, name: &str, min: u32, desired: u32, max: u32) {
+    boto3(
+        moto,
+        &format!(
+            "ec2 = boto3.client('ec2', **kw)\nasg = boto3.client('autoscaling', **kw)\n\
+             try:\n    ec2.create_launch_template(LaunchTemplateName='web-template', LaunchTemplateData={{'ImageId': 'ami-12c6146b', 'InstanceType': 't3.micro'}})\nexcept Exception:\n    pass\n\
+             asg.create_auto_scaling_group(AutoScalingGroupName='{name}', LaunchTemplate={{'LaunchTemplateName': 'web-template'}}, MinSize={min}, MaxSize={max}, DesiredCapacity={desired}, AvailabilityZones=['eu-west-1a'])"
+        ),
+    );
+}
