@@ -1,12 +1,15 @@
 //! The event loop: source events and keys in, state and view changes, a redraw only when the frame differs.
 
+use crate::actions::ActionSpecs;
+use crate::actions::audit::{AuditLog, Operator};
+use crate::actions::runner;
 use crate::config::Loaded;
 use crate::config::schema::Page;
 use crate::keymap;
 use crate::sources;
-use crate::state::{Event, State};
+use crate::state::{ActionEvent, Event, State};
 use crate::terminal::{Tui, shutdown_signal};
-use crate::ui::view::{Action, View, WallPages};
+use crate::ui::view::{Action, Outcome, View, WallPages};
 use crate::ui::{self, Look, Scene};
 use crossterm::event::{Event as TermEvent, EventStream};
 use futures_util::StreamExt;
@@ -33,6 +36,9 @@ pub struct BoardOptions {
     pub look: Look,
     /// Wall mode: the pages and how long each shows.
     pub wall: Option<(Vec<Page>, Duration)>,
+    /// Configured actions (none when read-only) and where their audit records go.
+    pub actions: ActionSpecs,
+    pub audit: AuditLog,
     pub max_fps: u32,
     pub mouse: bool,
 }
@@ -42,7 +48,8 @@ pub async fn run(loaded: &Loaded, opts: &BoardOptions) -> anyhow::Result<()> {
     let polling = &loaded.config.polling;
     let mut state = State::new(&loaded.fleet, polling.history, polling.stale_after_intervals);
     let (tx, mut rx) = mpsc::channel::<Event>(EVENT_QUEUE);
-    let _pollers = sources::spawn_all(&loaded.fleet, polling, tx);
+    let _pollers = sources::spawn_all(&loaded.fleet, polling, tx.clone());
+    let operator = Operator::from_env();
 
     let mut tui = Tui::enter(opts.mouse)?;
     let mut input = EventStream::new();
@@ -54,6 +61,8 @@ pub async fn run(loaded: &Loaded, opts: &BoardOptions) -> anyhow::Result<()> {
 
     let mut view = View {
         wall: opts.wall.as_ref().map(|(pages, _)| WallPages { pages: pages.clone(), current: 0 }),
+        actions: opts.actions.clone(),
+        read_only: opts.look.read_only,
         ..View::default()
     };
     let mut pages = tokio::time::interval(opts.wall.as_ref().map_or(Duration::from_secs(3600), |(_, every)| *every));
@@ -88,8 +97,21 @@ pub async fn run(loaded: &Loaded, opts: &BoardOptions) -> anyhow::Result<()> {
             Some(term) = input.next() => match term {
                 Ok(TermEvent::Key(key)) => {
                     if let Some(action) = keymap::action_for(key, &view) {
-                        if view.handle(action, &state, SystemTime::now()) {
-                            break;
+                        match view.handle(action, &state, SystemTime::now()) {
+                            Outcome::Quit => break,
+                            Outcome::Run(request) => {
+                                // Marked running before it starts, so a second press is refused at once.
+                                let started = ActionEvent::Started {
+                                    action: request.action.clone(),
+                                    to_version: request.to_version.clone(),
+                                    command: request.command.clone(),
+                                    at: SystemTime::now(),
+                                };
+                                state.apply(Event::Action { service: request.service, event: started });
+                                tracing::info!(action = %request.action, service = %request.service_name, command = %request.command, "action started");
+                                tokio::spawn(runner::run(request, opts.audit.clone(), operator.clone(), tx.clone()));
+                            }
+                            Outcome::Nothing => {}
                         }
                         schedule(&mut due, last_draw + frame_every);
                     }
@@ -103,7 +125,7 @@ pub async fn run(loaded: &Loaded, opts: &BoardOptions) -> anyhow::Result<()> {
             },
             _ = tick.tick() => schedule(&mut due, last_draw + data_every),
             _ = pages.tick(), if view.wall.is_some() => {
-                view.handle(Action::NextPage, &state, SystemTime::now());
+                let _ = view.handle(Action::NextPage, &state, SystemTime::now());
                 schedule(&mut due, last_draw + frame_every);
             }
             () = async { tokio::time::sleep_until(wake.unwrap_or_else(tokio::time::Instant::now)).await }, if wake.is_some() => {}

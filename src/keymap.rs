@@ -12,6 +12,17 @@ pub fn action_for(key: KeyEvent, view: &View) -> Option<Action> {
     if ctrl && matches!(key.code, KeyCode::Char('c') | KeyCode::Char('q')) {
         return Some(Action::Quit);
     }
+    if view.dialog.is_some() {
+        return match key.code {
+            KeyCode::Enter => Some(Action::DialogConfirm),
+            KeyCode::Esc => Some(Action::DialogCancel),
+            KeyCode::Backspace => Some(Action::DialogBackspace),
+            KeyCode::Left => Some(Action::DialogPrevVersion),
+            KeyCode::Right => Some(Action::DialogNextVersion),
+            KeyCode::Char(c) if !ctrl => Some(Action::DialogChar(c)),
+            _ => None,
+        };
+    }
     if view.editing_filter {
         return match key.code {
             KeyCode::Enter => Some(Action::FilterAccept),
@@ -37,6 +48,8 @@ pub fn action_for(key: KeyEvent, view: &View) -> Option<Action> {
         KeyCode::Char('/') => Action::StartFilter,
         KeyCode::Char('s') => Action::ToggleSort,
         KeyCode::Char('c') => Action::ToggleCompact,
+        KeyCode::Char('o') => Action::ToggleOutput,
+        KeyCode::Char(c) if !ctrl => Action::ActionKey(c),
         _ => return None,
     })
 }
@@ -51,6 +64,7 @@ pub const HELP: &[(&str, &str)] = &[
     ("/", "filter services (Esc clears)"),
     ("s", "sort: worst first / config order"),
     ("c", "compact view: every service, one line"),
+    ("o", "output of the last action on a service"),
     ("?", "this help"),
     ("q  Ctrl-C", "quit"),
 ];

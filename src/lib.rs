@@ -1,5 +1,6 @@
 //! opsboard: a terminal ops dashboard for fleets of web services.
 
+pub mod actions;
 pub mod app;
 pub mod check;
 pub mod config;

@@ -2,6 +2,8 @@
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
+use opsboard::actions::ActionSpecs;
+use opsboard::actions::audit::AuditLog;
 use opsboard::app::{self, BoardOptions};
 use opsboard::config::{self, Loaded, Mode, Sources};
 use opsboard::snapshot::{self, Format};
@@ -77,6 +79,17 @@ enum Command {
         #[arg(long, default_value_t = 1)]
         page: usize,
     },
+    /// The demo fleet's deploy hook (what the demo's rollback command runs).
+    #[command(hide = true)]
+    DemoDeploy {
+        #[arg(long)]
+        service: String,
+        #[arg(long)]
+        version: String,
+        /// A file of `service=url` lines, one per demo instance.
+        #[arg(long)]
+        targets: PathBuf,
+    },
     /// Check a config file and point at the line that is wrong.
     Validate {
         /// The file to check (default: the one the board would use).
@@ -126,6 +139,20 @@ fn main() -> ExitCode {
 
 async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
     let env = |k: &str| std::env::var(k).ok();
+    if let Some(Command::DemoDeploy { service, version, targets }) = &cli.command {
+        return Ok(match demo::deploy(service, version, targets).await {
+            Ok(lines) => {
+                for l in lines {
+                    println!("{l}");
+                }
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("demo-deploy: {e}");
+                ExitCode::from(1)
+            }
+        });
+    }
     if let Some(Command::Validate { path }) = &cli.command {
         let sources = Sources::discover(path.clone().or(cli.config.clone()), &env);
         return Ok(match config::load(&sources, &env) {
@@ -195,7 +222,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
-        Some(Command::Validate { .. }) => unreachable!("handled above"),
+        Some(Command::Validate { .. } | Command::DemoDeploy { .. }) => unreachable!("handled above"),
         Some(Command::Demo) | None => {
             let opts = board_options(&cli, &loaded)?;
             let log_file =
@@ -245,6 +272,8 @@ fn board_options(cli: &Cli, loaded: &Loaded) -> anyhow::Result<BoardOptions> {
             }
             (pages, board.wall.page_interval)
         }),
+        actions: ActionSpecs { specs: loaded.config.actions.clone() },
+        audit: AuditLog::new(AuditLog::default_path().unwrap_or_else(|| PathBuf::from("audit.jsonl"))),
         max_fps: if slow_link { board.max_fps.min(2) } else { board.max_fps },
         mouse: board.mouse,
     })

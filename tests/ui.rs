@@ -7,7 +7,7 @@ use opsboard::config::schema::Page;
 use opsboard::snapshot;
 use opsboard::state::State;
 use opsboard::ui::theme::Theme;
-use opsboard::ui::view::{Action, Screen, View, WallPages};
+use opsboard::ui::view::{Action, Outcome, Screen, View, WallPages};
 use opsboard::ui::{Look, Scene, render_to_buffer};
 use std::time::Duration;
 
@@ -26,7 +26,7 @@ fn frame(state: &State, view: &View, width: u16, height: u16) -> String {
 fn view_after(state: &State, actions: &[Action]) -> View {
     let mut view = View::default();
     for a in actions {
-        view.handle(*a, state, now());
+        let _ = view.handle(*a, state, now());
     }
     view
 }
@@ -188,12 +188,12 @@ fn wall_ignores_every_key_but_quit() {
         Action::ToggleCompact,
         Action::FilterChar('x'),
     ] {
-        assert!(!view.handle(a, &state, now()));
+        assert_eq!(view.handle(a, &state, now()), Outcome::Nothing);
     }
     assert_eq!((view.screen, view.help, view.filter.as_str(), view.selected), (Screen::Overview, false, "", None));
-    view.handle(Action::NextPage, &state, now());
+    let _ = view.handle(Action::NextPage, &state, now());
     assert_eq!(view.wall.as_ref().unwrap().current, 1);
-    assert!(view.handle(Action::Quit, &state, now()));
+    assert_eq!(view.handle(Action::Quit, &state, now()), Outcome::Quit);
 }
 
 #[test]

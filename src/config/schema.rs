@@ -19,6 +19,28 @@ pub struct Config {
     pub prometheus: Option<PrometheusServer>,
     /// AWS accounts and regions: Auto Scaling groups and CloudWatch metrics.
     pub aws: IndexMap<String, AwsAccount>,
+    /// Commands the board can run against a service: `rollback`, `restart`, …
+    pub actions: IndexMap<String, ActionConfig>,
+}
+
+/// A command template run against one service, after a typed confirmation.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ActionConfig {
+    /// Run with `sh -c`; `{service}`, `{env}`, `{version}` and `{from_version}` are filled in.
+    pub command: String,
+    /// The key that opens the dialog, e.g. "R".
+    pub key: char,
+    /// Killed after this long.
+    #[serde(default = "default_action_timeout", deserialize_with = "duration::required")]
+    pub timeout: Duration,
+    /// Whether the dialog asks for a version (rollbacks do; restarts do not).
+    #[serde(default)]
+    pub needs_version: bool,
+}
+
+fn default_action_timeout() -> Duration {
+    Duration::from_secs(600)
 }
 
 /// One AWS account in one region.

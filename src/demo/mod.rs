@@ -4,6 +4,7 @@ pub mod exposition;
 pub mod server;
 pub mod story;
 
+use crate::actions::template;
 use server::{SimInstance, StoryClock};
 use std::fmt::Write;
 use std::sync::Arc;
@@ -15,6 +16,8 @@ pub struct DemoFleet {
     /// The config that points the board at the fleet.
     pub config_toml: String,
     servers: Vec<JoinHandle<()>>,
+    /// Holds the targets file of the rollback command.
+    dir: std::path::PathBuf,
 }
 
 impl Drop for DemoFleet {
@@ -22,6 +25,7 @@ impl Drop for DemoFleet {
         for s in &self.servers {
             s.abort();
         }
+        let _ = std::fs::remove_dir_all(&self.dir);
     }
 }
 
@@ -34,15 +38,88 @@ pub async fn start(offset: Duration) -> std::io::Result<DemoFleet> {
          [environments.prod]\nlabel = \"prod\"\ncolor = \"lightred\"\n\n\
          [environments.staging]\nlabel = \"staging\"\ncolor = \"lightblue\"\n",
     );
+    let mut rollout: Vec<Arc<SimInstance>> = Vec::new();
+    let mut urls_of: Vec<(String, Vec<String>)> = Vec::new();
     for svc in story::SERVICES {
         let _ = write!(toml, "\n[services.{}]\nenv = \"{}\"\ninstances = [\n", svc.name, svc.env);
+        let mut urls = Vec::new();
         for i in 0..svc.instances {
             let sim = Arc::new(SimInstance::new(svc, i, clock));
+            if svc.name == story::DEPLOYED {
+                rollout.push(sim.clone());
+            }
             let (addr, handle) = server::spawn(sim).await?;
             servers.push(handle);
+            urls.push(format!("http://{addr}"));
             let _ = writeln!(toml, "  {{ url = \"http://{addr}\", name = \"{}-{}\" }},", svc.name, i + 1);
         }
         toml.push_str("]\n");
+        urls_of.push((svc.name.to_string(), urls));
     }
-    Ok(DemoFleet { config_toml: toml, servers })
+    // Rollback really rolls back: it calls each instance's deploy hook through this binary.
+    let exe = std::env::current_exe().map(|p| p.display().to_string()).unwrap_or_else(|_| "opsboard".into());
+    let targets: Vec<String> =
+        urls_of.iter().flat_map(|(name, urls)| urls.iter().map(move |u| format!("{name}={u}"))).collect();
+    let dir = std::env::temp_dir().join(format!("opsboard-demo-{}", std::process::id()));
+    std::fs::create_dir_all(&dir)?;
+    let targets_file = dir.join("targets");
+    std::fs::write(&targets_file, targets.join("\n"))?;
+    let command = format!(
+        "{} demo-deploy --targets {} --service {{service}} --version {{version}}",
+        template::quote(&exe),
+        template::quote(&targets_file.display().to_string())
+    );
+    let _ = write!(
+        toml,
+        "\n[actions.rollback]\nkey = \"R\"\nneeds_version = true\ntimeout = \"60s\"\ncommand = {}\n",
+        toml::Value::String(command)
+    );
+    servers.push(tokio::spawn(deployer(rollout, clock)));
+    Ok(DemoFleet { config_toml: toml, servers, dir })
+}
+
+/// Every cycle, at `story::DEPLOY_AT`, rolls the deployed service to a bad version, one
+/// instance every few seconds, so the board shows a rolling deploy and rising errors.
+async fn deployer(instances: Vec<Arc<SimInstance>>, clock: StoryClock) {
+    loop {
+        let into_cycle = Duration::from_millis((clock.now().as_millis() % story::CYCLE.as_millis()) as u64);
+        // Inside the deploy window (e.g. the demo started there) the deploy begins at once.
+        let window_end = story::DEPLOY_AT + story::DEPLOY_STEP * 5;
+        let wait = if into_cycle <= story::DEPLOY_AT {
+            story::DEPLOY_AT - into_cycle
+        } else if into_cycle < window_end {
+            Duration::ZERO
+        } else {
+            story::CYCLE - into_cycle + story::DEPLOY_AT
+        };
+        tokio::time::sleep(wait).await;
+        for sim in &instances {
+            sim.set_version(story::BAD_VERSION);
+            tokio::time::sleep(story::DEPLOY_STEP).await;
+        }
+        // Past the window, so the next round waits for the next cycle.
+        tokio::time::sleep(story::DEPLOY_STEP * 5).await;
+    }
+}
+
+/// What `opsboard demo-deploy` does: sets the version on each instance of `service`.
+/// `targets_file` holds `service=url` lines.
+pub async fn deploy(service: &str, version: &str, targets_file: &std::path::Path) -> Result<Vec<String>, String> {
+    let text = std::fs::read_to_string(targets_file).map_err(|e| format!("{}: {e}", targets_file.display()))?;
+    let targets: Vec<String> = text.lines().map(str::to_string).collect();
+    let client = reqwest::Client::new();
+    let mut done = Vec::new();
+    for url in targets.iter().filter_map(|t| t.strip_prefix(&format!("{service}="))) {
+        let resp = client
+            .post(format!("{url}/admin/deploy?version={version}"))
+            .send()
+            .await
+            .map_err(|e| format!("{url}: {e}"))?;
+        done.push(resp.text().await.unwrap_or_default().trim().to_string());
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    if done.is_empty() {
+        return Err(format!("no instances of `{service}` among the targets"));
+    }
+    Ok(done)
 }

@@ -34,15 +34,38 @@ pub struct SimInstance {
     pub index: usize,
     pub clock: StoryClock,
     counters: Mutex<Counters>,
+    /// The version it runs: the service's own until a deploy or rollback changes it.
+    version: Mutex<String>,
 }
+
+/// Share of requests failing on a version other than the service's good one.
+const BAD_VERSION_ERRORS: f64 = 0.08;
 
 impl SimInstance {
     pub fn new(service: &'static DemoService, index: usize, clock: StoryClock) -> Self {
-        Self { service, index, clock, counters: Mutex::new(Counters::default()) }
+        Self {
+            service,
+            index,
+            clock,
+            counters: Mutex::new(Counters::default()),
+            version: Mutex::new(service.version.into()),
+        }
+    }
+
+    pub fn version(&self) -> String {
+        self.version.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    pub fn set_version(&self, v: &str) {
+        *self.version.lock().unwrap_or_else(|e| e.into_inner()) = v.to_string();
     }
 
     fn behavior(&self) -> story::Behavior {
-        story::behavior(self.service, self.index, self.clock.now())
+        let mut b = story::behavior(self.service, self.index, self.clock.now());
+        if self.version() != self.service.version {
+            b.error_ratio = b.error_ratio.max(BAD_VERSION_ERRORS);
+        }
+        b
     }
 
     fn metrics(&self) -> String {
@@ -50,7 +73,7 @@ impl SimInstance {
         let b = self.behavior();
         let mut c = self.counters.lock().unwrap_or_else(|e| e.into_inner());
         c.advance(t, &b);
-        c.render(self.service, self.index, self.service.version)
+        c.render(self.service, self.index, &self.version())
     }
 
     async fn health(&self) -> (StatusCode, String) {
@@ -66,7 +89,7 @@ impl SimInstance {
                 unreachable!()
             }
         };
-        (code, health_body(self.service.style, word, self.service.version))
+        (code, health_body(self.service.style, word, &self.version()))
     }
 }
 
@@ -148,13 +171,21 @@ async fn serve(listener: TcpListener, addr: SocketAddr, sim: Arc<SimInstance>) {
 async fn connection(stream: tokio::net::TcpStream, sim: Arc<SimInstance>) {
     let service = hyper::service::service_fn(move |req: Request<Incoming>| {
         let sim = sim.clone();
-        async move { Ok::<_, std::convert::Infallible>(route(&sim, req.uri().path()).await) }
+        async move { Ok::<_, std::convert::Infallible>(route(&sim, req.uri().path(), req.uri().query()).await) }
     });
     let _ = hyper::server::conn::http1::Builder::new().serve_connection(TokioIo::new(stream), service).await;
 }
 
-async fn route(sim: &SimInstance, path: &str) -> Response<Full<Bytes>> {
+async fn route(sim: &SimInstance, path: &str, query: Option<&str>) -> Response<Full<Bytes>> {
     let (code, ctype, body) = match path {
+        // The demo's deploy hook: what its rollback command calls.
+        "/admin/deploy" => match query.and_then(|q| q.strip_prefix("version=")).filter(|v| !v.is_empty()) {
+            Some(v) => {
+                sim.set_version(v);
+                (StatusCode::OK, "text/plain", format!("{} now runs {v}\n", sim.service.name))
+            }
+            None => (StatusCode::BAD_REQUEST, "text/plain", "version=… is required\n".into()),
+        },
         "/health" => {
             let (code, body) = sim.health().await;
             let ctype = if body.starts_with('{') { "application/json" } else { "text/plain" };

@@ -5,6 +5,11 @@ use std::time::Duration;
 
 /// The story repeats with this period.
 pub const CYCLE: Duration = Duration::from_secs(240);
+/// The service the story deploys a bad version of, when, and how fast it rolls.
+pub const DEPLOYED: &str = "checkout-api";
+pub const BAD_VERSION: &str = "1.5.0";
+pub const DEPLOY_AT: Duration = Duration::from_secs(150);
+pub const DEPLOY_STEP: Duration = Duration::from_secs(6);
 
 /// How a simulated instance's health endpoint answers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

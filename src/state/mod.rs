@@ -1,5 +1,6 @@
 //! Everything the board knows, as plain data. It changes only in [`State::apply`].
 
+mod action_run;
 pub mod aws;
 mod health;
 mod series;
@@ -7,6 +8,7 @@ mod signals;
 mod status;
 mod verdicts;
 
+pub use action_run::{ActionEvent, ActionRun};
 pub use health::{BodyVerdict, HealthOutcome, HealthSample, ProbeError};
 pub use series::Ring;
 pub use signals::{InstanceMetrics, ScrapeResult, SignalPoint, percent};
@@ -35,6 +37,8 @@ pub enum Event {
     Signals { service: usize, result: Result<Vec<SignalPoint>, String> },
     /// Something from one AWS account (by index).
     Aws { account: usize, event: aws::AwsEvent },
+    /// Something from an action running against a service.
+    Action { service: usize, event: ActionEvent },
 }
 
 #[derive(Debug, Clone)]
@@ -59,6 +63,8 @@ pub struct ServiceState {
     pub promql_error: Option<(SystemTime, String)>,
     /// Signals come from PromQL or CloudWatch rather than scrapes.
     pub external_signals: bool,
+    /// The latest action run against this service.
+    pub action: Option<ActionRun>,
 }
 
 impl ServiceState {
@@ -98,6 +104,7 @@ impl State {
                 signals: Ring::new(history),
                 promql_error: None,
                 external_signals: s.external_signals,
+                action: None,
             })
             .collect();
         Self { services, stale_after_intervals, aws: fleet.aws.iter().map(aws::AwsAccountState::new).collect() }
@@ -112,6 +119,11 @@ impl State {
                     sample.share_version(inst.health.latest());
                     inst.health.push(sample);
                     inst.expected_every = next_in;
+                }
+            }
+            Event::Action { service, event } => {
+                if let Some(svc) = self.services.get_mut(service) {
+                    ActionRun::apply(&mut svc.action, event);
                 }
             }
             Event::Aws { account, event } => {
@@ -243,6 +255,44 @@ impl State {
         let since = self.last_answer().unwrap_or(started);
         let age = now.duration_since(since).unwrap_or_default();
         (age > self.board_stale_after()).then_some(age)
+    }
+
+    /// The version most instances report now, and how many of them.
+    pub fn current_version(&self, service: usize) -> Option<(String, usize)> {
+        self.rollout(service).into_iter().next()
+    }
+
+    /// Instances per version right now, most first: a rolling deploy shows as two entries.
+    pub fn rollout(&self, service: usize) -> Vec<(String, usize)> {
+        let Some(svc) = self.services.get(service) else { return Vec::new() };
+        let mut counts: Vec<(String, usize)> = Vec::new();
+        for inst in &svc.instances {
+            let Some(v) = inst.version().or(inst.metrics.version.as_deref()) else { continue };
+            match counts.iter_mut().find(|(name, _)| name == v) {
+                Some((_, n)) => *n += 1,
+                None => counts.push((v.to_string(), 1)),
+            }
+        }
+        counts.sort_by_key(|c| std::cmp::Reverse(c.1));
+        counts
+    }
+
+    /// Versions seen on the service's instances, newest sighting first.
+    pub fn versions_seen(&self, service: usize) -> Vec<String> {
+        let Some(svc) = self.services.get(service) else { return Vec::new() };
+        let mut seen: Vec<(SystemTime, String)> = Vec::new();
+        for inst in &svc.instances {
+            for s in inst.health.iter() {
+                if let Some(v) = s.version() {
+                    match seen.iter_mut().find(|(_, name)| name == v) {
+                        Some((t, _)) => *t = (*t).max(s.at),
+                        None => seen.push((s.at, v.to_string())),
+                    }
+                }
+            }
+        }
+        seen.sort_by_key(|s| std::cmp::Reverse(s.0));
+        seen.into_iter().map(|(_, v)| v).collect()
     }
 
     /// When the newest result of any kind arrived.

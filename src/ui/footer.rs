@@ -12,7 +12,9 @@ use ratatui::{
 pub fn render(frame: &mut Frame, area: Rect, scene: &Scene) {
     let theme = scene.theme;
     let view = scene.view;
-    let line = if view.editing_filter {
+    let line = if let Some(flash) = &view.flash {
+        Line::from(vec![Span::styled(format!(" {flash}"), theme.status(crate::state::Status::Warn))])
+    } else if view.editing_filter {
         Line::from(vec![
             Span::styled(" / ", theme.accent()),
             Span::raw(view.filter.clone()),
@@ -39,6 +41,17 @@ pub fn render(frame: &mut Frame, area: Rect, scene: &Scene) {
         for (key, what) in hints {
             spans.push(Span::styled(format!(" {key}"), theme.accent()));
             spans.push(Span::styled(format!(" {what} "), theme.dim()));
+        }
+        if !view.read_only {
+            for (name, a) in &view.actions.specs {
+                spans.push(Span::styled(format!(" {}", a.key), theme.accent()));
+                spans.push(Span::styled(format!(" {name} "), theme.dim()));
+            }
+        }
+        if let Some((name, run)) =
+            scene.state.services.iter().find_map(|s| s.action.as_ref().filter(|r| r.running()).map(|r| (&s.name, r)))
+        {
+            spans.push(Span::styled(format!("  ⟳ {} {name}", run.action), theme.status(crate::state::Status::Warn)));
         }
         if !view.filter.is_empty() {
             spans.push(Span::styled(format!("  filter: {}", view.filter), theme.accent()));

@@ -3,10 +3,12 @@
 pub mod aws;
 pub mod compact;
 pub mod detail;
+pub mod dialog;
 pub mod footer;
 pub mod header;
 pub mod health;
 pub mod help;
+pub mod output;
 pub mod signals;
 pub mod symbols;
 pub mod theme;
@@ -94,6 +96,12 @@ pub fn render(frame: &mut Frame, scene: &Scene) {
         _ => overview(frame, body, scene, visible.len()),
     }
     footer::render(frame, bottom, scene);
+    if let Some(si) = scene.view.output.filter(|&si| si < scene.state.services.len()) {
+        output::render(frame, body, scene, si);
+    }
+    if let Some(d) = &scene.view.dialog {
+        dialog::render(frame, body, scene, d);
+    }
     if scene.view.help {
         help::render(frame, body, scene);
     }

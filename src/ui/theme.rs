@@ -348,7 +348,7 @@ mod tests {
         let sixteen = solarized.for_depth(ColorDepth::Ansi16);
         let all = [sixteen.bg, sixteen.fg, sixteen.ok, sixteen.warn, sixteen.crit, sixteen.stale];
         assert!(all.iter().all(|c| !matches!(c, Color::Rgb(..) | Color::Indexed(_))), "{all:?}");
-        assert_eq!(sixteen.crit, Color::LightRed);
+        assert_eq!(sixteen.crit, Color::Red);
         let c256 = solarized.for_depth(ColorDepth::Ansi256);
         assert!(matches!(c256.crit, Color::Indexed(_)));
         assert!(solarized.for_depth(ColorDepth::None).monochrome);

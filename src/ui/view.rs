@@ -1,5 +1,8 @@
 //! What the person is looking at: screen, selection, filter, overlays. Changed only by key actions.
 
+use crate::actions::ActionSpecs;
+use crate::actions::runner::ActionRequest;
+use crate::actions::template::{Fill, fill};
 use crate::config::schema::Page;
 use crate::state::{State, Verdicts};
 use std::time::SystemTime;
@@ -44,6 +47,43 @@ pub enum Action {
     ToggleCompact,
     /// The wall's timer: show the next page.
     NextPage,
+    /// A key that may be bound to a configured action.
+    ActionKey(char),
+    ToggleOutput,
+    DialogChar(char),
+    DialogBackspace,
+    DialogPrevVersion,
+    DialogNextVersion,
+    DialogConfirm,
+    DialogCancel,
+}
+
+/// What handling a key asks the loop to do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    Nothing,
+    Quit,
+    Run(ActionRequest),
+}
+
+/// The confirmation dialog of an action.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Dialog {
+    pub action: String,
+    pub service: usize,
+    pub from_version: Option<String>,
+    /// Versions to go to, the default first.
+    pub versions: Vec<String>,
+    pub choice: usize,
+    pub needs_version: bool,
+    /// What the person has typed; it must equal the service's name.
+    pub typed: String,
+}
+
+impl Dialog {
+    pub fn version(&self) -> Option<&str> {
+        self.needs_version.then(|| self.versions.get(self.choice).map(String::as_str)).flatten()
+    }
 }
 
 /// The wall's pages and which one shows.
@@ -72,6 +112,15 @@ pub struct View {
     pub sort: SortOrder,
     /// Set in wall mode.
     pub wall: Option<WallPages>,
+    /// The configured actions; empty in read-only mode.
+    pub actions: ActionSpecs,
+    /// No action may run (`--read-only`, the wall, `board.read_only`).
+    pub read_only: bool,
+    pub dialog: Option<Dialog>,
+    /// The service whose action output is shown.
+    pub output: Option<usize>,
+    /// A one-line message, e.g. why a key did nothing.
+    pub flash: Option<String>,
 }
 
 const PAGE_ROWS: usize = 10;
@@ -100,26 +149,47 @@ impl View {
         self.selected.filter(|s| visible.contains(s)).or_else(|| visible.first().copied())
     }
 
-    /// Applies an action. Returns `true` when the board should quit.
-    pub fn handle(&mut self, action: Action, state: &State, now: SystemTime) -> bool {
+    /// Applies an action: view changes here, a command to run is returned.
+    pub fn handle(&mut self, action: Action, state: &State, now: SystemTime) -> Outcome {
         if let Some(wall) = &mut self.wall {
             // The wall answers only to quit and its own timer.
             match action {
-                Action::Quit => return true,
+                Action::Quit => return Outcome::Quit,
                 Action::NextPage => wall.current = (wall.current + 1) % wall.pages.len().max(1),
                 _ => {}
             }
-            return false;
+            return Outcome::Nothing;
+        }
+        self.flash = None;
+        if self.dialog.is_some() {
+            return self.handle_dialog(action, state);
         }
         let visible = self.visible(state, &state.verdicts(now));
         match action {
-            Action::Quit => return true,
-            Action::NextPage => {}
+            Action::Quit => return Outcome::Quit,
+            Action::NextPage | Action::DialogChar(_) | Action::DialogBackspace | Action::DialogPrevVersion => {}
+            Action::DialogNextVersion | Action::DialogConfirm | Action::DialogCancel => {}
+            Action::ActionKey(key) => {
+                if let Some(si) = self.current(&visible) {
+                    self.open_dialog(key, si, state);
+                }
+            }
+            Action::ToggleOutput => {
+                self.output = match (self.output, self.current(&visible)) {
+                    (Some(_), _) => None,
+                    (None, Some(si)) if state.services[si].action.is_some() => Some(si),
+                    (None, _) => {
+                        self.flash = Some("no action has run on this service".into());
+                        None
+                    }
+                };
+            }
             Action::ToggleCompact => {
                 self.screen = if self.screen == Screen::Compact { Screen::Overview } else { Screen::Compact };
             }
             Action::ToggleHelp => self.help = !self.help,
             Action::Back if self.help => self.help = false,
+            Action::Back if self.output.is_some() => self.output = None,
             Action::Back => self.screen = Screen::Overview,
             Action::Open => {
                 if let Some(cur) = self.current(&visible) {
@@ -151,7 +221,70 @@ impl View {
                 self.move_selection(action, &visible, state);
             }
         }
-        false
+        Outcome::Nothing
+    }
+
+    /// Opens the dialog of the action bound to `key` on service `si`, unless something forbids it.
+    fn open_dialog(&mut self, key: char, si: usize, state: &State) {
+        let Some((name, spec)) = self.actions.by_key(key) else { return };
+        let svc = &state.services[si];
+        if self.read_only || svc.env.read_only {
+            let why = if self.read_only {
+                "the board is read-only".to_string()
+            } else {
+                format!("environment {} is read-only", svc.env.label)
+            };
+            self.flash = Some(format!("{name} is off: {why}"));
+            return;
+        }
+        if let Some(run) = svc.action.as_ref().filter(|r| r.running()) {
+            self.flash = Some(format!("{} of {} is already running; one at a time", run.action, svc.name));
+            return;
+        }
+        let from_version = state.current_version(si).map(|(v, _)| v);
+        let versions: Vec<String> =
+            state.versions_seen(si).into_iter().filter(|v| Some(v) != from_version.as_ref()).collect();
+        if spec.needs_version && versions.is_empty() {
+            self.flash = Some(format!("{name}: no earlier version of {} seen yet", svc.name));
+            return;
+        }
+        self.dialog = Some(Dialog {
+            action: name.to_string(),
+            service: si,
+            from_version,
+            versions,
+            choice: 0,
+            needs_version: spec.needs_version,
+            typed: String::new(),
+        });
+    }
+
+    fn handle_dialog(&mut self, action: Action, state: &State) -> Outcome {
+        let Some(d) = self.dialog.as_mut() else { return Outcome::Nothing };
+        match action {
+            Action::Quit => return Outcome::Quit,
+            Action::DialogCancel => self.dialog = None,
+            Action::DialogChar(c) => d.typed.push(c),
+            Action::DialogBackspace => {
+                d.typed.pop();
+            }
+            Action::DialogPrevVersion => d.choice = d.choice.saturating_sub(1),
+            Action::DialogNextVersion => d.choice = (d.choice + 1).min(d.versions.len().saturating_sub(1)),
+            Action::DialogConfirm => {
+                let svc = &state.services[d.service];
+                if d.typed != svc.name {
+                    self.flash = Some(format!("type `{}` exactly to confirm", svc.name));
+                    return Outcome::Nothing;
+                }
+                let Some(spec) = self.actions.specs.get(&d.action) else { return Outcome::Nothing };
+                let request = request(d, spec, svc);
+                self.output = Some(d.service);
+                self.dialog = None;
+                return Outcome::Run(request);
+            }
+            _ => {}
+        }
+        Outcome::Nothing
     }
 
     fn move_selection(&mut self, action: Action, visible: &[usize], state: &State) {
@@ -163,6 +296,30 @@ impl View {
         let Some(cur) = self.current(visible) else { return };
         let pos = visible.iter().position(|&s| s == cur).unwrap_or(0);
         self.selected = Some(visible[step(pos, visible.len(), action)]);
+    }
+}
+
+/// The command the dialog shows and runs.
+pub fn request(
+    d: &Dialog,
+    spec: &crate::config::schema::ActionConfig,
+    svc: &crate::state::ServiceState,
+) -> ActionRequest {
+    let filled = Fill {
+        service: &svc.name,
+        env: &svc.env.name,
+        version: d.version().unwrap_or(""),
+        from_version: d.from_version.as_deref().unwrap_or(""),
+    };
+    ActionRequest {
+        action: d.action.clone(),
+        service: d.service,
+        service_name: svc.name.clone(),
+        env: svc.env.name.clone(),
+        from_version: d.from_version.clone(),
+        to_version: d.version().map(str::to_string),
+        command: fill(&spec.command, &filled),
+        timeout: spec.timeout,
     }
 }
 

@@ -1,0 +1,90 @@
+//! The audit log: one JSON line per action attempt and per end, flushed to disk before the
+//! command starts and after it ends, so a crash mid-run still leaves the record.
+
+use serde::Serialize;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+/// Who ran it, from where.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct Operator {
+    pub user: String,
+    pub host: String,
+    /// `SSH_CLIENT`, when the board runs over SSH.
+    pub ssh_client: Option<String>,
+}
+
+impl Operator {
+    pub fn from_env() -> Self {
+        let var = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
+        Self {
+            user: var("USER").or_else(|| var("LOGNAME")).unwrap_or_else(|| "unknown".into()),
+            host: std::fs::read_to_string("/etc/hostname")
+                .ok()
+                .map(|h| h.trim().to_string())
+                .filter(|h| !h.is_empty())
+                .or_else(|| var("HOSTNAME"))
+                .unwrap_or_else(|| "unknown".into()),
+            ssh_client: var("SSH_CLIENT").or_else(|| var("SSH_CONNECTION")),
+        }
+    }
+}
+
+/// One line of `audit.jsonl`.
+#[derive(Debug, Clone, Serialize)]
+pub struct AuditRecord<'a> {
+    /// RFC 3339, UTC.
+    pub time: String,
+    /// `start`, `end`, `refused`.
+    pub phase: &'a str,
+    #[serde(flatten)]
+    pub operator: &'a Operator,
+    pub action: &'a str,
+    pub service: &'a str,
+    pub env: &'a str,
+    pub from_version: Option<&'a str>,
+    pub to_version: Option<&'a str>,
+    pub command: &'a str,
+    /// Exit code; `None` while running, when killed by a signal, or on timeout.
+    pub exit_status: Option<i32>,
+    pub outcome: Option<&'a str>,
+    pub duration_ms: Option<u64>,
+}
+
+/// The audit file in the data dir.
+#[derive(Debug, Clone)]
+pub struct AuditLog {
+    path: PathBuf,
+}
+
+impl AuditLog {
+    pub fn new(path: impl Into<PathBuf>) -> Self {
+        Self { path: path.into() }
+    }
+
+    /// `<data dir>/audit.jsonl`.
+    pub fn default_path() -> Option<PathBuf> {
+        crate::config::data_dir().map(|d| d.join("audit.jsonl"))
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Appends one record and flushes it to disk before returning.
+    pub fn append(&self, record: &AuditRecord) -> std::io::Result<()> {
+        if let Some(dir) = self.path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir)?;
+        }
+        let mut line = serde_json::to_vec(record).map_err(std::io::Error::other)?;
+        line.push(b'\n');
+        let mut f = std::fs::OpenOptions::new().create(true).append(true).open(&self.path)?;
+        f.write_all(&line)?;
+        f.sync_data()
+    }
+}
+
+/// Now as RFC 3339 in UTC.
+pub fn now_rfc3339() -> String {
+    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}

@@ -1,0 +1,61 @@
+//! The confirmation dialog of an action: what runs, against what, and a typed confirmation.
+
+use super::{Scene, centered};
+use crate::ui::view::{Dialog, request};
+use ratatui::{
+    Frame,
+    layout::Rect,
+    style::Modifier,
+    text::{Line, Span},
+    widgets::{Block, Clear, Paragraph, Wrap},
+};
+
+pub fn render(frame: &mut Frame, area: Rect, scene: &Scene, d: &Dialog) {
+    let theme = scene.theme;
+    let svc = &scene.state.services[d.service];
+    let Some(spec) = scene.view.actions.specs.get(&d.action) else { return };
+    let command = request(d, spec, svc).command;
+    let mut lines = vec![Line::from(vec![
+        Span::styled(" service   ", theme.dim()),
+        Span::styled(svc.name.clone(), theme.title()),
+        Span::styled(format!("  ({})", svc.env.label), super::env_style(&svc.env, theme)),
+    ])];
+    let rollout = scene.state.rollout(d.service);
+    let now_on = if rollout.is_empty() {
+        "unknown".to_string()
+    } else {
+        rollout.iter().map(|(v, n)| format!("{v} on {n}")).collect::<Vec<_>>().join(", ")
+    };
+    lines.push(Line::from(vec![Span::styled(" running   ", theme.dim()), Span::raw(now_on)]));
+    if d.needs_version {
+        let version = d.version().unwrap_or("?").to_string();
+        lines.push(Line::from(vec![
+            Span::styled(" go to     ", theme.dim()),
+            Span::styled("◀ ", theme.accent()),
+            Span::styled(version, theme.title().add_modifier(Modifier::REVERSED)),
+            Span::styled(" ▶", theme.accent()),
+            Span::styled(format!("   ←/→ {} of {} seen", d.choice + 1, d.versions.len()), theme.dim()),
+        ]));
+    }
+    lines.push(Line::styled(" command", theme.dim()));
+    lines.push(Line::styled(format!("   {command}"), theme.accent()));
+    lines.push(Line::raw(""));
+    let matches = d.typed == svc.name;
+    lines.push(Line::from(vec![
+        Span::raw(format!(" type {} to confirm: ", svc.name)),
+        Span::styled(d.typed.clone(), if matches { theme.status(crate::state::Status::Ok) } else { theme.base() }),
+        Span::styled("▏", theme.accent()),
+    ]));
+    let width = (area.width.saturating_sub(4)).clamp(40, 100).min(area.width);
+    let inner = width.saturating_sub(2).max(1) as usize;
+    let rows: usize = lines.iter().map(|l| l.width().max(1).div_ceil(inner)).sum();
+    let height = (rows as u16 + 2).min(area.height);
+    let popup = centered(area, width, height);
+    frame.render_widget(Clear, popup);
+    let block = Block::bordered()
+        .title(Span::styled(format!(" {} · {} ", d.action, svc.name), theme.title()))
+        .title_bottom(Span::styled(" ⏎ run  Esc cancel ", theme.dim()))
+        .border_style(theme.status(crate::state::Status::Warn))
+        .style(theme.base());
+    frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }).block(block), popup);
+}

@@ -1,0 +1,262 @@
+//! Actions end to end, in a real terminal: the dialog, the typed confirmation, a real
+//! subprocess, its output on the board, the audit log (durable across kill -9), one run at a
+//! time per service, and read-only modes in which no key runs anything.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+const BIN: &str = env!("CARGO_BIN_EXE_opsboard");
+const WAIT: Duration = Duration::from_secs(25);
+
+struct Tmux(String);
+
+impl Tmux {
+    fn start(name: &str, command: &str) -> Self {
+        let socket = format!("opsboard-actions-{name}-{}", std::process::id());
+        let ok = Command::new("tmux")
+            .args(["-L", &socket, "new-session", "-d", "-x", "120", "-y", "40", command])
+            .env("TERM", "xterm-256color")
+            .status()
+            .unwrap()
+            .success();
+        assert!(ok);
+        Self(socket)
+    }
+    fn screen(&self) -> String {
+        let out = Command::new("tmux").args(["-L", &self.0, "capture-pane", "-p"]).output().unwrap();
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+    fn keys(&self, keys: &[&str]) {
+        Command::new("tmux").args(["-L", &self.0, "send-keys"]).args(keys).status().unwrap();
+        std::thread::sleep(Duration::from_millis(150));
+    }
+    fn text(&self, text: &str) {
+        Command::new("tmux").args(["-L", &self.0, "send-keys", "-l", text]).status().unwrap();
+        std::thread::sleep(Duration::from_millis(150));
+    }
+    fn wait_for(&self, what: &str, pred: impl Fn(&str) -> bool) -> String {
+        let deadline = Instant::now() + WAIT;
+        loop {
+            let s = self.screen();
+            if pred(&s) {
+                return s;
+            }
+            assert!(Instant::now() < deadline, "timed out waiting for {what}:\n{s}");
+            std::thread::sleep(Duration::from_millis(150));
+        }
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = Command::new("tmux").args(["-L", &self.0, "kill-server"]).status();
+    }
+}
+
+/// Python's http.server serving `health.json` from `dir`: the test changes the version in it.
+struct Fleet {
+    child: Child,
+    port: u16,
+    dir: PathBuf,
+}
+
+impl Fleet {
+    fn start(dir: &Path) -> Self {
+        std::fs::write(dir.join("health.json"), r#"{"status":"UP","version":"1.0.0"}"#).unwrap();
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let child = Command::new("python3")
+            .args(["-m", "http.server", &port.to_string(), "--bind", "127.0.0.1"])
+            .current_dir(dir)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let deadline = Instant::now() + WAIT;
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(Instant::now() < deadline);
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        Self { child, port, dir: dir.to_path_buf() }
+    }
+
+    fn deploy(&self, version: &str) {
+        std::fs::write(self.dir.join("health.json"), format!(r#"{{"status":"UP","version":"{version}"}}"#)).unwrap();
+    }
+}
+
+impl Drop for Fleet {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A board on one service with a rollback (R) and a restart (X) that leave marker files.
+fn config(dir: &Path, port: u16, env_read_only: bool, rollback_cmd: &str) -> PathBuf {
+    let path = dir.join("board.toml");
+    let d = dir.display();
+    std::fs::write(
+        &path,
+        format!(
+            "[defaults]\ninterval = \"300ms\"\ntimeout = \"250ms\"\nscrape = false\n\
+             [environments.prod]\nread_only = {env_read_only}\n\
+             [services.api]\nenv = \"prod\"\nhealth_path = \"/health.json\"\ninstances = [\"http://127.0.0.1:{port}\"]\n\
+             [actions.rollback]\nkey = \"R\"\nneeds_version = true\ntimeout = \"30s\"\ncommand = '{rollback_cmd}'\n\
+             [actions.restart]\nkey = \"X\"\ncommand = 'touch {d}/restarted-{{service}}'\n"
+        ),
+    )
+    .unwrap();
+    path
+}
+
+fn board(dir: &Path, config: &Path, extra: &str) -> String {
+    format!(
+        "sh -c 'echo $$ > {d}/pid; exec env XDG_DATA_HOME={d}/data {BIN} --config {c} --log-file {d}/log {extra}'; sleep 30",
+        d = dir.display(),
+        c = config.display()
+    )
+}
+
+fn audit(dir: &Path) -> Vec<serde_json::Value> {
+    std::fs::read_to_string(dir.join("data/opsboard/audit.jsonl"))
+        .unwrap_or_default()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+/// Starts the board and waits until it has seen 1.0.0 and then 2.0.0 on the service.
+fn board_after_a_deploy(name: &str, dir: &Path, fleet: &Fleet, env_read_only: bool, cmd: &str, extra: &str) -> Tmux {
+    let cfg = config(dir, fleet.port, env_read_only, cmd);
+    let tmux = Tmux::start(name, &board(dir, &cfg, extra));
+    tmux.wait_for("the service", |s| s.contains("api") && s.contains("OK"));
+    std::thread::sleep(Duration::from_millis(800));
+    fleet.deploy("2.0.0");
+    std::thread::sleep(Duration::from_millis(1200));
+    tmux
+}
+
+#[test]
+fn rollback_needs_the_typed_name_runs_once_and_is_audited() {
+    let dir = tempfile::tempdir().unwrap();
+    let fleet = Fleet::start(dir.path());
+    let cmd = format!(
+        "echo rolling {{service}} back to {{version}}; echo {{version}} > {}/rolled-{{service}}; sleep 3",
+        dir.path().display()
+    );
+    let tmux = board_after_a_deploy("rollback", dir.path(), &fleet, false, &cmd, "");
+
+    tmux.keys(&["R"]);
+    let screen = tmux.wait_for("the dialog", |s| s.contains("rollback · api"));
+    assert!(screen.contains("2.0.0 on 1") && screen.contains("◀ 1.0.0 ▶"), "{screen}");
+    assert!(screen.contains("back to 1.0.0; echo 1.0.0 >"), "the exact command is shown:\n{screen}");
+
+    // A wrong name is refused and nothing runs.
+    tmux.text("apx");
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("the refusal", |s| s.contains("type `api` exactly to confirm"));
+    assert!(!dir.path().join("rolled-api").exists());
+    assert!(audit(dir.path()).is_empty());
+
+    tmux.keys(&["BSpace", "BSpace", "BSpace"]);
+    tmux.text("api");
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("the output pane", |s| s.contains("rolling api back to 1.0.0") && s.contains("running for"));
+
+    // A second rollback of the same service while one runs is refused.
+    tmux.keys(&["Escape"]);
+    tmux.keys(&["R"]);
+    tmux.wait_for("the refusal", |s| s.contains("rollback of api is already running"));
+
+    tmux.keys(&["o"]);
+    tmux.wait_for("the end", |s| s.contains("succeeded after"));
+    assert_eq!(std::fs::read_to_string(dir.path().join("rolled-api")).unwrap().trim(), "1.0.0");
+    let records = audit(dir.path());
+    assert_eq!(records.len(), 2, "{records:?}");
+    assert_eq!((records[0]["phase"].as_str(), records[1]["phase"].as_str()), (Some("start"), Some("end")));
+    assert_eq!(records[0]["from_version"], "2.0.0");
+    assert_eq!(records[0]["to_version"], "1.0.0");
+    assert_eq!(records[1]["exit_status"], 0);
+    assert!(records[0]["command"].as_str().unwrap().contains("back to 1.0.0"));
+    for key in ["time", "user", "host", "ssh_client", "service", "env"] {
+        assert!(records[0].get(key).is_some(), "audit lacks {key}");
+    }
+}
+
+#[test]
+fn audit_start_is_on_disk_before_the_command_runs_and_survives_kill_9() {
+    let dir = tempfile::tempdir().unwrap();
+    let fleet = Fleet::start(dir.path());
+    let cmd = format!("touch {}/started; sleep 30", dir.path().display());
+    let tmux = board_after_a_deploy("kill9", dir.path(), &fleet, false, &cmd, "");
+    tmux.keys(&["R"]);
+    tmux.wait_for("the dialog", |s| s.contains("rollback · api"));
+    tmux.text("api");
+    tmux.keys(&["Enter"]);
+    let deadline = Instant::now() + WAIT;
+    while !dir.path().join("started").exists() {
+        assert!(Instant::now() < deadline, "the command never started");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let pid = std::fs::read_to_string(dir.path().join("pid")).unwrap();
+    Command::new("kill").args(["-KILL", pid.trim()]).status().unwrap();
+    let records = audit(dir.path());
+    assert_eq!(records.len(), 1, "{records:?}");
+    assert_eq!(records[0]["phase"], "start");
+    assert_eq!(records[0]["to_version"], "1.0.0");
+}
+
+/// Every key the board knows, then the action keys with a typed confirmation.
+fn press_everything(tmux: &Tmux) {
+    for k in ["Down", "Up", "Enter", "Escape", "?", "Escape", "j", "k", "g", "G", "s", "s", "c", "c", "o", "Escape"] {
+        tmux.keys(&[k]);
+    }
+    for action in ["R", "X"] {
+        tmux.keys(&[action]);
+        tmux.text("api");
+        tmux.keys(&["Enter"]);
+        tmux.keys(&["Escape"]);
+    }
+    std::thread::sleep(Duration::from_millis(1500));
+}
+
+#[test]
+fn read_only_board_runs_nothing_whatever_is_pressed() {
+    let dir = tempfile::tempdir().unwrap();
+    let fleet = Fleet::start(dir.path());
+    let cmd = format!("touch {}/rolled-{{service}}", dir.path().display());
+    let tmux = board_after_a_deploy("ro", dir.path(), &fleet, false, &cmd, "--read-only");
+    press_everything(&tmux);
+    assert!(!dir.path().join("rolled-api").exists());
+    assert!(!dir.path().join("restarted-api").exists());
+    assert!(audit(dir.path()).is_empty());
+    tmux.keys(&["R"]);
+    tmux.wait_for("the reason", |s| s.contains("rollback is off: the board is read-only"));
+}
+
+#[test]
+fn read_only_environment_runs_nothing_whatever_is_pressed() {
+    let dir = tempfile::tempdir().unwrap();
+    let fleet = Fleet::start(dir.path());
+    let cmd = format!("touch {}/rolled-{{service}}", dir.path().display());
+    let tmux = board_after_a_deploy("roenv", dir.path(), &fleet, true, &cmd, "");
+    press_everything(&tmux);
+    assert!(!dir.path().join("rolled-api").exists());
+    assert!(!dir.path().join("restarted-api").exists());
+    assert!(audit(dir.path()).is_empty());
+    tmux.keys(&["X"]);
+    tmux.wait_for("the reason", |s| s.contains("restart is off: environment prod is read-only"));
+}
+
+#[test]
+fn wall_runs_nothing_whatever_is_pressed() {
+    let dir = tempfile::tempdir().unwrap();
+    let fleet = Fleet::start(dir.path());
+    let cmd = format!("touch {}/rolled-{{service}}", dir.path().display());
+    let tmux = board_after_a_deploy("wall", dir.path(), &fleet, false, &cmd, "--wall");
+    press_everything(&tmux);
+    assert!(!dir.path().join("rolled-api").exists());
+    assert!(!dir.path().join("restarted-api").exists());
+    assert!(audit(dir.path()).is_empty());
+}
