@@ -5,6 +5,7 @@ use crate::actions::audit::{AuditLog, Operator};
 use crate::actions::runner;
 use crate::config::Loaded;
 use crate::config::schema::Page;
+use crate::history::DeployHistory;
 use crate::keymap;
 use crate::sources;
 use crate::state::{ActionEvent, Event, State};
@@ -39,6 +40,8 @@ pub struct BoardOptions {
     /// Configured actions (none when read-only) and where their audit records go.
     pub actions: ActionSpecs,
     pub audit: AuditLog,
+    /// Where deploys are kept across restarts.
+    pub history: DeployHistory,
     pub max_fps: u32,
     pub mouse: bool,
 }
@@ -48,7 +51,8 @@ pub async fn run(loaded: &Loaded, opts: &BoardOptions) -> anyhow::Result<()> {
     let polling = &loaded.config.polling;
     let mut state = State::new(&loaded.fleet, polling.history, polling.stale_after_intervals);
     let (tx, mut rx) = mpsc::channel::<Event>(EVENT_QUEUE);
-    let _pollers = sources::spawn_all(&loaded.fleet, polling, tx.clone());
+    let _pollers = sources::spawn_all(&loaded.fleet, polling, &loaded.config.deploys, tx.clone());
+    state.deploys = crate::state::deploys::Deploys::new(state.services.len(), opts.history.load());
     let operator = Operator::from_env();
 
     let mut tui = Tui::enter(opts.mouse)?;
@@ -91,6 +95,10 @@ pub async fn run(loaded: &Loaded, opts: &BoardOptions) -> anyhow::Result<()> {
                 state.apply(event);
                 while let Ok(more) = rx.try_recv() {
                     state.apply(more);
+                }
+                let changed = std::mem::take(&mut state.deploys.changed);
+                if let Err(e) = opts.history.append(&changed) {
+                    tracing::error!(file = %opts.history.path().display(), error = %e, "deploy history not written");
                 }
                 schedule(&mut due, last_draw + data_every);
             }

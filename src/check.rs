@@ -15,6 +15,23 @@ pub struct Report {
     pub cloudwatch: Vec<CloudWatchReport>,
     /// Each AWS account: the API calls made in the last minute, and why it could not be read.
     pub aws_accounts: Vec<AwsAccountReport>,
+    /// Recent deploys across services, newest first.
+    pub deploys: Vec<DeployReport>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct DeployReport {
+    pub service: String,
+    pub version: String,
+    pub from: Option<String>,
+    pub state: crate::state::deploys::DeployState,
+    /// Unix seconds.
+    pub started: u64,
+    pub ended: Option<u64>,
+    pub who: Option<String>,
+    pub link: Option<String>,
+    /// Error rate before and after, when it rose after the deploy.
+    pub error_rise: Option<(f64, f64)>,
 }
 
 #[derive(Debug, Serialize)]
@@ -97,6 +114,18 @@ pub const DEFAULT_WINDOW: Duration = Duration::from_secs(2);
 pub async fn poll_state(loaded: &Loaded, window: Duration) -> State {
     let polling = &loaded.config.polling;
     let mut state = State::new(&loaded.fleet, polling.history, polling.stale_after_intervals);
+    if let Some(path) = crate::history::DeployHistory::default_path() {
+        let history = crate::history::DeployHistory::new(path).load();
+        state.deploys = crate::state::deploys::Deploys::new(state.services.len(), history);
+    }
+    if let Some(log) = &loaded.config.deploys.log {
+        let entries = if log.starts_with("http://") || log.starts_with("https://") {
+            sources::deploy_log::fetch(&reqwest::Client::new(), log).await.unwrap_or_default()
+        } else {
+            sources::deploy_log::read_new_lines(log, 0).map(|(e, _)| e).unwrap_or_default()
+        };
+        state.apply(crate::state::Event::DeployLog { entries });
+    }
     let metrics = sources::scrape::metrics_client();
     let scraping = loaded.fleet.services.iter().any(|s| s.check.scrape);
     let first = if scraping { sources::scrape_once(&loaded.fleet, polling, &metrics).await } else { Vec::new() };
@@ -225,7 +254,24 @@ pub fn report(state: &State, now: SystemTime) -> Report {
     }
     let status = verdicts.service_tally.worst();
     let status = if verdicts.service_tally.total() == 0 { Status::Ok } else { status };
-    Report { status, services, asgs, cloudwatch, aws_accounts }
+    let secs = |t: SystemTime| t.duration_since(std::time::UNIX_EPOCH).unwrap_or_default().as_secs();
+    let deploys = state
+        .deploys
+        .recent()
+        .take(50)
+        .map(|d| DeployReport {
+            service: d.service.clone(),
+            version: d.version.clone(),
+            from: d.from.clone(),
+            state: d.state,
+            started: secs(d.started),
+            ended: d.ended.map(secs),
+            who: d.who.clone(),
+            link: d.link.clone(),
+            error_rise: crate::ui::deploys::error_rise(state, d, now),
+        })
+        .collect();
+    Report { status, services, asgs, cloudwatch, aws_accounts, deploys }
 }
 
 fn round(v: f64, digits: i32) -> f64 {

@@ -6,6 +6,7 @@ pub mod check;
 pub mod config;
 pub mod demo;
 pub mod format;
+pub mod history;
 pub mod keymap;
 pub mod logging;
 pub mod metrics;

@@ -6,6 +6,7 @@ use opsboard::actions::ActionSpecs;
 use opsboard::actions::audit::AuditLog;
 use opsboard::app::{self, BoardOptions};
 use opsboard::config::{self, Loaded, Mode, Sources};
+use opsboard::history::DeployHistory;
 use opsboard::snapshot::{self, Format};
 use opsboard::ui::theme::{ColorDepth, Theme};
 use opsboard::ui::view::{Screen, View, WallPages};
@@ -273,6 +274,7 @@ fn board_options(cli: &Cli, loaded: &Loaded) -> anyhow::Result<BoardOptions> {
             (pages, board.wall.page_interval)
         }),
         actions: ActionSpecs { specs: loaded.config.actions.clone() },
+        history: DeployHistory::new(DeployHistory::default_path().unwrap_or_else(|| PathBuf::from("deploys.jsonl"))),
         audit: AuditLog::new(AuditLog::default_path().unwrap_or_else(|| PathBuf::from("audit.jsonl"))),
         max_fps: if slow_link { board.max_fps.min(2) } else { board.max_fps },
         mouse: board.mouse,

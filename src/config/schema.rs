@@ -21,6 +21,24 @@ pub struct Config {
     pub aws: IndexMap<String, AwsAccount>,
     /// Commands the board can run against a service: `rollback`, `restart`, …
     pub actions: IndexMap<String, ActionConfig>,
+    /// Where CI records deploys.
+    pub deploys: DeployLogConfig,
+}
+
+/// The deploy log that CI appends to: a JSON-lines file or an HTTP URL.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DeployLogConfig {
+    /// A path, or an `http(s)://` URL.
+    pub log: Option<String>,
+    #[serde(deserialize_with = "duration::required")]
+    pub interval: Duration,
+}
+
+impl Default for DeployLogConfig {
+    fn default() -> Self {
+        Self { log: None, interval: Duration::from_secs(30) }
+    }
 }
 
 /// A command template run against one service, after a typed confirmation.
@@ -166,6 +184,8 @@ pub enum Page {
     Errors,
     /// Auto Scaling groups and CloudWatch metrics.
     Aws,
+    /// Recent deploys.
+    Deploys,
 }
 
 /// The wall: pages that rotate on a TV nobody touches.
@@ -179,7 +199,10 @@ pub struct Wall {
 
 impl Default for Wall {
     fn default() -> Self {
-        Self { page_interval: Duration::from_secs(15), pages: vec![Page::Overview, Page::Health, Page::Errors] }
+        Self {
+            page_interval: Duration::from_secs(15),
+            pages: vec![Page::Overview, Page::Health, Page::Errors, Page::Deploys],
+        }
     }
 }
 

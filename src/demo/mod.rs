@@ -74,13 +74,19 @@ pub async fn start(offset: Duration) -> std::io::Result<DemoFleet> {
         "\n[actions.rollback]\nkey = \"R\"\nneeds_version = true\ntimeout = \"60s\"\ncommand = {}\n",
         toml::Value::String(command)
     );
-    servers.push(tokio::spawn(deployer(rollout, clock)));
+    let deploy_log = dir.join("deploys.jsonl");
+    let _ = write!(
+        toml,
+        "\n[deploys]\nlog = {}\ninterval = \"2s\"\n",
+        toml::Value::String(deploy_log.display().to_string())
+    );
+    servers.push(tokio::spawn(deployer(rollout, clock, deploy_log)));
     Ok(DemoFleet { config_toml: toml, servers, dir })
 }
 
 /// Every cycle, at `story::DEPLOY_AT`, rolls the deployed service to a bad version, one
 /// instance every few seconds, so the board shows a rolling deploy and rising errors.
-async fn deployer(instances: Vec<Arc<SimInstance>>, clock: StoryClock) {
+async fn deployer(instances: Vec<Arc<SimInstance>>, clock: StoryClock, log: std::path::PathBuf) {
     loop {
         let into_cycle = Duration::from_millis((clock.now().as_millis() % story::CYCLE.as_millis()) as u64);
         // Inside the deploy window (e.g. the demo started there) the deploy begins at once.
@@ -93,6 +99,19 @@ async fn deployer(instances: Vec<Arc<SimInstance>>, clock: StoryClock) {
             story::CYCLE - into_cycle + story::DEPLOY_AT
         };
         tokio::time::sleep(wait).await;
+        // What CI would append: who shipped it, and where to read more.
+        let line = serde_json::json!({
+            "service": story::DEPLOYED,
+            "version": story::BAD_VERSION,
+            "who": "ci-bot",
+            "when": chrono::Utc::now().to_rfc3339(),
+            "status": "started",
+            "link": "https://ci.example/pipelines/1450",
+        });
+        if let Ok(mut f) = std::fs::OpenOptions::new().create(true).append(true).open(&log) {
+            use std::io::Write;
+            let _ = writeln!(f, "{line}");
+        }
         for sim in &instances {
             sim.set_version(story::BAD_VERSION);
             tokio::time::sleep(story::DEPLOY_STEP).await;

@@ -2,13 +2,15 @@
 //! A source knows its config, a client and a sender; it knows nothing of the board.
 
 pub mod aws;
+pub mod deploy_log;
 pub mod health;
 pub mod http;
 pub mod promql;
 pub mod schedule;
 pub mod scrape;
 
-use crate::config::{CheckSpec, Fleet, schema::Polling};
+use crate::config::schema::{DeployLogConfig, Polling};
+use crate::config::{CheckSpec, Fleet};
 use crate::state::{Event, HealthSample, InstanceId};
 use futures_util::StreamExt;
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
@@ -44,9 +46,9 @@ pub fn header_map(check: &CheckSpec) -> HeaderMap {
     map
 }
 
-/// Starts every poller: health for each instance, and metrics where scraping is on.
-/// Dropping the returned set stops them all.
-pub fn spawn_all(fleet: &Fleet, polling: &Polling, tx: mpsc::Sender<Event>) -> JoinSet<()> {
+/// Starts every poller: health for each instance, metrics where scraping is on, PromQL,
+/// AWS and the deploy log. Dropping the returned set stops them all.
+pub fn spawn_all(fleet: &Fleet, polling: &Polling, deploys: &DeployLogConfig, tx: mpsc::Sender<Event>) -> JoinSet<()> {
     let limit = Arc::new(Semaphore::new(polling.max_in_flight));
     let mut set = JoinSet::new();
     spawn_health(&mut set, fleet, polling, http_client(), limit.clone(), tx.clone());
@@ -54,6 +56,9 @@ pub fn spawn_all(fleet: &Fleet, polling: &Polling, tx: mpsc::Sender<Event>) -> J
     spawn_promql(&mut set, fleet, polling, tx.clone());
     for (i, spec) in fleet.aws.iter().enumerate() {
         set.spawn(aws::run_account(i, spec.clone(), polling.jitter, polling.backoff_max, tx.clone()));
+    }
+    if let Some(log) = &deploys.log {
+        set.spawn(deploy_log::run(log.clone(), deploys.interval, tx));
     }
     set
 }

@@ -2,6 +2,7 @@
 
 mod action_run;
 pub mod aws;
+pub mod deploys;
 mod health;
 mod series;
 mod signals;
@@ -39,6 +40,8 @@ pub enum Event {
     Aws { account: usize, event: aws::AwsEvent },
     /// Something from an action running against a service.
     Action { service: usize, event: ActionEvent },
+    /// New lines of the deploy log.
+    DeployLog { entries: Vec<deploys::LogEntry> },
 }
 
 #[derive(Debug, Clone)]
@@ -77,6 +80,7 @@ impl ServiceState {
 #[derive(Debug, Clone)]
 pub struct State {
     pub services: Vec<ServiceState>,
+    pub deploys: deploys::Deploys,
     pub aws: Vec<aws::AwsAccountState>,
     /// Missed intervals after which a result is stale.
     pub stale_after_intervals: u32,
@@ -84,7 +88,7 @@ pub struct State {
 
 impl State {
     pub fn new(fleet: &Fleet, history: usize, stale_after_intervals: u32) -> Self {
-        let services = fleet
+        let services: Vec<ServiceState> = fleet
             .services
             .iter()
             .map(|s| ServiceState {
@@ -107,18 +111,30 @@ impl State {
                 action: None,
             })
             .collect();
-        Self { services, stale_after_intervals, aws: fleet.aws.iter().map(aws::AwsAccountState::new).collect() }
+        Self {
+            deploys: deploys::Deploys::new(services.len(), Vec::new()),
+            services,
+            stale_after_intervals,
+            aws: fleet.aws.iter().map(aws::AwsAccountState::new).collect(),
+        }
     }
 
     /// Folds one event into the state. Events for unknown instances are ignored.
     pub fn apply(&mut self, event: Event) {
         match event {
             Event::Health { id, sample, next_in } => {
+                let at = sample.at;
                 if let Some(inst) = self.instance_mut(id) {
                     let mut sample = sample;
                     sample.share_version(inst.health.latest());
                     inst.health.push(sample);
                     inst.expected_every = next_in;
+                    self.observe_rollout(id.service, at);
+                }
+            }
+            Event::DeployLog { entries } => {
+                for e in entries {
+                    self.deploys.log(e);
                 }
             }
             Event::Action { service, event } => {
@@ -153,6 +169,12 @@ impl State {
                 }
             }
         }
+    }
+
+    fn observe_rollout(&mut self, service: usize, at: SystemTime) {
+        let rollout = self.rollout(service);
+        let name = self.services[service].name.clone();
+        self.deploys.observe(service, &name, &rollout, at);
     }
 
     /// How long a window counts as current: the same grace as health results.

@@ -33,6 +33,7 @@ pub fn render(frame: &mut Frame, area: Rect, scene: &Scene) {
                 ("c", "compact"),
                 ("q", "quit"),
             ],
+            Screen::Deploys => &[("?", "help"), ("d", "panels"), ("q", "quit")],
             Screen::Compact => {
                 &[("?", "help"), ("↑↓", "move"), ("⏎", "detail"), ("/", "filter"), ("c", "panels"), ("q", "quit")]
             }

@@ -2,6 +2,7 @@
 
 pub mod aws;
 pub mod compact;
+pub mod deploys;
 pub mod detail;
 pub mod dialog;
 pub mod footer;
@@ -93,6 +94,7 @@ pub fn render(frame: &mut Frame, scene: &Scene) {
     match (scene.view.screen, scene.view.current(&visible)) {
         (Screen::Detail, Some(si)) => detail::render(frame, body, scene, si),
         (Screen::Compact, _) => compact::render(frame, body, scene),
+        (Screen::Deploys, _) => deploys::render(frame, body, scene),
         _ => overview(frame, body, scene, visible.len()),
     }
     footer::render(frame, bottom, scene);

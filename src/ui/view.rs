@@ -14,6 +14,8 @@ pub enum Screen {
     Detail,
     /// Every service, one line each, in columns.
     Compact,
+    /// Recent deploys across services.
+    Deploys,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -45,6 +47,7 @@ pub enum Action {
     FilterAccept,
     FilterCancel,
     ToggleCompact,
+    ToggleDeploys,
     /// The wall's timer: show the next page.
     NextPage,
     /// A key that may be bound to a configured action.
@@ -183,6 +186,9 @@ impl View {
                         None
                     }
                 };
+            }
+            Action::ToggleDeploys => {
+                self.screen = if self.screen == Screen::Deploys { Screen::Overview } else { Screen::Deploys };
             }
             Action::ToggleCompact => {
                 self.screen = if self.screen == Screen::Compact { Screen::Overview } else { Screen::Compact };

@@ -1,0 +1,89 @@
+//! The deploy panel: recent deploys across services, newest first, with rollout progress,
+//! who shipped it, and a mark on those followed by a rise in error rate.
+
+use super::Scene;
+use crate::format;
+use crate::state::deploys::{Deploy, DeployState};
+use crate::state::{State, Status, percent};
+use ratatui::{
+    Frame,
+    layout::{Constraint, Rect},
+    text::Span,
+    widgets::{Block, Cell, Row, Table},
+};
+use std::time::{Duration, SystemTime};
+
+/// Error rate is compared over this long before and after a deploy starts.
+const AROUND: Duration = Duration::from_secs(300);
+
+pub fn render(frame: &mut Frame, area: Rect, scene: &Scene) {
+    let theme = scene.theme;
+    let rows: Vec<Row> = scene
+        .state
+        .deploys
+        .recent()
+        .take(area.height.saturating_sub(3) as usize)
+        .map(|d| {
+            let status = match d.state {
+                DeployState::Rolling => Status::Warn,
+                DeployState::Done => Status::Ok,
+                DeployState::Failed => Status::Crit,
+                DeployState::RolledBack => Status::Stale,
+            };
+            let progress = if d.state == DeployState::Rolling { progress(scene.state, d) } else { String::new() };
+            let rise = error_rise(scene.state, d, scene.now)
+                .map(|(b, a)| format!("⚠ errors {} → {}", percent(b), percent(a)))
+                .unwrap_or_default();
+            Row::new(vec![
+                Cell::from(Span::styled(
+                    format!("{} ago", format::age(scene.now.duration_since(d.started).unwrap_or_default())),
+                    theme.dim(),
+                )),
+                Cell::from(d.service.clone()),
+                Cell::from(format!("{} → {}", d.from.as_deref().unwrap_or("?"), d.version)),
+                Cell::from(Span::styled(format!("{} {progress}", d.state.word()), theme.status(status))),
+                Cell::from(d.who.clone().unwrap_or_default()),
+                Cell::from(Span::styled(rise, theme.status(Status::Crit))),
+            ])
+        })
+        .collect();
+    let header = Row::new(["WHEN", "SERVICE", "VERSION", "STATE", "WHO", ""]).style(theme.dim());
+    let table = Table::new(
+        rows,
+        [
+            Constraint::Length(8),
+            Constraint::Length(16),
+            Constraint::Length(18),
+            Constraint::Length(18),
+            Constraint::Length(12),
+            Constraint::Fill(1),
+        ],
+    )
+    .header(header)
+    .block(Block::bordered().title(Span::styled(" deploys ", theme.title())).border_style(theme.border()))
+    .style(theme.base());
+    frame.render_widget(table, area);
+}
+
+/// "3/5 on 1.4.2" while a deploy rolls.
+pub fn progress(state: &State, d: &Deploy) -> String {
+    let Some(si) = state.services.iter().position(|s| s.name == d.service) else { return String::new() };
+    let rollout = state.rollout(si);
+    let total: usize = rollout.iter().map(|(_, n)| n).sum();
+    let on = rollout.iter().find(|(v, _)| *v == d.version).map_or(0, |(_, n)| *n);
+    format!("{on}/{total}")
+}
+
+/// The service's mean error rate before and after the deploy started, when it rose
+/// to at least twice as much and by at least a percentage point.
+pub fn error_rise(state: &State, d: &Deploy, now: SystemTime) -> Option<(f64, f64)> {
+    let svc = state.services.iter().find(|s| s.name == d.service)?;
+    let mean = |from: SystemTime, to: SystemTime| {
+        let v: Vec<f64> =
+            svc.signals.iter().filter(|p| p.at >= from && p.at < to).filter_map(|p| p.error_ratio).collect();
+        (!v.is_empty()).then(|| v.iter().sum::<f64>() / v.len() as f64)
+    };
+    let before = mean(d.started - AROUND, d.started)?;
+    let after = mean(d.started, (d.started + AROUND).min(now + Duration::from_secs(1)))?;
+    (after >= before * 2.0 && after - before >= 0.01).then_some((before, after))
+}
