@@ -1,5 +1,6 @@
 //! `opsboard snapshot`: one rendered frame as plain text, ANSI or SVG.
 
+use crate::ui::theme::{ANSI16, indexed_rgb};
 use ratatui::buffer::Buffer;
 use ratatui::style::{Color, Modifier};
 use std::fmt::Write;
@@ -151,43 +152,13 @@ fn escape(s: &str) -> String {
     s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
 }
 
-/// A colour as `#rrggbb`, with the xterm palette for named colours.
+/// A colour as `#rrggbb`, with the theme module's palette for named and indexed colours.
 fn hex(c: Color, bg: bool) -> String {
-    let rgb = match c {
+    let (r, g, b) = match c {
         Color::Reset => return (if bg { DEFAULT_BG } else { DEFAULT_FG }).to_string(),
-        Color::Black => (0, 0, 0),
-        Color::Red => (205, 49, 49),
-        Color::Green => (13, 188, 121),
-        Color::Yellow => (229, 229, 16),
-        Color::Blue => (36, 114, 200),
-        Color::Magenta => (188, 63, 188),
-        Color::Cyan => (17, 168, 205),
-        Color::Gray => (204, 204, 204),
-        Color::DarkGray => (118, 118, 118),
-        Color::LightRed => (241, 76, 76),
-        Color::LightGreen => (35, 209, 139),
-        Color::LightYellow => (245, 245, 67),
-        Color::LightBlue => (59, 142, 234),
-        Color::LightMagenta => (214, 112, 214),
-        Color::LightCyan => (41, 184, 219),
-        Color::White => (242, 242, 242),
-        Color::Indexed(i) => indexed(i),
         Color::Rgb(r, g, b) => (r, g, b),
+        Color::Indexed(i) => indexed_rgb(i),
+        named => ANSI16.iter().find(|(n, _)| *n == named).map_or((128, 128, 128), |(_, rgb)| *rgb),
     };
-    format!("#{:02x}{:02x}{:02x}", rgb.0, rgb.1, rgb.2)
-}
-
-fn indexed(i: u8) -> (u8, u8, u8) {
-    match i {
-        16..=231 => {
-            let i = i - 16;
-            let level = |v: u8| if v == 0 { 0 } else { 55 + v * 40 };
-            (level(i / 36), level(i / 6 % 6), level(i % 6))
-        }
-        232..=255 => {
-            let v = 8 + (i - 232) * 10;
-            (v, v, v)
-        }
-        _ => (128, 128, 128),
-    }
+    format!("#{r:02x}{g:02x}{b:02x}")
 }

@@ -2,57 +2,15 @@
 //! subprocess, its output on the board, the audit log (durable across kill -9), one run at a
 //! time per service, and read-only modes in which no key runs anything.
 
+mod common;
+
+use common::tmux::Tmux;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 const BIN: &str = env!("CARGO_BIN_EXE_opsboard");
 const WAIT: Duration = Duration::from_secs(25);
-
-struct Tmux(String);
-
-impl Tmux {
-    fn start(name: &str, command: &str) -> Self {
-        let socket = format!("opsboard-actions-{name}-{}", std::process::id());
-        let ok = Command::new("tmux")
-            .args(["-L", &socket, "new-session", "-d", "-x", "120", "-y", "40", command])
-            .env("TERM", "xterm-256color")
-            .status()
-            .unwrap()
-            .success();
-        assert!(ok);
-        Self(socket)
-    }
-    fn screen(&self) -> String {
-        let out = Command::new("tmux").args(["-L", &self.0, "capture-pane", "-p"]).output().unwrap();
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    }
-    fn keys(&self, keys: &[&str]) {
-        Command::new("tmux").args(["-L", &self.0, "send-keys"]).args(keys).status().unwrap();
-        std::thread::sleep(Duration::from_millis(150));
-    }
-    fn text(&self, text: &str) {
-        Command::new("tmux").args(["-L", &self.0, "send-keys", "-l", text]).status().unwrap();
-        std::thread::sleep(Duration::from_millis(150));
-    }
-    fn wait_for(&self, what: &str, pred: impl Fn(&str) -> bool) -> String {
-        let deadline = Instant::now() + WAIT;
-        loop {
-            let s = self.screen();
-            if pred(&s) {
-                return s;
-            }
-            assert!(Instant::now() < deadline, "timed out waiting for {what}:\n{s}");
-            std::thread::sleep(Duration::from_millis(150));
-        }
-    }
-}
-
-impl Drop for Tmux {
-    fn drop(&mut self) {
-        let _ = Command::new("tmux").args(["-L", &self.0, "kill-server"]).status();
-    }
-}
 
 /// Python's http.server serving `health.json` from `dir`: the test changes the version in it.
 struct Fleet {
@@ -129,7 +87,7 @@ fn audit(dir: &Path) -> Vec<serde_json::Value> {
 /// Starts the board and waits until it has seen 1.0.0 and then 2.0.0 on the service.
 fn board_after_a_deploy(name: &str, dir: &Path, fleet: &Fleet, env_read_only: bool, cmd: &str, extra: &str) -> Tmux {
     let cfg = config(dir, fleet.port, env_read_only, cmd);
-    let tmux = Tmux::start(name, &board(dir, &cfg, extra));
+    let tmux = Tmux::start(name, 120, 40, &board(dir, &cfg, extra));
     tmux.wait_for("the service", |s| s.contains("api") && s.contains("OK"));
     std::thread::sleep(Duration::from_millis(800));
     fleet.deploy("2.0.0");

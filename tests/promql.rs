@@ -36,6 +36,12 @@ async fn target() -> common::TestServer {
     .await
 }
 
+/// A real Prometheus scraping `app` every second (started off the async threads).
+async fn prometheus_scraping(app: &common::TestServer) -> prometheus::Prometheus {
+    let addr = app.addr.to_string();
+    tokio::task::spawn_blocking(move || prometheus::start(&[addr])).await.unwrap()
+}
+
 /// Asks the query API directly, as a person would with curl.
 async fn api_value(base: &str, query: &str, at: SystemTime) -> f64 {
     let time = at.duration_since(SystemTime::UNIX_EPOCH).unwrap().as_secs_f64();
@@ -55,12 +61,7 @@ fn board_config(prom_url: &str, rate: &str) -> String {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn panel_numbers_match_the_query_api() {
     let app = target().await;
-    let prom = tokio::task::spawn_blocking({
-        let addr = app.addr.to_string();
-        move || prometheus::start(&[addr])
-    })
-    .await
-    .unwrap();
+    let prom = prometheus_scraping(&app).await;
 
     // Wait (bounded) until Prometheus has enough samples for a 5s rate.
     let deadline = Instant::now() + Duration::from_secs(40);
@@ -110,12 +111,7 @@ async fn panel_numbers_match_the_query_api() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn query_errors_are_shown_in_words() {
     let app = target().await;
-    let prom = tokio::task::spawn_blocking({
-        let addr = app.addr.to_string();
-        move || prometheus::start(&[addr])
-    })
-    .await
-    .unwrap();
+    let prom = prometheus_scraping(&app).await;
     let loaded = config::load_str("board.toml", &board_config(&prom.url, "sum(rate(http_requests_total[5s]")).unwrap();
     let client = promql_client(loaded.fleet.prometheus.as_ref().unwrap()).unwrap();
     let err = client.point(loaded.fleet.services[0].promql.as_ref().unwrap(), SystemTime::now()).await.unwrap_err();

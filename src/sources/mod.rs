@@ -117,22 +117,21 @@ fn spawn_health(
         let headers = header_map(&svc.check);
         for (ii, inst) in svc.instances.iter().enumerate() {
             let id = InstanceId { service: si, instance: ii };
-            let schedule = Schedule::new(svc.check.interval, polling.jitter, polling.backoff_max);
             let Ok(url) = reqwest::Url::parse(&inst.health_url) else {
                 tracing::error!(url = %inst.health_url, "not a URL; not polled");
                 continue;
             };
-            let task = HealthPoller {
-                id,
-                url,
-                headers: headers.clone(),
-                timeout: svc.check.timeout,
+            let (client, limit, tx, headers) = (client.clone(), limit.clone(), tx.clone(), headers.clone());
+            let timeout = svc.check.timeout;
+            let schedule = Schedule::new(svc.check.interval, polling.jitter, polling.backoff_max);
+            set.spawn(poll_forever(
                 schedule,
-                client: client.clone(),
-                limit: limit.clone(),
-                tx: tx.clone(),
-            };
-            set.spawn(task.run());
+                limit,
+                tx,
+                async move || health::probe(&client, url.clone(), &headers, timeout).await,
+                HealthSample::is_failure,
+                move |sample, next_in| Event::Health { id, sample, next_in },
+            ));
         }
     }
 }
@@ -157,78 +156,43 @@ fn spawn_scrapers(
         let headers = header_map(&svc.check);
         for (ii, inst) in svc.instances.iter().enumerate() {
             let Ok(url) = reqwest::Url::parse(&inst.metrics_url) else { continue };
-            let scraper = Scraper {
-                id: InstanceId { service: si, instance: ii },
-                url,
-                headers: headers.clone(),
-                check: svc.check.clone(),
-                schedule: Schedule::new(svc.check.interval, polling.jitter, polling.backoff_max),
-                client: client.clone(),
-                limit: limit.clone(),
-                tx: tx.clone(),
-            };
-            set.spawn(scraper.run());
+            let id = InstanceId { service: si, instance: ii };
+            let (client, headers, check) = (client.clone(), headers.clone(), svc.check.clone());
+            let schedule = Schedule::new(svc.check.interval, polling.jitter, polling.backoff_max);
+            set.spawn(poll_forever(
+                schedule,
+                limit.clone(),
+                tx.clone(),
+                async move || scrape::scrape(&client, url.clone(), &headers, check.timeout, &check.names).await,
+                |r: &crate::state::ScrapeResult| r.outcome.is_err(),
+                move |result, _| Event::Scrape { id, result },
+            ));
         }
     }
 }
 
-struct Scraper {
-    id: InstanceId,
-    url: reqwest::Url,
-    headers: HeaderMap,
-    check: CheckSpec,
-    schedule: Schedule,
-    client: reqwest::Client,
+/// The loop every poller runs: a random first delay, then check, report, wait — at most
+/// `limit` checks in flight board-wide, backing off while checks fail. Ends when the board does.
+async fn poll_forever<R>(
+    mut schedule: Schedule,
     limit: Arc<Semaphore>,
     tx: mpsc::Sender<Event>,
-}
-
-impl Scraper {
-    async fn run(mut self) {
-        tokio::time::sleep(self.schedule.first_delay(fastrand::f64())).await;
-        loop {
-            let result = {
-                let Ok(_permit) = self.limit.acquire().await else { return };
-                scrape::scrape(&self.client, self.url.clone(), &self.headers, self.check.timeout, &self.check.names)
-                    .await
-            };
-            self.schedule.record(result.outcome.is_err());
-            if self.tx.send(Event::Scrape { id: self.id, result }).await.is_err() {
-                return;
-            }
-            tokio::time::sleep(self.schedule.next_delay(fastrand::f64())).await;
+    mut check: impl AsyncFnMut() -> R,
+    failed: impl Fn(&R) -> bool,
+    event: impl Fn(R, std::time::Duration) -> Event,
+) {
+    tokio::time::sleep(schedule.first_delay(fastrand::f64())).await;
+    loop {
+        let result = {
+            let Ok(_permit) = limit.acquire().await else { return };
+            check().await
+        };
+        schedule.record(failed(&result));
+        let next_in = schedule.next_delay(fastrand::f64());
+        if tx.send(event(result, next_in)).await.is_err() {
+            return;
         }
-    }
-}
-
-struct HealthPoller {
-    id: InstanceId,
-    /// Parsed once: each check reuses it.
-    url: reqwest::Url,
-    headers: HeaderMap,
-    timeout: std::time::Duration,
-    schedule: Schedule,
-    client: reqwest::Client,
-    limit: Arc<Semaphore>,
-    tx: mpsc::Sender<Event>,
-}
-
-impl HealthPoller {
-    async fn run(mut self) {
-        tokio::time::sleep(self.schedule.first_delay(fastrand::f64())).await;
-        loop {
-            let sample = {
-                let Ok(_permit) = self.limit.acquire().await else { return };
-                health::probe(&self.client, self.url.clone(), &self.headers, self.timeout).await
-            };
-            self.schedule.record(sample.is_failure());
-            let next_in = self.schedule.next_delay(fastrand::f64());
-            tracing::debug!(url = %self.url, latency_ms = sample.latency.as_millis() as u64, "health checked");
-            if self.tx.send(Event::Health { id: self.id, sample, next_in }).await.is_err() {
-                return;
-            }
-            tokio::time::sleep(next_in).await;
-        }
+        tokio::time::sleep(next_in).await;
     }
 }
 

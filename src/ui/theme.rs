@@ -284,8 +284,10 @@ fn rgb_to_256(r: u8, g: u8, b: u8) -> u8 {
     16 + 36 * level(r) + 6 * level(g) + level(b)
 }
 
-fn indexed_rgb(i: u8) -> (u8, u8, u8) {
+/// The RGB of a 256-colour palette index (the 6x6x6 cube and the grey ramp).
+pub fn indexed_rgb(i: u8) -> (u8, u8, u8) {
     match i {
+        0..=15 => ANSI16[i as usize].1,
         16..=231 => {
             let i = i - 16;
             let v = |x: u8| if x == 0 { 0 } else { 55 + x * 40 };
@@ -295,35 +297,33 @@ fn indexed_rgb(i: u8) -> (u8, u8, u8) {
             let v = 8 + (i - 232) * 10;
             (v, v, v)
         }
-        _ => (128, 128, 128),
     }
 }
 
+/// The 16 named colours and the RGB a typical terminal shows for them.
+pub const ANSI16: [(Color, (u8, u8, u8)); 16] = [
+    (Color::Black, (0, 0, 0)),
+    (Color::Red, (205, 49, 49)),
+    (Color::Green, (13, 188, 121)),
+    (Color::Yellow, (229, 229, 16)),
+    (Color::Blue, (36, 114, 200)),
+    (Color::Magenta, (188, 63, 188)),
+    (Color::Cyan, (17, 168, 205)),
+    (Color::Gray, (204, 204, 204)),
+    (Color::DarkGray, (118, 118, 118)),
+    (Color::LightRed, (241, 76, 76)),
+    (Color::LightGreen, (35, 209, 139)),
+    (Color::LightYellow, (245, 245, 67)),
+    (Color::LightBlue, (59, 142, 234)),
+    (Color::LightMagenta, (214, 112, 214)),
+    (Color::LightCyan, (41, 184, 219)),
+    (Color::White, (242, 242, 242)),
+];
+
 /// The nearest of the 16 named colours, by distance in RGB.
 fn rgb_to_16(r: u8, g: u8, b: u8) -> Color {
-    const PALETTE: [(Color, (i32, i32, i32)); 16] = [
-        (Color::Black, (0, 0, 0)),
-        (Color::Red, (205, 49, 49)),
-        (Color::Green, (13, 188, 121)),
-        (Color::Yellow, (229, 229, 16)),
-        (Color::Blue, (36, 114, 200)),
-        (Color::Magenta, (188, 63, 188)),
-        (Color::Cyan, (17, 168, 205)),
-        (Color::Gray, (204, 204, 204)),
-        (Color::DarkGray, (118, 118, 118)),
-        (Color::LightRed, (241, 76, 76)),
-        (Color::LightGreen, (35, 209, 139)),
-        (Color::LightYellow, (245, 245, 67)),
-        (Color::LightBlue, (59, 142, 234)),
-        (Color::LightMagenta, (214, 112, 214)),
-        (Color::LightCyan, (41, 184, 219)),
-        (Color::White, (242, 242, 242)),
-    ];
-    let (r, g, b) = (i32::from(r), i32::from(g), i32::from(b));
-    PALETTE
-        .iter()
-        .min_by_key(|(_, (pr, pg, pb))| (pr - r).pow(2) + (pg - g).pow(2) + (pb - b).pow(2))
-        .map_or(Color::Reset, |(c, _)| *c)
+    let d = |x: u8, y: u8| (i32::from(x) - i32::from(y)).pow(2);
+    ANSI16.iter().min_by_key(|(_, (pr, pg, pb))| d(*pr, r) + d(*pg, g) + d(*pb, b)).map_or(Color::Reset, |(c, _)| *c)
 }
 
 #[cfg(test)]

@@ -157,3 +157,4 @@ pub fn path_of(head: &str) -> &str {
 pub mod fixtures;
 pub mod moto;
 pub mod prometheus;
+pub mod tmux;
