@@ -110,6 +110,16 @@ pub struct InstanceReport {
 /// Time between the two scrapes that make one rate window in `check` and `snapshot`.
 pub const DEFAULT_WINDOW: Duration = Duration::from_secs(2);
 
+/// One more round of health checks and scrapes into an existing state (snapshots with history).
+pub async fn poll_again(state: &mut State, loaded: &Loaded) {
+    let polling = &loaded.config.polling;
+    let scrapes = sources::scrape_once(&loaded.fleet, polling, &sources::scrape::metrics_client()).await;
+    let checks = sources::poll_once(&loaded.fleet, polling, &sources::http_client()).await;
+    for event in scrapes.into_iter().chain(checks) {
+        state.apply(event);
+    }
+}
+
 /// Polls every instance once, and scrapes metrics twice `window` apart so rates exist.
 pub async fn poll_state(loaded: &Loaded, window: Duration) -> State {
     let polling = &loaded.config.polling;

@@ -79,6 +79,9 @@ enum Command {
         /// With --wall: the page to draw, from 1.
         #[arg(long, default_value_t = 1)]
         page: usize,
+        /// Rounds of polling before the frame, a check interval apart (trends, deploys).
+        #[arg(long, default_value_t = 1)]
+        rounds: u32,
     },
     /// The demo fleet's deploy hook (what the demo's rollback command runs).
     #[command(hide = true)]
@@ -105,6 +108,8 @@ enum Shot {
     Detail,
     Compact,
     Help,
+    /// The dialog of the first action that takes a version, on the selected service.
+    Rollback,
 }
 
 fn parse_size(s: &str) -> Result<(u16, u16), String> {
@@ -195,9 +200,14 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             }
             Ok(ExitCode::from(report.status.exit_code() as u8))
         }
-        Some(Command::Snapshot { format, size, out, screen, select, page }) => {
+        Some(Command::Snapshot { format, size, out, screen, select, page, rounds }) => {
             let opts = board_options(&cli, &loaded)?;
-            let state = check::poll_state(&loaded, check::DEFAULT_WINDOW).await;
+            let mut state = check::poll_state(&loaded, check::DEFAULT_WINDOW).await;
+            let gap = loaded.fleet.services.iter().map(|s| s.check.interval).min().unwrap_or(Duration::from_secs(2));
+            for _ in 1..*rounds {
+                tokio::time::sleep(gap).await;
+                check::poll_again(&mut state, &loaded).await;
+            }
             let mut view = View {
                 wall: opts.wall.as_ref().map(|(pages, _)| WallPages {
                     pages: pages.clone(),
@@ -207,13 +217,21 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
                 screen: match screen {
                     Shot::Detail => Screen::Detail,
                     Shot::Compact => Screen::Compact,
-                    Shot::Overview | Shot::Help => Screen::Overview,
+                    Shot::Overview | Shot::Help | Shot::Rollback => Screen::Overview,
                 },
+                actions: opts.actions.clone(),
+                read_only: opts.look.read_only,
                 ..View::default()
             };
             if let Some(name) = select {
                 view.selected = state.services.iter().position(|s| &s.name == name);
                 anyhow::ensure!(view.selected.is_some(), "no service named `{name}`");
+            }
+            if *screen == Shot::Rollback {
+                let key = opts.actions.specs.values().find(|a| a.needs_version).map(|a| a.key);
+                let key = key.ok_or_else(|| anyhow::anyhow!("no action with needs_version = true is configured"))?;
+                let _ = view.handle(ui::view::Action::ActionKey(key), &state, SystemTime::now());
+                anyhow::ensure!(view.dialog.is_some(), "{}", view.flash.clone().unwrap_or_default());
             }
             let scene = Scene::new(&state, &view, &opts.look, SystemTime::now());
             let frame = snapshot::encode(&ui::render_to_buffer(&scene, size.0, size.1), *format);
