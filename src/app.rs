@@ -49,9 +49,11 @@ pub struct BoardOptions {
 /// Runs the interactive board until the person quits or a signal arrives.
 pub async fn run(loaded: &Loaded, opts: &BoardOptions) -> anyhow::Result<()> {
     let polling = &loaded.config.polling;
-    let mut state = State::new(&loaded.fleet, polling.history, polling.stale_after_intervals);
+    let mut state =
+        State::with_backups(&loaded.fleet, &loaded.config.backups, polling.history, polling.stale_after_intervals);
     let (tx, mut rx) = mpsc::channel::<Event>(EVENT_QUEUE);
-    let _pollers = sources::spawn_all(&loaded.fleet, polling, &loaded.config.deploys, tx.clone());
+    let _pollers =
+        sources::spawn_all(&loaded.fleet, polling, &loaded.config.deploys, &loaded.config.backups, tx.clone());
     state.deploys = crate::state::deploys::Deploys::new(state.services.len(), opts.history.load());
     let operator = Operator::from_env();
 

@@ -17,6 +17,18 @@ pub struct Report {
     pub aws_accounts: Vec<AwsAccountReport>,
     /// Recent deploys across services, newest first.
     pub deploys: Vec<DeployReport>,
+    pub backups: Vec<BackupReport>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct BackupReport {
+    pub name: String,
+    /// Age of the newest backup in seconds; `None` when there is none.
+    pub age_s: Option<u64>,
+    pub max_age_s: u64,
+    pub status: Status,
+    pub reason: String,
+    pub size_bytes: Option<u64>,
 }
 
 #[derive(Debug, Serialize)]
@@ -123,7 +135,13 @@ pub async fn poll_again(state: &mut State, loaded: &Loaded) {
 /// Polls every instance once, and scrapes metrics twice `window` apart so rates exist.
 pub async fn poll_state(loaded: &Loaded, window: Duration) -> State {
     let polling = &loaded.config.polling;
-    let mut state = State::new(&loaded.fleet, polling.history, polling.stale_after_intervals);
+    let mut state =
+        State::with_backups(&loaded.fleet, &loaded.config.backups, polling.history, polling.stale_after_intervals);
+    let client = reqwest::Client::new();
+    for (i, job) in loaded.config.backups.iter().enumerate() {
+        let sample = sources::backups::check(job, &client).await;
+        state.apply(crate::state::Event::Backup { job: i, sample });
+    }
     if let Some(path) = crate::history::DeployHistory::default_path() {
         let history = crate::history::DeployHistory::new(path).load();
         state.deploys = crate::state::deploys::Deploys::new(state.services.len(), history);
@@ -281,7 +299,20 @@ pub fn report(state: &State, now: SystemTime) -> Report {
             error_rise: crate::ui::deploys::error_rise(state, d, now),
         })
         .collect();
-    Report { status, services, asgs, cloudwatch, aws_accounts, deploys }
+    let backups = state
+        .backups
+        .iter()
+        .zip(&verdicts.backups)
+        .map(|(b, v)| BackupReport {
+            name: b.job.name.clone(),
+            age_s: b.age(now).map(|a| a.as_secs()),
+            max_age_s: b.job.max_age.as_secs(),
+            status: v.status,
+            reason: v.reason.clone(),
+            size_bytes: b.samples.latest().and_then(|s| s.size),
+        })
+        .collect();
+    Report { status, services, asgs, cloudwatch, aws_accounts, deploys, backups }
 }
 
 fn round(v: f64, digits: i32) -> f64 {
@@ -332,6 +363,17 @@ pub fn table(report: &Report) -> String {
             a.min,
             a.max,
             a.reason
+        );
+    }
+    for b in &report.backups {
+        let age = b.age_s.map(|s| crate::format::age(Duration::from_secs(s))).unwrap_or_else(|| "—".into());
+        let _ = writeln!(
+            out,
+            "{:<8} backup {}: {age} old (allowed {}) {}",
+            b.status.word(),
+            b.name,
+            crate::format::age(Duration::from_secs(b.max_age_s)),
+            b.reason
         );
     }
     for a in &report.aws_accounts {

@@ -28,6 +28,33 @@ pub fn age(d: Duration) -> String {
     }
 }
 
+/// A latency for a table cell, to the precision a person reads it at: exact below 10 ms,
+/// then steps of 5 ms, 10 ms and 100 ms. Fewer changing digits, fewer bytes to the terminal.
+pub fn latency(d: Duration) -> String {
+    let ms = d.as_millis() as u64;
+    let step = match ms {
+        0..10 => 1,
+        10..100 => 5,
+        100..1000 => 10,
+        _ => return duration(Duration::from_millis(ms / 100 * 100)),
+    };
+    format!("{}ms", (ms + step / 2) / step * step)
+}
+
+/// An age that stays put while results are fresh: `<2s` within `fresh`, the age after that.
+pub fn age_or_fresh(age: Duration, fresh: Duration) -> String {
+    if age <= fresh { format!("<{}", self::age(fresh)) } else { self::age(age) }
+}
+
+/// A rate to three significant digits: `537`, `53.7`, `5.37`.
+pub fn rate(r: f64) -> String {
+    match r {
+        r if r >= 100.0 => format!("{r:.0}"),
+        r if r >= 10.0 => format!("{r:.1}"),
+        r => format!("{r:.2}"),
+    }
+}
+
 /// `512B`, `3.2K`, `41M`, `1.2G`.
 pub fn bytes(n: u64) -> String {
     const UNITS: [&str; 5] = ["B", "K", "M", "G", "T"];
@@ -51,6 +78,19 @@ mod tests {
         assert_eq!(duration(Duration::from_secs(2)), "2s");
         assert_eq!(duration(Duration::from_secs(300)), "5m");
         assert_eq!(duration(Duration::from_secs(3 * 86_400)), "3d");
+    }
+
+    #[test]
+    fn latencies_and_rates_keep_few_changing_digits() {
+        assert_eq!(latency(Duration::from_millis(7)), "7ms");
+        assert_eq!(latency(Duration::from_millis(47)), "45ms");
+        assert_eq!(latency(Duration::from_millis(48)), "50ms");
+        assert_eq!(latency(Duration::from_millis(453)), "450ms");
+        assert_eq!(latency(Duration::from_millis(2345)), "2.3s");
+        assert_eq!(rate(537.14), "537");
+        assert_eq!(rate(53.714), "53.7");
+        assert_eq!(age_or_fresh(Duration::from_secs(1), Duration::from_secs(2)), "<2s");
+        assert_eq!(age_or_fresh(Duration::from_secs(9), Duration::from_secs(2)), "9s");
     }
 
     #[test]

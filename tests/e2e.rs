@@ -185,9 +185,9 @@ fn wall_rotates_pages_and_says_stale_when_the_fleet_stops_answering() {
     let tmux =
         Tmux::start("wall", 120, 40, &board_then_report(dir.path(), &format!("--wall --config {}", config.display())));
     tmux.wait_for("the wall with a healthy fleet", |s| s.contains("ALL OK") && s.contains("files"));
-    tmux.wait_for("page 1", |s| s.contains("page 1/4"));
-    tmux.wait_for("page 2", |s| s.contains("page 2/4"));
-    tmux.wait_for("page 3", |s| s.contains("page 3/4"));
+    tmux.wait_for("page 1", |s| s.contains("page 1/5"));
+    tmux.wait_for("page 2", |s| s.contains("page 2/5"));
+    tmux.wait_for("page 3", |s| s.contains("page 3/5"));
 
     // Freeze the fleet: connections hang, nothing answers.
     server.signal("-STOP");

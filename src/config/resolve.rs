@@ -182,6 +182,16 @@ pub fn resolve(config: &Config, layers: &[Layer]) -> Result<Fleet, ConfigError> 
     {
         return Err(err("prometheus", "url", format!("`{}` is not an http(s) URL", p.url)));
     }
+    for (i, job) in config.backups.iter().enumerate() {
+        let sources = [job.glob.is_some(), job.metric.is_some(), job.command.is_some()].iter().filter(|s| **s).count();
+        if sources != 1 {
+            return Err(err(
+                "backups",
+                "name",
+                format!("backup `{}` (#{}) needs exactly one of glob, metric, command", job.name, i + 1),
+            ));
+        }
+    }
     let names: Vec<String> = services.iter().map(|s| s.name.clone()).collect();
     let index = |name: &str| names.iter().position(|n| n == name);
     let mut aws = Vec::new();

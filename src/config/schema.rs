@@ -23,6 +23,39 @@ pub struct Config {
     pub actions: IndexMap<String, ActionConfig>,
     /// Where CI records deploys.
     pub deploys: DeployLogConfig,
+    /// Backup jobs and how fresh each must be.
+    pub backups: Vec<BackupJob>,
+}
+
+/// A backup job: the newest artefact must be younger than `max_age` (the RPO).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BackupJob {
+    pub name: String,
+    #[serde(deserialize_with = "duration::required")]
+    pub max_age: Duration,
+    #[serde(default = "default_backup_interval", deserialize_with = "duration::required")]
+    pub interval: Duration,
+    /// Newest file matching this glob (with its size), e.g. `/var/backups/mongo/*.gz`.
+    pub glob: Option<String>,
+    /// A metric holding the last success as unix seconds (the textfile-collector convention).
+    pub metric: Option<BackupMetric>,
+    /// A command whose first output line is a timestamp (RFC 3339 or unix seconds),
+    /// optionally followed by a size in bytes.
+    pub command: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BackupMetric {
+    pub url: String,
+    pub name: String,
+    #[serde(default)]
+    pub labels: IndexMap<String, String>,
+}
+
+fn default_backup_interval() -> Duration {
+    Duration::from_secs(60)
 }
 
 /// The deploy log that CI appends to: a JSON-lines file or an HTTP URL.
@@ -186,6 +219,8 @@ pub enum Page {
     Aws,
     /// Recent deploys.
     Deploys,
+    /// Backup jobs.
+    Backups,
 }
 
 /// The wall: pages that rotate on a TV nobody touches.
@@ -201,7 +236,7 @@ impl Default for Wall {
     fn default() -> Self {
         Self {
             page_interval: Duration::from_secs(15),
-            pages: vec![Page::Overview, Page::Health, Page::Errors, Page::Deploys],
+            pages: vec![Page::Overview, Page::Health, Page::Errors, Page::Deploys, Page::Backups],
         }
     }
 }

@@ -81,6 +81,7 @@ pub async fn start(offset: Duration) -> std::io::Result<DemoFleet> {
         toml::Value::String(deploy_log.display().to_string())
     );
     servers.push(tokio::spawn(deployer(rollout, clock, deploy_log)));
+    backups(&dir, &mut toml, urls_of.iter().find(|(n, _)| n == story::BACKED_UP).map(|(_, u)| u[0].as_str()))?;
     Ok(DemoFleet { config_toml: toml, servers, dir })
 }
 
@@ -119,6 +120,36 @@ async fn deployer(instances: Vec<Arc<SimInstance>>, clock: StoryClock, log: std:
         // Past the window, so the next round waits for the next cycle.
         tokio::time::sleep(story::DEPLOY_STEP * 5).await;
     }
+}
+
+/// Backup jobs for the demo: a fresh dump, a late one, and one read from a metric.
+fn backups(dir: &std::path::Path, toml: &mut String, metrics_of: Option<&str>) -> std::io::Result<()> {
+    let now = std::time::SystemTime::now();
+    let file = |sub: &str, name: &str, size: u64, age_hours: u64| -> std::io::Result<()> {
+        std::fs::create_dir_all(dir.join(sub))?;
+        // Sparse: the size shows, the disk stays empty.
+        let f = std::fs::File::create(dir.join(sub).join(name))?;
+        f.set_len(size)?;
+        f.set_modified(now - Duration::from_secs(age_hours * 3600))
+    };
+    file("mongo", "dump-previous.archive.gz", 48 << 20, 27)?;
+    file("mongo", "dump-latest.archive.gz", 51 << 20, 3)?;
+    file("postgres", "base-backup.tar.zst", 310 << 20, 30)?;
+    let glob = |sub: &str, pattern: &str| toml::Value::String(dir.join(sub).join(pattern).display().to_string());
+    let _ = write!(
+        toml,
+        "\n[[backups]]\nname = \"mongodump nightly\"\nmax_age = \"26h\"\nglob = {}\n\
+         \n[[backups]]\nname = \"postgres base\"\nmax_age = \"26h\"\nglob = {}\n",
+        glob("mongo", "*.gz"),
+        glob("postgres", "*.tar.zst")
+    );
+    if let Some(url) = metrics_of {
+        let _ = write!(
+            toml,
+            "\n[[backups]]\nname = \"payments db\"\nmax_age = \"24h\"\nmetric = {{ url = \"{url}/metrics\", name = \"backup_last_success_timestamp_seconds\" }}\n"
+        );
+    }
+    Ok(())
 }
 
 /// What `opsboard demo-deploy` does: sets the version on each instance of `service`.

@@ -73,7 +73,17 @@ impl SimInstance {
         let b = self.behavior();
         let mut c = self.counters.lock().unwrap_or_else(|e| e.into_inner());
         c.advance(t, &b);
-        c.render(self.service, self.index, &self.version())
+        let mut text = c.render(self.service, self.index, &self.version());
+        if self.service.name == story::BACKED_UP && self.index == 0 {
+            // The textfile-collector convention: when the last backup succeeded.
+            let last = std::time::SystemTime::now() - story::BACKUP_AGE;
+            let secs = last.duration_since(std::time::UNIX_EPOCH).unwrap_or_default().as_secs();
+            text.push_str(&format!(
+                "# TYPE backup_last_success_timestamp_seconds gauge\nbackup_last_success_timestamp_seconds{{job=\"{}-db\"}} {secs}\n",
+                self.service.name
+            ));
+        }
+        text
     }
 
     async fn health(&self) -> (StatusCode, String) {

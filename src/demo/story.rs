@@ -10,6 +10,9 @@ pub const DEPLOYED: &str = "checkout-api";
 pub const BAD_VERSION: &str = "1.5.0";
 pub const DEPLOY_AT: Duration = Duration::from_secs(150);
 pub const DEPLOY_STEP: Duration = Duration::from_secs(6);
+/// The service whose first instance reports its database backup, and how old that backup is.
+pub const BACKED_UP: &str = "payments";
+pub const BACKUP_AGE: Duration = Duration::from_secs(2 * 3600);
 
 /// How a simulated instance's health endpoint answers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -2,6 +2,7 @@
 //! A source knows its config, a client and a sender; it knows nothing of the board.
 
 pub mod aws;
+pub mod backups;
 pub mod deploy_log;
 pub mod health;
 pub mod http;
@@ -9,7 +10,7 @@ pub mod promql;
 pub mod schedule;
 pub mod scrape;
 
-use crate::config::schema::{DeployLogConfig, Polling};
+use crate::config::schema::{BackupJob, DeployLogConfig, Polling};
 use crate::config::{CheckSpec, Fleet};
 use crate::state::{Event, HealthSample, InstanceId};
 use futures_util::StreamExt;
@@ -48,7 +49,13 @@ pub fn header_map(check: &CheckSpec) -> HeaderMap {
 
 /// Starts every poller: health for each instance, metrics where scraping is on, PromQL,
 /// AWS and the deploy log. Dropping the returned set stops them all.
-pub fn spawn_all(fleet: &Fleet, polling: &Polling, deploys: &DeployLogConfig, tx: mpsc::Sender<Event>) -> JoinSet<()> {
+pub fn spawn_all(
+    fleet: &Fleet,
+    polling: &Polling,
+    deploys: &DeployLogConfig,
+    jobs: &[BackupJob],
+    tx: mpsc::Sender<Event>,
+) -> JoinSet<()> {
     let limit = Arc::new(Semaphore::new(polling.max_in_flight));
     let mut set = JoinSet::new();
     spawn_health(&mut set, fleet, polling, http_client(), limit.clone(), tx.clone());
@@ -56,6 +63,9 @@ pub fn spawn_all(fleet: &Fleet, polling: &Polling, deploys: &DeployLogConfig, tx
     spawn_promql(&mut set, fleet, polling, tx.clone());
     for (i, spec) in fleet.aws.iter().enumerate() {
         set.spawn(aws::run_account(i, spec.clone(), polling.jitter, polling.backoff_max, tx.clone()));
+    }
+    for (i, job) in jobs.iter().enumerate() {
+        set.spawn(backups::run(i, job.clone(), tx.clone()));
     }
     if let Some(log) = &deploys.log {
         set.spawn(deploy_log::run(log.clone(), deploys.interval, tx));

@@ -2,6 +2,7 @@
 
 mod action_run;
 pub mod aws;
+pub mod backups;
 pub mod deploys;
 mod health;
 mod series;
@@ -42,6 +43,8 @@ pub enum Event {
     Action { service: usize, event: ActionEvent },
     /// New lines of the deploy log.
     DeployLog { entries: Vec<deploys::LogEntry> },
+    /// A backup job was checked.
+    Backup { job: usize, sample: backups::BackupSample },
 }
 
 #[derive(Debug, Clone)]
@@ -80,6 +83,7 @@ impl ServiceState {
 #[derive(Debug, Clone)]
 pub struct State {
     pub services: Vec<ServiceState>,
+    pub backups: Vec<backups::BackupState>,
     pub deploys: deploys::Deploys,
     pub aws: Vec<aws::AwsAccountState>,
     /// Missed intervals after which a result is stale.
@@ -88,6 +92,16 @@ pub struct State {
 
 impl State {
     pub fn new(fleet: &Fleet, history: usize, stale_after_intervals: u32) -> Self {
+        Self::with_backups(fleet, &[], history, stale_after_intervals)
+    }
+
+    /// A state that also follows backup jobs.
+    pub fn with_backups(
+        fleet: &Fleet,
+        jobs: &[crate::config::schema::BackupJob],
+        history: usize,
+        stale_after_intervals: u32,
+    ) -> Self {
         let services: Vec<ServiceState> = fleet
             .services
             .iter()
@@ -113,6 +127,7 @@ impl State {
             .collect();
         Self {
             deploys: deploys::Deploys::new(services.len(), Vec::new()),
+            backups: jobs.iter().map(backups::BackupState::new).collect(),
             services,
             stale_after_intervals,
             aws: fleet.aws.iter().map(aws::AwsAccountState::new).collect(),
@@ -130,6 +145,11 @@ impl State {
                     inst.health.push(sample);
                     inst.expected_every = next_in;
                     self.observe_rollout(id.service, at);
+                }
+            }
+            Event::Backup { job, sample } => {
+                if let Some(b) = self.backups.get_mut(job) {
+                    b.samples.push(sample);
                 }
             }
             Event::DeployLog { entries } => {

@@ -37,6 +37,8 @@ pub struct Verdicts {
     pub services: Vec<ServiceVerdicts>,
     /// Per AWS account, each Auto Scaling group's verdict.
     pub aws: Vec<Vec<Verdict>>,
+    /// Each backup job's verdict.
+    pub backups: Vec<Verdict>,
     pub service_tally: Tally,
     pub instance_tally: Tally,
 }
@@ -56,16 +58,18 @@ impl Verdicts {
             .collect();
         let aws: Vec<Vec<Verdict>> =
             state.aws.iter().map(|a| a.asgs.iter().map(|(_, g)| g.verdict(a.spec.grace, now)).collect()).collect();
-        // Groups count like services; an account the board cannot see counts as unknown.
+        let backups: Vec<Verdict> = state.backups.iter().map(|b| b.verdict(now)).collect();
+        // Groups and backup jobs count like services; an account the board cannot see counts as unknown.
         let blind = state.aws.iter().filter(|a| a.error.is_some()).map(|_| Status::Unknown);
         let service_tally = services
             .iter()
             .map(ServiceVerdicts::status)
             .chain(aws.iter().flatten().map(|v| v.status))
+            .chain(backups.iter().map(|v| v.status))
             .chain(blind)
             .collect();
         let instance_tally = services.iter().flat_map(|s| s.instances.iter().map(|v| v.status)).collect();
-        Self { services, aws, service_tally, instance_tally }
+        Self { services, aws, backups, service_tally, instance_tally }
     }
 
     /// Service indices, worst first; ties keep config order.

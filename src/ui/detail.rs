@@ -47,15 +47,18 @@ fn instances(frame: &mut Frame, area: Rect, scene: &Scene, si: usize, svc: &Serv
                 Cell::from(status_cell::span(v.status, theme)),
                 Cell::from(inst.spec.label.clone()),
                 Cell::from(last.and_then(|s| s.code()).map(|c| c.to_string()).unwrap_or_else(|| "—".into())),
-                Cell::from(last.map(|s| format::duration(s.latency)).unwrap_or_default()),
+                Cell::from(last.map(|s| format::latency(s.latency)).unwrap_or_default()),
                 Cell::from(Span::styled(spark::inline(&latencies, trend as usize), theme.accent())),
-                Cell::from(Span::styled(inst.age(scene.now).map(format::age).unwrap_or_default(), theme.dim())),
+                Cell::from(Span::styled(
+                    inst.age(scene.now).map(|a| format::age_or_fresh(a, svc.check.interval)).unwrap_or_default(),
+                    theme.dim(),
+                )),
                 Cell::from(inst.version().or(inst.metrics.version.as_deref()).unwrap_or("").to_string()),
             ];
             if wide {
                 let p = inst.metrics.points.latest();
                 let dash = || "—".to_string();
-                cells.push(Cell::from(p.map(|p| format!("{:.1}", p.rate)).unwrap_or_else(dash)));
+                cells.push(Cell::from(p.map(|p| format::rate(p.rate)).unwrap_or_else(dash)));
                 cells.push(Cell::from(p.and_then(|p| p.error_ratio).map(percent).unwrap_or_else(dash)));
                 cells.push(Cell::from(
                     p.and_then(|p| p.p95).map(|s| format::duration(Duration::from_secs_f64(s))).unwrap_or_else(dash),

@@ -34,6 +34,7 @@ pub fn render(frame: &mut Frame, area: Rect, scene: &Scene) {
                 ("q", "quit"),
             ],
             Screen::Deploys => &[("?", "help"), ("d", "panels"), ("q", "quit")],
+            Screen::Backups => &[("?", "help"), ("b", "panels"), ("q", "quit")],
             Screen::Compact => {
                 &[("?", "help"), ("↑↓", "move"), ("⏎", "detail"), ("/", "filter"), ("c", "panels"), ("q", "quit")]
             }

@@ -77,17 +77,24 @@ fn counts(t: &Tally, form: Form, scene: &Scene) -> Vec<Span<'static>> {
     spans
 }
 
+/// Results newer than this count as "just now".
+const LIVE: std::time::Duration = std::time::Duration::from_secs(3);
+
 /// "updated 3s ago" from the newest result, "waiting for data" before any.
 pub fn updated_text(scene: &Scene) -> String {
     match scene.state.last_update() {
-        Some(at) => format!("updated {} ago", format::age(scene.now.duration_since(at).unwrap_or_default())),
+        // Within a couple of seconds the data is live; the count starts when it is not.
+        Some(at) => match scene.now.duration_since(at).unwrap_or_default() {
+            age if age < LIVE => "updated just now".into(),
+            age => format!("updated {} ago", format::age(age)),
+        },
         None => "waiting for data".into(),
     }
 }
 
-/// `HH:MM:SS` in the board's local offset.
+/// `HH:MM` in the board's local offset: a clock that ticks once a minute, not every second.
 pub fn clock(scene: &Scene) -> String {
     let secs = scene.now.duration_since(std::time::UNIX_EPOCH).unwrap_or_default().as_secs() as i64;
     let local = (secs + i64::from(scene.look.utc_offset_secs)).rem_euclid(86_400);
-    format!("{:02}:{:02}:{:02}", local / 3600, local / 60 % 60, local % 60)
+    format!("{:02}:{:02}", local / 3600, local / 60 % 60)
 }

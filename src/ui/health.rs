@@ -74,8 +74,11 @@ fn row<'a>(scene: &Scene, si: usize) -> Row<'a> {
         Cell::from(svc.name.clone()),
         Cell::from(Span::styled(svc.env.label.clone(), super::env_style(&svc.env, theme))),
         Cell::from(Line::from(grid)),
-        Cell::from(max_latency(svc).map(format::duration).unwrap_or_else(|| "—".into())),
-        Cell::from(Span::styled(oldest_age(svc, scene).map(format::age).unwrap_or_default(), theme.dim())),
+        Cell::from(max_latency(svc).map(format::latency).unwrap_or_else(|| "—".into())),
+        Cell::from(Span::styled(
+            oldest_age(svc, scene).map(|a| format::age_or_fresh(a, svc.check.interval)).unwrap_or_default(),
+            theme.dim(),
+        )),
         Cell::from(Span::styled(
             if verdict.status == Status::Ok { String::new() } else { verdict.reason },
             theme.status(verdict.status),

@@ -1,6 +1,7 @@
 //! Drawing the board: a pure function of state, view and theme.
 
 pub mod aws;
+pub mod backups;
 pub mod compact;
 pub mod deploys;
 pub mod detail;
@@ -95,6 +96,7 @@ pub fn render(frame: &mut Frame, scene: &Scene) {
         (Screen::Detail, Some(si)) => detail::render(frame, body, scene, si),
         (Screen::Compact, _) => compact::render(frame, body, scene),
         (Screen::Deploys, _) => deploys::render(frame, body, scene),
+        (Screen::Backups, _) => backups::render(frame, body, scene),
         _ => overview(frame, body, scene, visible.len()),
     }
     footer::render(frame, bottom, scene);

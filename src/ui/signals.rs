@@ -72,7 +72,7 @@ fn row<'a>(scene: &Scene, si: usize, status: Status, trend: usize, note: String)
     Row::new(vec![
         state_cell,
         Cell::from(svc.name.clone()),
-        Cell::from(current.map(|p| format!("{:.1}", p.rate)).unwrap_or_else(dash)),
+        Cell::from(current.map(|p| format::rate(p.rate)).unwrap_or_else(dash)),
         Cell::from(Span::styled(current.and_then(|p| p.error_ratio).map(percent).unwrap_or_else(dash), err_style)),
         Cell::from(Span::styled(spark::inline(&series(|p| p.error_ratio), trend), theme.status(Status::Crit))),
         Cell::from(current.and_then(|p| p.p95).map(seconds).unwrap_or_else(dash)),
@@ -109,5 +109,5 @@ pub fn note(scene: &Scene, si: usize) -> String {
 }
 
 fn seconds(s: f64) -> String {
-    format::duration(Duration::from_secs_f64(s.max(0.0)))
+    format::latency(Duration::from_secs_f64(s.max(0.0)))
 }

@@ -16,6 +16,8 @@ pub enum Screen {
     Compact,
     /// Recent deploys across services.
     Deploys,
+    /// Backup jobs.
+    Backups,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -48,6 +50,7 @@ pub enum Action {
     FilterCancel,
     ToggleCompact,
     ToggleDeploys,
+    ToggleBackups,
     /// The wall's timer: show the next page.
     NextPage,
     /// A key that may be bound to a configured action.
@@ -186,6 +189,9 @@ impl View {
                         None
                     }
                 };
+            }
+            Action::ToggleBackups => {
+                self.screen = if self.screen == Screen::Backups { Screen::Overview } else { Screen::Backups };
             }
             Action::ToggleDeploys => {
                 self.screen = if self.screen == Screen::Deploys { Screen::Overview } else { Screen::Deploys };

@@ -69,6 +69,7 @@ pub fn render(frame: &mut Frame, area: Rect, scene: &Scene, wall: &WallPages) {
         Page::Errors => signals::render(frame, body, scene),
         Page::Aws => super::aws::render(frame, body, scene),
         Page::Deploys => super::deploys::render(frame, body, scene),
+        Page::Backups => super::backups::render(frame, body, scene),
     }
     if let Some(age) = stale {
         let banner = format!("⚠ STALE: no answer from the fleet for {} — what is shown is old", format::age(age));
@@ -163,5 +164,6 @@ fn page_name(p: Page) -> &'static str {
         Page::Errors => "errors & latency",
         Page::Aws => "AWS",
         Page::Deploys => "deploys",
+        Page::Backups => "backups",
     }
 }
