@@ -139,7 +139,7 @@ pub async fn poll_state(loaded: &Loaded, window: Duration) -> State {
         State::with_backups(&loaded.fleet, &loaded.config.backups, polling.history, polling.stale_after_intervals);
     let client = reqwest::Client::new();
     for (i, job) in loaded.config.backups.iter().enumerate() {
-        let sample = sources::backups::check(job, &client).await;
+        let sample = sources::backups::check(job, &client, &loaded.fleet.aws).await;
         state.apply(crate::state::Event::Backup { job: i, sample });
     }
     if let Some(path) = crate::history::DeployHistory::default_path() {

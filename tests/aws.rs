@@ -174,3 +174,32 @@ fn metric_queries_are_batched_five_hundred_per_call() {
         assert_eq!(report["cloudwatch"].as_array().unwrap().len(), queries);
     }
 }
+
+#[test]
+fn backups_from_s3_and_rds_on_moto() {
+    let moto = moto::start();
+    boto3(
+        &moto,
+        "s3 = boto3.client('s3', **kw)\n\
+         s3.create_bucket(Bucket='backups', CreateBucketConfiguration={'LocationConstraint': 'eu-west-1'})\n\
+         s3.put_object(Bucket='backups', Key='mongo/dump-1.gz', Body=b'x' * 100)\n\
+         s3.put_object(Bucket='backups', Key='mongo/dump-2.gz', Body=b'x' * 200)\n\
+         s3.put_object(Bucket='backups', Key='other/big.gz', Body=b'x' * 999)\n\
+         rds = boto3.client('rds', **kw)\n\
+         rds.create_db_instance(DBInstanceIdentifier='orders-db', DBInstanceClass='db.t3.micro', Engine='postgres', AllocatedStorage=20, MasterUsername='admin', MasterUserPassword='password123')\n\
+         rds.create_db_snapshot(DBSnapshotIdentifier='orders-snap-1', DBInstanceIdentifier='orders-db')",
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let extra = "\n[[backups]]\nname = \"mongo on s3\"\nmax_age = \"1h\"\ns3 = { account = \"test\", bucket = \"backups\", prefix = \"mongo/\" }\n\
+                 [[backups]]\nname = \"orders snapshots\"\nmax_age = \"1h\"\nrds = { account = \"test\", db_instance = \"orders-db\" }\n\
+                 [[backups]]\nname = \"nothing there\"\nmax_age = \"1h\"\ns3 = { account = \"test\", bucket = \"backups\", prefix = \"none/\" }\n";
+    let report = check(dir.path(), &board(&moto.url, extra), true);
+    let backup = |name: &str| report["backups"].as_array().unwrap().iter().find(|b| b["name"] == name).unwrap().clone();
+    let s3 = backup("mongo on s3");
+    assert_eq!((s3["status"].as_str(), s3["size_bytes"].as_u64()), (Some("ok"), Some(200)), "{s3}");
+    assert!(s3["age_s"].as_u64().unwrap() < 300);
+    let rds = backup("orders snapshots");
+    assert_eq!((rds["status"].as_str(), rds["size_bytes"].as_u64()), (Some("ok"), Some(20 << 30)), "{rds}");
+    let none = backup("nothing there");
+    assert_eq!((none["status"].as_str(), none["reason"].as_str()), (Some("crit"), Some("no backup found")));
+}

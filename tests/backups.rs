@@ -17,6 +17,8 @@ fn job(max_age_h: u64) -> BackupJob {
         glob: None,
         metric: None,
         command: None,
+        s3: None,
+        rds: None,
     }
 }
 
@@ -29,7 +31,7 @@ fn file(dir: &std::path::Path, name: &str, size: u64, age: Duration) {
 async fn state_after(job: &BackupJob, rounds: usize) -> BackupState {
     let mut state = BackupState::new(job);
     for _ in 0..rounds {
-        state.samples.push(check(job, &reqwest::Client::new()).await);
+        state.samples.push(check(job, &reqwest::Client::new(), &[]).await);
     }
     state
 }
@@ -60,7 +62,7 @@ async fn too_old_is_critical_and_much_smaller_is_a_warning() {
     let v = state.verdict(SystemTime::now());
     assert_eq!((v.status, v.reason.as_str()), (Status::Crit, "30h old > 24h allowed"));
     file(dir.path(), "b.gz", 5 << 20, Duration::from_secs(60));
-    state.samples.push(check(&j, &reqwest::Client::new()).await);
+    state.samples.push(check(&j, &reqwest::Client::new(), &[]).await);
     let v = state.verdict(SystemTime::now());
     assert_eq!((v.status, v.reason.as_str()), (Status::Warn, "5.0M, the one before was 50M"));
 }
@@ -121,6 +123,6 @@ async fn command_prints_a_timestamp_and_a_size() {
 fn a_job_needs_exactly_one_source() {
     let text = "[[backups]]\nname = \"x\"\nmax_age = \"1h\"\nglob = \"/a\"\ncommand = \"true\"\n";
     let err = opsboard::config::load_str("b.toml", text).unwrap_err();
-    assert!(err.message.contains("exactly one of glob, metric, command"), "{err}");
+    assert!(err.message.contains("exactly one of glob, metric, command, s3, rds"), "{err}");
     assert_eq!(err.line, Some(2));
 }

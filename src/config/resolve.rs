@@ -183,12 +183,21 @@ pub fn resolve(config: &Config, layers: &[Layer]) -> Result<Fleet, ConfigError> 
         return Err(err("prometheus", "url", format!("`{}` is not an http(s) URL", p.url)));
     }
     for (i, job) in config.backups.iter().enumerate() {
-        let sources = [job.glob.is_some(), job.metric.is_some(), job.command.is_some()].iter().filter(|s| **s).count();
-        if sources != 1 {
+        let sources =
+            [job.glob.is_some(), job.metric.is_some(), job.command.is_some(), job.s3.is_some(), job.rds.is_some()];
+        if sources.iter().filter(|s| **s).count() != 1 {
             return Err(err(
                 "backups",
                 "name",
-                format!("backup `{}` (#{}) needs exactly one of glob, metric, command", job.name, i + 1),
+                format!("backup `{}` (#{}) needs exactly one of glob, metric, command, s3, rds", job.name, i + 1),
+            ));
+        }
+        let account = job.s3.as_ref().map(|s| &s.account).or(job.rds.as_ref().map(|r| &r.account));
+        if let Some(a) = account.filter(|a| !config.aws.contains_key(*a)) {
+            return Err(err(
+                "backups",
+                "name",
+                format!("backup `{}` names AWS account `{a}`, which is not in [aws]", job.name),
             ));
         }
     }

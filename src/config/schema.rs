@@ -43,6 +43,26 @@ pub struct BackupJob {
     /// A command whose first output line is a timestamp (RFC 3339 or unix seconds),
     /// optionally followed by a size in bytes.
     pub command: Option<String>,
+    /// The newest object under an S3 prefix, through an `[aws.NAME]` account.
+    pub s3: Option<BackupS3>,
+    /// The newest RDS snapshot of a DB instance, through an `[aws.NAME]` account.
+    pub rds: Option<BackupRds>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BackupS3 {
+    pub account: String,
+    pub bucket: String,
+    #[serde(default)]
+    pub prefix: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BackupRds {
+    pub account: String,
+    pub db_instance: String,
 }
 
 #[derive(Debug, Clone, Deserialize)]

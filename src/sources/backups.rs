@@ -1,6 +1,7 @@
 //! Backup sources: the newest file matching a glob, a last-success timestamp metric, or a
 //! command that prints a timestamp. Each job polls on its own interval.
 
+use crate::config::aws::AwsSpec;
 use crate::config::schema::{BackupJob, BackupMetric};
 use crate::metrics::exposition;
 use crate::state::Event;
@@ -12,8 +13,8 @@ use tokio::sync::mpsc;
 const COMMAND_TIMEOUT: Duration = Duration::from_secs(30);
 const HTTP_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// Checks one job once.
-pub async fn check(job: &BackupJob, client: &reqwest::Client) -> BackupSample {
+/// Checks one job once. `aws` are the configured accounts, for S3 and RDS jobs.
+pub async fn check(job: &BackupJob, client: &reqwest::Client, aws: &[AwsSpec]) -> BackupSample {
     let at = SystemTime::now();
     let found = if let Some(pattern) = &job.glob {
         let pattern = pattern.clone();
@@ -22,6 +23,16 @@ pub async fn check(job: &BackupJob, client: &reqwest::Client) -> BackupSample {
         from_metric(client, m).await
     } else if let Some(cmd) = &job.command {
         from_command(cmd).await
+    } else if let Some(s3) = &job.s3 {
+        match aws.iter().find(|a| a.name == s3.account) {
+            Some(spec) => newest_object(spec, &s3.bucket, &s3.prefix).await,
+            None => Err(format!("no AWS account `{}`", s3.account)),
+        }
+    } else if let Some(r) = &job.rds {
+        match aws.iter().find(|a| a.name == r.account) {
+            Some(spec) => newest_snapshot(spec, &r.db_instance).await,
+            None => Err(format!("no AWS account `{}`", r.account)),
+        }
     } else {
         Err("no source configured".into())
     };
@@ -45,8 +56,8 @@ pub fn newest_file(pattern: &str) -> Found {
             continue;
         }
         let modified = meta.modified().map_err(|e| e.to_string())?;
-        if newest.as_ref().is_none_or(|(t, _, _)| modified > *t) {
-            let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        if newest.as_ref().is_none_or(|(t, _, n)| modified > *t || (modified == *t && name > *n)) {
             newest = Some((modified, Some(meta.len()), name));
         }
     }
@@ -104,13 +115,70 @@ fn parse_time(s: &str) -> Option<SystemTime> {
 }
 
 /// Checks job `index` forever on its interval.
-pub async fn run(index: usize, job: BackupJob, tx: mpsc::Sender<Event>) {
+pub async fn run(index: usize, job: BackupJob, aws: Vec<AwsSpec>, tx: mpsc::Sender<Event>) {
     let client = reqwest::Client::new();
     loop {
-        let sample = check(&job, &client).await;
+        let sample = check(&job, &client, &aws).await;
         if tx.send(Event::Backup { job: index, sample }).await.is_err() {
             return;
         }
         tokio::time::sleep(job.interval).await;
     }
+}
+
+/// The newest object under an S3 prefix, with its size.
+pub async fn newest_object(spec: &AwsSpec, bucket: &str, prefix: &str) -> Found {
+    let conf = super::aws::sdk_config(spec).await;
+    // Path-style addressing, so endpoints like moto or MinIO work without bucket DNS names.
+    let s3 = aws_sdk_s3::Client::from_conf(aws_sdk_s3::config::Builder::from(&conf).force_path_style(true).build());
+    let endpoint = spec.endpoint_url.clone().unwrap_or_else(|| format!("AWS {}", spec.region));
+    let mut newest: Option<(SystemTime, Option<u64>, String)> = None;
+    let mut token = None;
+    loop {
+        let resp = s3
+            .list_objects_v2()
+            .bucket(bucket)
+            .prefix(prefix)
+            .set_continuation_token(token)
+            .send()
+            .await
+            .map_err(|e| super::aws::errors::describe(&e, &endpoint).text)?;
+        for o in resp.contents() {
+            let Some(t) = o.last_modified().and_then(|t| SystemTime::try_from(*t).ok()) else { continue };
+            let key = o.key().unwrap_or_default();
+            // S3 times have whole seconds: on a tie the later name (dumps are named by date) wins.
+            if newest.as_ref().is_none_or(|(n, _, k)| t > *n || (t == *n && key > k.as_str())) {
+                let size = o.size().and_then(|s| u64::try_from(s).ok());
+                newest = Some((t, size, key.to_string()));
+            }
+        }
+        token = resp.next_continuation_token().map(str::to_string);
+        if token.is_none() {
+            break;
+        }
+    }
+    Ok(newest)
+}
+
+/// The newest available RDS snapshot of a DB instance; its size is the allocated storage.
+pub async fn newest_snapshot(spec: &AwsSpec, db_instance: &str) -> Found {
+    let conf = super::aws::sdk_config(spec).await;
+    let rds = aws_sdk_rds::Client::new(&conf);
+    let endpoint = spec.endpoint_url.clone().unwrap_or_else(|| format!("AWS {}", spec.region));
+    let resp = rds
+        .describe_db_snapshots()
+        .db_instance_identifier(db_instance)
+        .send()
+        .await
+        .map_err(|e| super::aws::errors::describe(&e, &endpoint).text)?;
+    Ok(resp
+        .db_snapshots()
+        .iter()
+        .filter(|s| s.status().is_none_or(|st| st == "available"))
+        .filter_map(|s| {
+            let t = SystemTime::try_from(*s.snapshot_create_time()?).ok()?;
+            let size = s.allocated_storage().and_then(|g| u64::try_from(g).ok()).map(|g| g << 30);
+            Some((t, size, s.db_snapshot_identifier().unwrap_or_default().to_string()))
+        })
+        .max_by_key(|(t, _, _)| *t))
 }

@@ -65,7 +65,7 @@ pub fn spawn_all(
         set.spawn(aws::run_account(i, spec.clone(), polling.jitter, polling.backoff_max, tx.clone()));
     }
     for (i, job) in jobs.iter().enumerate() {
-        set.spawn(backups::run(i, job.clone(), tx.clone()));
+        set.spawn(backups::run(i, job.clone(), fleet.aws.clone(), tx.clone()));
     }
     if let Some(log) = &deploys.log {
         set.spawn(deploy_log::run(log.clone(), deploys.interval, tx));

@@ -94,6 +94,8 @@ mod tests {
             glob: Some("/x/*".into()),
             metric: None,
             command: None,
+            s3: None,
+            rds: None,
         }
     }
 

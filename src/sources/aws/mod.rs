@@ -56,8 +56,8 @@ pub struct AwsClients {
     endpoint: String,
 }
 
-/// Builds clients from the standard credential chain (env, profile, SSO, instance role).
-pub async fn clients(spec: &AwsSpec) -> AwsClients {
+/// The SDK config of an account: region, profile, endpoint, timeouts, retries.
+pub async fn sdk_config(spec: &AwsSpec) -> aws_config::SdkConfig {
     let timeouts = aws_config::timeout::TimeoutConfig::builder().operation_timeout(OPERATION_TIMEOUT).build();
     let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest())
         .region(aws_config::Region::new(spec.region.clone()))
@@ -69,7 +69,12 @@ pub async fn clients(spec: &AwsSpec) -> AwsClients {
     if let Some(url) = &spec.endpoint_url {
         loader = loader.endpoint_url(url);
     }
-    let conf = loader.load().await;
+    loader.load().await
+}
+
+/// Builds clients from the standard credential chain (env, profile, SSO, instance role).
+pub async fn clients(spec: &AwsSpec) -> AwsClients {
+    let conf = sdk_config(spec).await;
     let calls = CallCounter::default();
     let asg = aws_sdk_autoscaling::Client::from_conf(
         aws_sdk_autoscaling::config::Builder::from(&conf).interceptor(calls.clone()).build(),
