@@ -12,6 +12,9 @@ use ratatui::{
 };
 use std::time::Duration;
 
+/// One trend cell covers at least this long: the trend scrolls once per bucket, not per scrape.
+const TREND_BUCKET: Duration = Duration::from_secs(10);
+
 pub fn render(frame: &mut Frame, area: Rect, scene: &Scene) {
     let theme = scene.theme;
     let visible = scene.view.visible(scene.state, &scene.verdicts);
@@ -57,9 +60,12 @@ fn row<'a>(scene: &Scene, si: usize, status: Status, trend: usize, note: String)
     let theme = scene.theme;
     let svc = &scene.state.services[si];
     let current = scene.state.current_signals(si, scene.now);
-    let points: Vec<&SignalPoint> = svc.signals.iter().collect();
-    let series =
-        |f: fn(&SignalPoint) -> Option<f64>| points.iter().map(|p| f(p).unwrap_or(f64::NAN)).collect::<Vec<_>>();
+    let bucket = svc.check.interval.max(TREND_BUCKET);
+    let series = |f: fn(&SignalPoint) -> Option<f64>| {
+        let points: Vec<(std::time::SystemTime, f64)> =
+            svc.signals.iter().map(|p| (p.at, f(p).unwrap_or(f64::NAN))).collect();
+        spark::bucketed(&points, scene.now, bucket, trend)
+    };
     let dash = || "—".to_string();
     let state_cell = match current {
         Some(_) => Cell::from(status_cell::span(status, theme)),
@@ -74,9 +80,9 @@ fn row<'a>(scene: &Scene, si: usize, status: Status, trend: usize, note: String)
         Cell::from(svc.name.clone()),
         Cell::from(current.map(|p| format::rate(p.rate)).unwrap_or_else(dash)),
         Cell::from(Span::styled(current.and_then(|p| p.error_ratio).map(percent).unwrap_or_else(dash), err_style)),
-        Cell::from(Span::styled(spark::inline(&series(|p| p.error_ratio), trend), theme.status(Status::Crit))),
+        Cell::from(Span::styled(series(|p| p.error_ratio), theme.status(Status::Crit))),
         Cell::from(current.and_then(|p| p.p95).map(seconds).unwrap_or_else(dash)),
-        Cell::from(Span::styled(spark::inline(&series(|p| p.p95), trend), theme.accent())),
+        Cell::from(Span::styled(series(|p| p.p95), theme.accent())),
         Cell::from(current.and_then(|p| p.p99).map(seconds).unwrap_or_else(dash)),
         Cell::from(Span::styled(note, theme.status(Status::Warn))),
     ])

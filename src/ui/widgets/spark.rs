@@ -1,6 +1,7 @@
 //! Inline sparklines: a series squeezed into a few characters of a table cell.
 
 use crate::ui::symbols::BARS;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// Spreads under this share of the largest value draw flat: jitter is not a trend.
 const FLAT_SHARE: f64 = 0.1;
@@ -28,6 +29,26 @@ pub fn inline(values: &[f64], width: usize) -> String {
         .collect()
 }
 
+/// A sparkline of timed points in fixed time buckets aligned to the clock: the newest cell
+/// is the bucket holding `now`, each cell the largest value in its bucket. Between bucket
+/// boundaries only the newest cell can change, so a steady trend costs almost no bytes.
+pub fn bucketed(points: &[(SystemTime, f64)], now: SystemTime, bucket: Duration, width: usize) -> String {
+    let secs = |t: SystemTime| t.duration_since(UNIX_EPOCH).unwrap_or_default().as_secs();
+    let step = bucket.as_secs().max(1);
+    let newest = secs(now) / step;
+    let mut cells = vec![f64::NAN; width];
+    for (t, v) in points.iter().filter(|(_, v)| v.is_finite()) {
+        let age = newest.saturating_sub(secs(*t) / step) as usize;
+        if age < width {
+            let cell = &mut cells[width - 1 - age];
+            *cell = if cell.is_nan() { *v } else { cell.max(*v) };
+        }
+    }
+    // Leading empty buckets (before any data) are not drawn at all.
+    let first = cells.iter().position(|v| v.is_finite()).unwrap_or(width);
+    inline(&cells[first..], width)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -46,6 +67,19 @@ mod tests {
     #[test]
     fn keeps_the_newest_values() {
         assert_eq!(inline(&[100.0, 0.0, 100.0], 2), "▁█");
+    }
+
+    #[test]
+    fn buckets_keep_their_place_until_the_next_boundary() {
+        let t = |s: u64| UNIX_EPOCH + Duration::from_secs(1_700_000_000 + s);
+        let ten = Duration::from_secs(10);
+        let points = [(t(0), 1.0), (t(3), 5.0), (t(10), 2.0), (t(21), 9.0)];
+        // Buckets [0,10): max 5; [10,20): 2; [20,30): 9.
+        assert_eq!(bucketed(&points, t(25), ten, 5), "▄▁█");
+        // A new point inside the same bucket changes only the newest cell.
+        let more = [(t(0), 1.0), (t(3), 5.0), (t(10), 2.0), (t(21), 9.0), (t(28), 1.0)];
+        assert_eq!(bucketed(&more, t(29), ten, 5), "▄▁█");
+        assert_eq!(bucketed(&points, t(45), ten, 5), "▄▁█  ");
     }
 
     #[test]
