@@ -20,6 +20,13 @@ pub struct DemoFleet {
     dir: std::path::PathBuf,
 }
 
+impl DemoFleet {
+    /// A throwaway data dir for the demo's deploy history and audit log.
+    pub fn data_dir(&self) -> std::path::PathBuf {
+        self.dir.join("data")
+    }
+}
+
 impl Drop for DemoFleet {
     fn drop(&mut self) {
         for s in &self.servers {
