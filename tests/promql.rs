@@ -42,6 +42,14 @@ async fn prometheus_scraping(app: &common::TestServer) -> prometheus::Prometheus
     tokio::task::spawn_blocking(move || prometheus::start(&[addr])).await.unwrap()
 }
 
+/// The board as text at `now`.
+fn frame(state: &State, now: SystemTime, width: u16, height: u16) -> String {
+    let view = View::default();
+    let look =
+        Look { title: "t".into(), theme: Theme::default(), utc_offset_secs: 0, read_only: false, started_at: now };
+    opsboard::snapshot::text(&render_to_buffer(&Scene::new(state, &view, &look, now), width, height))
+}
+
 /// Asks the query API directly, as a person would with curl.
 async fn api_value(base: &str, query: &str, at: SystemTime) -> f64 {
     let time = at.duration_since(SystemTime::UNIX_EPOCH).unwrap().as_secs_f64();
@@ -90,17 +98,8 @@ async fn panel_numbers_match_the_query_api() {
     // The board shows exactly those numbers.
     let mut state = State::new(&loaded.fleet, 120, 3);
     state.apply(Event::Signals { service: 0, result: Ok(vec![point]) });
-    let view = View::default();
-    let look = Look {
-        title: "t".into(),
-        theme: Theme::default(),
-        utc_offset_secs: 0,
-        read_only: false,
-        started_at: SystemTime::now(),
-    };
-    let scene = Scene::new(&state, &view, &look, point.at);
-    let text = opsboard::snapshot::text(&render_to_buffer(&scene, 120, 30));
-    assert!(text.contains(&format!("{:.1}", point.rate)), "{text}");
+    let text = frame(&state, point.at, 120, 30);
+    assert!(text.contains(&opsboard::format::rate(point.rate)), "{text}");
     assert!(text.contains(&percent(point.error_ratio.unwrap())), "{text}");
 
     // Backfill over query_range gives a trend from the start.
@@ -119,16 +118,7 @@ async fn query_errors_are_shown_in_words() {
 
     let mut state = State::new(&loaded.fleet, 120, 3);
     state.apply(Event::Signals { service: 0, result: Err(err.clone()) });
-    let view = View::default();
-    let look = Look {
-        title: "t".into(),
-        theme: Theme::default(),
-        utc_offset_secs: 0,
-        read_only: false,
-        started_at: SystemTime::now(),
-    };
-    let text =
-        opsboard::snapshot::text(&render_to_buffer(&Scene::new(&state, &view, &look, SystemTime::now()), 200, 20));
+    let text = frame(&state, SystemTime::now(), 200, 20);
     assert!(text.contains("promql rate: bad_data"), "{text}");
 }
 
