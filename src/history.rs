@@ -2,7 +2,6 @@
 //! A torn last line (a crash mid-write) is skipped with a warning, never fatal.
 
 use crate::state::deploys::{Deploy, fold_history};
-use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
 #[derive(Debug, Clone)]
@@ -41,34 +40,6 @@ impl DeployHistory {
 
     /// Appends records, one line each, and flushes them to disk.
     pub fn append(&self, deploys: &[Deploy]) -> std::io::Result<()> {
-        if deploys.is_empty() {
-            return Ok(());
-        }
-        if let Some(dir) = self.path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir)?;
-        }
-        let mut buf = Vec::new();
-        for d in deploys {
-            serde_json::to_writer(&mut buf, d).map_err(std::io::Error::other)?;
-            buf.push(b'\n');
-        }
-        // A torn previous line must not swallow this one: start on a fresh line.
-        let mut f = std::fs::OpenOptions::new().create(true).read(true).append(true).open(&self.path)?;
-        let needs_newline = last_byte(&mut f)?.is_some_and(|c| c != b'\n');
-        if needs_newline {
-            f.write_all(b"\n")?;
-        }
-        f.write_all(&buf)?;
-        f.sync_data()
+        crate::jsonl::append(&self.path, deploys)
     }
-}
-
-fn last_byte(f: &mut std::fs::File) -> std::io::Result<Option<u8>> {
-    if f.metadata()?.len() == 0 {
-        return Ok(None);
-    }
-    f.seek(SeekFrom::End(-1))?;
-    let mut b = [0u8; 1];
-    f.read_exact(&mut b)?;
-    Ok(Some(b[0]))
 }

@@ -7,6 +7,7 @@ pub mod config;
 pub mod demo;
 pub mod format;
 pub mod history;
+pub mod jsonl;
 pub mod keymap;
 pub mod logging;
 pub mod metrics;

@@ -179,42 +179,35 @@ fn press_everything(tmux: &Tmux) {
     std::thread::sleep(Duration::from_millis(1500));
 }
 
-#[test]
-fn read_only_board_runs_nothing_whatever_is_pressed() {
+/// A board in a mode where actions are off, after every key has been pressed:
+/// no command ran and nothing was audited.
+fn nothing_runs(name: &str, env_read_only: bool, extra: &str) -> (tempfile::TempDir, Fleet, Tmux) {
     let dir = tempfile::tempdir().unwrap();
     let fleet = Fleet::start(dir.path());
     let cmd = format!("touch {}/rolled-{{service}}", dir.path().display());
-    let tmux = board_after_a_deploy("ro", dir.path(), &fleet, false, &cmd, "--read-only");
+    let tmux = board_after_a_deploy(name, dir.path(), &fleet, env_read_only, &cmd, extra);
     press_everything(&tmux);
-    assert!(!dir.path().join("rolled-api").exists());
-    assert!(!dir.path().join("restarted-api").exists());
+    assert!(!dir.path().join("rolled-api").exists(), "rollback ran");
+    assert!(!dir.path().join("restarted-api").exists(), "restart ran");
     assert!(audit(dir.path()).is_empty());
+    (dir, fleet, tmux)
+}
+
+#[test]
+fn read_only_board_runs_nothing_whatever_is_pressed() {
+    let (_dir, _fleet, tmux) = nothing_runs("ro", false, "--read-only");
     tmux.keys(&["R"]);
     tmux.wait_for("the reason", |s| s.contains("rollback is off: the board is read-only"));
 }
 
 #[test]
 fn read_only_environment_runs_nothing_whatever_is_pressed() {
-    let dir = tempfile::tempdir().unwrap();
-    let fleet = Fleet::start(dir.path());
-    let cmd = format!("touch {}/rolled-{{service}}", dir.path().display());
-    let tmux = board_after_a_deploy("roenv", dir.path(), &fleet, true, &cmd, "");
-    press_everything(&tmux);
-    assert!(!dir.path().join("rolled-api").exists());
-    assert!(!dir.path().join("restarted-api").exists());
-    assert!(audit(dir.path()).is_empty());
+    let (_dir, _fleet, tmux) = nothing_runs("roenv", true, "");
     tmux.keys(&["X"]);
     tmux.wait_for("the reason", |s| s.contains("restart is off: environment prod is read-only"));
 }
 
 #[test]
 fn wall_runs_nothing_whatever_is_pressed() {
-    let dir = tempfile::tempdir().unwrap();
-    let fleet = Fleet::start(dir.path());
-    let cmd = format!("touch {}/rolled-{{service}}", dir.path().display());
-    let tmux = board_after_a_deploy("wall", dir.path(), &fleet, false, &cmd, "--wall");
-    press_everything(&tmux);
-    assert!(!dir.path().join("rolled-api").exists());
-    assert!(!dir.path().join("restarted-api").exists());
-    assert!(audit(dir.path()).is_empty());
+    nothing_runs("wall", false, "--wall");
 }

@@ -2,7 +2,6 @@
 //! command starts and after it ends, so a crash mid-run still leaves the record.
 
 use serde::Serialize;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 /// Who ran it, from where.
@@ -73,14 +72,7 @@ impl AuditLog {
 
     /// Appends one record and flushes it to disk before returning.
     pub fn append(&self, record: &AuditRecord) -> std::io::Result<()> {
-        if let Some(dir) = self.path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir)?;
-        }
-        let mut line = serde_json::to_vec(record).map_err(std::io::Error::other)?;
-        line.push(b'\n');
-        let mut f = std::fs::OpenOptions::new().create(true).append(true).open(&self.path)?;
-        f.write_all(&line)?;
-        f.sync_data()
+        crate::jsonl::append(&self.path, std::slice::from_ref(record))
     }
 }
 
