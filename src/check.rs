@@ -98,9 +98,27 @@ pub struct ServiceReport {
     /// 5xx share of requests, 0..1.
     pub error_rate: Option<f64>,
     pub p95_ms: Option<f64>,
-    /// Why signals are missing or incomplete (a failing query or scrape), if they are.
+    /// Why signals are missing or incomplete (a failing query or scrape, low traffic), if they are.
     pub signals_note: Option<String>,
+    /// Seconds of traffic the rates and quantiles were taken over.
+    pub window_s: Option<f64>,
+    /// Requests counted in that window.
+    pub requests_in_window: Option<f64>,
+    /// Whether the window held at least `min_requests`, so that the error rate judged the service.
+    pub enough_traffic: Option<bool>,
+    /// Which source gives each signal (`scrape`, `PromQL`, `CloudWatch`).
+    pub sources: std::collections::BTreeMap<String, String>,
+    /// Instances per version, most first.
+    pub versions: Vec<VersionCount>,
+    /// "2.0.1 on 2, 2.0.0 on 1" when the instances do not agree.
+    pub mixed_versions: Option<String>,
     pub instances: Vec<InstanceReport>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct VersionCount {
+    pub version: String,
+    pub instances: usize,
 }
 
 #[derive(Debug, Serialize)]
@@ -137,6 +155,7 @@ pub async fn poll_state(loaded: &Loaded, window: Duration) -> State {
     let polling = &loaded.config.polling;
     let mut state =
         State::with_backups(&loaded.fleet, &loaded.config.backups, polling.history, polling.stale_after_intervals);
+    state.at_once = true;
     let client = reqwest::Client::new();
     for (i, job) in loaded.config.backups.iter().enumerate() {
         let sample = sources::backups::check(job, &client, &loaded.fleet.aws).await;
@@ -203,10 +222,20 @@ pub fn report(state: &State, now: SystemTime) -> Report {
                 env: svc.env.name.clone(),
                 status: v.status,
                 reason: v.reason,
-                request_rate: signals.map(|p| round(p.rate, 3)),
+                request_rate: signals.and_then(|p| p.rate).map(|r| round(r, 3)),
                 error_rate: signals.and_then(|p| p.error_ratio).map(|e| round(e, 5)),
                 p95_ms: signals.and_then(|p| p.p95).map(|s| round(s * 1000.0, 2)),
-                signals_note: svc.promql_error.as_ref().map(|(_, e)| e.clone()),
+                signals_note: state.signals_note(si, now),
+                window_s: signals.map(|p| p.window.as_secs_f64()),
+                requests_in_window: signals.and_then(|p| p.requests).map(|r| round(r, 1)),
+                enough_traffic: signals.and_then(|p| p.requests.map(|_| !p.low_traffic(&svc.check.thresholds))),
+                sources: svc.signal_sources().into_iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+                versions: state
+                    .rollout(si)
+                    .into_iter()
+                    .map(|(v, n)| VersionCount { version: v, instances: n })
+                    .collect(),
+                mixed_versions: state.mixed_versions(si),
                 instances: svc
                     .instances
                     .iter()
@@ -223,7 +252,7 @@ pub fn report(state: &State, now: SystemTime) -> Report {
                             latency_ms: last.map(|s| s.latency.as_millis() as u64),
                             reason: iv.reason,
                             version: inst.version().or(inst.metrics.version.as_deref()).map(str::to_string),
-                            request_rate: point.map(|p| round(p.rate, 3)),
+                            request_rate: point.and_then(|p| p.rate).map(|r| round(r, 3)),
                             error_rate: point.and_then(|p| p.error_ratio).map(|e| round(e, 5)),
                             p95_ms: point.and_then(|p| p.p95).map(|s| round(s * 1000.0, 2)),
                             metrics_error: inst.metrics.error.as_ref().map(|(_, e)| e.clone()),
@@ -366,10 +395,11 @@ pub fn table(report: &Report) -> String {
         );
     }
     for b in &report.backups {
-        let age = b.age_s.map(|s| crate::format::age(Duration::from_secs(s))).unwrap_or_else(|| "—".into());
+        let age = b.age_s.map(|s| format!("{} old", crate::format::age(Duration::from_secs(s))));
+        let age = age.unwrap_or_else(|| "age unknown".into());
         let _ = writeln!(
             out,
-            "{:<8} backup {}: {age} old (allowed {}) {}",
+            "{:<8} backup {}: {age} (allowed {}) {}",
             b.status.word(),
             b.name,
             crate::format::age(Duration::from_secs(b.max_age_s)),

@@ -20,6 +20,15 @@ pub fn duration(d: Duration) -> String {
     }
 }
 
+/// A span as people name windows: `30s`, `1m`, `5m`, `90s`.
+pub fn span(d: Duration) -> String {
+    match d.as_secs() {
+        s if s >= 60 && s % 60 == 0 => format!("{}m", s / 60),
+        s if s < 120 => format!("{s}s"),
+        _ => duration(d),
+    }
+}
+
 /// Whole-second age for columns that tick: `0s`, `12s`, `3m`, `2h`.
 pub fn age(d: Duration) -> String {
     match d.as_secs() {

@@ -59,6 +59,10 @@ enum Command {
         /// Print JSON instead of a table.
         #[arg(long)]
         json: bool,
+        /// Time between the two scrapes that make the rates, e.g. `1m` for the window the board
+        /// judges on (default 2s: quick, but often too few requests to judge the error rate).
+        #[arg(long, value_parser = parse_window)]
+        window: Option<Duration>,
     },
     /// Render one frame after one round of polling.
     Snapshot {
@@ -110,6 +114,10 @@ enum Shot {
     Help,
     /// The dialog of the first action that takes a version, on the selected service.
     Rollback,
+}
+
+fn parse_window(s: &str) -> Result<Duration, String> {
+    config::parse_duration(s)
 }
 
 fn parse_size(s: &str) -> Result<(u16, u16), String> {
@@ -191,8 +199,8 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
     };
 
     match &cli.command {
-        Some(Command::Check { json }) => {
-            let state = check::poll_state(&loaded, check::DEFAULT_WINDOW).await;
+        Some(Command::Check { json, window }) => {
+            let state = check::poll_state(&loaded, window.unwrap_or(check::DEFAULT_WINDOW)).await;
             let report = check::report(&state, SystemTime::now());
             if *json {
                 println!("{}", serde_json::to_string_pretty(&report)?);

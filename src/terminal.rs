@@ -8,16 +8,19 @@ use ratatui::layout::{Position, Size};
 use std::io::{IsTerminal, Stdout};
 
 /// Wraps a backend so that an unchanged frame costs zero bytes: no cursor hide repeated,
-/// no flush of an empty write.
+/// no flush of an empty write. It never asks the terminal where its cursor is: a fullscreen
+/// board does not need to know, and a terminal that never answers (a serial console, `script`
+/// with no input) would otherwise stop the board before its first frame.
 pub struct QuietBackend<B: Backend> {
     inner: B,
     cursor_hidden: bool,
     pending: bool,
+    cursor: Position,
 }
 
 impl<B: Backend> QuietBackend<B> {
     pub fn new(inner: B) -> Self {
-        Self { inner, cursor_hidden: false, pending: false }
+        Self { inner, cursor_hidden: false, pending: false, cursor: Position::ORIGIN }
     }
 
     pub fn inner(&self) -> &B {
@@ -56,12 +59,13 @@ impl<B: Backend> Backend for QuietBackend<B> {
     }
 
     fn get_cursor_position(&mut self) -> Result<Position, Self::Error> {
-        self.inner.get_cursor_position()
+        Ok(self.cursor)
     }
 
     fn set_cursor_position<P: Into<Position>>(&mut self, position: P) -> Result<(), Self::Error> {
         self.pending = true;
-        self.inner.set_cursor_position(position)
+        self.cursor = position.into();
+        self.inner.set_cursor_position(self.cursor)
     }
 
     fn clear(&mut self) -> Result<(), Self::Error> {

@@ -125,10 +125,7 @@ fn no_credentials_is_a_banner_not_a_crash() {
     let moto = moto::start();
     let dir = tempfile::tempdir().unwrap();
     let report = check(dir.path(), &board(&moto.url, "asgs = [\"web-asg\"]\n"), false);
-    assert_eq!(
-        account_error(&report).as_deref(),
-        Some("no AWS credentials found (environment, profile, SSO or instance role)")
-    );
+    assert_eq!(account_error(&report).as_deref(), Some(opsboard::sources::aws::errors::NO_CREDENTIALS));
     // The rest of the board still ran.
     assert_eq!(report["services"][0]["name"], "web");
 }

@@ -35,12 +35,50 @@ fn assert_located(text: &str, line: usize, key: &str) -> ConfigError {
     err
 }
 
-const GOOD_SERVICE: &str = "[services.api]\nenv = \"prod\"\ninstances = [\"http://127.0.0.1:8080\"]\n";
+const GOOD_SERVICE: &str = "[services.api]\nscrape = true\ninstances = [\"http://127.0.0.1:8080\"]\n";
 
 #[test]
 fn unknown_key_names_line_and_suggests_the_near_miss() {
     let err = assert_located(&format!("{GOOD_SERVICE}intervl = \"5s\"\n"), 4, "services.api.intervl");
     assert_eq!(err.hint.as_deref(), Some("did you mean `interval`?"));
+}
+
+#[test]
+fn an_env_that_names_no_environment_is_an_error_not_a_dropped_guard() {
+    let text = "[environments.prod]\nread_only = true\n[services.api]\nenv = \"prd\"\ninstances = [\"http://127.0.0.1:8080\"]\n";
+    let err = assert_located(text, 4, "services.api.env");
+    assert!(err.message.contains("`prd` is not a table in [environments]"), "{err}");
+    assert_eq!(err.hint.as_deref(), Some("did you mean `prod`?"));
+}
+
+#[test]
+fn an_unknown_action_placeholder_is_named() {
+    let text = format!(
+        "{GOOD_SERVICE}[actions.rollback]\nkey = \"R\"\ncommand = \"deploy {{servce}} && awk '{{print $1}}'\"\n"
+    );
+    let err = assert_located(&text, 6, "actions.rollback.command");
+    assert!(err.message.contains("unknown placeholder `{servce}`"), "{err}");
+    assert_eq!(err.hint.as_deref(), Some("did you mean `service`?"));
+}
+
+#[test]
+fn a_timeout_longer_than_the_interval_is_refused() {
+    let text = format!("{GOOD_SERVICE}interval = \"5s\"\ntimeout = \"30s\"\n");
+    let err = assert_located(&text, 5, "services.api.timeout");
+    assert!(err.message.contains("timeout 30s is longer than the interval 5s"), "{err}");
+    let err = assert_located(
+        "[defaults]\ntimeout = \"30s\"\n[services.api]\ninstances = [\"http://127.0.0.1:1\"]\n",
+        2,
+        "defaults.timeout",
+    );
+    assert!(err.message.contains("longer than the interval 10s"), "{err}");
+}
+
+#[test]
+fn a_window_shorter_than_the_interval_is_refused() {
+    let text = format!("{GOOD_SERVICE}interval = \"30s\"\nwindow = \"10s\"\n");
+    let err = assert_located(&text, 5, "services.api.window");
+    assert!(err.message.contains("it would never hold a scrape"), "{err}");
 }
 
 #[test]

@@ -109,3 +109,32 @@ fn history_survives_a_restart_and_a_torn_last_line() {
     assert_eq!(records.len(), 2, "the update replaced its deploy");
     assert!(records.iter().any(|d| d.state == DeployState::RolledBack));
 }
+
+#[tokio::test]
+async fn a_mixed_fleet_across_two_restarts_records_no_deploy() {
+    // A canary: two instances on 2.0.1, one on 2.0.0, and nothing changes.
+    let mut servers = Vec::new();
+    for v in ["2.0.1", "2.0.0", "2.0.1"] {
+        servers.push(serve_with(move |_| Reply::json(200, &format!(r#"{{"status":"UP","version":"{v}"}}"#))).await);
+    }
+    let urls: Vec<String> = servers.iter().map(|s| format!("\"{}\"", s.url(""))).collect();
+    let toml = format!("[defaults]\nscrape = false\n[services.api]\ninstances = [{}]\n", urls.join(", "));
+    let loaded = config::load_str("deploys.toml", &toml).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let history = DeployHistory::new(dir.path().join("deploys.jsonl"));
+    let client = http_client();
+    for run in 0..3 {
+        // Each run is a board start: history from disk, a few rounds of polling, history back to disk.
+        let mut state = State::new(&loaded.fleet, 20, 3);
+        state.deploys = opsboard::state::deploys::Deploys::new(1, history.load());
+        for _ in 0..3 {
+            for e in poll_once(&loaded.fleet, &loaded.config.polling, &client).await {
+                state.apply(e);
+            }
+        }
+        history.append(&std::mem::take(&mut state.deploys.changed)).unwrap();
+        assert!(state.deploys.list.is_empty(), "run {run}: {:?}", state.deploys.list);
+        assert_eq!(state.mixed_versions(0).as_deref(), Some("2.0.1 on 2, 2.0.0 on 1"));
+    }
+    assert!(history.load().is_empty());
+}

@@ -177,7 +177,7 @@ fn wall_rotates_pages_and_says_stale_when_the_fleet_stops_answering() {
         format!(
             "[board]\ntitle = \"wall test\"\n[board.wall]\npage_interval = \"1s\"\n\
              [defaults]\ninterval = \"1s\"\ntimeout = \"500ms\"\nscrape = false\n\
-             [services.files]\nenv = \"prod\"\nhealth_path = \"/\"\ninstances = [\"http://127.0.0.1:{}\"]\n",
+             [environments.prod]\n[services.files]\nenv = \"prod\"\nhealth_path = \"/\"\ninstances = [\"http://127.0.0.1:{}\"]\n",
             server.port
         ),
     )

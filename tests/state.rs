@@ -31,11 +31,32 @@ fn apply_moves_an_instance_through_ok_warn_crit_and_back() {
         (failed(t, ProbeError::Timeout(Duration::from_secs(2))), Status::Crit, "timeout after 2s"),
         (ok(t, 40), Status::Ok, ""),
     ];
+    // Each result twice: two in a row confirm a change (unhealthy_after = healthy_after = 2).
     for (sample, status, reason) in steps {
+        s.apply(health(0, 0, sample.clone()));
         s.apply(health(0, 0, sample));
         let v = s.instance_verdict(WEB0, t);
         assert_eq!((v.status, v.reason.as_str()), (status, reason));
     }
+}
+
+#[test]
+fn one_failed_check_is_pending_two_are_down_and_two_passes_bring_it_back() {
+    let mut s = fresh();
+    let t = now();
+    let at = |secs: u64| t + Duration::from_secs(secs);
+    s.apply(health(0, 0, ok(at(0), 40)));
+    s.apply(health(0, 0, failed(at(5), ProbeError::Refused)));
+    let v = s.instance_verdict(WEB0, at(5));
+    assert_eq!((v.status, v.reason.as_str()), (Status::Ok, "failing 1/2: connection refused"));
+    s.apply(health(0, 0, failed(at(10), ProbeError::Refused)));
+    let v = s.instance_verdict(WEB0, at(10));
+    assert_eq!((v.status, v.reason.as_str()), (Status::Crit, "connection refused"));
+    s.apply(health(0, 0, ok(at(15), 40)));
+    let v = s.instance_verdict(WEB0, at(15));
+    assert_eq!((v.status, v.reason.as_str()), (Status::Crit, "recovering 1/2 after connection refused"));
+    s.apply(health(0, 0, ok(at(20), 40)));
+    assert_eq!(s.instance_verdict(WEB0, at(20)).status, Status::Ok);
 }
 
 #[test]
@@ -54,6 +75,7 @@ fn backoff_interval_widens_the_stale_window() {
     let mut s = fresh();
     let t = now();
     let sample = failed(t, ProbeError::Refused);
+    s.apply(Event::Health { id: WEB0, sample: sample.clone(), next_in: Duration::from_secs(40) });
     s.apply(Event::Health { id: WEB0, sample, next_in: Duration::from_secs(40) });
     // A backed-off instance is polled every 40s: 30s without a result is expected, not stale.
     assert_eq!(s.instance_verdict(WEB0, t + Duration::from_secs(30)).status, Status::Crit);

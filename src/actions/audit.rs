@@ -16,8 +16,16 @@ pub struct Operator {
 impl Operator {
     pub fn from_env() -> Self {
         let var = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
+        // The real uid says who runs the board; USER can be unset (systemd, `sudo -i`,
+        // containers) or say anything.
+        let real = real_uid().map(|uid| user_name(uid).unwrap_or_else(|| format!("uid {uid}")));
+        let user = match (real, var("SUDO_USER")) {
+            (Some(u), Some(sudo)) if sudo != u => format!("{sudo} (sudo as {u})"),
+            (Some(u), _) => u,
+            (None, _) => var("USER").or_else(|| var("LOGNAME")).unwrap_or_else(|| "unknown".into()),
+        };
         Self {
-            user: var("USER").or_else(|| var("LOGNAME")).unwrap_or_else(|| "unknown".into()),
+            user,
             host: std::fs::read_to_string("/etc/hostname")
                 .ok()
                 .map(|h| h.trim().to_string())
@@ -27,6 +35,22 @@ impl Operator {
             ssh_client: var("SSH_CLIENT").or_else(|| var("SSH_CONNECTION")),
         }
     }
+}
+
+/// The process's real uid, from `/proc/self/status` (Linux).
+fn real_uid() -> Option<u32> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    status.lines().find_map(|l| l.strip_prefix("Uid:"))?.split_whitespace().next()?.parse().ok()
+}
+
+/// The login name of `uid` in `/etc/passwd`.
+fn user_name(uid: u32) -> Option<String> {
+    let passwd = std::fs::read_to_string("/etc/passwd").ok()?;
+    passwd.lines().find_map(|line| {
+        let mut f = line.split(':');
+        let name = f.next()?;
+        (f.nth(1)?.parse::<u32>().ok()? == uid).then(|| name.to_string())
+    })
 }
 
 /// One line of `audit.jsonl`.
@@ -79,4 +103,17 @@ impl AuditLog {
 /// Now as RFC 3339 in UTC.
 pub fn now_rfc3339() -> String {
     chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_user_comes_from_the_real_uid_not_from_user() {
+        let uid = real_uid().expect("a uid on Linux");
+        let name = user_name(uid).expect("the test runs as a user in /etc/passwd");
+        let op = Operator::from_env();
+        assert!(op.user == name || op.user.ends_with(&format!("(sudo as {name})")), "{} vs {name}", op.user);
+    }
 }

@@ -77,9 +77,14 @@ fn hint_for(message: &str) -> Option<String> {
     let unknown = message.strip_prefix("unknown field `").or_else(|| message.strip_prefix("unknown variant `"))?;
     let (got, rest) = unknown.split_once('`')?;
     let expected: Vec<&str> = rest.split('`').skip(1).step_by(2).collect();
-    let best = expected
-        .iter()
-        .map(|cand| (strsim::jaro_winkler(got, cand), *cand))
+    did_you_mean(got, expected)
+}
+
+/// "did you mean `x`?" for the candidate nearest to `got`, when one is near enough.
+pub fn did_you_mean<'a>(got: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<String> {
+    let best = candidates
+        .into_iter()
+        .map(|cand| (strsim::jaro_winkler(got, cand), cand))
         .filter(|(score, _)| *score > 0.75)
         .max_by(|a, b| a.0.total_cmp(&b.0))?;
     Some(format!("did you mean `{}`?", best.1))

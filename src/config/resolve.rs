@@ -55,6 +55,11 @@ pub struct CheckSpec {
     pub scrape: bool,
     pub names: MetricNames,
     pub thresholds: Thresholds,
+    /// Signals are taken over this much of the latest scrapes.
+    pub window: Duration,
+    /// Consecutive failed checks before an instance is down, passing ones before it is up.
+    pub unhealthy_after: u32,
+    pub healthy_after: u32,
 }
 
 const MIN_INTERVAL: Duration = Duration::from_millis(100);
@@ -98,14 +103,12 @@ pub fn resolve(config: &Config, layers: &[Layer]) -> Result<Fleet, ConfigError> 
                 .chain(&svc.headers)
                 .map(|(k, v)| (k.clone(), v.clone()))
                 .collect(),
-            scrape: svc.promql.is_none() && svc.scrape.unwrap_or(d.scrape),
+            scrape: svc.scrape.unwrap_or(d.scrape),
             names: metric_names(&svc.metrics, &d.metrics),
-            thresholds: Thresholds {
-                error_rate_warn: svc.thresholds.error_rate_warn.unwrap_or(d.thresholds.error_rate_warn),
-                error_rate_crit: svc.thresholds.error_rate_crit.unwrap_or(d.thresholds.error_rate_crit),
-                p95_warn: svc.thresholds.p95_warn.unwrap_or(d.thresholds.p95_warn),
-                p95_crit: svc.thresholds.p95_crit.unwrap_or(d.thresholds.p95_crit),
-            },
+            thresholds: thresholds(&svc.thresholds, &d.thresholds),
+            window: svc.window.unwrap_or(d.window),
+            unhealthy_after: svc.unhealthy_after.unwrap_or(d.unhealthy_after),
+            healthy_after: svc.healthy_after.unwrap_or(d.healthy_after),
         };
         let t = &check.thresholds;
         for (key, v) in [("error_rate_warn", t.error_rate_warn), ("error_rate_crit", t.error_rate_crit)] {
@@ -117,11 +120,50 @@ pub fn resolve(config: &Config, layers: &[Layer]) -> Result<Fleet, ConfigError> 
                 ));
             }
         }
+        if !(0.0..1.0).contains(&t.clear_margin) {
+            return Err(err(
+                &format!("{table}.thresholds"),
+                "clear_margin",
+                format!("{} is outside 0..1", t.clear_margin),
+            ));
+        }
         if check.interval < MIN_INTERVAL {
             return Err(err(&table, "interval", format!("{:?} is shorter than {MIN_INTERVAL:?}", check.interval)));
         }
         if check.timeout.is_zero() {
             return Err(err(&table, "timeout", "must be above zero".into()));
+        }
+        if check.timeout > check.interval {
+            // Prometheus refuses a scrape_timeout longer than its scrape_interval for the same reason:
+            // checks would pile up behind each other.
+            let (key, at) =
+                if svc.timeout.is_some() { (table.clone(), "timeout") } else { ("defaults".into(), "timeout") };
+            return Err(err(
+                &key,
+                at,
+                format!(
+                    "timeout {} is longer than the interval {}: checks would overlap",
+                    crate::format::duration(check.timeout),
+                    crate::format::duration(check.interval)
+                ),
+            ));
+        }
+        if check.window < check.interval {
+            let key = if svc.window.is_some() { table.clone() } else { "defaults".into() };
+            return Err(err(
+                &key,
+                "window",
+                format!(
+                    "window {} is shorter than the interval {}: it would never hold a scrape",
+                    crate::format::duration(check.window),
+                    crate::format::duration(check.interval)
+                ),
+            ));
+        }
+        for (key, v) in [("unhealthy_after", check.unhealthy_after), ("healthy_after", check.healthy_after)] {
+            if v == 0 {
+                return Err(err(&table, key, "must be at least 1".into()));
+            }
         }
         if svc.instances.is_empty() {
             return Err(err("services", name, format!("service `{name}` has no instances"))
@@ -154,6 +196,18 @@ pub fn resolve(config: &Config, layers: &[Layer]) -> Result<Fleet, ConfigError> 
             });
         }
         let env_name = svc.env.clone().unwrap_or_else(|| "default".into());
+        if svc.env.is_some() && !config.environments.contains_key(&env_name) {
+            // A typo here would silently drop the environment's guards (read_only).
+            let known: Vec<&str> = config.environments.keys().map(String::as_str).collect();
+            let hint = super::layers::did_you_mean(&env_name, known.iter().copied()).or_else(|| {
+                Some(if known.is_empty() {
+                    format!("add [environments.{env_name}]")
+                } else {
+                    format!("environments are {}", known.join(", "))
+                })
+            });
+            return Err(err(&table, "env", format!("`{env_name}` is not a table in [environments]")).hint(hint));
+        }
         let env_cfg = config.environments.get(&env_name).cloned().unwrap_or_default();
         services.push(ServiceSpec {
             name: name.clone(),
@@ -201,6 +255,15 @@ pub fn resolve(config: &Config, layers: &[Layer]) -> Result<Fleet, ConfigError> 
             ));
         }
     }
+    for (name, action) in &config.actions {
+        if let Some(bad) = unknown_placeholder(&action.command) {
+            return Err(err(&format!("actions.{name}"), "command", format!("unknown placeholder `{{{bad}}}`")).hint(
+                super::layers::did_you_mean(&bad, PLACEHOLDERS).or_else(|| {
+                    Some(format!("placeholders are {}", PLACEHOLDERS.map(|p| format!("{{{p}}}")).join(" ")))
+                }),
+            ));
+        }
+    }
     let names: Vec<String> = services.iter().map(|s| s.name.clone()).collect();
     let index = |name: &str| names.iter().position(|n| n == name);
     let mut aws = Vec::new();
@@ -208,12 +271,45 @@ pub fn resolve(config: &Config, layers: &[Layer]) -> Result<Fleet, ConfigError> 
         let spec =
             resolve_account(name, account, &index).map_err(|(key, msg)| err(&format!("aws.{name}"), &key, msg))?;
         for (si, _) in spec.queries.iter().filter_map(|q| q.feeds) {
-            services[si].check.scrape = false;
             services[si].external_signals = true;
         }
         aws.push(spec);
     }
     Ok(Fleet { services, prometheus: config.prometheus.clone(), aws })
+}
+
+/// What an action's command may name; each is filled in shell-quoted.
+pub const PLACEHOLDERS: [&str; 4] = ["service", "env", "version", "from_version"];
+
+/// The first `{word}` in `command` that is not a known placeholder.
+fn unknown_placeholder(command: &str) -> Option<String> {
+    let mut rest = command;
+    while let Some(open) = rest.find('{') {
+        let after = &rest[open + 1..];
+        let close = after.find('}')?;
+        let name = &after[..close];
+        // Only `{word}` can be meant as a placeholder: `awk '{print $1}'` and `{a,b}` are shell.
+        let word = !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+        if word && !PLACEHOLDERS.contains(&name) {
+            return Some(name.to_string());
+        }
+        rest = &after[close + 1..];
+    }
+    None
+}
+
+/// A service's thresholds over the defaults'.
+fn thresholds(o: &super::schema::ThresholdsOverride, d: &Thresholds) -> Thresholds {
+    Thresholds {
+        error_rate_warn: o.error_rate_warn.unwrap_or(d.error_rate_warn),
+        error_rate_crit: o.error_rate_crit.unwrap_or(d.error_rate_crit),
+        p95_warn: o.p95_warn.unwrap_or(d.p95_warn),
+        p95_crit: o.p95_crit.unwrap_or(d.p95_crit),
+        min_requests: o.min_requests.unwrap_or(d.min_requests),
+        hold: o.hold.unwrap_or(d.hold),
+        clear_for: o.clear_for.unwrap_or(d.clear_for),
+        clear_margin: o.clear_margin.unwrap_or(d.clear_margin),
+    }
 }
 
 /// The service's names, else the defaults' names, else the built-in candidates.

@@ -323,6 +323,14 @@ pub struct CheckDefaults {
     pub scrape: bool,
     pub metrics: MetricNamesConfig,
     pub thresholds: Thresholds,
+    /// Rates, error ratio and quantiles are taken over this much of the latest scrapes,
+    /// as PromQL's `rate(x[1m])`.
+    #[serde(deserialize_with = "duration::required")]
+    pub window: Duration,
+    /// Consecutive failed checks before an instance counts as down (an ALB's UnhealthyThresholdCount).
+    pub unhealthy_after: u32,
+    /// Consecutive passing checks before a down instance counts as up again.
+    pub healthy_after: u32,
 }
 
 /// Which metrics carry the golden signals; each list is tried in order.
@@ -348,6 +356,20 @@ pub struct Thresholds {
     pub p95_warn: Duration,
     #[serde(deserialize_with = "duration::required")]
     pub p95_crit: Duration,
+    /// Fewer requests than this in the window and the error ratio does not judge the service:
+    /// at 100 requests one error is already 1%, the default warn threshold.
+    pub min_requests: u64,
+    /// A threshold must be crossed this long before the state rises, and cleared this long
+    /// before it falls.
+    #[serde(rename = "for", deserialize_with = "duration::required")]
+    pub hold: Duration,
+    /// The value must stay clear of the threshold (by the margin) this long before the state
+    /// falls: Prometheus' `keep_firing_for`. Longer than `for`, so that a noisy signal near its
+    /// threshold stays on the side it settled on.
+    #[serde(deserialize_with = "duration::required")]
+    pub clear_for: Duration,
+    /// To fall, a value must be this share below the threshold it crossed (0.2: 20% below).
+    pub clear_margin: f64,
 }
 
 impl Default for Thresholds {
@@ -357,6 +379,10 @@ impl Default for Thresholds {
             error_rate_crit: 0.05,
             p95_warn: Duration::from_millis(500),
             p95_crit: Duration::from_secs(2),
+            min_requests: 100,
+            hold: Duration::from_secs(30),
+            clear_for: Duration::from_secs(60),
+            clear_margin: 0.2,
         }
     }
 }
@@ -371,6 +397,12 @@ pub struct ThresholdsOverride {
     pub p95_warn: Option<Duration>,
     #[serde(deserialize_with = "duration::optional")]
     pub p95_crit: Option<Duration>,
+    pub min_requests: Option<u64>,
+    #[serde(rename = "for", deserialize_with = "duration::optional")]
+    pub hold: Option<Duration>,
+    #[serde(deserialize_with = "duration::optional")]
+    pub clear_for: Option<Duration>,
+    pub clear_margin: Option<f64>,
 }
 
 impl Default for CheckDefaults {
@@ -385,6 +417,9 @@ impl Default for CheckDefaults {
             scrape: true,
             metrics: MetricNamesConfig::default(),
             thresholds: Thresholds::default(),
+            window: Duration::from_secs(60),
+            unhealthy_after: 2,
+            healthy_after: 2,
         }
     }
 }
@@ -420,7 +455,11 @@ pub struct Service {
     pub scrape: Option<bool>,
     pub metrics: MetricNamesConfig,
     pub thresholds: ThresholdsOverride,
-    /// Signals from the `[prometheus]` server instead of scraping (turns scraping off).
+    #[serde(deserialize_with = "duration::optional")]
+    pub window: Option<Duration>,
+    pub unhealthy_after: Option<u32>,
+    pub healthy_after: Option<u32>,
+    /// Signals from the `[prometheus]` server; scraping stays on for the signals it does not give.
     pub promql: Option<PromqlQueries>,
 }
 

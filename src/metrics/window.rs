@@ -1,4 +1,5 @@
-//! Rates and quantiles over the window between two scrapes, with counter resets handled.
+//! Rates and quantiles over the window between two scrapes, and over a run of such steps
+//! (PromQL's `rate(x[1m])`), with counter resets handled in each step.
 
 use super::extract::Counts;
 use super::quantile::histogram_quantile;
@@ -55,6 +56,28 @@ impl Window {
         histogram_quantile(q, &self.buckets)
             .or_else(|| self.summary.iter().find(|(k, _)| (*k - q).abs() < 1e-9).map(|(_, v)| *v))
             .filter(|v| v.is_finite())
+    }
+
+    /// Consecutive steps of one instance as one window, oldest first. Each step already handled
+    /// its own counter reset. Buckets add up over the steps that share the newest step's layout.
+    pub fn sum<'a>(steps: impl IntoIterator<Item = &'a Window>) -> Option<Window> {
+        let steps: Vec<&Window> = steps.into_iter().collect();
+        let newest = *steps.last()?;
+        let mut out = Window { summary: newest.summary.clone(), buckets: newest.buckets.clone(), ..Window::default() };
+        for (i, w) in steps.iter().enumerate() {
+            out.seconds += w.seconds;
+            out.requests += w.requests;
+            out.errors += w.errors;
+            let last = i + 1 == steps.len();
+            let same_layout =
+                w.buckets.len() == out.buckets.len() && w.buckets.iter().zip(&out.buckets).all(|(a, b)| a.0 == b.0);
+            if !last && same_layout {
+                for (acc, b) in out.buckets.iter_mut().zip(&w.buckets) {
+                    acc.1 += b.1;
+                }
+            }
+        }
+        Some(out)
     }
 
     /// The windows of several instances as one. Counts are added as rates, so instances whose
@@ -144,6 +167,27 @@ mod tests {
     fn no_requests_means_no_error_ratio() {
         let w = window(&counts(10.0, 0.0, &[]), &counts(10.0, 0.0, &[]), 5.0).unwrap();
         assert_eq!(w.error_ratio(), None);
+    }
+
+    #[test]
+    fn sum_over_steps_keeps_a_reset_inside_the_window() {
+        // 10 s steps: 100 requests, then a restart (the step counts only what came after), then 50.
+        let a = window(&counts(1000.0, 1.0, &[]), &counts(1100.0, 3.0, &[]), 10.0).unwrap();
+        let b = window(&counts(1100.0, 3.0, &[]), &counts(40.0, 4.0, &[]), 10.0).unwrap();
+        let c = window(&counts(40.0, 4.0, &[]), &counts(90.0, 4.0, &[]), 10.0).unwrap();
+        let w = Window::sum([&a, &b, &c]).unwrap();
+        assert_eq!((w.seconds, w.requests, w.errors), (30.0, 190.0, 6.0));
+        assert!((w.rate() - 190.0 / 30.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn sum_adds_buckets_of_the_same_layout_only() {
+        let a = Window { seconds: 5.0, requests: 10.0, buckets: vec![(0.1, 10.0), (INF, 10.0)], ..Window::default() };
+        let b = Window { seconds: 5.0, requests: 10.0, buckets: vec![(0.5, 2.0), (INF, 10.0)], ..Window::default() };
+        let c = Window { seconds: 5.0, requests: 10.0, buckets: vec![(0.5, 8.0), (INF, 10.0)], ..Window::default() };
+        let w = Window::sum([&a, &b, &c]).unwrap();
+        assert_eq!(w.buckets, vec![(0.5, 10.0), (INF, 20.0)]);
+        assert_eq!(w.requests, 30.0);
     }
 
     #[test]

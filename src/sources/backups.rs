@@ -36,19 +36,75 @@ pub async fn check(job: &BackupJob, client: &reqwest::Client, aws: &[AwsSpec]) -
     } else {
         Err("no source configured".into())
     };
+    let none = BackupSample { at, error: None, newest: None, size: None, previous_size: None, what: String::new() };
     match found {
-        Ok(Some((newest, size, what))) => BackupSample { at, error: None, newest: Some(newest), size, what },
-        Ok(None) => BackupSample { at, error: None, newest: None, size: None, what: String::new() },
-        Err(e) => BackupSample { at, error: Some(e), newest: None, size: None, what: String::new() },
+        Ok(Some(l)) => BackupSample {
+            newest: Some(l.newest.at),
+            size: l.newest.size,
+            previous_size: l.previous.and_then(|p| p.size),
+            what: l.newest.name,
+            ..none
+        },
+        Ok(None) => none,
+        Err(e) => BackupSample { error: Some(e), ..none },
     }
 }
 
-type Found = Result<Option<(SystemTime, Option<u64>, String)>, String>;
+/// One backup: a file, an object, a snapshot.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Artefact {
+    pub at: SystemTime,
+    pub size: Option<u64>,
+    pub name: String,
+}
 
-/// The newest file matching `pattern` by modification time, with its size.
+/// The newest artefact of a listing and the one before it, so that a shrunken backup shows
+/// from the first look, not only after the board has watched two of them.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Listing {
+    pub newest: Artefact,
+    pub previous: Option<Artefact>,
+}
+
+/// Keeps the two newest artefacts offered; on equal times the later name (dumps are named by
+/// date) counts as newer.
+#[derive(Debug, Default)]
+struct TwoNewest(Option<Artefact>, Option<Artefact>);
+
+impl TwoNewest {
+    fn offer(&mut self, a: Artefact) {
+        let newer = |x: &Artefact, y: &Artefact| (x.at, &x.name) > (y.at, &y.name);
+        match &self.0 {
+            Some(first) if !newer(&a, first) => {
+                if self.1.as_ref().is_none_or(|second| newer(&a, second)) {
+                    self.1 = Some(a);
+                }
+            }
+            _ => self.1 = self.0.replace(a),
+        }
+    }
+
+    fn listing(self) -> Option<Listing> {
+        self.0.map(|newest| Listing { newest, previous: self.1 })
+    }
+}
+
+type Found = Result<Option<Listing>, String>;
+
+impl Default for Artefact {
+    fn default() -> Self {
+        Self { at: UNIX_EPOCH, size: None, name: String::new() }
+    }
+}
+
+fn one(at: SystemTime, size: Option<u64>, name: String) -> Found {
+    Ok(Some(Listing { newest: Artefact { at, size, name }, previous: None }))
+}
+
+/// The newest file matching `pattern` by modification time, with its size, and the one before.
 pub fn newest_file(pattern: &str) -> Found {
     let paths = glob::glob(pattern).map_err(|e| format!("bad glob `{pattern}`: {e}"))?;
-    let mut newest: Option<(SystemTime, Option<u64>, String)> = None;
+    let mut newest = TwoNewest::default();
     for entry in paths {
         let path = entry.map_err(|e| e.to_string())?;
         let meta = std::fs::metadata(&path).map_err(|e| format!("{}: {e}", path.display()))?;
@@ -57,11 +113,9 @@ pub fn newest_file(pattern: &str) -> Found {
         }
         let modified = meta.modified().map_err(|e| e.to_string())?;
         let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-        if newest.as_ref().is_none_or(|(t, _, n)| modified > *t || (modified == *t && name > *n)) {
-            newest = Some((modified, Some(meta.len()), name));
-        }
+        newest.offer(Artefact { at: modified, size: Some(meta.len()), name });
     }
-    Ok(newest)
+    Ok(newest.listing())
 }
 
 async fn from_metric(client: &reqwest::Client, m: &BackupMetric) -> Found {
@@ -84,7 +138,7 @@ async fn from_metric(client: &reqwest::Client, m: &BackupMetric) -> Found {
     if !secs.is_finite() || secs <= 0.0 {
         return Ok(None);
     }
-    Ok(Some((UNIX_EPOCH + Duration::from_secs_f64(secs), None, m.name.clone())))
+    one(UNIX_EPOCH + Duration::from_secs_f64(secs), None, m.name.clone())
 }
 
 async fn from_command(cmd: &str) -> Found {
@@ -104,7 +158,7 @@ async fn from_command(cmd: &str) -> Found {
     let stamp = words.next().unwrap_or_default();
     let when = parse_time(stamp).ok_or_else(|| format!("`{stamp}` is not a timestamp (RFC 3339 or unix seconds)"))?;
     let size = words.next().and_then(|w| w.parse().ok());
-    Ok(Some((when, size, line.to_string())))
+    one(when, size, line.to_string())
 }
 
 fn parse_time(s: &str) -> Option<SystemTime> {
@@ -132,7 +186,7 @@ pub async fn newest_object(spec: &AwsSpec, bucket: &str, prefix: &str) -> Found 
     // Path-style addressing, so endpoints like moto or MinIO work without bucket DNS names.
     let s3 = aws_sdk_s3::Client::from_conf(aws_sdk_s3::config::Builder::from(&conf).force_path_style(true).build());
     let endpoint = spec.endpoint_url.clone().unwrap_or_else(|| format!("AWS {}", spec.region));
-    let mut newest: Option<(SystemTime, Option<u64>, String)> = None;
+    let mut newest = TwoNewest::default();
     let mut token = None;
     loop {
         let resp = s3
@@ -145,19 +199,15 @@ pub async fn newest_object(spec: &AwsSpec, bucket: &str, prefix: &str) -> Found 
             .map_err(|e| super::aws::errors::describe(&e, &endpoint).text)?;
         for o in resp.contents() {
             let Some(t) = o.last_modified().and_then(|t| SystemTime::try_from(*t).ok()) else { continue };
-            let key = o.key().unwrap_or_default();
-            // S3 times have whole seconds: on a tie the later name (dumps are named by date) wins.
-            if newest.as_ref().is_none_or(|(n, _, k)| t > *n || (t == *n && key > k.as_str())) {
-                let size = o.size().and_then(|s| u64::try_from(s).ok());
-                newest = Some((t, size, key.to_string()));
-            }
+            let size = o.size().and_then(|s| u64::try_from(s).ok());
+            newest.offer(Artefact { at: t, size, name: o.key().unwrap_or_default().to_string() });
         }
         token = resp.next_continuation_token().map(str::to_string);
         if token.is_none() {
             break;
         }
     }
-    Ok(newest)
+    Ok(newest.listing())
 }
 
 /// The newest available RDS snapshot of a DB instance; its size is the allocated storage.
@@ -171,14 +221,28 @@ pub async fn newest_snapshot(spec: &AwsSpec, db_instance: &str) -> Found {
         .send()
         .await
         .map_err(|e| super::aws::errors::describe(&e, &endpoint).text)?;
-    Ok(resp
-        .db_snapshots()
-        .iter()
-        .filter(|s| s.status().is_none_or(|st| st == "available"))
-        .filter_map(|s| {
-            let t = SystemTime::try_from(*s.snapshot_create_time()?).ok()?;
-            let size = s.allocated_storage().and_then(|g| u64::try_from(g).ok()).map(|g| g << 30);
-            Some((t, size, s.db_snapshot_identifier().unwrap_or_default().to_string()))
-        })
-        .max_by_key(|(t, _, _)| *t))
+    let mut newest = TwoNewest::default();
+    for s in resp.db_snapshots().iter().filter(|s| s.status().is_none_or(|st| st == "available")) {
+        let Some(t) = s.snapshot_create_time().and_then(|t| SystemTime::try_from(*t).ok()) else { continue };
+        let size = s.allocated_storage().and_then(|g| u64::try_from(g).ok()).map(|g| g << 30);
+        newest.offer(Artefact { at: t, size, name: s.db_snapshot_identifier().unwrap_or_default().to_string() });
+    }
+    Ok(newest.listing())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn two_newest_keeps_the_newest_and_the_one_before_in_any_order() {
+        let a =
+            |s: u64, name: &str| Artefact { at: UNIX_EPOCH + Duration::from_secs(s), size: Some(s), name: name.into() };
+        let mut t = TwoNewest::default();
+        for x in [a(5, "e"), a(9, "i"), a(1, "a"), a(7, "g"), a(9, "h")] {
+            t.offer(x);
+        }
+        let l = t.listing().unwrap();
+        assert_eq!((l.newest.name.as_str(), l.previous.unwrap().name.as_str()), ("i", "h"));
+    }
 }

@@ -123,13 +123,14 @@ impl Promql {
             run("p95", &q.p95),
             run("p99", &q.p99)
         );
+        // The query's own range is not known here, so no request count: min_requests does not apply.
         Ok(SignalPoint {
-            at,
-            rate: rate?.unwrap_or(0.0),
+            rate: rate?.filter(|v| v.is_finite()),
             error_ratio: err?.filter(|v| v.is_finite()),
             p50: p50?.filter(|v| v.is_finite()),
             p95: p95?.filter(|v| v.is_finite()),
             p99: p99?.filter(|v| v.is_finite()),
+            ..SignalPoint::empty(at, Duration::ZERO)
         })
     }
 
@@ -163,12 +164,12 @@ impl Promql {
         Ok(times
             .into_iter()
             .map(|t| SignalPoint {
-                at: t,
-                rate: at(&rate, t).unwrap_or(0.0),
+                rate: at(&rate, t).filter(|v| v.is_finite()),
                 error_ratio: at(&err, t).filter(|v| v.is_finite()),
                 p50: at(&p50, t).filter(|v| v.is_finite()),
                 p95: at(&p95, t).filter(|v| v.is_finite()),
                 p99: at(&p99, t).filter(|v| v.is_finite()),
+                ..SignalPoint::empty(t, Duration::ZERO)
             })
             .collect())
     }

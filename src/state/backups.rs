@@ -16,6 +16,8 @@ pub struct BackupSample {
     /// When the newest backup was made; `None` when there is none.
     pub newest: Option<SystemTime>,
     pub size: Option<u64>,
+    /// The size of the artefact before the newest in the same listing, when the source lists.
+    pub previous_size: Option<u64>,
     /// What was found: a file name, a metric, a command's output.
     pub what: String,
 }
@@ -69,13 +71,18 @@ impl BackupState {
                 format!("{} old > {} allowed", format::age(age), format::duration(self.job.max_age)),
             );
         }
-        let sizes = self.sizes();
-        if let [.., before, latest] = sizes.as_slice()
-            && (*latest as f64) < *before as f64 * SHRINK_WARN
+        // The listing's own previous artefact first; else the backups this board has watched.
+        let listed = last.size.zip(last.previous_size);
+        let watched = match self.sizes().as_slice() {
+            [.., before, latest] => Some((*latest, *before)),
+            _ => None,
+        };
+        if let Some((latest, before)) = listed.or(watched)
+            && (latest as f64) < before as f64 * SHRINK_WARN
         {
             return Verdict::new(
                 Status::Warn,
-                format!("{}, the one before was {}", format::bytes(*latest), format::bytes(*before)),
+                format!("{}, the one before was {}", format::bytes(latest), format::bytes(before)),
             );
         }
         Verdict::ok()
@@ -104,7 +111,7 @@ mod tests {
     }
 
     fn sample(now: u64, newest: Option<u64>, size: Option<u64>) -> BackupSample {
-        BackupSample { at: at(now), error: None, newest: newest.map(at), size, what: "f".into() }
+        BackupSample { at: at(now), error: None, newest: newest.map(at), size, previous_size: None, what: "f".into() }
     }
 
     #[test]

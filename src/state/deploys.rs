@@ -68,8 +68,9 @@ pub struct LogEntry {
 #[derive(Debug, Clone, Default)]
 pub struct Deploys {
     pub list: VecDeque<Deploy>,
-    /// The version each service settled on last (all instances agreeing), by service index.
-    pub settled: Vec<Option<String>>,
+    /// Instances per version at the last complete look, by service index: deploys are the
+    /// changes from it, never the state the board found at start.
+    pub baseline: Vec<Option<Vec<(String, usize)>>>,
     /// Deploys created or changed since the last drain, for the history file.
     pub changed: Vec<Deploy>,
 }
@@ -79,75 +80,108 @@ const KEEP: usize = 500;
 /// A log entry and a seen rollout of the same version this close together are one deploy.
 const SAME_DEPLOY: Duration = Duration::from_secs(30 * 60);
 
+fn count(rollout: &[(String, usize)], version: &str) -> usize {
+    rollout.iter().find(|(v, _)| v == version).map_or(0, |(_, n)| *n)
+}
+
 impl Deploys {
     pub fn new(services: usize, history: Vec<Deploy>) -> Self {
         let mut list: VecDeque<Deploy> = history.into_iter().collect();
         while list.len() > KEEP {
             list.pop_front();
         }
-        Self { list, settled: vec![None; services], changed: Vec::new() }
+        Self { list, baseline: vec![None; services], changed: Vec::new() }
     }
 
-    /// Follows a service's rollout: `rollout` is instances per version, most first.
+    /// Follows a service's rollout: `rollout` is instances per version, most first, from a
+    /// complete look (every instance that answered has told its version). A deploy is a version
+    /// whose count rises while the board watches; a fleet found mixed stays mixed, recorded as
+    /// nothing.
     pub fn observe(&mut self, service: usize, name: &str, rollout: &[(String, usize)], now: SystemTime) {
-        let Some(settled) = self.settled.get(service).cloned() else { return };
+        let Some(slot) = self.baseline.get(service) else { return };
         let total: usize = rollout.iter().map(|(_, n)| n).sum();
         if total == 0 {
             return;
         }
+        let Some(before) = slot.clone() else {
+            self.reconcile(name, rollout, now);
+            self.baseline[service] = Some(rollout.to_vec());
+            return;
+        };
+        let risen: Vec<&String> = rollout.iter().filter(|(v, n)| *n > count(&before, v)).map(|(v, _)| v).collect();
         let open = self.list.iter().rposition(|d| d.service == name && d.seen && d.state == DeployState::Rolling);
+        let same_instances = before.iter().map(|(_, n)| n).sum::<usize>() == total;
         if let Some(i) = open {
-            let target = self.list[i].version.clone();
-            let on_target = rollout.iter().find(|(v, _)| *v == target).map_or(0, |(_, n)| *n);
-            let state = if on_target == total {
-                Some(DeployState::Done)
-            } else if on_target == 0 {
-                Some(DeployState::RolledBack)
-            } else {
-                None
-            };
-            if let Some(state) = state {
-                let d = &mut self.list[i];
-                d.state = state;
-                d.ended = Some(now);
-                self.changed.push(d.clone());
-            }
-        } else if let Some(new) = rollout.iter().map(|(v, _)| v).find(|v| settled.as_ref().is_some_and(|s| s != *v)) {
-            let complete = rollout.len() == 1;
-            // The log may have announced this deploy first: it becomes the seen one.
-            let announced = self
-                .list
-                .iter()
-                .rposition(|d| !d.seen && d.service == name && d.version == *new && gap(d.started, now) < SAME_DEPLOY);
-            if let Some(i) = announced {
-                let d = &mut self.list[i];
-                d.seen = true;
-                d.from = settled.clone();
-                d.state = if complete { DeployState::Done } else { DeployState::Rolling };
-                d.ended = complete.then_some(now);
-                self.changed.push(d.clone());
-                if complete {
-                    self.settled[service] = Some(new.clone());
-                }
-                return;
-            }
-            let d = Deploy {
-                id: format!("{name}@{new}@{}", unix_ms::millis(now)),
-                service: name.to_string(),
-                version: new.clone(),
-                from: settled.clone(),
-                started: now,
-                ended: complete.then_some(now),
-                state: if complete { DeployState::Done } else { DeployState::Rolling },
-                who: None,
-                link: None,
-                seen: true,
-            };
-            self.push(d);
+            self.progress(i, rollout, now);
+        } else if !same_instances {
+            // An instance told its version for the first time: that is no deploy.
+        } else if let Some(target) = risen.into_iter().max_by(|a, b| version_order(a, b)) {
+            let from = before.iter().filter(|(v, _)| v != target).max_by_key(|(_, n)| *n).map(|(v, _)| v.clone());
+            let complete = count(rollout, target) == total;
+            self.start(name, target.clone(), from, complete, now);
         }
-        if rollout.len() == 1 {
-            self.settled[service] = Some(rollout[0].0.clone());
+        self.baseline[service] = Some(rollout.to_vec());
+    }
+
+    /// Ends an open deploy when every instance is on its version (done) or none is (rolled back).
+    fn progress(&mut self, i: usize, rollout: &[(String, usize)], now: SystemTime) {
+        let total: usize = rollout.iter().map(|(_, n)| n).sum();
+        let on_target = count(rollout, &self.list[i].version);
+        let state = if on_target == total {
+            DeployState::Done
+        } else if on_target == 0 {
+            DeployState::RolledBack
+        } else {
+            return;
+        };
+        let d = &mut self.list[i];
+        d.state = state;
+        d.ended = Some(now);
+        self.changed.push(d.clone());
+    }
+
+    /// The board started (again): deploys left rolling in the history end if the fleet now says
+    /// how they ended; nothing new is recorded from what the fleet looks like at start.
+    fn reconcile(&mut self, name: &str, rollout: &[(String, usize)], now: SystemTime) {
+        let open: Vec<usize> = (0..self.list.len())
+            .filter(|&i| {
+                let d = &self.list[i];
+                d.service == name && d.seen && d.state == DeployState::Rolling
+            })
+            .collect();
+        for i in open {
+            self.progress(i, rollout, now);
         }
+    }
+
+    fn start(&mut self, name: &str, version: String, from: Option<String>, complete: bool, now: SystemTime) {
+        let state = if complete { DeployState::Done } else { DeployState::Rolling };
+        // The log may have announced this deploy first: it becomes the seen one.
+        let announced = self
+            .list
+            .iter()
+            .rposition(|d| !d.seen && d.service == name && d.version == version && gap(d.started, now) < SAME_DEPLOY);
+        if let Some(i) = announced {
+            let d = &mut self.list[i];
+            d.seen = true;
+            d.from = from;
+            d.state = state;
+            d.ended = complete.then_some(now);
+            self.changed.push(d.clone());
+            return;
+        }
+        self.push(Deploy {
+            id: format!("{name}@{version}@{}", unix_ms::millis(now)),
+            service: name.to_string(),
+            version,
+            from,
+            started: now,
+            ended: complete.then_some(now),
+            state,
+            who: None,
+            link: None,
+            seen: true,
+        });
     }
 
     /// Merges one deploy-log entry: it names a seen deploy of the same version, or is a deploy of its own.
@@ -200,6 +234,30 @@ impl Deploys {
     /// Newest first.
     pub fn recent(&self) -> impl Iterator<Item = &Deploy> {
         self.list.iter().rev()
+    }
+}
+
+/// Orders versions: semantic versions by their numbers (`1.10.0` after `1.9.2`, a pre-release
+/// before its release), anything else by text.
+pub fn version_order(a: &str, b: &str) -> std::cmp::Ordering {
+    fn parse(v: &str) -> Option<(Vec<u64>, Option<&str>)> {
+        let v = v.strip_prefix('v').unwrap_or(v);
+        let v = v.split('+').next().unwrap_or(v);
+        let (core, pre) = match v.split_once('-') {
+            Some((c, p)) => (c, Some(p)),
+            None => (v, None),
+        };
+        let nums: Option<Vec<u64>> = core.split('.').map(|n| n.parse().ok()).collect();
+        nums.filter(|n| !n.is_empty()).map(|n| (n, pre))
+    }
+    match (parse(a), parse(b)) {
+        (Some((na, pa)), Some((nb, pb))) => na.cmp(&nb).then_with(|| match (pa, pb) {
+            (None, None) => std::cmp::Ordering::Equal,
+            (None, Some(_)) => std::cmp::Ordering::Greater,
+            (Some(_), None) => std::cmp::Ordering::Less,
+            (Some(x), Some(y)) => x.cmp(y),
+        }),
+        _ => a.cmp(b),
     }
 }
 
@@ -335,6 +393,44 @@ mod tests {
         assert_eq!(d.list.len(), 1, "{:?}", d.list);
         let dep = &d.list[0];
         assert_eq!((dep.state, dep.who.as_deref(), dep.from.as_deref()), (DeployState::Done, Some("ci"), Some("1.0")));
+    }
+
+    #[test]
+    fn a_fleet_found_mixed_records_nothing_until_a_count_changes() {
+        let mut d = Deploys::new(1, vec![]);
+        d.observe(0, "api", &r(&[("2.0.1", 2), ("2.0.0", 1)]), at(0));
+        d.observe(0, "api", &r(&[("2.0.1", 2), ("2.0.0", 1)]), at(10));
+        assert!(d.list.is_empty(), "{:?}", d.list);
+        // A restart with the same mixed fleet: still nothing.
+        let mut again = Deploys::new(1, d.list.iter().cloned().collect());
+        again.observe(0, "api", &r(&[("2.0.0", 1), ("2.0.1", 2)]), at(20));
+        assert!(again.list.is_empty());
+        // The laggard moves to 2.0.1: that is a deploy of 2.0.1, and it is done.
+        again.observe(0, "api", &r(&[("2.0.1", 3)]), at(30));
+        let dep = again.list.back().unwrap();
+        assert_eq!((dep.version.as_str(), dep.from.as_deref(), dep.state), ("2.0.1", Some("2.0.0"), DeployState::Done));
+    }
+
+    #[test]
+    fn a_restart_mid_rollout_continues_the_deploy_on_record() {
+        let mut d = Deploys::new(1, vec![]);
+        d.observe(0, "api", &r(&[("1.0", 3)]), at(0));
+        d.observe(0, "api", &r(&[("1.0", 2), ("1.1", 1)]), at(10));
+        let history = fold_history(d.changed.clone());
+        let mut after = Deploys::new(1, history);
+        after.observe(0, "api", &r(&[("1.0", 1), ("1.1", 2)]), at(20));
+        assert_eq!(after.list.len(), 1);
+        assert_eq!(after.list[0].state, DeployState::Rolling);
+        after.observe(0, "api", &r(&[("1.1", 3)]), at(30));
+        assert_eq!((after.list.len(), after.list[0].state), (1, DeployState::Done));
+    }
+
+    #[test]
+    fn versions_order_by_number_not_by_text() {
+        use std::cmp::Ordering::*;
+        assert_eq!(version_order("1.10.0", "1.9.2"), Greater);
+        assert_eq!(version_order("v2.0.0", "2.0.0-rc.1"), Greater);
+        assert_eq!(version_order("abc", "abd"), Less);
     }
 
     #[test]

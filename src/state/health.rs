@@ -94,6 +94,18 @@ impl HealthSample {
         }
     }
 
+    /// The status of this one check, without words: what states with memory count.
+    pub fn status(&self, slow_after: Duration) -> Status {
+        match &self.outcome {
+            HealthOutcome::Failed(_) => Status::Crit,
+            HealthOutcome::Response { code, .. } if *code >= 400 => Status::Crit,
+            HealthOutcome::Response { body: BodyVerdict::Failing(_), .. } => Status::Crit,
+            HealthOutcome::Response { body: BodyVerdict::Degraded(_), .. } => Status::Warn,
+            _ if self.latency > slow_after => Status::Warn,
+            _ => Status::Ok,
+        }
+    }
+
     pub fn is_failure(&self) -> bool {
         !matches!(&self.outcome, HealthOutcome::Response { code, body, .. }
             if *code < 400 && !matches!(body, BodyVerdict::Failing(_)))

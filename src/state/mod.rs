@@ -5,6 +5,7 @@ pub mod aws;
 pub mod backups;
 pub mod deploys;
 mod health;
+pub mod memory;
 mod series;
 mod signals;
 mod status;
@@ -16,6 +17,8 @@ pub use series::Ring;
 pub use signals::{InstanceMetrics, ScrapeResult, SignalPoint, percent};
 pub use status::{Status, Tally, Verdict};
 pub use verdicts::{ServiceVerdicts, Verdicts};
+
+mod notes;
 
 use crate::config::{CheckSpec, EnvSpec, Fleet, InstanceSpec};
 use crate::metrics::Window;
@@ -35,7 +38,7 @@ pub enum Event {
     Health { id: InstanceId, sample: HealthSample, next_in: Duration },
     /// A metrics scrape finished.
     Scrape { id: InstanceId, result: ScrapeResult },
-    /// Service-level signal points from PromQL, oldest first, or why the queries failed.
+    /// Service-level signal points from PromQL or CloudWatch, oldest first, or why they failed.
     Signals { service: usize, result: Result<Vec<SignalPoint>, String> },
     /// Something from one AWS account (by index).
     Aws { account: usize, event: aws::AwsEvent },
@@ -54,6 +57,42 @@ pub struct InstanceState {
     /// The interval in force for this instance, backoff included.
     pub expected_every: Duration,
     pub metrics: InstanceMetrics,
+    /// The confirmed level: changed only by `unhealthy_after` / `healthy_after` results in a row.
+    pub level: Option<Status>,
+}
+
+/// Which signals an external source (PromQL, CloudWatch) gives a service; scrapes give the rest.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Feeds {
+    /// Request rate, request count and error ratio.
+    pub traffic: bool,
+    pub p50: bool,
+    pub p95: bool,
+    pub p99: bool,
+}
+
+impl Feeds {
+    pub fn any(&self) -> bool {
+        self.traffic || self.p50 || self.p95 || self.p99
+    }
+
+    pub fn all(&self) -> bool {
+        self.traffic && self.p50 && self.p95 && self.p99
+    }
+}
+
+/// Where one service's signals come from besides scrapes.
+#[derive(Debug, Clone, Default)]
+pub struct External {
+    /// `PromQL` or `CloudWatch`.
+    pub source: &'static str,
+    pub feeds: Feeds,
+    /// How long a point stays current: what the source promises.
+    pub fresh_for: Duration,
+    /// The latest point.
+    pub latest: Option<SignalPoint>,
+    /// Why the source failed last, cleared by a success.
+    pub error: Option<(SystemTime, String)>,
 }
 
 #[derive(Debug, Clone)]
@@ -62,13 +101,18 @@ pub struct ServiceState {
     pub env: EnvSpec,
     pub check: CheckSpec,
     pub instances: Vec<InstanceState>,
-    /// The service's signals: its instances' windows merged, one point per scrape round,
-    /// or the points of its PromQL queries.
+    /// The service's signals as the board shows them, one point per round: each signal from
+    /// the source that feeds it.
     pub signals: Ring<SignalPoint>,
-    /// Why the service's PromQL queries failed last, cleared by a success.
-    pub promql_error: Option<(SystemTime, String)>,
-    /// Signals come from PromQL or CloudWatch rather than scrapes.
-    pub external_signals: bool,
+    /// The latest merge of the instances' scrape windows.
+    pub scraped: Option<SignalPoint>,
+    /// PromQL or CloudWatch, when either feeds this service.
+    pub external: Option<External>,
+    /// Error ratio and latency levels with memory.
+    pub errors: memory::Debounced,
+    pub latency: memory::Debounced,
+    /// The service's recent states, for flapping.
+    pub flapping: memory::Flapping,
     /// The latest action run against this service.
     pub action: Option<ActionRun>,
 }
@@ -76,7 +120,33 @@ pub struct ServiceState {
 impl ServiceState {
     /// Whether anything feeds this service's error-rate and latency signals.
     pub fn has_signal_source(&self) -> bool {
-        self.check.scrape || self.external_signals
+        self.check.scrape || self.external.is_some()
+    }
+
+    /// The window the service's traffic is counted over, as configured (scrapes) or as the
+    /// external source gives it (a CloudWatch period).
+    pub fn traffic_window(&self, p: &SignalPoint) -> Duration {
+        match &self.external {
+            Some(e) if e.feeds.traffic => p.window,
+            _ => self.check.window,
+        }
+    }
+
+    /// Which source gives each signal: `(name, source)` for requests, errors, p50, p95, p99.
+    pub fn signal_sources(&self) -> Vec<(&'static str, &'static str)> {
+        let feeds = self.external.as_ref().map(|e| (e.source, e.feeds));
+        let scrape = if self.check.scrape { "scrape" } else { "none" };
+        let pick = |fed: fn(&Feeds) -> bool| match feeds {
+            Some((source, f)) if fed(&f) => source,
+            _ => scrape,
+        };
+        vec![
+            ("requests", pick(|f| f.traffic)),
+            ("errors", pick(|f| f.traffic)),
+            ("p50", pick(|f| f.p50)),
+            ("p95", pick(|f| f.p95)),
+            ("p99", pick(|f| f.p99)),
+        ]
     }
 }
 
@@ -88,6 +158,9 @@ pub struct State {
     pub aws: Vec<aws::AwsAccountState>,
     /// Missed intervals after which a result is stale.
     pub stale_after_intervals: u32,
+    /// Judge every result as it comes, without memory: for one-shot looks (`check`, `snapshot`)
+    /// that see each instance once and have no time to wait for a threshold to hold.
+    pub at_once: bool,
 }
 
 impl State {
@@ -105,7 +178,8 @@ impl State {
         let services: Vec<ServiceState> = fleet
             .services
             .iter()
-            .map(|s| ServiceState {
+            .enumerate()
+            .map(|(si, s)| ServiceState {
                 name: s.name.clone(),
                 env: s.env.clone(),
                 check: s.check.clone(),
@@ -116,12 +190,16 @@ impl State {
                         spec: i.clone(),
                         health: Ring::new(history),
                         expected_every: s.check.interval,
-                        metrics: InstanceMetrics::new(history),
+                        metrics: InstanceMetrics::new(history, s.check.window),
+                        level: None,
                     })
                     .collect(),
                 signals: Ring::new(history),
-                promql_error: None,
-                external_signals: s.external_signals,
+                scraped: None,
+                external: external_of(fleet, si, s, stale_after_intervals),
+                errors: memory::Debounced::default(),
+                latency: memory::Debounced::default(),
+                flapping: memory::Flapping::default(),
                 action: None,
             })
             .collect();
@@ -130,6 +208,7 @@ impl State {
             backups: jobs.iter().map(backups::BackupState::new).collect(),
             services,
             stale_after_intervals,
+            at_once: false,
             aws: fleet.aws.iter().map(aws::AwsAccountState::new).collect(),
         }
     }
@@ -139,12 +218,26 @@ impl State {
         match event {
             Event::Health { id, sample, next_in } => {
                 let at = sample.at;
-                if let Some(inst) = self.instance_mut(id) {
+                let at_once = self.at_once;
+                let Some(svc) = self.services.get_mut(id.service) else { return };
+                let check = &svc.check;
+                let (unhealthy_after, healthy_after) =
+                    if at_once { (1, 1) } else { (check.unhealthy_after, check.healthy_after) };
+                if let Some(inst) = svc.instances.get_mut(id.instance) {
                     let mut sample = sample;
                     sample.share_version(inst.health.latest());
                     inst.health.push(sample);
                     inst.expected_every = next_in;
+                    let newest: Vec<Status> = inst
+                        .health
+                        .iter()
+                        .rev()
+                        .take(unhealthy_after.max(healthy_after) as usize)
+                        .map(|h| h.status(check.slow_after))
+                        .collect();
+                    inst.level = memory::settle(inst.level, &newest, unhealthy_after, healthy_after);
                     self.observe_rollout(id.service, at);
+                    self.record_state(id.service, at);
                 }
             }
             Event::Backup { job, sample } => {
@@ -168,17 +261,28 @@ impl State {
                 }
             }
             Event::Signals { service, result } => {
-                let Some(svc) = self.services.get_mut(service) else { return };
+                fn ext(s: &mut State, service: usize) -> Option<&mut External> {
+                    s.services.get_mut(service).and_then(|s| s.external.as_mut())
+                }
+                let Some(e) = ext(self, service) else { return };
                 match result {
                     Ok(points) => {
-                        svc.promql_error = None;
+                        e.error = None;
+                        let mut newest = None;
                         for p in points {
-                            if svc.signals.latest().is_none_or(|last| p.at > last.at) {
-                                svc.signals.push(p);
+                            let Some(e) = ext(self, service) else { return };
+                            if e.latest.is_none_or(|last| p.at > last.at) {
+                                e.latest = Some(p);
+                                newest = Some(p.at);
+                                // Each point of a backfill goes into the trend in turn.
+                                self.update_signals(service, p.at);
                             }
                         }
+                        if let Some(at) = newest {
+                            self.record_state(service, at);
+                        }
                     }
-                    Err(e) => svc.promql_error = Some((SystemTime::now(), e)),
+                    Err(err) => e.error = Some((SystemTime::now(), err)),
                 }
             }
             Event::Scrape { id, result } => {
@@ -191,7 +295,17 @@ impl State {
         }
     }
 
+    /// Feeds the deploy tracker once every instance has been checked and every one that
+    /// answered has told its version: a half-seen fleet is no baseline.
     fn observe_rollout(&mut self, service: usize, at: SystemTime) {
+        let svc = &self.services[service];
+        let complete = svc.instances.iter().all(|i| {
+            let answered = i.health.iter().any(|h| h.code().is_some());
+            !i.health.is_empty() && (!answered || i.version().or(i.metrics.version.as_deref()).is_some())
+        });
+        if !complete {
+            return;
+        }
         let rollout = self.rollout(service);
         let name = self.services[service].name.clone();
         self.deploys.observe(service, &name, &rollout, at);
@@ -203,27 +317,110 @@ impl State {
     }
 
     /// Merges the fresh windows of a service's instances into one service point at `at`.
-    /// Points closer together than half an interval replace each other, so a round of
-    /// jittered scrapes makes one point.
     fn merge_service_signals(&mut self, service: usize, at: SystemTime) {
         let Some(svc) = self.services.get(service) else { return };
         let fresh_for = self.signal_fresh_for(&svc.check);
         let merged = Window::merge(svc.instances.iter().filter_map(|i| i.metrics.fresh_window(at, fresh_for)));
         let Some(merged) = merged else { return };
-        let point = SignalPoint::of(at, &merged);
-        let half = svc.check.interval / 2;
+        self.services[service].scraped = Some(SignalPoint::of(at, &merged));
+        self.update_signals(service, at);
+        self.record_state(service, at);
+    }
+
+    /// Adds the service's signals at `at` to its trend and moves its levels. Points closer
+    /// together than half an interval replace each other, so a round of jittered scrapes makes one.
+    fn update_signals(&mut self, service: usize, at: SystemTime) {
+        let Some(point) = self.current_signals(service, at) else { return };
+        let gap = self.signal_fresh_for(&self.services[service].check);
         let svc = &mut self.services[service];
+        let half = svc.check.interval / 2;
         match svc.signals.latest() {
             Some(last) if at.duration_since(last.at).unwrap_or_default() < half => svc.signals.replace_latest(point),
+            Some(last) if at < last.at => {}
             _ => svc.signals.push(point),
+        }
+        let mut t = svc.check.thresholds;
+        if self.at_once {
+            t.hold = Duration::ZERO;
+            t.clear_for = Duration::ZERO;
+        }
+        let lowered = 1.0 - t.clear_margin;
+        let gap = gap.max(svc.external.as_ref().map_or(Duration::ZERO, |e| e.fresh_for));
+        let (up, down) = (point.error_level(&t, 1.0), point.error_level(&t, lowered));
+        svc.errors.update(at, up.unwrap_or(Status::Ok), down.unwrap_or(Status::Ok), (t.hold, t.clear_for), gap);
+        let (up, down) = (point.latency_level(&t, 1.0), point.latency_level(&t, lowered));
+        svc.latency.update(at, up.unwrap_or(Status::Ok), down.unwrap_or(Status::Ok), (t.hold, t.clear_for), gap);
+    }
+
+    /// Records the service's state with memory (no staleness) for flapping.
+    fn record_state(&mut self, service: usize, at: SystemTime) {
+        let Some(svc) = self.services.get_mut(service) else { return };
+        let instances = svc.instances.iter().filter_map(|i| i.level).max();
+        let status = [instances, Some(svc.errors.level), Some(svc.latency.level)].into_iter().flatten().max();
+        if let Some(status) = status {
+            let gap = svc.check.interval / 2;
+            svc.flapping.record(at, status, gap);
         }
     }
 
-    /// The service's latest signal point if it is current at `now`.
-    pub fn current_signals(&self, service: usize, now: SystemTime) -> Option<&SignalPoint> {
+    /// The service's signals current at `now`, each from the source that feeds it.
+    pub fn current_signals(&self, service: usize, now: SystemTime) -> Option<SignalPoint> {
         let svc = self.services.get(service)?;
-        let p = svc.signals.latest()?;
-        (now.duration_since(p.at).unwrap_or_default() <= self.signal_fresh_for(&svc.check)).then_some(p)
+        let fresh = |p: &SignalPoint, fresh_for: Duration| now.duration_since(p.at).unwrap_or_default() <= fresh_for;
+        let scraped = svc.scraped.filter(|p| fresh(p, self.signal_fresh_for(&svc.check)));
+        let (feeds, external) = match &svc.external {
+            Some(e) => (e.feeds, e.latest.filter(|p| fresh(p, e.fresh_for))),
+            None => (Feeds::default(), None),
+        };
+        // A signal an external source feeds comes from it; when that source has no value for
+        // it (no datapoint in the period), the scrape's value stands in.
+        let pick = |fed: bool, f: fn(&SignalPoint) -> Option<f64>| {
+            let ext = if fed { external.and_then(|p| f(&p).map(|v| (p, v))) } else { None };
+            ext.or_else(|| scraped.and_then(|p| f(&p).map(|v| (p, v))))
+        };
+        let traffic = if feeds.traffic && external.is_some_and(|p| p.rate.is_some() || p.error_ratio.is_some()) {
+            external
+        } else {
+            scraped
+        };
+        let (p50, p95, p99) = (pick(feeds.p50, |p| p.p50), pick(feeds.p95, |p| p.p95), pick(feeds.p99, |p| p.p99));
+        let times = [traffic.map(|p| p.at), p50.map(|(p, _)| p.at), p95.map(|(p, _)| p.at), p99.map(|(p, _)| p.at)];
+        let at = times.into_iter().flatten().max()?;
+        let window = traffic.map_or(svc.check.window, |p| p.window);
+        Some(SignalPoint {
+            rate: traffic.and_then(|p| p.rate),
+            requests: traffic.and_then(|p| p.requests),
+            error_ratio: traffic.and_then(|p| p.error_ratio),
+            p50: p50.map(|(_, v)| v),
+            p95: p95.map(|(_, v)| v),
+            p99: p99.map(|(_, v)| v),
+            ..SignalPoint::empty(at, window)
+        })
+    }
+
+    /// The service's signals against its thresholds at `now`, with memory; `None` without
+    /// current signals. While a change is pending, the level stays and the reason says so.
+    pub fn signal_verdict(&self, service: usize, now: SystemTime) -> Option<Verdict> {
+        let svc = self.services.get(service)?;
+        let p = self.current_signals(service, now)?;
+        let t = &svc.check.thresholds;
+        let value = p.error_ratio.map(|e| format!("errors {}", percent(e))).unwrap_or_default();
+        let errors = describe(&svc.errors, p.error_level(t, 1.0), t.hold, value, |s| p.error_reason(t, s));
+        let value = p.p95.map(|v| format!("p95 {}", crate::format::latency(Duration::from_secs_f64(v.max(0.0)))));
+        let latency = describe(&svc.latency, p.latency_level(t, 1.0), t.hold, value.unwrap_or_default(), |s| {
+            p.latency_reason(t, s)
+        });
+        let worst = if latency.status > errors.status || errors.reason.is_empty() { latency } else { errors };
+        if worst.reason.is_empty() && p.error_ratio.is_some() && p.low_traffic(t) {
+            return Some(Verdict::new(Status::Ok, p.low_traffic_note(svc.traffic_window(&p))));
+        }
+        Some(worst)
+    }
+
+    /// Why the service's signals are missing or only partly judged, in words; `None` when they
+    /// are all there.
+    pub fn signals_note(&self, service: usize, now: SystemTime) -> Option<String> {
+        notes::signals_note(self, service, now)
     }
 
     pub fn instance(&self, id: InstanceId) -> Option<&InstanceState> {
@@ -299,6 +496,16 @@ impl State {
         (age > self.board_stale_after()).then_some(age)
     }
 
+    /// Whether the instances report more than one version while no deploy is rolling:
+    /// "2.0.1 on 2, 2.0.0 on 1".
+    pub fn mixed_versions(&self, service: usize) -> Option<String> {
+        let rollout = self.rollout(service);
+        if rollout.len() < 2 {
+            return None;
+        }
+        Some(rollout.iter().map(|(v, n)| format!("{v} on {n}")).collect::<Vec<_>>().join(", "))
+    }
+
     /// The version most instances report now, and how many of them.
     pub fn current_version(&self, service: usize) -> Option<(String, usize)> {
         self.rollout(service).into_iter().next()
@@ -354,7 +561,23 @@ impl InstanceState {
         if age > allowed {
             return Verdict::new(Status::Stale, format!("no result for {}", crate::format::age(age)));
         }
-        last.verdict(check.slow_after)
+        let latest = last.verdict(check.slow_after);
+        let level = self.level.unwrap_or(Status::Unknown);
+        if self.level == Some(latest.status) {
+            return latest;
+        }
+        // A change not yet confirmed: the level stays, the reason shows the latest result at once.
+        let slow = check.slow_after;
+        let base = self.level.unwrap_or(Status::Ok);
+        if self.level.is_none() || latest.status > base {
+            let run = self.health.iter().rev().take_while(|h| h.status(slow) > base).count();
+            let word = if latest.status == Status::Crit { "failing" } else { "warning" };
+            return Verdict::new(level, format!("{word} {run}/{}: {}", check.unhealthy_after, latest.reason));
+        }
+        let run = self.health.iter().rev().take_while(|h| Some(h.status(slow)) < self.level).count();
+        let was = self.health.iter().rev().find(|h| Some(h.status(slow)) >= self.level).map(|h| h.verdict(slow).reason);
+        let was = was.filter(|r| !r.is_empty()).map(|r| format!(" after {r}")).unwrap_or_default();
+        Verdict::new(level, format!("recovering {run}/{}{was}", check.healthy_after))
     }
 
     /// Checks failed in a row, newest back.
@@ -372,13 +595,79 @@ impl InstanceState {
     }
 }
 
+/// The worst verdict's index, the first of equals; among equals one with a reason (a pending change).
 fn worst_index(verdicts: &[Verdict]) -> Option<usize> {
-    verdicts.iter().enumerate().rev().max_by_key(|(_, v)| v.status).map(|(i, _)| i)
+    verdicts.iter().enumerate().rev().max_by_key(|(_, v)| (v.status, !v.reason.is_empty())).map(|(i, _)| i)
 }
+
+/// A debounced level at this point: the level, with the latest value in the reason, and what is
+/// pending.
+fn describe(
+    d: &memory::Debounced,
+    now: Option<Status>,
+    hold: Duration,
+    value: String,
+    reason: impl Fn(Status) -> String,
+) -> Verdict {
+    let level = d.level;
+    let current = now.unwrap_or(Status::Ok);
+    // The text names the hold time, not the seconds elapsed, so it stays still between frames.
+    let text = match d.pending() {
+        Some(p) if p.towards > level => {
+            format!("{}: {} if it holds {}", reason(p.towards), p.towards.word(), crate::format::duration(hold))
+        }
+        _ if current >= level => reason(level),
+        _ => format!("{value} ({} until it clears)", level.word()),
+    };
+    Verdict::new(level, text)
+}
+
+/// External sources of one service's signals, from the fleet.
+fn external_of(fleet: &Fleet, service: usize, s: &crate::config::ServiceSpec, stale_after: u32) -> Option<External> {
+    if let Some(q) = &s.promql {
+        let timeout = fleet.prometheus.as_ref().map_or(Duration::from_secs(5), |p| p.timeout);
+        return Some(External {
+            source: "PromQL",
+            feeds: Feeds {
+                traffic: q.rate.is_some() || q.error_ratio.is_some(),
+                p50: q.p50.is_some(),
+                p95: q.p95.is_some(),
+                p99: q.p99.is_some(),
+            },
+            fresh_for: s.check.interval * stale_after + timeout,
+            latest: None,
+            error: None,
+        });
+    }
+    let mut feeds = Feeds::default();
+    let mut fresh_for = Duration::ZERO;
+    for a in &fleet.aws {
+        for q in &a.queries {
+            let Some((si, role)) = q.feeds else { continue };
+            if si != service {
+                continue;
+            }
+            match role {
+                crate::config::aws::Role::Requests | crate::config::aws::Role::Errors => feeds.traffic = true,
+                crate::config::aws::Role::P95 => feeds.p95 = true,
+            }
+            fresh_for = fresh_for.max(q.period + a.interval + CLOUDWATCH_DELAY);
+        }
+    }
+    feeds.any().then_some(External { source: "CloudWatch", feeds, fresh_for, latest: None, error: None })
+}
+
+/// How late CloudWatch publishes a datapoint, at worst, for the metrics the board reads.
+pub const CLOUDWATCH_DELAY: Duration = Duration::from_secs(180);
 
 /// The service's verdict: its worst instance's (named unless all is well), or its signals'
 /// when those are worse.
 pub fn named_worst(svc: &ServiceState, v: &ServiceVerdicts) -> Verdict {
+    if let Some(f) = &v.flapping
+        && v.status() == f.status
+    {
+        return f.clone();
+    }
     let health = match (v.worst, v.worst_verdict()) {
         (Some(_), Some(w)) if w.status == Status::Ok => w.clone(),
         (Some(i), Some(w)) => Verdict::new(w.status, format!("{}: {}", svc.instances[i].spec.label, w.reason)),

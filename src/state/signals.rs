@@ -5,6 +5,7 @@ use super::series::Ring;
 use super::status::{Status, Verdict};
 use crate::config::schema::Thresholds;
 use crate::metrics::{Counts, Window, window};
+use std::collections::VecDeque;
 use std::time::{Duration, SystemTime};
 
 /// One scrape of one instance, as the source reports it.
@@ -18,8 +19,12 @@ pub struct ScrapeResult {
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct SignalPoint {
     pub at: SystemTime,
-    /// Requests per second.
-    pub rate: f64,
+    /// Requests per second, when something counts requests.
+    pub rate: Option<f64>,
+    /// Requests counted in the window: what the error ratio is judged on.
+    pub requests: Option<f64>,
+    /// How much time the point covers.
+    pub window: Duration,
     /// 5xx share of requests, 0..1.
     pub error_ratio: Option<f64>,
     /// Latency quantiles in seconds.
@@ -32,7 +37,9 @@ impl SignalPoint {
     pub fn of(at: SystemTime, w: &Window) -> Self {
         Self {
             at,
-            rate: w.rate(),
+            rate: Some(w.rate()),
+            requests: Some(w.requests),
+            window: Duration::from_secs_f64(w.seconds.max(0.0)),
             error_ratio: w.error_ratio(),
             p50: w.quantile(0.5),
             p95: w.quantile(0.95),
@@ -40,38 +47,82 @@ impl SignalPoint {
         }
     }
 
-    /// Error rate and p95 against thresholds; the worse of the two, with numbers in the reason.
+    /// A point with nothing in it yet, to be filled signal by signal.
+    pub fn empty(at: SystemTime, window: Duration) -> Self {
+        Self { at, rate: None, requests: None, window, error_ratio: None, p50: None, p95: None, p99: None }
+    }
+
+    /// Too few requests in the window for the error ratio to mean anything.
+    pub fn low_traffic(&self, t: &Thresholds) -> bool {
+        self.requests.is_some_and(|r| r < t.min_requests as f64)
+    }
+
+    /// "low traffic (12 req/1m)", over the configured `window` (the point's own span wobbles
+    /// with scrape jitter; the words should not).
+    pub fn low_traffic_note(&self, window: Duration) -> String {
+        let n = self.requests.unwrap_or(0.0).round() as u64;
+        format!("low traffic ({n} req/{})", crate::format::span(window))
+    }
+
+    /// The level of the error ratio against thresholds scaled by `scale` (1.0 to rise, below to
+    /// fall); `None` when there is no ratio or too little traffic to judge.
+    pub fn error_level(&self, t: &Thresholds, scale: f64) -> Option<Status> {
+        let e = self.error_ratio?;
+        if self.low_traffic(t) {
+            return None;
+        }
+        Some(level(e, t.error_rate_warn * scale, t.error_rate_crit * scale))
+    }
+
+    /// The level of p95 against thresholds scaled by `scale`.
+    pub fn latency_level(&self, t: &Thresholds, scale: f64) -> Option<Status> {
+        let p95 = self.p95?;
+        Some(level(p95, t.p95_warn.as_secs_f64() * scale, t.p95_crit.as_secs_f64() * scale))
+    }
+
+    /// Error rate and p95 against thresholds, this point alone; the worse of the two, with numbers.
     pub fn verdict(&self, t: &Thresholds) -> Verdict {
-        let mut worst = Verdict::ok();
-        if let Some(e) = self.error_ratio {
-            let (status, limit) = if e >= t.error_rate_crit {
-                (Status::Crit, t.error_rate_crit)
-            } else if e >= t.error_rate_warn {
-                (Status::Warn, t.error_rate_warn)
-            } else {
-                (Status::Ok, 0.0)
-            };
-            if status > worst.status {
-                worst = Verdict::new(status, format!("errors {} ≥ {}", percent(e), percent(limit)));
-            }
+        let errors = self.error_level(t, 1.0).map(|s| Verdict::new(s, self.error_reason(t, s)));
+        let latency = self.latency_level(t, 1.0).map(|s| Verdict::new(s, self.latency_reason(t, s)));
+        match (errors, latency) {
+            (Some(e), Some(l)) if l.status > e.status => l,
+            (Some(e), _) => e,
+            (None, Some(l)) => l,
+            (None, None) => Verdict::ok(),
         }
-        if let Some(p95) = self.p95 {
-            let p95d = Duration::from_secs_f64(p95);
-            let (status, limit) = if p95d >= t.p95_crit {
-                (Status::Crit, t.p95_crit)
-            } else if p95d >= t.p95_warn {
-                (Status::Warn, t.p95_warn)
-            } else {
-                (Status::Ok, Duration::ZERO)
-            };
-            if status > worst.status {
-                worst = Verdict::new(
-                    status,
-                    format!("p95 {} ≥ {}", crate::format::duration(p95d), crate::format::duration(limit)),
-                );
-            }
+    }
+
+    /// "errors 6.0% ≥ 5.0%" for a level, or the value alone for OK.
+    pub fn error_reason(&self, t: &Thresholds, status: Status) -> String {
+        let e = self.error_ratio.unwrap_or(0.0);
+        match status {
+            Status::Crit => format!("errors {} ≥ {}", percent(e), percent(t.error_rate_crit)),
+            Status::Warn => format!("errors {} ≥ {}", percent(e), percent(t.error_rate_warn)),
+            _ if status == Status::Ok && e < t.error_rate_warn => String::new(),
+            _ => format!("errors {}", percent(e)),
         }
-        worst
+    }
+
+    /// "p95 2.5s ≥ 2s" for a level.
+    pub fn latency_reason(&self, t: &Thresholds, status: Status) -> String {
+        let p95 = Duration::from_secs_f64(self.p95.unwrap_or(0.0).max(0.0));
+        let d = crate::format::duration;
+        match status {
+            Status::Crit => format!("p95 {} ≥ {}", d(p95), d(t.p95_crit)),
+            Status::Warn => format!("p95 {} ≥ {}", d(p95), d(t.p95_warn)),
+            _ if p95 < t.p95_warn => String::new(),
+            _ => format!("p95 {}", d(p95)),
+        }
+    }
+}
+
+fn level(v: f64, warn: f64, crit: f64) -> Status {
+    if v >= crit {
+        Status::Crit
+    } else if v >= warn {
+        Status::Warn
+    } else {
+        Status::Ok
     }
 }
 
@@ -93,18 +144,38 @@ pub fn percent(ratio: f64) -> String {
 #[derive(Debug, Clone)]
 pub struct InstanceMetrics {
     last: Option<(SystemTime, Counts)>,
+    /// The steps between consecutive scrapes that make up the current window, oldest first.
+    steps: VecDeque<Window>,
+    /// How much time the window spans.
+    span: Duration,
     /// The latest window and when it ended.
     pub window: Option<(SystemTime, Window)>,
+    /// One point per scrape, each over the window that ended there.
     pub points: Ring<SignalPoint>,
     /// The latest scrape failure, cleared by a good scrape.
     pub error: Option<(SystemTime, String)>,
     pub last_scrape: Option<SystemTime>,
+    /// Scrapes that came back with a body, failed ones not counted.
+    pub good_scrapes: u32,
+    /// The last good scrape had no request counter.
+    pub no_request_counter: bool,
     pub version: Option<String>,
 }
 
 impl InstanceMetrics {
-    pub fn new(history: usize) -> Self {
-        Self { last: None, window: None, points: Ring::new(history), error: None, last_scrape: None, version: None }
+    pub fn new(history: usize, span: Duration) -> Self {
+        Self {
+            last: None,
+            steps: VecDeque::new(),
+            span,
+            window: None,
+            points: Ring::new(history),
+            error: None,
+            last_scrape: None,
+            good_scrapes: 0,
+            no_request_counter: false,
+            version: None,
+        }
     }
 
     /// Folds in one scrape. Returns whether a new window was formed.
@@ -118,21 +189,34 @@ impl InstanceMetrics {
             }
         };
         self.error = None;
+        self.good_scrapes = self.good_scrapes.saturating_add(1);
+        self.no_request_counter = counts.requests.is_none();
         if counts.version.is_some() {
             self.version.clone_from(&counts.version);
         }
-        let formed = match &self.last {
-            Some((t0, prev)) => {
-                let secs = result.at.duration_since(*t0).unwrap_or_default().as_secs_f64();
-                window(prev, &counts, secs).map(|w| {
-                    self.points.push(SignalPoint::of(result.at, &w));
-                    self.window = Some((result.at, w));
-                })
-            }
-            None => None,
-        };
+        let step = self.last.as_ref().and_then(|(t0, prev)| {
+            let secs = result.at.duration_since(*t0).unwrap_or_default().as_secs_f64();
+            window(prev, &counts, secs)
+        });
         self.last = Some((result.at, counts));
-        formed.is_some()
+        let Some(step) = step else { return false };
+        self.steps.push_back(step);
+        // Keep the newest steps that cover the span; one step at least.
+        let span = self.span.as_secs_f64() * 0.999;
+        let mut covered = 0.0;
+        let keep = self.steps.iter().rev().take_while(|w| {
+            let inside = covered < span;
+            covered += w.seconds;
+            inside
+        });
+        let keep = keep.count().max(1);
+        while self.steps.len() > keep {
+            self.steps.pop_front();
+        }
+        let Some(w) = Window::sum(self.steps.iter()) else { return false };
+        self.points.push(SignalPoint::of(result.at, &w));
+        self.window = Some((result.at, w));
+        true
     }
 
     /// The latest window if it ended within `fresh_for` of `now`.
@@ -151,7 +235,13 @@ mod tests {
     }
 
     fn point(error_ratio: Option<f64>, p95: Option<f64>) -> SignalPoint {
-        SignalPoint { at: SystemTime::UNIX_EPOCH, rate: 10.0, error_ratio, p50: None, p95, p99: None }
+        SignalPoint {
+            rate: Some(10.0),
+            requests: Some(600.0),
+            error_ratio,
+            p95,
+            ..SignalPoint::empty(SystemTime::UNIX_EPOCH, Duration::from_secs(60))
+        }
     }
 
     #[test]
@@ -172,7 +262,7 @@ mod tests {
 
     #[test]
     fn two_scrapes_make_a_window_and_errors_keep_the_last_counts() {
-        let mut m = InstanceMetrics::new(10);
+        let mut m = InstanceMetrics::new(10, Duration::from_secs(60));
         let at = |s: u64| SystemTime::UNIX_EPOCH + Duration::from_secs(s);
         let c = |r: f64| Counts { requests: Some(r), ..Counts::default() };
         assert!(!m.apply(ScrapeResult { at: at(0), outcome: Ok(c(100.0)) }));
@@ -180,6 +270,41 @@ mod tests {
         assert!(m.error.is_some());
         assert!(m.apply(ScrapeResult { at: at(10), outcome: Ok(c(300.0)) }));
         assert!(m.error.is_none());
-        assert_eq!(m.points.latest().unwrap().rate, 20.0);
+        assert_eq!(m.points.latest().unwrap().rate, Some(20.0));
+    }
+
+    #[test]
+    fn the_window_slides_over_the_last_minute_of_scrapes() {
+        let mut m = InstanceMetrics::new(100, Duration::from_secs(60));
+        let at = |s: u64| SystemTime::UNIX_EPOCH + Duration::from_secs(s);
+        let c = |r: f64, e: f64| Counts { requests: Some(r), errors: e, ..Counts::default() };
+        // 10 req/s; one error in the first 5 s, none after.
+        m.apply(ScrapeResult { at: at(0), outcome: Ok(c(0.0, 0.0)) });
+        m.apply(ScrapeResult { at: at(5), outcome: Ok(c(50.0, 1.0)) });
+        assert_eq!(m.points.latest().unwrap().error_ratio, Some(0.02));
+        for i in 2..=12 {
+            m.apply(ScrapeResult { at: at(i * 5), outcome: Ok(c(i as f64 * 50.0, 1.0)) });
+        }
+        // Twelve steps: the first one, with the error, is still inside the minute.
+        let p = *m.points.latest().unwrap();
+        assert_eq!((p.requests, p.window), (Some(600.0), Duration::from_secs(60)));
+        assert!((p.error_ratio.unwrap() - 1.0 / 600.0).abs() < 1e-12);
+        m.apply(ScrapeResult { at: at(65), outcome: Ok(c(650.0, 1.0)) });
+        // Now it slid out.
+        assert_eq!(m.points.latest().unwrap().error_ratio, Some(0.0));
+        assert_eq!(m.points.latest().unwrap().rate, Some(10.0));
+    }
+
+    #[test]
+    fn low_traffic_does_not_judge_errors() {
+        let t = t();
+        let p = SignalPoint {
+            requests: Some(12.0),
+            error_ratio: Some(0.5),
+            ..SignalPoint::empty(SystemTime::UNIX_EPOCH, Duration::from_secs(60))
+        };
+        assert_eq!(p.error_level(&t, 1.0), None);
+        assert_eq!(p.verdict(&t).status, Status::Ok);
+        assert_eq!(p.low_traffic_note(Duration::from_secs(60)), "low traffic (12 req/1m)");
     }
 }

@@ -4,9 +4,10 @@ use serde::Serialize;
 use std::fmt;
 
 /// Ordered so that `max()` is the worst: a service is as bad as its worst instance.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Status {
+    #[default]
     Ok,
     Unknown,
     Stale,

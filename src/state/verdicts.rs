@@ -12,13 +12,19 @@ pub struct ServiceVerdicts {
     pub worst: Option<usize>,
     /// Error rate and latency against thresholds, when current signals exist.
     pub signals: Option<Verdict>,
+    /// "flapping between OK and CRIT (…)", while the service's state changes too often.
+    pub flapping: Option<Verdict>,
 }
 
 impl ServiceVerdicts {
-    /// As bad as the worst instance or its signals; unknown without instances.
+    /// As bad as the worst instance or its signals; unknown without instances. A flapping
+    /// service is one steady warning, unless nothing about it is current.
     pub fn status(&self) -> Status {
         let health = self.worst_verdict().map_or(Status::Unknown, |v| v.status);
-        self.signals.as_ref().map_or(health, |s| health.max(s.status))
+        match &self.flapping {
+            Some(f) if health != Status::Stale => f.status,
+            _ => self.signals.as_ref().map_or(health, |s| health.max(s.status)),
+        }
     }
 
     /// Health status alone.
@@ -52,8 +58,9 @@ impl Verdicts {
             .map(|(si, svc)| {
                 let instances: Vec<Verdict> =
                     svc.instances.iter().map(|i| i.verdict(&svc.check, state.stale_after_intervals, now)).collect();
-                let signals = state.current_signals(si, now).map(|p| p.verdict(&svc.check.thresholds));
-                ServiceVerdicts { worst: super::worst_index(&instances), instances, signals }
+                let signals = state.signal_verdict(si, now);
+                let flapping = svc.flapping.flapping.then(|| Verdict::new(Status::Warn, svc.flapping.reason()));
+                ServiceVerdicts { worst: super::worst_index(&instances), instances, signals, flapping }
             })
             .collect();
         let aws: Vec<Vec<Verdict>> =

@@ -26,7 +26,7 @@ pub fn render(frame: &mut Frame, area: Rect, scene: &Scene) {
                 Cell::from(b.job.name.clone()),
                 Cell::from(format!(
                     "{} / {}",
-                    b.age(scene.now).map(format::age).unwrap_or_else(|| "—".into()),
+                    b.age(scene.now).map(format::age).unwrap_or_else(|| "age unknown".into()),
                     format::duration(b.job.max_age)
                 )),
                 Cell::from(last.and_then(|s| s.size).map(format::bytes).unwrap_or_else(|| "—".into())),

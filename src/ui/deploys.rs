@@ -18,35 +18,45 @@ const AROUND: Duration = Duration::from_secs(300);
 
 pub fn render(frame: &mut Frame, area: Rect, scene: &Scene) {
     let theme = scene.theme;
-    let rows: Vec<Row> = scene
-        .state
-        .deploys
-        .recent()
-        .take(area.height.saturating_sub(3) as usize)
-        .map(|d| {
-            let status = match d.state {
-                DeployState::Rolling => Status::Warn,
-                DeployState::Done => Status::Ok,
-                DeployState::Failed => Status::Crit,
-                DeployState::RolledBack => Status::Stale,
-            };
-            let progress = if d.state == DeployState::Rolling { progress(scene.state, d) } else { String::new() };
-            let rise = error_rise(scene.state, d, scene.now)
-                .map(|(b, a)| format!("⚠ errors {} → {}", percent(b), percent(a)))
-                .unwrap_or_default();
-            Row::new(vec![
-                Cell::from(Span::styled(
-                    format!("{} ago", format::age(scene.now.duration_since(d.started).unwrap_or_default())),
-                    theme.dim(),
-                )),
-                Cell::from(d.service.clone()),
-                Cell::from(format!("{} → {}", d.from.as_deref().unwrap_or("?"), d.version)),
-                Cell::from(Span::styled(format!("{} {progress}", d.state.word()), theme.status(status))),
-                Cell::from(d.who.clone().unwrap_or_default()),
-                Cell::from(Span::styled(rise, theme.status(Status::Crit))),
-            ])
+    // Services whose instances disagree while no deploy is rolling: a canary, or a stuck node.
+    let rolling =
+        |name: &str| scene.state.deploys.list.iter().any(|d| d.service == name && d.state == DeployState::Rolling);
+    let mixed: Vec<Row> = (0..scene.state.services.len())
+        .filter(|&si| !rolling(&scene.state.services[si].name))
+        .filter_map(|si| {
+            let m = scene.state.mixed_versions(si)?;
+            Some(Row::new(vec![
+                Cell::from(Span::styled("now", theme.dim())),
+                Cell::from(scene.state.services[si].name.clone()),
+                Cell::from(Span::styled(format!("mixed: {m}"), theme.status(Status::Warn))),
+            ]))
         })
         .collect();
+    let room = (area.height.saturating_sub(3) as usize).saturating_sub(mixed.len());
+    let mut rows = mixed;
+    rows.extend(scene.state.deploys.recent().take(room).map(|d| {
+        let status = match d.state {
+            DeployState::Rolling => Status::Warn,
+            DeployState::Done => Status::Ok,
+            DeployState::Failed => Status::Crit,
+            DeployState::RolledBack => Status::Stale,
+        };
+        let progress = if d.state == DeployState::Rolling { progress(scene.state, d) } else { String::new() };
+        let rise = error_rise(scene.state, d, scene.now)
+            .map(|(b, a)| format!("⚠ errors {} → {}", percent(b), percent(a)))
+            .unwrap_or_default();
+        Row::new(vec![
+            Cell::from(Span::styled(
+                format!("{} ago", format::age(scene.now.duration_since(d.started).unwrap_or_default())),
+                theme.dim(),
+            )),
+            Cell::from(d.service.clone()),
+            Cell::from(format!("{} → {}", d.from.as_deref().unwrap_or("?"), d.version)),
+            Cell::from(Span::styled(format!("{} {progress}", d.state.word()), theme.status(status))),
+            Cell::from(d.who.clone().unwrap_or_default()),
+            Cell::from(Span::styled(rise, theme.status(Status::Crit))),
+        ])
+    }));
     let header = Row::new(["WHEN", "SERVICE", "VERSION", "STATE", "WHO", ""]).style(theme.dim());
     let table = Table::new(
         rows,

@@ -58,7 +58,7 @@ fn instances(frame: &mut Frame, area: Rect, scene: &Scene, si: usize, svc: &Serv
             if wide {
                 let p = inst.metrics.points.latest();
                 let dash = || "—".to_string();
-                cells.push(Cell::from(p.map(|p| format::rate(p.rate)).unwrap_or_else(dash)));
+                cells.push(Cell::from(p.and_then(|p| p.rate).map(format::rate).unwrap_or_else(dash)));
                 cells.push(Cell::from(p.and_then(|p| p.error_ratio).map(percent).unwrap_or_else(dash)));
                 cells.push(Cell::from(
                     p.and_then(|p| p.p95).map(|s| format::duration(Duration::from_secs_f64(s))).unwrap_or_else(dash),
@@ -153,8 +153,16 @@ fn history(frame: &mut Frame, area: Rect, scene: &Scene, svc: &ServiceState, sel
         let [left, right] =
             Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)]).areas(spark_area);
         let latency: Vec<u64> = inst.health.iter().map(|s| s.latency.as_millis() as u64).collect();
-        let rate: Vec<u64> = svc.signals.iter().map(|p| p.rate.round() as u64).collect();
-        for (area, data, title) in [(left, latency, "health latency"), (right, rate, "service requests/s")] {
+        let rate: Vec<u64> = svc.signals.iter().map(|p| p.rate.unwrap_or(0.0).round() as u64).collect();
+        // Where each signal comes from, when anything but scrapes feeds the service.
+        let sources = svc.signal_sources();
+        let rate_title = if sources.iter().all(|(_, src)| *src == "scrape") {
+            "service requests/s".to_string()
+        } else {
+            let named: Vec<String> = sources.iter().map(|(sig, src)| format!("{sig} {src}")).collect();
+            format!("service requests/s · {}", named.join(" · "))
+        };
+        for (area, data, title) in [(left, latency, "health latency".to_string()), (right, rate, rate_title)] {
             let shown = &data[data.len().saturating_sub(area.width as usize)..];
             let spark = Sparkline::default()
                 .data(shown)

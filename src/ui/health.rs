@@ -79,11 +79,24 @@ fn row<'a>(scene: &Scene, si: usize) -> Row<'a> {
             oldest_age(svc, scene).map(|a| format::age_or_fresh(a, svc.check.interval)).unwrap_or_default(),
             theme.dim(),
         )),
-        Cell::from(Span::styled(
-            if verdict.status == Status::Ok { String::new() } else { verdict.reason },
-            theme.status(verdict.status),
-        )),
+        Cell::from(reason(scene, si, verdict)),
     ])
+}
+
+/// Why the service is in its state; for a healthy one, what a person should still know
+/// (a pending change, instances on different versions).
+fn reason<'a>(scene: &Scene, si: usize, verdict: Verdict) -> Span<'a> {
+    let theme = scene.theme;
+    if verdict.status != Status::Ok {
+        return Span::styled(verdict.reason, theme.status(verdict.status));
+    }
+    if !verdict.reason.is_empty() {
+        return Span::styled(verdict.reason, theme.dim());
+    }
+    match scene.state.mixed_versions(si) {
+        Some(m) => Span::styled(format!("mixed: {m}"), theme.dim()),
+        None => Span::raw(""),
+    }
 }
 
 /// The slowest latest check among the service's instances that answered.

@@ -30,9 +30,16 @@ pub fn render(frame: &mut Frame, area: Rect, scene: &Scene) {
     rows.sort_by(|a, b| b.0.cmp(&a.0).then(b.1.total_cmp(&a.1)));
     // Notes (failing queries or scrapes) come first; trends take what is left.
     let notes: Vec<String> = rows.iter().map(|&(_, _, si)| note(scene, si)).collect();
-    let note_width = notes.iter().map(|n| n.chars().count()).max().unwrap_or(0).min(48) as u16;
-    let trend = ((area.width.saturating_sub(62 + note_width)) / 2).clamp(4, 40) as usize;
     let name_width = rows.iter().map(|&(_, _, si)| scene.state.services[si].name.chars().count()).max().unwrap_or(7);
+    // Fixed columns, their spacing and the borders; the note and the two trends share the rest,
+    // the note first: a trend is a nicety, the note says why a number is missing.
+    let fixed = 9 + name_width.clamp(7, 32) as u16 + 8 + 6 + 6 + 6 + 8 + 2;
+    let free = area.width.saturating_sub(fixed);
+    let note_width = (notes.iter().map(|n| n.chars().count()).max().unwrap_or(0).max(4) as u16).min(free);
+    let trend = match (free - note_width) / 2 {
+        t if t < 3 => 0,
+        t => t.min(40) as usize,
+    };
     let table_rows: Vec<Row> =
         rows.into_iter().zip(notes).map(|((status, _, si), note)| row(scene, si, status, trend, note)).collect();
     let header = Row::new(["STATE", "SERVICE", "REQ/S", "ERRORS", "", "P95", "", "P99", "NOTE"]).style(theme.dim());
@@ -71,14 +78,18 @@ fn row<'a>(scene: &Scene, si: usize, status: Status, trend: usize, note: String)
         Some(_) => Cell::from(status_cell::span(status, theme)),
         None => Cell::from(Span::styled("  no data", theme.dim())),
     };
-    let err_style = match current.map(|p| p.verdict(&svc.check.thresholds).status) {
+    let t = &svc.check.thresholds;
+    // Too little traffic to judge: the numbers are there, dimmed.
+    let low = current.is_some_and(|p| p.low_traffic(t));
+    let traffic_style = if low { theme.dim() } else { theme.base() };
+    let err_style = match current.and_then(|p| p.error_level(t, 1.0)) {
         Some(s) if s >= Status::Warn => theme.status(s),
-        _ => theme.base(),
+        _ => traffic_style,
     };
     Row::new(vec![
         state_cell,
         Cell::from(svc.name.clone()),
-        Cell::from(current.map(|p| format::rate(p.rate)).unwrap_or_else(dash)),
+        Cell::from(Span::styled(current.and_then(|p| p.rate).map(format::rate).unwrap_or_else(dash), traffic_style)),
         Cell::from(Span::styled(current.and_then(|p| p.error_ratio).map(percent).unwrap_or_else(dash), err_style)),
         Cell::from(Span::styled(series(|p| p.error_ratio), theme.status(Status::Crit))),
         Cell::from(current.and_then(|p| p.p95).map(seconds).unwrap_or_else(dash)),
@@ -88,30 +99,12 @@ fn row<'a>(scene: &Scene, si: usize, status: Status, trend: usize, note: String)
     ])
 }
 
-/// What keeps this row from being complete: a failing query or scrape, or no request metrics.
+/// What keeps this row from being complete, or the pending change of its state.
 pub fn note(scene: &Scene, si: usize) -> String {
-    let svc = &scene.state.services[si];
-    if let Some((_, e)) = &svc.promql_error {
-        return e.clone();
+    if let Some(n) = scene.state.signals_note(si, scene.now) {
+        return n;
     }
-    if !svc.check.scrape {
-        return String::new();
-    }
-    let failing: Vec<&str> =
-        svc.instances.iter().filter_map(|i| i.metrics.error.as_ref().map(|(_, e)| e.as_str())).collect();
-    if let Some(first) = failing.first() {
-        return format!("{}/{} scrapes failing: {first}", failing.len(), svc.instances.len());
-    }
-    let scraped = svc.instances.iter().filter(|i| i.metrics.last_scrape.is_some()).count();
-    let windows = svc.instances.iter().filter(|i| i.metrics.window.is_some()).count();
-    if scraped > 0
-        && windows == 0
-        && svc.instances.iter().all(|i| i.metrics.points.is_empty())
-        && scraped == svc.instances.len()
-    {
-        return "no request metrics found".into();
-    }
-    String::new()
+    scene.verdicts.services[si].signals.as_ref().map(|v| v.reason.clone()).unwrap_or_default()
 }
 
 fn seconds(s: f64) -> String {

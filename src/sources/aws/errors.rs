@@ -35,18 +35,18 @@ where
         return AwsFailure { text: format!("{endpoint} answered HTTP {status}"), throttled: status == 429 };
     }
     let inner = innermost(e);
-    let lower = inner.to_lowercase();
-    let text = if lower.contains("expired") {
+    // The credential chain's failure can sit anywhere in the chain of sources (the innermost may
+    // be the instance-role lookup's own error), so the whole chain is read.
+    let chain = chain(e).to_lowercase();
+    let text = if chain.contains("expired") {
         "AWS credentials expired: refresh them (e.g. aws sso login)".to_string()
-    } else if lower.contains("credential")
-        && (lower.contains("no ") || lower.contains("not loaded") || lower.contains("failed to load"))
-    {
-        "no AWS credentials found (environment, profile, SSO or instance role)".to_string()
-    } else if lower.contains("credential") {
-        format!("AWS credentials: {inner}")
+    } else if chain.contains("credential") && !chain.contains("rejected") {
+        // The SDK's own text lists each provider over several lines: the log keeps it whole.
+        tracing::warn!(error = %chain, "no AWS credentials");
+        NO_CREDENTIALS.to_string()
     } else if matches!(e, SdkError::TimeoutError(_)) {
         format!("timeout calling {endpoint}")
-    } else if lower.contains("connection refused") {
+    } else if chain.contains("connection refused") {
         format!("cannot reach {endpoint}: connection refused")
     } else if matches!(e, SdkError::DispatchFailure(_)) {
         format!("cannot reach {endpoint}: {inner}")
@@ -73,6 +73,21 @@ pub fn from_code(code: &str, message: &str) -> AwsFailure {
         other => (format!("{other}{detail}"), false),
     };
     AwsFailure { text, throttled }
+}
+
+/// What the standard credential chain tries, in its order.
+pub const NO_CREDENTIALS: &str = "no AWS credentials found; tried environment variables, profile (config and credentials files, SSO), web identity, ECS and instance role";
+
+/// Every message in the error's chain, outermost first.
+fn chain(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut out = e.to_string();
+    let mut next = e.source();
+    while let Some(err) = next {
+        out.push_str(": ");
+        out.push_str(&err.to_string());
+        next = err.source();
+    }
+    out
 }
 
 fn innermost(e: &(dyn std::error::Error + 'static)) -> String {

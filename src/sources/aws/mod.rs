@@ -186,18 +186,15 @@ pub async fn metric_data(
     Ok(out)
 }
 
-/// Signal points for services fed by CloudWatch, from the newest values, stamped `now`:
-/// CloudWatch publishes minutes late, so the newest datapoint is the current one.
+/// Signal points for services fed by CloudWatch, from the newest datapoint of each query,
+/// stamped with that datapoint's time: CloudWatch publishes minutes late, and the board judges
+/// the point's freshness by the period and the publishing delay, not by when it was read.
 pub fn service_points(
     queries: &[CloudWatchQuery],
     values: &[(usize, Vec<(SystemTime, f64)>)],
-    now: SystemTime,
 ) -> Vec<(usize, SignalPoint)> {
     let latest = |i: usize| values.iter().find(|(j, _)| *j == i).and_then(|(_, p)| p.last().copied());
-    let mut services: Vec<usize> = queries.iter().filter_map(|q| q.feeds.map(|(s, _)| s)).collect();
-    services.sort_unstable();
-    services.dedup();
-    services
+    fed_services(queries)
         .into_iter()
         .filter_map(|si| {
             let find = |role: Role| {
@@ -210,17 +207,35 @@ pub fn service_points(
             let requests = find(Role::Requests);
             let errors = find(Role::Errors);
             let p95 = find(Role::P95);
-            [requests, errors, p95].iter().flatten().next()?;
-            let at = now;
-            let rate = requests.map_or(0.0, |((_, v), period)| v / period.as_secs_f64().max(1.0));
+            let at = [requests, errors, p95].iter().flatten().map(|((t, _), _)| *t).max()?;
+            let window = requests.map_or(Duration::from_secs(60), |(_, period)| period);
+            // No 5xx datapoint in a period with requests means none were counted (ALBs publish
+            // nothing for zero).
             let error_ratio = match (requests, errors) {
                 (Some(((_, r), _)), Some(((_, e), _))) if r > 0.0 => Some((e / r).clamp(0.0, 1.0)),
-                (Some(_), None) | (None, _) => None,
-                _ => Some(0.0),
+                (Some(((_, r), _)), None) if r > 0.0 => Some(0.0),
+                _ => None,
             };
-            Some((si, SignalPoint { at, rate, error_ratio, p50: None, p95: p95.map(|((_, v), _)| v), p99: None }))
+            Some((
+                si,
+                SignalPoint {
+                    rate: requests.map(|((_, v), period)| v / period.as_secs_f64().max(1.0)),
+                    requests: requests.map(|((_, v), _)| v),
+                    error_ratio,
+                    p95: p95.map(|((_, v), _)| v),
+                    ..SignalPoint::empty(at, window)
+                },
+            ))
         })
         .collect()
+}
+
+/// The services whose signals this account's queries feed.
+fn fed_services(queries: &[CloudWatchQuery]) -> Vec<usize> {
+    let mut services: Vec<usize> = queries.iter().filter_map(|q| q.feeds.map(|(s, _)| s)).collect();
+    services.sort_unstable();
+    services.dedup();
+    services
 }
 
 /// One round for one account: groups, metrics, service signals, and the calls it took.
@@ -237,8 +252,10 @@ pub async fn poll_account(account: usize, c: &AwsClients, spec: &AwsSpec) -> (Ve
     if failure.is_none() && !spec.queries.is_empty() {
         match metric_data(c, &spec.queries, now).await {
             Ok(values) => {
-                for (service, point) in service_points(&spec.queries, &values, now) {
-                    events.push(Event::Signals { service, result: Ok(vec![point]) });
+                let points = service_points(&spec.queries, &values);
+                for service in fed_services(&spec.queries) {
+                    let point = points.iter().find(|(s, _)| *s == service).map(|(_, p)| *p);
+                    events.push(Event::Signals { service, result: Ok(point.into_iter().collect()) });
                 }
                 events.push(Event::Aws { account, event: AwsEvent::Metrics { at: now, values } });
             }
@@ -247,6 +264,9 @@ pub async fn poll_account(account: usize, c: &AwsClients, spec: &AwsSpec) -> (Ve
     }
     if let Some(f) = &failure {
         events.push(Event::Aws { account, event: AwsEvent::Failed { at: now, error: f.text.clone() } });
+        for service in fed_services(&spec.queries) {
+            events.push(Event::Signals { service, result: Err(f.text.clone()) });
+        }
     }
     events.push(Event::Aws { account, event: AwsEvent::Calls { at: now, count: c.calls.take() } });
     (events, failure)
