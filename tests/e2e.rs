@@ -207,3 +207,47 @@ fn wall_rotates_pages_and_says_stale_when_the_fleet_stops_answering() {
     let screen = tmux.wait_for("exit", |s| s.contains("DONE"));
     assert!(screen.contains("EXIT=0") && restored(&screen), "{screen}");
 }
+
+/// `script` gives the board a pty whose other end only copies output: nobody answers a
+/// terminal query there, as on some serial consoles.
+#[test]
+fn the_board_draws_on_a_terminal_that_never_answers_and_quits_cleanly() {
+    use std::io::{Read, Write};
+    use std::process::Stdio;
+    let dir = tempfile::tempdir().unwrap();
+    let cmd = format!("stty cols 120 rows 40; exec {BIN} --demo --log-file {}", dir.path().join("log").display());
+    let mut child = Command::new("script")
+        .args(["-qfec", &cmd, "/dev/null"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("script (util-linux)");
+    let mut stdout = child.stdout.take().unwrap();
+    let reader = std::thread::spawn(move || {
+        let mut out = Vec::new();
+        let _ = stdout.read_to_end(&mut out);
+        out
+    });
+    // Long enough for the first frames; nothing is written to the board until it should quit.
+    std::thread::sleep(Duration::from_secs(4));
+    let mut stdin = child.stdin.take().unwrap();
+    stdin.write_all(b"q").unwrap();
+    stdin.flush().unwrap();
+    let deadline = Instant::now() + WAIT;
+    let status = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break s;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("the board did not quit");
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    drop(stdin);
+    let out = String::from_utf8_lossy(&reader.join().unwrap()).into_owned();
+    assert!(status.success(), "exit {status:?}: {}", out.chars().rev().take(400).collect::<String>());
+    assert!(out.contains("checkout-api") && out.contains("health"), "the board drew: {out:.400}");
+    assert!(out.contains("\u{1b}[?1049l"), "the alternate screen was left");
+}

@@ -164,6 +164,40 @@ fn wall_names_what_is_failing_in_words() {
     assert!(text.contains("page 1/3 · overview"), "{text}");
 }
 
+/// The incident fleet plus a backup job 30 h old against 26 h allowed: counted, but on no
+/// service row.
+fn with_late_backup() -> State {
+    let incident = incident_state();
+    let job: opsboard::config::schema::BackupJob =
+        toml::from_str("name = \"postgres base\"\nmax_age = \"26h\"\nglob = \"/var/backups/pg/*\"\n").unwrap();
+    let loaded = common::fixtures::loaded();
+    let mut state = State::with_backups(&loaded.fleet, &[job], 120, 3);
+    state.services = incident.services;
+    let sample = opsboard::state::backups::BackupSample {
+        at: now(),
+        error: None,
+        newest: Some(now() - Duration::from_secs(30 * 3600)),
+        size: Some(1 << 30),
+        previous_size: None,
+        what: "base.tar".into(),
+    };
+    state.apply(opsboard::state::Event::Backup { job: 0, sample });
+    state
+}
+
+#[test]
+fn every_red_the_counts_hold_is_named_on_the_wall_and_in_the_header() {
+    let state = with_late_backup();
+    let wall = snapshot::text(&render_with(&state, &wall_view(0), Theme::default(), 200, 60));
+    // The big count and the names agree: 3 critical, and the three are named.
+    assert!(wall.contains("3 CRIT: checkout, payments, backup postgres base"), "{wall}");
+    assert!(wall.contains("6 services · 19 instances · 1 backup"), "{wall}");
+    let board = frame(&state, &View::default(), 160, 45);
+    let header = board.lines().next().unwrap();
+    assert!(header.contains("✖ 3 CRIT"), "{header}");
+    assert!(header.contains("✖ backup postgres base: 30h old > 26h allowed"), "{header}");
+}
+
 #[test]
 fn wall_says_stale_when_nothing_has_answered() {
     let state = incident_state();

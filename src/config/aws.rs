@@ -11,6 +11,64 @@ pub enum Role {
     P95,
 }
 
+/// What a CloudWatch value measures, for showing it as the other panels show numbers.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Unit {
+    #[default]
+    None,
+    Seconds,
+    Milliseconds,
+    Percent,
+    Bytes,
+    /// A count per period (a `Sum` of RequestCount): shown per minute.
+    Count,
+    CountPerSecond,
+}
+
+impl Unit {
+    pub fn parse(s: &str) -> Result<Unit, String> {
+        Ok(match s {
+            "seconds" => Unit::Seconds,
+            "milliseconds" => Unit::Milliseconds,
+            "percent" => Unit::Percent,
+            "bytes" => Unit::Bytes,
+            "count" => Unit::Count,
+            "count/s" => Unit::CountPerSecond,
+            "none" => Unit::None,
+            other => {
+                return Err(format!(
+                    "unknown unit `{other}`; units are seconds, milliseconds, percent, bytes, count, count/s, none"
+                ));
+            }
+        })
+    }
+
+    /// `152ms`, `25.5%`, `1.5k/min`, `20G`, `42/s`; `period` turns a count into a rate.
+    pub fn format(self, v: f64, period: Duration) -> String {
+        use std::time::Duration as D;
+        let short = |v: f64| match v.abs() {
+            a if a >= 1e9 => format!("{:.1}G", v / 1e9),
+            a if a >= 1e6 => format!("{:.1}M", v / 1e6),
+            a if a >= 1e4 => format!("{:.0}k", v / 1e3),
+            a if a >= 1e3 => format!("{:.1}k", v / 1e3),
+            a if a >= 100.0 || v.fract() == 0.0 => format!("{v:.0}"),
+            _ => format!("{v:.1}"),
+        };
+        match self {
+            Unit::Seconds => crate::format::latency(D::from_secs_f64(v.max(0.0))),
+            Unit::Milliseconds => crate::format::latency(D::from_secs_f64(v.max(0.0) / 1000.0)),
+            Unit::Percent => format!("{v:.1}%"),
+            Unit::Bytes => crate::format::bytes(v.max(0.0) as u64),
+            Unit::Count => {
+                let per_min = v * 60.0 / period.as_secs_f64().max(1.0);
+                format!("{}/min", short(per_min))
+            }
+            Unit::CountPerSecond => format!("{}/s", short(v)),
+            Unit::None => short(v),
+        }
+    }
+}
+
 /// One CloudWatch `MetricDataQuery`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CloudWatchQuery {
@@ -20,6 +78,7 @@ pub struct CloudWatchQuery {
     pub dimensions: Vec<(String, String)>,
     pub stat: String,
     pub period: Duration,
+    pub unit: Unit,
     /// Index of the service this value feeds, and as what.
     pub feeds: Option<(usize, Role)>,
 }
@@ -54,6 +113,7 @@ pub fn expand(
         Some(name) => Some(service_index(name).ok_or_else(|| format!("no service named `{name}`"))?),
         None => None,
     };
+    let unit = m.unit.as_deref().map(Unit::parse).transpose()?;
     let q = |label: String, ns: &str, metric: &str, dims: Vec<(String, String)>, stat: &str, role: Option<Role>| {
         CloudWatchQuery {
             label,
@@ -62,6 +122,7 @@ pub fn expand(
             dimensions: dims,
             stat: stat.into(),
             period,
+            unit: unit.unwrap_or_else(|| preset_unit(metric)),
             feeds: service.zip(role),
         }
     };
@@ -132,6 +193,17 @@ pub fn expand(
     }
 }
 
+/// The unit of the metrics the presets read, and of AWS's well-known ones.
+fn preset_unit(metric: &str) -> Unit {
+    match metric {
+        "TargetResponseTime" | "Latency" => Unit::Seconds,
+        "CPUUtilization" => Unit::Percent,
+        "FreeStorageSpace" | "FreeableMemory" | "NetworkIn" | "NetworkOut" => Unit::Bytes,
+        "RequestCount" | "HTTPCode_Target_5XX_Count" | "HTTPCode_ELB_5XX_Count" => Unit::Count,
+        _ => Unit::None,
+    }
+}
+
 /// Resolves one account; the interval is never shorter than the longest period.
 pub fn resolve_account(
     name: &str,
@@ -155,4 +227,21 @@ pub fn resolve_account(
         grace: a.grace,
         queries,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn values_read_as_the_other_panels_numbers() {
+        let min = Duration::from_secs(60);
+        assert_eq!(Unit::Seconds.format(0.152, min), "150ms");
+        assert_eq!(Unit::Percent.format(25.5, min), "25.5%");
+        assert_eq!(Unit::Count.format(1500.0, min), "1.5k/min");
+        assert_eq!(Unit::Count.format(1500.0, Duration::from_secs(300)), "300/min");
+        assert_eq!(Unit::Bytes.format(20.0 * (1u64 << 30) as f64, min), "20G");
+        assert_eq!(Unit::None.format(42.0, min), "42");
+        assert!(Unit::parse("parsecs").unwrap_err().contains("units are seconds"));
+    }
 }

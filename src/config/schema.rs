@@ -166,6 +166,9 @@ pub struct CloudWatchMetric {
     pub service: Option<String>,
     /// With `service`: `requests`, `errors` or `p95`.
     pub role: Option<String>,
+    /// `seconds`, `milliseconds`, `percent`, `bytes`, `count` (per period, shown per minute),
+    /// `count/s` or `none`; presets know theirs.
+    pub unit: Option<String>,
     /// Preset arguments.
     pub load_balancer: Option<String>,
     pub asg: Option<String>,

@@ -16,7 +16,7 @@ pub use health::{BodyVerdict, HealthOutcome, HealthSample, ProbeError};
 pub use series::Ring;
 pub use signals::{InstanceMetrics, ScrapeResult, SignalPoint, percent};
 pub use status::{Status, Tally, Verdict};
-pub use verdicts::{ServiceVerdicts, Verdicts};
+pub use verdicts::{Item, Kind, ServiceVerdicts, Verdicts};
 
 mod notes;
 

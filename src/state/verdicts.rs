@@ -49,7 +49,70 @@ pub struct Verdicts {
     pub instance_tally: Tally,
 }
 
+/// What a counted item is: the header and the wall count these together.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Service,
+    Asg,
+    Backup,
+    /// An AWS account the board cannot see.
+    Account,
+}
+
+/// One counted item with its name as the wall and the header write it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Item {
+    pub kind: Kind,
+    /// `payments`, `asg web-asg`, `backup postgres base`, `aws prod`.
+    pub name: String,
+    pub verdict: Verdict,
+}
+
 impl Verdicts {
+    /// Everything the service tally counts, worst first (ties in config order, services first),
+    /// so that counts and names always agree.
+    pub fn items(&self, state: &State) -> Vec<Item> {
+        let mut out: Vec<Item> = Vec::new();
+        for (i, v) in self.services.iter().enumerate() {
+            let verdict = super::named_worst(&state.services[i], v);
+            out.push(Item { kind: Kind::Service, name: state.services[i].name.clone(), verdict });
+        }
+        for (a, groups) in state.aws.iter().zip(&self.aws) {
+            for ((name, _), v) in a.asgs.iter().zip(groups) {
+                out.push(Item { kind: Kind::Asg, name: format!("asg {name}"), verdict: v.clone() });
+            }
+        }
+        for (b, v) in state.backups.iter().zip(&self.backups) {
+            out.push(Item { kind: Kind::Backup, name: format!("backup {}", b.job.name), verdict: v.clone() });
+        }
+        for a in state.aws.iter().filter(|a| a.error.is_some()) {
+            let reason = a.error.as_ref().map(|(_, e)| e.clone()).unwrap_or_default();
+            out.push(Item {
+                kind: Kind::Account,
+                name: format!("aws {}", a.spec.name),
+                verdict: Verdict::new(Status::Unknown, reason),
+            });
+        }
+        out.sort_by_key(|i| std::cmp::Reverse(i.verdict.status));
+        out
+    }
+
+    /// "7 services · 22 instances · 2 ASGs · 3 backups": what is counted, by kind.
+    pub fn kinds_text(&self) -> String {
+        let plural = |n: usize, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
+        let asgs: usize = self.aws.iter().map(Vec::len).sum();
+        let mut parts = vec![
+            plural(self.services.len(), "service", "services"),
+            plural(self.instance_tally.total(), "instance", "instances"),
+        ];
+        if asgs > 0 {
+            parts.push(plural(asgs, "ASG", "ASGs"));
+        }
+        if !self.backups.is_empty() {
+            parts.push(plural(self.backups.len(), "backup", "backups"));
+        }
+        parts.join(" · ")
+    }
     pub fn of(state: &State, now: SystemTime) -> Self {
         let services: Vec<ServiceVerdicts> = state
             .services

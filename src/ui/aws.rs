@@ -62,9 +62,9 @@ pub fn render(frame: &mut Frame, area: Rect, scene: &Scene) {
             }
             rows.push(Row::new(vec![Cell::from(status_cell::span(v.status, theme)), Cell::from(Line::from(spans))]));
         }
-        for m in &account.metrics {
+        for (m, q) in account.metrics.iter().zip(&account.spec.queries) {
             let values: Vec<f64> = m.points.iter().map(|(_, v)| *v).collect();
-            let current = m.points.latest().map(|(_, v)| format_value(*v)).unwrap_or_else(|| "—".into());
+            let current = m.points.latest().map(|(_, v)| q.unit.format(*v, q.period)).unwrap_or_else(|| "—".into());
             rows.push(Row::new(vec![
                 Cell::from(""),
                 Cell::from(Line::from(vec![
@@ -86,18 +86,4 @@ pub fn height(scene: &Scene) -> u16 {
     let rows: usize =
         scene.state.aws.iter().map(|a| 1 + usize::from(a.error.is_some()) + a.asgs.len() + a.metrics.len()).sum();
     rows as u16 + 2
-}
-
-fn format_value(v: f64) -> String {
-    if v.abs() >= 1e9 {
-        format!("{:.1}G", v / 1e9)
-    } else if v.abs() >= 1e6 {
-        format!("{:.1}M", v / 1e6)
-    } else if v.abs() >= 1000.0 {
-        format!("{:.1}k", v / 1000.0)
-    } else if v.fract() == 0.0 {
-        format!("{v:.0}")
-    } else {
-        format!("{v:.3}")
-    }
 }

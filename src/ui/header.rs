@@ -22,8 +22,12 @@ pub fn render(frame: &mut Frame, area: Rect, scene: &Scene) {
     let clock = Span::styled(format!(" {} ", clock(scene)), theme.title());
     let updated = Span::styled(updated_text(scene), theme.dim());
 
+    // What the count holds that no service row shows (a late backup, a group below min): named,
+    // so that every red the header counts can be found.
+    let offscreen = offscreen(scene);
     // Longest form first; drop parts until the line fits.
     let candidates = [
+        (counts(services, Form::Long, scene), offscreen.as_ref().or(Some(&inst)), Some(&updated), ro.as_ref()),
         (counts(services, Form::Long, scene), Some(&inst), Some(&updated), ro.as_ref()),
         (counts(services, Form::Long, scene), None, Some(&updated), ro.as_ref()),
         (counts(services, Form::Medium, scene), None, Some(&updated), ro.as_ref()),
@@ -49,6 +53,15 @@ pub fn render(frame: &mut Frame, area: Rect, scene: &Scene) {
     let mut left = vec![title];
     left.extend(counts(services, Form::Short, scene));
     frame.render_widget(Paragraph::new(Line::from(left)).style(theme.base()), area);
+}
+
+/// The worst item at warn or worse that is not a service: "✖ backup postgres base: 30h old  ".
+fn offscreen(scene: &Scene) -> Option<Span<'static>> {
+    let items = scene.verdicts.items(scene.state);
+    let item = items.into_iter().find(|i| i.kind != crate::state::Kind::Service && i.verdict.status >= Status::Warn)?;
+    let v = &item.verdict;
+    let text = format!("{} {}: {}  ", symbols::status(v.status), item.name, v.reason);
+    Some(Span::styled(text, scene.theme.status(v.status)))
 }
 
 #[derive(Clone, Copy)]

@@ -106,30 +106,20 @@ fn verdict_text(scene: &Scene, stale: bool) -> (String, Status) {
     }
 }
 
-/// Services at warn or worse, worst first.
+/// Whatever is at warn or worse (services, groups, backups), worst first: the same items the
+/// big count counts.
 fn failing_names(scene: &Scene) -> Vec<String> {
-    scene
-        .verdicts
-        .worst_first()
-        .into_iter()
-        .filter(|&i| scene.verdicts.services[i].status() >= Status::Warn)
-        .map(|i| scene.state.services[i].name.clone())
-        .collect()
+    let items = scene.verdicts.items(scene.state);
+    items.into_iter().filter(|i| i.verdict.status >= Status::Warn).map(|i| i.name).collect()
 }
 
 /// The verdict in plain words, readable from a capture and by a screen reader.
 fn summary_line<'a>(scene: &Scene, verdict: &str, status: Status) -> Line<'a> {
     let theme = scene.theme;
-    let t = &scene.verdicts.service_tally;
+    let items = scene.verdicts.items(scene.state);
     let mut parts: Vec<String> = Vec::new();
     for s in [Status::Crit, Status::Warn, Status::Stale] {
-        let names: Vec<&str> = scene
-            .verdicts
-            .worst_first()
-            .into_iter()
-            .filter(|&i| scene.verdicts.services[i].status() == s)
-            .map(|i| scene.state.services[i].name.as_str())
-            .collect();
+        let names: Vec<&str> = items.iter().filter(|i| i.verdict.status == s).map(|i| i.name.as_str()).collect();
         if !names.is_empty() {
             parts.push(format!("{} {}: {}", names.len(), s.word(), names.join(", ")));
         }
@@ -137,7 +127,7 @@ fn summary_line<'a>(scene: &Scene, verdict: &str, status: Status) -> Line<'a> {
     if parts.is_empty() {
         parts.push(verdict.to_string());
     }
-    parts.push(format!("{} services, {} instances", t.total(), scene.verdicts.instance_tally.total()));
+    parts.push(scene.verdicts.kinds_text());
     let text = format!("{} {}", super::symbols::status(status), parts.join(" · "));
     Line::from(Span::styled(text, theme.status(status)))
 }
