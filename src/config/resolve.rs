@@ -32,8 +32,6 @@ pub struct ServiceSpec {
     pub instances: Vec<InstanceSpec>,
     pub check: CheckSpec,
     pub promql: Option<PromqlQueries>,
-    /// Signals come from PromQL or CloudWatch, not from scraping the instances.
-    pub external_signals: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -220,7 +218,6 @@ pub fn resolve(config: &Config, layers: &[Layer]) -> Result<Fleet, ConfigError> 
             instances,
             check,
             promql: svc.promql.clone(),
-            external_signals: svc.promql.is_some(),
         });
         if svc.promql.is_some() && config.prometheus.is_none() {
             return Err(err(
@@ -270,9 +267,6 @@ pub fn resolve(config: &Config, layers: &[Layer]) -> Result<Fleet, ConfigError> 
     for (name, account) in &config.aws {
         let spec =
             resolve_account(name, account, &index).map_err(|(key, msg)| err(&format!("aws.{name}"), &key, msg))?;
-        for (si, _) in spec.queries.iter().filter_map(|q| q.feeds) {
-            services[si].external_signals = true;
-        }
         aws.push(spec);
     }
     Ok(Fleet { services, prometheus: config.prometheus.clone(), aws })

@@ -60,7 +60,7 @@ pub struct Artefact {
 
 /// The newest artefact of a listing and the one before it, so that a shrunken backup shows
 /// from the first look, not only after the board has watched two of them.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Listing {
     pub newest: Artefact,
     pub previous: Option<Artefact>,
@@ -90,12 +90,6 @@ impl TwoNewest {
 }
 
 type Found = Result<Option<Listing>, String>;
-
-impl Default for Artefact {
-    fn default() -> Self {
-        Self { at: UNIX_EPOCH, size: None, name: String::new() }
-    }
-}
 
 fn one(at: SystemTime, size: Option<u64>, name: String) -> Found {
     Ok(Some(Listing { newest: Artefact { at, size, name }, previous: None }))

@@ -231,6 +231,11 @@ impl Deploys {
         }
     }
 
+    /// Whether a deploy of this service is rolling out now.
+    pub fn rolling(&self, service: &str) -> bool {
+        self.list.iter().any(|d| d.service == service && d.seen && d.state == DeployState::Rolling)
+    }
+
     /// Newest first.
     pub fn recent(&self) -> impl Iterator<Item = &Deploy> {
         self.list.iter().rev()

@@ -64,34 +64,22 @@ pub struct HealthSample {
 }
 
 impl HealthSample {
-    /// The verdict of this one check against the slow threshold.
+    /// The verdict of this one check against the slow threshold: its status, and why in words.
     pub fn verdict(&self, slow_after: Duration) -> Verdict {
-        match &self.outcome {
-            HealthOutcome::Failed(e) => Verdict::new(Status::Crit, e.to_string()),
-            HealthOutcome::Response { code, body, .. } => {
-                let code = *code;
-                if code >= 400 {
-                    let detail = match body {
-                        BodyVerdict::Failing(s) | BodyVerdict::Degraded(s) => format!(" {s}"),
-                        _ => String::new(),
-                    };
-                    return Verdict::new(Status::Crit, format!("HTTP {code}{detail}"));
+        let status = self.status(slow_after);
+        let reason = match &self.outcome {
+            _ if status == Status::Ok => String::new(),
+            HealthOutcome::Failed(e) => e.to_string(),
+            HealthOutcome::Response { code, body, .. } => match body {
+                BodyVerdict::Failing(s) | BodyVerdict::Degraded(s) if *code >= 400 => format!("HTTP {code} {s}"),
+                _ if *code >= 400 => format!("HTTP {code}"),
+                BodyVerdict::Failing(s) | BodyVerdict::Degraded(s) => s.clone(),
+                _ => {
+                    format!("slow: {} > {}", crate::format::duration(self.latency), crate::format::duration(slow_after))
                 }
-                match body {
-                    BodyVerdict::Failing(s) => Verdict::new(Status::Crit, s.clone()),
-                    BodyVerdict::Degraded(s) => Verdict::new(Status::Warn, s.clone()),
-                    _ if self.latency > slow_after => Verdict::new(
-                        Status::Warn,
-                        format!(
-                            "slow: {} > {}",
-                            crate::format::duration(self.latency),
-                            crate::format::duration(slow_after)
-                        ),
-                    ),
-                    _ => Verdict::ok(),
-                }
-            }
-        }
+            },
+        };
+        Verdict::new(status, reason)
     }
 
     /// The status of this one check, without words: what states with memory count.

@@ -335,8 +335,9 @@ impl State {
         let svc = &mut self.services[service];
         let half = svc.check.interval / 2;
         match svc.signals.latest() {
-            Some(last) if at.duration_since(last.at).unwrap_or_default() < half => svc.signals.replace_latest(point),
+            // A point older than the trend's newest (a late CloudWatch datapoint) moves only the levels.
             Some(last) if at < last.at => {}
+            Some(last) if at.duration_since(last.at).unwrap_or_default() < half => svc.signals.replace_latest(point),
             _ => svc.signals.push(point),
         }
         let mut t = svc.check.thresholds;
@@ -496,11 +497,12 @@ impl State {
         (age > self.board_stale_after()).then_some(age)
     }
 
-    /// Whether the instances report more than one version while no deploy is rolling:
-    /// "2.0.1 on 2, 2.0.0 on 1".
+    /// Whether the instances report more than one version while no deploy is rolling (a canary,
+    /// a stuck node): "2.0.1 on 2, 2.0.0 on 1". A rolling deploy shows its own progress instead.
     pub fn mixed_versions(&self, service: usize) -> Option<String> {
         let rollout = self.rollout(service);
-        if rollout.len() < 2 {
+        let name = &self.services.get(service)?.name;
+        if rollout.len() < 2 || self.deploys.rolling(name) {
             return None;
         }
         Some(rollout.iter().map(|(v, n)| format!("{v} on {n}")).collect::<Vec<_>>().join(", "))

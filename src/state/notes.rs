@@ -11,17 +11,12 @@ pub fn signals_note(state: &State, service: usize, now: SystemTime) -> Option<St
         if let Some((_, e)) = &ext.error {
             return Some(format!("{}: {e}", ext.source));
         }
-        match ext.latest {
-            None if ext.feeds.all() || !svc.check.scrape => {
-                return Some(format!("waiting for {}", ext.source));
+        match ext.latest.map(|p| now.duration_since(p.at).unwrap_or_default()) {
+            None => return Some(format!("waiting for {}", ext.source)),
+            Some(age) if age > ext.fresh_for => {
+                return Some(format!("no {} data for {}", ext.source, crate::format::age(age)));
             }
-            Some(p) if current.is_none_or(|c| c.at != p.at && ext.feeds.all()) => {
-                let age = now.duration_since(p.at).unwrap_or_default();
-                if age > ext.fresh_for {
-                    return Some(format!("no {} data for {}", ext.source, crate::format::age(age)));
-                }
-            }
-            _ => {}
+            Some(_) => {}
         }
     }
     let scraped_part = svc.external.as_ref().is_none_or(|e| !e.feeds.all());
@@ -47,11 +42,11 @@ fn scrape_note(state: &State, service: usize, now: SystemTime) -> Option<String>
     if let Some(first) = failing.first() {
         return Some(format!("{}/{total} scrapes failing: {first}", failing.len()));
     }
-    let scraped = svc.instances.iter().filter(|i| i.metrics.good_scrapes > 0).count();
+    let scraped = svc.instances.iter().filter(|i| i.metrics.has_scraped()).count();
     if scraped == 0 {
         return Some("no scrape yet".into());
     }
-    let no_counter = svc.instances.iter().filter(|i| i.metrics.no_request_counter).count();
+    let no_counter = svc.instances.iter().filter(|i| i.metrics.no_request_counter()).count();
     if no_counter == scraped {
         return Some(format!("no request counter (looked for {})", svc.check.names.requests.join(", ")));
     }

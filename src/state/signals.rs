@@ -155,10 +155,6 @@ pub struct InstanceMetrics {
     /// The latest scrape failure, cleared by a good scrape.
     pub error: Option<(SystemTime, String)>,
     pub last_scrape: Option<SystemTime>,
-    /// Scrapes that came back with a body, failed ones not counted.
-    pub good_scrapes: u32,
-    /// The last good scrape had no request counter.
-    pub no_request_counter: bool,
     pub version: Option<String>,
 }
 
@@ -172,8 +168,6 @@ impl InstanceMetrics {
             points: Ring::new(history),
             error: None,
             last_scrape: None,
-            good_scrapes: 0,
-            no_request_counter: false,
             version: None,
         }
     }
@@ -189,8 +183,6 @@ impl InstanceMetrics {
             }
         };
         self.error = None;
-        self.good_scrapes = self.good_scrapes.saturating_add(1);
-        self.no_request_counter = counts.requests.is_none();
         if counts.version.is_some() {
             self.version.clone_from(&counts.version);
         }
@@ -217,6 +209,16 @@ impl InstanceMetrics {
         self.points.push(SignalPoint::of(result.at, &w));
         self.window = Some((result.at, w));
         true
+    }
+
+    /// Whether any scrape came back with a body.
+    pub fn has_scraped(&self) -> bool {
+        self.last.is_some()
+    }
+
+    /// Whether the last good scrape had no request counter.
+    pub fn no_request_counter(&self) -> bool {
+        self.last.as_ref().is_some_and(|(_, c)| c.requests.is_none())
     }
 
     /// The latest window if it ended within `fresh_for` of `now`.

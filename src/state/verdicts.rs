@@ -45,6 +45,9 @@ pub struct Verdicts {
     pub aws: Vec<Vec<Verdict>>,
     /// Each backup job's verdict.
     pub backups: Vec<Verdict>,
+    /// Everything the header and the wall count, with names, worst first (ties in config order,
+    /// services first): the tally below is these items' statuses, so counts and names agree.
+    pub items: Vec<Item>,
     pub service_tally: Tally,
     pub instance_tally: Tally,
 }
@@ -69,20 +72,20 @@ pub struct Item {
 }
 
 impl Verdicts {
-    /// Everything the service tally counts, worst first (ties in config order, services first),
-    /// so that counts and names always agree.
-    pub fn items(&self, state: &State) -> Vec<Item> {
+    /// Services, groups, backup jobs and accounts the board cannot see, worst first. Groups and
+    /// backup jobs count like services; a blind account counts as unknown.
+    fn items(state: &State, services: &[ServiceVerdicts], aws: &[Vec<Verdict>], backups: &[Verdict]) -> Vec<Item> {
         let mut out: Vec<Item> = Vec::new();
-        for (i, v) in self.services.iter().enumerate() {
-            let verdict = super::named_worst(&state.services[i], v);
-            out.push(Item { kind: Kind::Service, name: state.services[i].name.clone(), verdict });
+        for (svc, v) in state.services.iter().zip(services) {
+            let verdict = super::named_worst(svc, v);
+            out.push(Item { kind: Kind::Service, name: svc.name.clone(), verdict });
         }
-        for (a, groups) in state.aws.iter().zip(&self.aws) {
+        for (a, groups) in state.aws.iter().zip(aws) {
             for ((name, _), v) in a.asgs.iter().zip(groups) {
                 out.push(Item { kind: Kind::Asg, name: format!("asg {name}"), verdict: v.clone() });
             }
         }
-        for (b, v) in state.backups.iter().zip(&self.backups) {
+        for (b, v) in state.backups.iter().zip(backups) {
             out.push(Item { kind: Kind::Backup, name: format!("backup {}", b.job.name), verdict: v.clone() });
         }
         for a in state.aws.iter().filter(|a| a.error.is_some()) {
@@ -113,6 +116,7 @@ impl Verdicts {
         }
         parts.join(" · ")
     }
+
     pub fn of(state: &State, now: SystemTime) -> Self {
         let services: Vec<ServiceVerdicts> = state
             .services
@@ -129,17 +133,10 @@ impl Verdicts {
         let aws: Vec<Vec<Verdict>> =
             state.aws.iter().map(|a| a.asgs.iter().map(|(_, g)| g.verdict(a.spec.grace, now)).collect()).collect();
         let backups: Vec<Verdict> = state.backups.iter().map(|b| b.verdict(now)).collect();
-        // Groups and backup jobs count like services; an account the board cannot see counts as unknown.
-        let blind = state.aws.iter().filter(|a| a.error.is_some()).map(|_| Status::Unknown);
-        let service_tally = services
-            .iter()
-            .map(ServiceVerdicts::status)
-            .chain(aws.iter().flatten().map(|v| v.status))
-            .chain(backups.iter().map(|v| v.status))
-            .chain(blind)
-            .collect();
+        let items = Self::items(state, &services, &aws, &backups);
+        let service_tally = items.iter().map(|i| i.verdict.status).collect();
         let instance_tally = services.iter().flat_map(|s| s.instances.iter().map(|v| v.status)).collect();
-        Self { services, aws, backups, service_tally, instance_tally }
+        Self { services, aws, backups, items, service_tally, instance_tally }
     }
 
     /// Service indices, worst first; ties keep config order.

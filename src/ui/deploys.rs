@@ -19,10 +19,7 @@ const AROUND: Duration = Duration::from_secs(300);
 pub fn render(frame: &mut Frame, area: Rect, scene: &Scene) {
     let theme = scene.theme;
     // Services whose instances disagree while no deploy is rolling: a canary, or a stuck node.
-    let rolling =
-        |name: &str| scene.state.deploys.list.iter().any(|d| d.service == name && d.state == DeployState::Rolling);
     let mixed: Vec<Row> = (0..scene.state.services.len())
-        .filter(|&si| !rolling(&scene.state.services[si].name))
         .filter_map(|si| {
             let m = scene.state.mixed_versions(si)?;
             Some(Row::new(vec![

@@ -57,8 +57,8 @@ pub fn render(frame: &mut Frame, area: Rect, scene: &Scene) {
 
 /// The worst item at warn or worse that is not a service: "✖ backup postgres base: 30h old  ".
 fn offscreen(scene: &Scene) -> Option<Span<'static>> {
-    let items = scene.verdicts.items(scene.state);
-    let item = items.into_iter().find(|i| i.kind != crate::state::Kind::Service && i.verdict.status >= Status::Warn)?;
+    let items = &scene.verdicts.items;
+    let item = items.iter().find(|i| i.kind != crate::state::Kind::Service && i.verdict.status >= Status::Warn)?;
     let v = &item.verdict;
     let text = format!("{} {}: {}  ", symbols::status(v.status), item.name, v.reason);
     Some(Span::styled(text, scene.theme.status(v.status)))

@@ -109,14 +109,14 @@ fn verdict_text(scene: &Scene, stale: bool) -> (String, Status) {
 /// Whatever is at warn or worse (services, groups, backups), worst first: the same items the
 /// big count counts.
 fn failing_names(scene: &Scene) -> Vec<String> {
-    let items = scene.verdicts.items(scene.state);
-    items.into_iter().filter(|i| i.verdict.status >= Status::Warn).map(|i| i.name).collect()
+    let items = &scene.verdicts.items;
+    items.iter().filter(|i| i.verdict.status >= Status::Warn).map(|i| i.name.clone()).collect()
 }
 
 /// The verdict in plain words, readable from a capture and by a screen reader.
 fn summary_line<'a>(scene: &Scene, verdict: &str, status: Status) -> Line<'a> {
     let theme = scene.theme;
-    let items = scene.verdicts.items(scene.state);
+    let items = &scene.verdicts.items;
     let mut parts: Vec<String> = Vec::new();
     for s in [Status::Crit, Status::Warn, Status::Stale] {
         let names: Vec<&str> = items.iter().filter(|i| i.verdict.status == s).map(|i| i.name.as_str()).collect();

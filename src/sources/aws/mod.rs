@@ -208,12 +208,13 @@ pub fn service_points(
             let errors = find(Role::Errors);
             let p95 = find(Role::P95);
             let at = [requests, errors, p95].iter().flatten().map(|((t, _), _)| *t).max()?;
+            let errors_read = queries.iter().any(|q| q.feeds == Some((si, Role::Errors)));
             let window = requests.map_or(Duration::from_secs(60), |(_, period)| period);
-            // No 5xx datapoint in a period with requests means none were counted (ALBs publish
-            // nothing for zero).
+            // When errors are read, no 5xx datapoint in a period with requests means none were
+            // counted (ALBs publish nothing for zero); when they are not read, nobody knows.
             let error_ratio = match (requests, errors) {
                 (Some(((_, r), _)), Some(((_, e), _))) if r > 0.0 => Some((e / r).clamp(0.0, 1.0)),
-                (Some(((_, r), _)), None) if r > 0.0 => Some(0.0),
+                (Some(((_, r), _)), None) if r > 0.0 && errors_read => Some(0.0),
                 _ => None,
             };
             Some((
@@ -288,5 +289,36 @@ pub async fn run_account(account: usize, spec: AwsSpec, jitter: f64, backoff_max
             }
         }
         tokio::time::sleep(schedule.next_delay(fastrand::f64())).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::aws::Unit;
+
+    fn q(metric: &str, role: Role) -> CloudWatchQuery {
+        CloudWatchQuery {
+            label: metric.into(),
+            namespace: "AWS/ApplicationELB".into(),
+            metric: metric.into(),
+            dimensions: vec![],
+            stat: "Sum".into(),
+            period: Duration::from_secs(60),
+            unit: Unit::Count,
+            feeds: Some((0, role)),
+        }
+    }
+
+    #[test]
+    fn no_errors_datapoint_is_zero_errors_only_when_errors_are_read() {
+        let t = SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000);
+        let values = vec![(0, vec![(t, 600.0)])];
+        let requests_only = [q("RequestCount", Role::Requests)];
+        let p = service_points(&requests_only, &values)[0].1;
+        assert_eq!((p.rate, p.requests, p.error_ratio), (Some(10.0), Some(600.0), None));
+        let both = [q("RequestCount", Role::Requests), q("HTTPCode_Target_5XX_Count", Role::Errors)];
+        let p = service_points(&both, &values)[0].1;
+        assert_eq!((p.error_ratio, p.at, p.window), (Some(0.0), t, Duration::from_secs(60)));
     }
 }
