@@ -29,6 +29,23 @@ pub fn span(d: Duration) -> String {
     }
 }
 
+/// `text` in at most `width` characters, cut in the middle with `…` so both ends stay:
+/// `mongo/dump-…-20261126T0300.gz`.
+pub fn middle(text: &str, width: usize) -> String {
+    let n = text.chars().count();
+    if n <= width {
+        return text.to_string();
+    }
+    if width < 2 {
+        return text.chars().take(width).collect();
+    }
+    let tail = (width - 1) / 2 + (width - 1) % 2;
+    let head = width - 1 - tail;
+    let start: String = text.chars().take(head).collect();
+    let end: String = text.chars().skip(n - tail).collect();
+    format!("{start}…{end}")
+}
+
 /// Whole-second age for columns that tick: `0s`, `12s`, `3m`, `2h`.
 pub fn age(d: Duration) -> String {
     match d.as_secs() {
@@ -79,6 +96,13 @@ pub fn bytes(n: u64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn middle_keeps_both_ends() {
+        assert_eq!(middle("mongo/birthday-20261126T0300.gz", 20), "mongo/bir…26T0300.gz");
+        assert_eq!(middle("short", 20), "short");
+        assert_eq!(middle("abcdef", 5), "ab…ef");
+    }
 
     #[test]
     fn durations_read_short() {

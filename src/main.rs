@@ -187,7 +187,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
     let (_demo, loaded) = if demo_wanted {
         let fleet = demo::start(cli.demo_at.unwrap_or_default()).await.context("starting the demo fleet")?;
         config::override_data_dir(fleet.data_dir());
-        let loaded = config::load_str("<demo>", &fleet.config_toml)?;
+        let loaded = fleet.load()?;
         (Some(fleet), loaded)
     } else {
         let sources = Sources::discover(cli.config.clone(), &env);

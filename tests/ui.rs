@@ -185,6 +185,74 @@ fn with_late_backup() -> State {
     state
 }
 
+/// A fleet with every kind of panel: the incident services, an AWS account with a group below
+/// desired, a late backup, two deploys.
+fn every_panel_state() -> State {
+    use opsboard::state::Event;
+    use opsboard::state::aws::{AsgInstance, AsgSnapshot, AwsEvent};
+    let toml = format!(
+        "{}\n[aws.prod]\nregion = \"eu-west-1\"\nasgs = [\"web-asg\"]\n\n[[backups]]\nname = \"postgres base\"\nmax_age = \"26h\"\nglob = \"/var/backups/pg/*\"\n",
+        common::fixtures::FLEET
+    );
+    let loaded = opsboard::config::load_str("all.toml", &toml).unwrap();
+    let mut state = State::with_backups(&loaded.fleet, &loaded.config.backups, 120, 3);
+    state.services = incident_state().services;
+    let late = with_late_backup();
+    state.backups[0].samples = late.backups[0].samples.clone();
+    let instance = |id: &str| AsgInstance {
+        id: id.into(),
+        health: "Healthy".into(),
+        lifecycle: "InService".into(),
+        zone: "eu-west-1a".into(),
+    };
+    let group = AsgSnapshot {
+        name: "web-asg".into(),
+        desired: 3,
+        min: 2,
+        max: 6,
+        instances: vec![instance("i-1"), instance("i-2")],
+    };
+    let at = now() - Duration::from_secs(30);
+    state.apply(Event::Aws { account: 0, event: AwsEvent::Asgs { at, groups: vec![group] } });
+    let log = r#"{"service":"checkout","version":"1.5.0","who":"ci","when":1763999000}
+{"service":"web","version":"2.1.0","who":"alice","when":1763990000}"#;
+    let entries = log.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    state.apply(Event::DeployLog { entries });
+    state
+}
+
+#[test]
+fn every_panel_is_on_the_overview_from_120x40_up() {
+    let state = every_panel_state();
+    for (w, h) in [(120, 40), (160, 45), (200, 60)] {
+        let text = frame(&state, &View::default(), w, h);
+        // Each panel's title, and a row of its own below it.
+        for (title, row) in [
+            (" health ", "checkout"),
+            (" errors & latency ", "payments"),
+            (" deploys ", "1.5.0"),
+            (" backups ", "postgres base"),
+            (" AWS ", "web-asg"),
+        ] {
+            let lines: Vec<&str> = text.lines().collect();
+            let at = lines
+                .iter()
+                .position(|l| l.contains(title))
+                .unwrap_or_else(|| panic!("{w}x{h}: no{title}panel\n{text}"));
+            let panel_col = lines[at].find(title).unwrap();
+            let below = lines[at + 2..].iter().take_while(|l| !l.get(panel_col..).unwrap_or("").starts_with('└'));
+            assert!(below.clone().any(|l| l.contains(row)), "{w}x{h}: {title} shows no `{row}`\n{text}");
+        }
+        if (w, h) == (120, 40) {
+            insta::assert_snapshot!("every_panel_120x40", text);
+        }
+    }
+    // At 80x24 what is failing comes first; the rest is behind its key.
+    let small = frame(&state, &View::default(), 80, 24);
+    assert!(small.contains(" health ") && small.contains(" backups "), "{small}");
+    insta::assert_snapshot!("every_panel_80x24", small);
+}
+
 #[test]
 fn every_red_the_counts_hold_is_named_on_the_wall_and_in_the_header() {
     let state = with_late_backup();
@@ -345,4 +413,36 @@ fn aws_panel_shows_groups_metrics_and_a_banner_when_blind() {
     assert!(text.contains("2/3 in service") && text.contains("unhealthy: i-3"), "{text}");
     assert!(text.contains("orders connections") && text.contains("57"), "{text}");
     insta::assert_snapshot!(text);
+}
+
+#[test]
+fn with_no_earlier_version_known_the_rollback_asks_for_one_then_the_name() {
+    let state = incident_state();
+    let search = state.services.iter().position(|s| s.name == "search").unwrap();
+    let config: opsboard::config::schema::ActionConfig =
+        toml::from_str("command = \"deploy {service} {version}\"\nkey = \"R\"\nneeds_version = true\n").unwrap();
+    let mut view = View { selected: Some(search), ..View::default() };
+    view.actions.specs.insert("rollback".into(), config);
+    let _ = view.handle(Action::ActionKey('R'), &state, now());
+    let d = view.dialog.as_ref().expect("the dialog opens though no earlier version was seen");
+    assert!(d.entering_version && d.versions.is_empty());
+    let text = frame(&state, &view, 120, 40);
+    assert!(text.contains("no earlier version seen: type one"), "{text}");
+    // An empty version is refused; a typed one moves on to the name.
+    let _ = view.handle(Action::DialogConfirm, &state, now());
+    assert!(view.dialog.as_ref().unwrap().entering_version);
+    for c in "1.4.1".chars() {
+        let _ = view.handle(Action::DialogChar(c), &state, now());
+    }
+    let _ = view.handle(Action::DialogConfirm, &state, now());
+    for c in "search".chars() {
+        let _ = view.handle(Action::DialogChar(c), &state, now());
+    }
+    match view.handle(Action::DialogConfirm, &state, now()) {
+        Outcome::Run(req) => {
+            assert_eq!(req.command, "deploy search 1.4.1");
+            assert_eq!(req.to_version.as_deref(), Some("1.4.1"));
+        }
+        _ => panic!("the rollback should run"),
+    }
 }

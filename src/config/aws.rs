@@ -95,6 +95,9 @@ pub struct AwsSpec {
     pub asg_prefix: Option<String>,
     pub grace: Duration,
     pub queries: Vec<CloudWatchQuery>,
+    /// Fixed credentials instead of the standard chain: only the demo's own endpoint, which
+    /// checks none, gets these; a config file cannot set them.
+    pub static_credentials: bool,
 }
 
 const DEFAULT_PERIOD: Duration = Duration::from_secs(60);
@@ -226,6 +229,7 @@ pub fn resolve_account(
         asg_prefix: a.asg_prefix.clone(),
         grace: a.grace,
         queries,
+        static_credentials: false,
     })
 }
 

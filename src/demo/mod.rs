@@ -1,5 +1,6 @@
 //! The built-in demo fleet: simulated services on 127.0.0.1, polled through the real code path.
 
+pub mod aws;
 pub mod exposition;
 pub mod server;
 pub mod story;
@@ -24,6 +25,16 @@ impl DemoFleet {
     /// A throwaway data dir for the demo's deploy history and audit log.
     pub fn data_dir(&self) -> std::path::PathBuf {
         self.dir.join("data")
+    }
+
+    /// The demo's config, loaded. Its AWS account is the demo's own endpoint, which checks no
+    /// credentials, so it is given fixed ones instead of the machine's.
+    pub fn load(&self) -> Result<crate::config::Loaded, crate::config::ConfigError> {
+        let mut loaded = crate::config::load_str("<demo>", &self.config_toml)?;
+        for account in &mut loaded.fleet.aws {
+            account.static_credentials = true;
+        }
+        Ok(loaded)
     }
 }
 
@@ -67,7 +78,8 @@ pub async fn start(offset: Duration) -> std::io::Result<DemoFleet> {
     let exe = std::env::current_exe().map(|p| p.display().to_string()).unwrap_or_else(|_| "opsboard".into());
     let targets: Vec<String> =
         urls_of.iter().flat_map(|(name, urls)| urls.iter().map(move |u| format!("{name}={u}"))).collect();
-    let dir = std::env::temp_dir().join(format!("opsboard-demo-{}", std::process::id()));
+    // One dir per fleet: two fleets in one process (tests) must not remove each other's files.
+    let dir = std::env::temp_dir().join(format!("opsboard-demo-{}-{:08x}", std::process::id(), fastrand::u32(..)));
     std::fs::create_dir_all(&dir)?;
     let targets_file = dir.join("targets");
     std::fs::write(&targets_file, targets.join("\n"))?;
@@ -87,7 +99,11 @@ pub async fn start(offset: Duration) -> std::io::Result<DemoFleet> {
         "\n[deploys]\nlog = {}\ninterval = \"2s\"\n",
         toml::Value::String(deploy_log.display().to_string())
     );
+    history(&deploy_log)?;
     servers.push(tokio::spawn(deployer(rollout, clock, deploy_log)));
+    let (aws_addr, aws_server) = aws::spawn(clock).await?;
+    servers.push(aws_server);
+    toml.push_str(&aws::config(aws_addr));
     backups(&dir, &mut toml, urls_of.iter().find(|(n, _)| n == story::BACKED_UP).map(|(_, u)| u[0].as_str()))?;
     Ok(DemoFleet { config_toml: toml, servers, dir })
 }
@@ -127,6 +143,39 @@ async fn deployer(instances: Vec<Arc<SimInstance>>, clock: StoryClock, log: std:
         // Past the window, so the next round waits for the next cycle.
         tokio::time::sleep(story::DEPLOY_STEP * 5).await;
     }
+}
+
+/// What CI logged before the demo started: each service's previous version two days ago and
+/// its current one yesterday, so the board knows where a rollback goes from its first second.
+fn history(log: &std::path::Path) -> std::io::Result<()> {
+    let now = chrono::Utc::now();
+    let mut lines = String::new();
+    for svc in story::SERVICES {
+        for (version, days) in [(previous_version(svc.version), 2), (svc.version.to_string(), 1)] {
+            let line = serde_json::json!({
+                "service": svc.name,
+                "version": version,
+                "who": "ci-bot",
+                "when": (now - chrono::Duration::days(days)).to_rfc3339(),
+                "status": "success",
+            });
+            let _ = writeln!(lines, "{line}");
+        }
+    }
+    std::fs::write(log, lines)
+}
+
+/// The version before `v`: `1.4.2` → `1.4.1`, `2.14.0` → `2.13.0`.
+fn previous_version(v: &str) -> String {
+    let mut parts: Vec<u64> = v.split('.').filter_map(|p| p.parse().ok()).collect();
+    match parts.iter().rposition(|p| *p > 0) {
+        Some(i) => {
+            parts[i] -= 1;
+            parts[i + 1..].iter_mut().for_each(|p| *p = 0);
+        }
+        None => return format!("{v}-rc.1"),
+    }
+    parts.iter().map(u64::to_string).collect::<Vec<_>>().join(".")
 }
 
 /// Backup jobs for the demo: a fresh dump, a late one, and one read from a metric.

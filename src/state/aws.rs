@@ -259,6 +259,7 @@ mod tests {
             asg_prefix: None,
             grace: GRACE,
             queries: vec![],
+            static_credentials: false,
         };
         let mut a = AwsAccountState::new(&spec);
         let at = |s: u64| SystemTime::UNIX_EPOCH + Duration::from_secs(s);

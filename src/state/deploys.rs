@@ -206,11 +206,19 @@ impl Deploys {
             }
             return;
         }
+        // The log names only where a deploy went; where it came from is the deploy before it.
+        let from = self
+            .list
+            .iter()
+            .filter(|d| d.service == e.service && d.started < e.when && d.state == DeployState::Done)
+            .max_by_key(|d| d.started)
+            .map(|d| d.version.clone())
+            .filter(|v| *v != e.version);
         let d = Deploy {
             id: format!("{}@{}@{}", e.service, e.version, unix_ms::millis(e.when)),
             service: e.service,
             version: e.version,
-            from: None,
+            from,
             started: e.when,
             ended: (state != DeployState::Rolling).then_some(e.when),
             state,
@@ -428,6 +436,15 @@ mod tests {
         assert_eq!(after.list[0].state, DeployState::Rolling);
         after.observe(0, "api", &r(&[("1.1", 3)]), at(30));
         assert_eq!((after.list.len(), after.list[0].state), (1, DeployState::Done));
+    }
+
+    #[test]
+    fn a_logged_deploy_comes_from_the_version_deployed_before_it() {
+        let mut d = Deploys::new(1, vec![]);
+        d.log(serde_json::from_str(r#"{"service":"api","version":"1.0","when":1700000000}"#).unwrap());
+        d.log(serde_json::from_str(r#"{"service":"api","version":"1.1","when":1700086400}"#).unwrap());
+        let dep = d.list.back().unwrap();
+        assert_eq!((dep.version.as_str(), dep.from.as_deref()), ("1.1", Some("1.0")));
     }
 
     #[test]

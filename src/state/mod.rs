@@ -528,18 +528,27 @@ impl State {
         counts
     }
 
-    /// Versions seen on the service's instances, newest sighting first.
+    /// Versions the service is known to have run, newest sighting first: on its instances, and
+    /// in its deploy history (what a deploy went to, and what it came from), so a rollback has
+    /// somewhere to go from the board's first second.
     pub fn versions_seen(&self, service: usize) -> Vec<String> {
         let Some(svc) = self.services.get(service) else { return Vec::new() };
         let mut seen: Vec<(SystemTime, String)> = Vec::new();
+        let mut saw = |at: SystemTime, v: &str| match seen.iter_mut().find(|(_, name)| name == v) {
+            Some((t, _)) => *t = (*t).max(at),
+            None => seen.push((at, v.to_string())),
+        };
         for inst in &svc.instances {
             for s in inst.health.iter() {
                 if let Some(v) = s.version() {
-                    match seen.iter_mut().find(|(_, name)| name == v) {
-                        Some((t, _)) => *t = (*t).max(s.at),
-                        None => seen.push((s.at, v.to_string())),
-                    }
+                    saw(s.at, v);
                 }
+            }
+        }
+        for d in self.deploys.list.iter().filter(|d| d.service == svc.name) {
+            saw(d.ended.unwrap_or(d.started), &d.version);
+            if let Some(from) = &d.from {
+                saw(d.started, from);
             }
         }
         seen.sort_by_key(|s| std::cmp::Reverse(s.0));

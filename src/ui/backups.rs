@@ -13,6 +13,16 @@ use ratatui::{
 
 pub fn render(frame: &mut Frame, area: Rect, scene: &Scene) {
     let theme = scene.theme;
+    // The newest artefact's name takes the room the reason leaves; a long one keeps its end
+    // (dates, sequence numbers tell dumps apart) and loses its middle.
+    let reasons = scene.verdicts.backups.iter().map(|v| v.reason.chars().count()).max().unwrap_or(0) as u16;
+    let names = scene.state.backups.iter().filter_map(|b| b.samples.latest()).map(|s| s.what.chars().count());
+    let jobs = scene.state.backups.iter().map(|b| b.job.name.chars().count()).max().unwrap_or(3) as u16;
+    let job_width = jobs.clamp(3, 22);
+    // The size trend is the first to go on a narrow screen.
+    let spark_width: u16 = if area.width >= 100 { 12 } else { 0 };
+    let fixed = 9 + job_width + 14 + 6 + spark_width + 6 + 2;
+    let newest_width = (names.max().unwrap_or(6) as u16).min(area.width.saturating_sub(fixed + reasons.min(40))).max(6);
     let rows: Vec<Row> = scene
         .state
         .backups
@@ -30,8 +40,11 @@ pub fn render(frame: &mut Frame, area: Rect, scene: &Scene) {
                     format::duration(b.job.max_age)
                 )),
                 Cell::from(last.and_then(|s| s.size).map(format::bytes).unwrap_or_else(|| "—".into())),
-                Cell::from(Span::styled(spark::inline(&sizes, 12), theme.accent())),
-                Cell::from(Span::styled(last.map(|s| s.what.clone()).unwrap_or_default(), theme.dim())),
+                Cell::from(Span::styled(spark::inline(&sizes, spark_width as usize), theme.accent())),
+                Cell::from(Span::styled(
+                    last.map(|s| format::middle(&s.what, newest_width as usize)).unwrap_or_default(),
+                    theme.dim(),
+                )),
                 Cell::from(Span::styled(v.reason.clone(), theme.status(v.status))),
             ])
         })
@@ -41,11 +54,11 @@ pub fn render(frame: &mut Frame, area: Rect, scene: &Scene) {
         rows,
         [
             Constraint::Length(9),
-            Constraint::Length(22),
+            Constraint::Length(job_width),
             Constraint::Length(14),
             Constraint::Length(6),
-            Constraint::Length(12),
-            Constraint::Length(24),
+            Constraint::Length(spark_width),
+            Constraint::Length(newest_width),
             Constraint::Fill(1),
         ],
     )

@@ -16,6 +16,12 @@ use std::time::{Duration, SystemTime};
 /// Error rate is compared over this long before and after a deploy starts.
 const AROUND: Duration = Duration::from_secs(300);
 
+/// Rows the panel has to show, at most `recent` deploys: the mixed services, then the deploys.
+pub fn rows_wanted(scene: &Scene, recent: usize) -> usize {
+    let mixed = (0..scene.state.services.len()).filter(|&si| scene.state.mixed_versions(si).is_some()).count();
+    mixed + scene.state.deploys.list.len().min(recent)
+}
+
 pub fn render(frame: &mut Frame, area: Rect, scene: &Scene) {
     let theme = scene.theme;
     // Services whose instances disagree while no deploy is rolling: a canary, or a stuck node.

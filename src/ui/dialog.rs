@@ -27,7 +27,16 @@ pub fn render(frame: &mut Frame, area: Rect, scene: &Scene, d: &Dialog) {
         rollout.iter().map(|(v, n)| format!("{v} on {n}")).collect::<Vec<_>>().join(", ")
     };
     lines.push(Line::from(vec![Span::styled(" running   ", theme.dim()), Span::raw(now_on)]));
-    if d.needs_version {
+    if d.needs_version && d.versions.is_empty() {
+        // No earlier version is known: the person names one.
+        let mut spans =
+            vec![Span::styled(" go to     ", theme.dim()), Span::styled(d.typed_version.clone(), theme.title())];
+        if d.entering_version {
+            spans.push(Span::styled("▏", theme.accent()));
+            spans.push(Span::styled("   no earlier version seen: type one, then ⏎", theme.dim()));
+        }
+        lines.push(Line::from(spans));
+    } else if d.needs_version {
         let version = d.version().unwrap_or("?").to_string();
         lines.push(Line::from(vec![
             Span::styled(" go to     ", theme.dim()),
@@ -40,12 +49,14 @@ pub fn render(frame: &mut Frame, area: Rect, scene: &Scene, d: &Dialog) {
     lines.push(Line::styled(" command", theme.dim()));
     lines.push(Line::styled(format!("   {command}"), theme.accent()));
     lines.push(Line::raw(""));
-    let matches = d.typed == svc.name;
-    lines.push(Line::from(vec![
-        Span::raw(format!(" type {} to confirm: ", svc.name)),
-        Span::styled(d.typed.clone(), if matches { theme.status(crate::state::Status::Ok) } else { theme.base() }),
-        Span::styled("▏", theme.accent()),
-    ]));
+    if !d.entering_version {
+        let matches = d.typed == svc.name;
+        lines.push(Line::from(vec![
+            Span::raw(format!(" type {} to confirm: ", svc.name)),
+            Span::styled(d.typed.clone(), if matches { theme.status(crate::state::Status::Ok) } else { theme.base() }),
+            Span::styled("▏", theme.accent()),
+        ]));
+    }
     let width = (area.width.saturating_sub(4)).clamp(40, 100).min(area.width);
     let inner = width.saturating_sub(2).max(1) as usize;
     let rows: usize = lines.iter().map(|l| l.width().max(1).div_ceil(inner)).sum();

@@ -11,6 +11,7 @@ pub mod header;
 pub mod health;
 pub mod help;
 pub mod output;
+pub mod overview;
 pub mod signals;
 pub mod symbols;
 pub mod theme;
@@ -97,10 +98,14 @@ pub fn render(frame: &mut Frame, scene: &Scene) {
         (Screen::Compact, _) => compact::render(frame, body, scene),
         (Screen::Deploys, _) => deploys::render(frame, body, scene),
         (Screen::Backups, _) => backups::render(frame, body, scene),
-        _ => overview(frame, body, scene, visible.len()),
+        _ => overview::render(frame, body, scene, visible.len()),
     }
     footer::render(frame, bottom, scene);
-    if let Some(si) = scene.view.output.filter(|&si| si < scene.state.services.len()) {
+    // An action's output belongs to its service: the detail view of another one does not show it.
+    let detail_of = (scene.view.screen == Screen::Detail).then(|| scene.view.current(&visible)).flatten();
+    if let Some(si) =
+        scene.view.output.filter(|&si| si < scene.state.services.len() && detail_of.is_none_or(|d| d == si))
+    {
         output::render(frame, body, scene, si);
     }
     if let Some(d) = &scene.view.dialog {
@@ -109,39 +114,6 @@ pub fn render(frame: &mut Frame, scene: &Scene) {
     if scene.view.help {
         help::render(frame, body, scene);
     }
-}
-
-/// Side by side from this width; stacked below it.
-const SIDE_BY_SIDE_WIDTH: u16 = 150;
-
-/// The overview: health above (or beside) errors and latency.
-fn overview(frame: &mut Frame, area: Rect, scene: &Scene, rows: usize) {
-    // AWS takes the bottom rows it needs, up to a third.
-    let area = if scene.state.aws.is_empty() {
-        area
-    } else {
-        let aws_height = aws::height(scene).min(area.height / 3).max(3);
-        let [rest, bottom] = Layout::vertical([Constraint::Fill(1), Constraint::Length(aws_height)]).areas(area);
-        aws::render(frame, bottom, scene);
-        rest
-    };
-    let any_signals = scene.state.services.iter().any(|s| s.has_signal_source());
-    if !any_signals {
-        health::render(frame, area, scene);
-        return;
-    }
-    if area.width >= SIDE_BY_SIDE_WIDTH {
-        let [left, right] = Layout::horizontal([Constraint::Percentage(55), Constraint::Percentage(45)]).areas(area);
-        health::render(frame, left, scene);
-        signals::render(frame, right, scene);
-        return;
-    }
-    // Stacked: both panels list the same services; when both do not fit, they share the height.
-    let wanted = rows as u16 + 3;
-    let health_height = wanted.min(area.height.saturating_sub(wanted.min(area.height / 2)));
-    let [top, bottom] = Layout::vertical([Constraint::Length(health_height), Constraint::Fill(1)]).areas(area);
-    health::render(frame, top, scene);
-    signals::render(frame, bottom, scene);
 }
 
 /// Draws one frame into a fresh buffer of the given size (snapshots, tests, the redraw gate).

@@ -84,11 +84,21 @@ pub struct Dialog {
     pub needs_version: bool,
     /// What the person has typed; it must equal the service's name.
     pub typed: String,
+    /// With no earlier version known, the version the person types, entered before the name.
+    pub typed_version: String,
+    /// Keys go to `typed_version` until Enter.
+    pub entering_version: bool,
 }
 
 impl Dialog {
     pub fn version(&self) -> Option<&str> {
-        self.needs_version.then(|| self.versions.get(self.choice).map(String::as_str)).flatten()
+        if !self.needs_version {
+            return None;
+        }
+        match self.versions.get(self.choice) {
+            Some(v) => Some(v),
+            None => Some(self.typed_version.trim()).filter(|v| !v.is_empty()),
+        }
     }
 }
 
@@ -256,10 +266,8 @@ impl View {
         let from_version = state.current_version(si).map(|(v, _)| v);
         let versions: Vec<String> =
             state.versions_seen(si).into_iter().filter(|v| Some(v) != from_version.as_ref()).collect();
-        if spec.needs_version && versions.is_empty() {
-            self.flash = Some(format!("{name}: no earlier version of {} seen yet", svc.name));
-            return;
-        }
+        // With no earlier version known, the person types the one to go to.
+        let entering_version = spec.needs_version && versions.is_empty();
         self.dialog = Some(Dialog {
             action: name.to_string(),
             service: si,
@@ -268,6 +276,8 @@ impl View {
             choice: 0,
             needs_version: spec.needs_version,
             typed: String::new(),
+            typed_version: String::new(),
+            entering_version,
         });
     }
 
@@ -276,10 +286,18 @@ impl View {
         match action {
             Action::Quit => return Outcome::Quit,
             Action::DialogCancel => self.dialog = None,
+            Action::DialogChar(c) if d.entering_version => d.typed_version.push(c),
             Action::DialogChar(c) => d.typed.push(c),
+            Action::DialogBackspace if d.entering_version => {
+                d.typed_version.pop();
+            }
             Action::DialogBackspace => {
                 d.typed.pop();
             }
+            Action::DialogConfirm if d.entering_version => match d.version() {
+                Some(_) => d.entering_version = false,
+                None => self.flash = Some("type the version to go to, then ⏎".into()),
+            },
             Action::DialogPrevVersion => d.choice = d.choice.saturating_sub(1),
             Action::DialogNextVersion => d.choice = (d.choice + 1).min(d.versions.len().saturating_sub(1)),
             Action::DialogConfirm => {

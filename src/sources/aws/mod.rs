@@ -69,6 +69,10 @@ pub async fn sdk_config(spec: &AwsSpec) -> aws_config::SdkConfig {
     if let Some(url) = &spec.endpoint_url {
         loader = loader.endpoint_url(url);
     }
+    if spec.static_credentials {
+        let creds = aws_sdk_cloudwatch::config::Credentials::new("demo", "demo", None, None, "opsboard-demo");
+        loader = loader.credentials_provider(creds);
+    }
     loader.load().await
 }
 

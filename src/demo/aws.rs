@@ -1,0 +1,266 @@
+//! The demo's AWS: Auto Scaling groups and CloudWatch metrics that follow the story, served on
+//! 127.0.0.1 in the AWS Query protocol, so the board reads them through the AWS SDK exactly as
+//! it reads a real account.
+
+use super::server::StoryClock;
+use super::story::CYCLE;
+use http_body_util::{BodyExt, Full};
+use hyper::body::{Bytes, Incoming};
+use hyper::{Request, Response};
+use hyper_util::rt::TokioIo;
+use std::fmt::Write;
+use std::net::SocketAddr;
+use std::time::{Duration, SystemTime};
+use tokio::net::TcpListener;
+
+/// The groups, the load balancer and the database the demo account holds.
+pub const SEARCH_ASG: &str = "search-asg";
+pub const WEB_ASG: &str = "web-frontend-asg";
+pub const LOAD_BALANCER: &str = "app/web-frontend/50dc6c495c0c9188";
+pub const DATABASE: &str = "orders-db";
+/// The period of every demo metric: short, so the demo moves.
+pub const PERIOD: Duration = Duration::from_secs(10);
+
+/// One instance of a group at a point in the story.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GroupInstance {
+    pub id: String,
+    pub lifecycle: &'static str,
+    pub health: &'static str,
+}
+
+/// A group at a point in the story.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Group {
+    pub name: &'static str,
+    pub min: u32,
+    pub max: u32,
+    pub desired: u32,
+    pub instances: Vec<GroupInstance>,
+}
+
+fn instance(id: String, lifecycle: &'static str, health: &'static str) -> GroupInstance {
+    GroupInstance { id, lifecycle, health }
+}
+
+/// The groups at story time `t`. Search scales out during its latency spike (20–59 s) and back
+/// in after; a web node turns unhealthy at 160 s and is replaced.
+pub fn groups(t: Duration) -> Vec<Group> {
+    let s = (t.as_millis() % CYCLE.as_millis()) as u64 / 1000;
+    let mut search: Vec<GroupInstance> =
+        (1..=5).map(|i| instance(format!("i-0search{i:02}"), "InService", "Healthy")).collect();
+    let search_desired = if (25..=89).contains(&s) { 7 } else { 5 };
+    for i in 6..=7 {
+        let id = format!("i-0search{i:02}");
+        match s {
+            25..=39 => search.push(instance(id, "Pending", "Healthy")),
+            40..=84 => search.push(instance(id, "InService", "Healthy")),
+            85..=94 => search.push(instance(id, "Terminating", "Healthy")),
+            _ => {}
+        }
+    }
+    let mut web: Vec<GroupInstance> =
+        (1..=3).map(|i| instance(format!("i-0web{i:02}"), "InService", "Healthy")).collect();
+    match s {
+        160..=174 => web[1].health = "Unhealthy",
+        175..=189 => {
+            web[1].lifecycle = "Terminating";
+            web[1].health = "Unhealthy";
+            web.push(instance("i-0web04".into(), "Pending", "Healthy"));
+        }
+        _ if s >= 190 => web[1] = instance("i-0web04".into(), "InService", "Healthy"),
+        _ => {}
+    }
+    vec![
+        Group { name: SEARCH_ASG, min: 3, max: 10, desired: search_desired, instances: search },
+        Group { name: WEB_ASG, min: 2, max: 6, desired: 3, instances: web },
+    ]
+}
+
+/// A metric's value over the period starting at story time `t`; `None` for what the account
+/// does not have.
+pub fn metric(name: &str, dimension: &str, t: Duration) -> Option<f64> {
+    let s = (t.as_millis() % CYCLE.as_millis()) as u64 / 1000;
+    let wobble = ((s % 7) as f64 - 3.0) / 3.0;
+    let per_period = PERIOD.as_secs_f64();
+    Some(match (name, dimension) {
+        ("CPUUtilization", SEARCH_ASG) if (20..=59).contains(&s) => 78.0 + 4.0 * wobble,
+        ("CPUUtilization", SEARCH_ASG) => 34.0 + 3.0 * wobble,
+        ("CPUUtilization", WEB_ASG) => 22.0 + 2.0 * wobble,
+        ("CPUUtilization", DATABASE) => 18.0 + 2.0 * wobble,
+        ("DatabaseConnections", DATABASE) => 42.0 + (s % 5) as f64,
+        ("FreeStorageSpace", DATABASE) => (20u64 << 30) as f64 - s as f64 * 1e6,
+        // The web frontend's three instances serve 180 req/s each, 0.2% of them 5xx.
+        ("RequestCount", LOAD_BALANCER) => (540.0 + 20.0 * wobble) * per_period,
+        ("HTTPCode_Target_5XX_Count", LOAD_BALANCER) => (540.0 * 0.002 * per_period).round(),
+        ("TargetResponseTime", LOAD_BALANCER) => 0.045 + 0.005 * wobble,
+        _ => return None,
+    })
+}
+
+/// The config of the demo account, pointing at `addr`.
+pub fn config(addr: SocketAddr) -> String {
+    format!(
+        "\n[aws.demo]\nregion = \"eu-west-1\"\nendpoint_url = \"http://{addr}\"\ninterval = \"10s\"\ngrace = \"20s\"\n\
+         asgs = [\"{SEARCH_ASG}\", \"{WEB_ASG}\"]\n\
+         \n[[aws.demo.metrics]]\npreset = \"alb\"\nload_balancer = \"{LOAD_BALANCER}\"\nlabel = \"web ALB\"\nservice = \"web-frontend\"\nperiod = \"10s\"\n\
+         \n[[aws.demo.metrics]]\npreset = \"ec2\"\nasg = \"{SEARCH_ASG}\"\nlabel = \"search\"\nperiod = \"10s\"\n\
+         \n[[aws.demo.metrics]]\npreset = \"rds\"\ndb_instance = \"{DATABASE}\"\nlabel = \"orders DB\"\nperiod = \"10s\"\n"
+    )
+}
+
+/// Binds 127.0.0.1 on a free port and answers the Query API until the task is dropped.
+pub async fn spawn(clock: StoryClock) -> std::io::Result<(SocketAddr, tokio::task::JoinHandle<()>)> {
+    let listener = TcpListener::bind("127.0.0.1:0").await?;
+    let addr = listener.local_addr()?;
+    let handle = tokio::spawn(async move {
+        loop {
+            let Ok((stream, _)) = listener.accept().await else { continue };
+            tokio::spawn(async move {
+                let service = hyper::service::service_fn(move |req: Request<Incoming>| async move {
+                    let body = req.into_body().collect().await.map(|b| b.to_bytes()).unwrap_or_default();
+                    let (status, xml) = answer(&String::from_utf8_lossy(&body), clock.now(), SystemTime::now());
+                    let resp = Response::builder().status(status).header("content-type", "text/xml");
+                    Ok::<_, std::convert::Infallible>(resp.body(Full::new(Bytes::from(xml))).unwrap_or_default())
+                });
+                let _ =
+                    hyper::server::conn::http1::Builder::new().serve_connection(TokioIo::new(stream), service).await;
+            });
+        }
+    });
+    Ok((addr, handle))
+}
+
+/// The answer to one form-encoded Query API request at story time `t` (wall clock `now`).
+pub fn answer(form: &str, t: Duration, now: SystemTime) -> (u16, String) {
+    let params: Vec<(String, String)> = reqwest::Url::parse(&format!("http://x/?{form}"))
+        .map(|u| u.query_pairs().map(|(k, v)| (k.into_owned(), v.into_owned())).collect())
+        .unwrap_or_default();
+    let get = |k: &str| params.iter().find(|(key, _)| key == k).map(|(_, v)| v.as_str());
+    match get("Action") {
+        Some("DescribeAutoScalingGroups") => {
+            let wanted: Vec<&str> = params
+                .iter()
+                .filter(|(k, _)| k.starts_with("AutoScalingGroupNames.member."))
+                .map(|(_, v)| v.as_str())
+                .collect();
+            (200, describe_groups(t, &wanted))
+        }
+        Some("GetMetricData") => (200, metric_data(&params, t, now)),
+        other => (
+            400,
+            format!(
+                "<ErrorResponse><Error><Type>Sender</Type><Code>InvalidAction</Code>\
+                 <Message>the demo account does not answer {}</Message></Error></ErrorResponse>",
+                other.unwrap_or("a request without Action")
+            ),
+        ),
+    }
+}
+
+fn describe_groups(t: Duration, wanted: &[&str]) -> String {
+    let mut xml = String::from(
+        "<DescribeAutoScalingGroupsResponse xmlns=\"http://autoscaling.amazonaws.com/doc/2011-01-01/\">\
+         <DescribeAutoScalingGroupsResult><AutoScalingGroups>",
+    );
+    for g in groups(t).into_iter().filter(|g| wanted.is_empty() || wanted.contains(&g.name)) {
+        let _ = write!(
+            xml,
+            "<member><AutoScalingGroupName>{}</AutoScalingGroupName><MinSize>{}</MinSize><MaxSize>{}</MaxSize>\
+             <DesiredCapacity>{}</DesiredCapacity><DefaultCooldown>300</DefaultCooldown>\
+             <AvailabilityZones><member>eu-west-1a</member></AvailabilityZones><HealthCheckType>ELB</HealthCheckType>\
+             <CreatedTime>2026-01-05T09:00:00Z</CreatedTime><Instances>",
+            g.name, g.min, g.max, g.desired
+        );
+        for i in &g.instances {
+            let _ = write!(
+                xml,
+                "<member><InstanceId>{}</InstanceId><AvailabilityZone>eu-west-1a</AvailabilityZone>\
+                 <LifecycleState>{}</LifecycleState><HealthStatus>{}</HealthStatus>\
+                 <ProtectedFromScaleIn>false</ProtectedFromScaleIn></member>",
+                i.id, i.lifecycle, i.health
+            );
+        }
+        xml.push_str("</Instances></member>");
+    }
+    xml.push_str(
+        "</AutoScalingGroups></DescribeAutoScalingGroupsResult>\
+         <ResponseMetadata><RequestId>demo</RequestId></ResponseMetadata></DescribeAutoScalingGroupsResponse>",
+    );
+    xml
+}
+
+/// Datapoints for each query over its last few periods, newest first as CloudWatch returns them.
+fn metric_data(params: &[(String, String)], t: Duration, now: SystemTime) -> String {
+    let get = |k: String| params.iter().find(|(key, _)| *key == k).map(|(_, v)| v.clone());
+    let mut xml = String::from(
+        "<GetMetricDataResponse xmlns=\"http://monitoring.amazonaws.com/doc/2010-08-01/\">\
+         <GetMetricDataResult><MetricDataResults>",
+    );
+    for n in 1.. {
+        let q = |rest: &str| get(format!("MetricDataQueries.member.{n}.{rest}"));
+        let Some(id) = q("Id") else { break };
+        let name = q("MetricStat.Metric.MetricName").unwrap_or_default();
+        let dimension = q("MetricStat.Metric.Dimensions.member.1.Value").unwrap_or_default();
+        let _ = write!(xml, "<member><Id>{id}</Id><Label>{name}</Label><StatusCode>Complete</StatusCode>");
+        let points: Vec<(SystemTime, f64)> = (1..=6u32)
+            .filter_map(|k| {
+                let ago = PERIOD * k;
+                let story = t.checked_sub(ago).unwrap_or_default();
+                metric(&name, &dimension, story).map(|v| (now - ago, v))
+            })
+            .collect();
+        xml.push_str("<Timestamps>");
+        for (at, _) in &points {
+            let at = chrono::DateTime::<chrono::Utc>::from(*at).format("%Y-%m-%dT%H:%M:%SZ");
+            let _ = write!(xml, "<member>{at}</member>");
+        }
+        xml.push_str("</Timestamps><Values>");
+        for (_, v) in &points {
+            let _ = write!(xml, "<member>{v}</member>");
+        }
+        xml.push_str("</Values></member>");
+    }
+    xml.push_str(
+        "</MetricDataResults><Messages/></GetMetricDataResult>\
+         <ResponseMetadata><RequestId>demo</RequestId></ResponseMetadata></GetMetricDataResponse>",
+    );
+    xml
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(s: u64) -> Duration {
+        Duration::from_secs(s)
+    }
+
+    #[test]
+    fn search_scales_out_during_its_spike_and_back_in() {
+        let search = |s| groups(at(s)).into_iter().find(|g| g.name == SEARCH_ASG).unwrap();
+        assert_eq!((search(10).desired, search(10).instances.len()), (5, 5));
+        let scaling = search(30);
+        assert_eq!(scaling.desired, 7);
+        assert_eq!(scaling.instances.iter().filter(|i| i.lifecycle == "Pending").count(), 2);
+        assert_eq!(search(50).instances.iter().filter(|i| i.lifecycle == "InService").count(), 7);
+        assert_eq!(search(120).instances.len(), 5);
+    }
+
+    #[test]
+    fn a_web_node_turns_unhealthy_and_is_replaced() {
+        let web = |s| groups(at(s)).into_iter().find(|g| g.name == WEB_ASG).unwrap();
+        assert!(web(165).instances.iter().any(|i| i.health == "Unhealthy"));
+        assert!(web(180).instances.iter().any(|i| i.id == "i-0web04" && i.lifecycle == "Pending"));
+        let after = web(200);
+        assert!(after.instances.iter().all(|i| i.health == "Healthy" && i.lifecycle == "InService"));
+        assert!(after.instances.iter().any(|i| i.id == "i-0web04"));
+    }
+
+    #[test]
+    fn an_unknown_action_is_an_error_in_the_query_protocol() {
+        let (status, xml) = answer("Action=DeleteEverything&Version=2010-08-01", at(0), SystemTime::now());
+        assert_eq!(status, 400);
+        assert!(xml.contains("<Code>InvalidAction</Code>"));
+    }
+}
