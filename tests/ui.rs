@@ -185,11 +185,28 @@ fn with_late_backup() -> State {
     state
 }
 
+/// The group `web-asg` (desired 3, min 2, max 6) with one in-service instance per health given.
+fn web_asg(health: &[&str]) -> opsboard::state::aws::AsgSnapshot {
+    let instance = |i: usize, health: &str| opsboard::state::aws::AsgInstance {
+        id: format!("i-{}", i + 1),
+        health: health.into(),
+        lifecycle: "InService".into(),
+        zone: "eu-west-1a".into(),
+    };
+    opsboard::state::aws::AsgSnapshot {
+        name: "web-asg".into(),
+        desired: 3,
+        min: 2,
+        max: 6,
+        instances: health.iter().enumerate().map(|(i, h)| instance(i, h)).collect(),
+    }
+}
+
 /// A fleet with every kind of panel: the incident services, an AWS account with a group below
 /// desired, a late backup, two deploys.
 fn every_panel_state() -> State {
     use opsboard::state::Event;
-    use opsboard::state::aws::{AsgInstance, AsgSnapshot, AwsEvent};
+    use opsboard::state::aws::AwsEvent;
     let toml = format!(
         "{}\n[aws.prod]\nregion = \"eu-west-1\"\nasgs = [\"web-asg\"]\n\n[[backups]]\nname = \"postgres base\"\nmax_age = \"26h\"\nglob = \"/var/backups/pg/*\"\n",
         common::fixtures::FLEET
@@ -199,19 +216,7 @@ fn every_panel_state() -> State {
     state.services = incident_state().services;
     let late = with_late_backup();
     state.backups[0].samples = late.backups[0].samples.clone();
-    let instance = |id: &str| AsgInstance {
-        id: id.into(),
-        health: "Healthy".into(),
-        lifecycle: "InService".into(),
-        zone: "eu-west-1a".into(),
-    };
-    let group = AsgSnapshot {
-        name: "web-asg".into(),
-        desired: 3,
-        min: 2,
-        max: 6,
-        instances: vec![instance("i-1"), instance("i-2")],
-    };
+    let group = web_asg(&["Healthy", "Healthy"]);
     let at = now() - Duration::from_secs(30);
     state.apply(Event::Aws { account: 0, event: AwsEvent::Asgs { at, groups: vec![group] } });
     let log = r#"{"service":"checkout","version":"1.5.0","who":"ci","when":1763999000}
@@ -376,26 +381,14 @@ fn svg_output_is_well_formed_xml() {
 #[test]
 fn aws_panel_shows_groups_metrics_and_a_banner_when_blind() {
     use opsboard::state::Event;
-    use opsboard::state::aws::{AsgInstance, AsgSnapshot, AwsEvent};
+    use opsboard::state::aws::AwsEvent;
     let toml = format!(
         "{}\n[aws.prod]\nregion = \"eu-west-1\"\nasgs = [\"web-asg\"]\n[[aws.prod.metrics]]\npreset = \"rds\"\ndb_instance = \"orders\"\n",
         common::fixtures::FLEET
     );
     let loaded = opsboard::config::load_str("aws.toml", &toml).unwrap();
     let mut state = State::new(&loaded.fleet, 10, 3);
-    let instance = |id: &str, health: &str| AsgInstance {
-        id: id.into(),
-        health: health.into(),
-        lifecycle: "InService".into(),
-        zone: "eu-west-1a".into(),
-    };
-    let group = AsgSnapshot {
-        name: "web-asg".into(),
-        desired: 3,
-        min: 2,
-        max: 6,
-        instances: vec![instance("i-1", "Healthy"), instance("i-2", "Healthy"), instance("i-3", "Unhealthy")],
-    };
+    let group = web_asg(&["Healthy", "Healthy", "Unhealthy"]);
     let at = now() - Duration::from_secs(30);
     state.apply(Event::Aws { account: 0, event: AwsEvent::Asgs { at, groups: vec![group] } });
     state.apply(Event::Aws { account: 0, event: AwsEvent::Metrics { at, values: vec![(1, vec![(at, 57.0)])] } });
