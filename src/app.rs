@@ -3,22 +3,18 @@
 use crate::actions::ActionSpecs;
 use crate::actions::audit::{AuditLog, Operator};
 use crate::actions::runner;
+use crate::collector::Collector;
 use crate::config::Loaded;
 use crate::config::schema::Page;
 use crate::history::DeployHistory;
 use crate::keymap;
-use crate::sources;
-use crate::state::{ActionEvent, Event, State};
+use crate::state::{ActionEvent, Event};
 use crate::terminal::{Tui, shutdown_signal};
 use crate::ui::view::{Action, Outcome, View, WallPages};
 use crate::ui::{self, Look, Scene};
 use crossterm::event::{Event as TermEvent, EventStream};
 use futures_util::StreamExt;
 use std::time::{Duration, Instant, SystemTime};
-use tokio::sync::mpsc;
-
-/// Events waiting for the loop; sources wait when it is full.
-const EVENT_QUEUE: usize = 4096;
 /// Time-driven changes (ages, staleness, the clock) are looked at this often.
 const TICK: Duration = Duration::from_secs(1);
 /// New data alone redraws at most this often; keys redraw at the full frame rate.
@@ -48,13 +44,8 @@ pub struct BoardOptions {
 
 /// Runs the interactive board until the person quits or a signal arrives.
 pub async fn run(loaded: &Loaded, opts: &BoardOptions) -> anyhow::Result<()> {
-    let polling = &loaded.config.polling;
-    let mut state =
-        State::with_backups(&loaded.fleet, &loaded.config.backups, polling.history, polling.stale_after_intervals);
-    let (tx, mut rx) = mpsc::channel::<Event>(EVENT_QUEUE);
-    let _pollers =
-        sources::spawn_all(&loaded.fleet, polling, &loaded.config.deploys, &loaded.config.backups, tx.clone());
-    state.deploys = crate::state::deploys::Deploys::new(state.services.len(), opts.history.load());
+    let mut collector = Collector::start(loaded, opts.history.clone());
+    let tx = collector.sender();
     let operator = Operator::from_env();
 
     let mut tui = Tui::enter(opts.mouse)?;
@@ -83,7 +74,7 @@ pub async fn run(loaded: &Loaded, opts: &BoardOptions) -> anyhow::Result<()> {
     loop {
         if due.is_some_and(|d| Instant::now() >= d) {
             // Only changed cells are written; an unchanged frame writes nothing at all.
-            let scene = Scene::new(&state, &view, &opts.look, SystemTime::now());
+            let scene = Scene::new(&collector.state, &view, &opts.look, SystemTime::now());
             tui.terminal.draw(|f| ui::render(f, &scene))?;
             if let Some(start) = first_frame.take() {
                 tracing::info!(ms = start.elapsed().as_secs_f64() * 1000.0, "first frame drawn");
@@ -93,21 +84,13 @@ pub async fn run(loaded: &Loaded, opts: &BoardOptions) -> anyhow::Result<()> {
         }
         let wake = due.map(tokio::time::Instant::from_std);
         tokio::select! {
-            Some(event) = rx.recv() => {
-                state.apply(event);
-                while let Ok(more) = rx.try_recv() {
-                    state.apply(more);
-                }
-                let changed = std::mem::take(&mut state.deploys.changed);
-                if let Err(e) = opts.history.append(&changed) {
-                    tracing::error!(file = %opts.history.path().display(), error = %e, "deploy history not written");
-                }
+            () = collector.next_batch() => {
                 schedule(&mut due, last_draw + data_every);
             }
             Some(term) = input.next() => match term {
                 Ok(TermEvent::Key(key)) => {
                     if let Some(action) = keymap::action_for(key, &view) {
-                        match view.handle(action, &state, SystemTime::now()) {
+                        match view.handle(action, &collector.state, SystemTime::now()) {
                             Outcome::Quit => break,
                             Outcome::Run(request) => {
                                 // Marked running before it starts, so a second press is refused at once.
@@ -117,7 +100,7 @@ pub async fn run(loaded: &Loaded, opts: &BoardOptions) -> anyhow::Result<()> {
                                     command: request.command.clone(),
                                     at: SystemTime::now(),
                                 };
-                                state.apply(Event::Action { service: request.service, event: started });
+                                collector.state.apply(Event::Action { service: request.service, event: started });
                                 tracing::info!(action = %request.action, service = %request.service_name, command = %request.command, "action started");
                                 tokio::spawn(runner::run(request, opts.audit.clone(), operator.clone(), tx.clone()));
                             }
@@ -135,7 +118,7 @@ pub async fn run(loaded: &Loaded, opts: &BoardOptions) -> anyhow::Result<()> {
             },
             _ = tick.tick() => schedule(&mut due, last_draw + data_every),
             _ = pages.tick(), if view.wall.is_some() => {
-                let _ = view.handle(Action::NextPage, &state, SystemTime::now());
+                let _ = view.handle(Action::NextPage, &collector.state, SystemTime::now());
                 schedule(&mut due, last_draw + frame_every);
             }
             () = async { tokio::time::sleep_until(wake.unwrap_or_else(tokio::time::Instant::now)).await }, if wake.is_some() => {}

@@ -246,7 +246,7 @@ pub fn report(state: &State, now: SystemTime) -> Report {
                         let point = inst.metrics.points.latest();
                         InstanceReport {
                             name: inst.spec.label.clone(),
-                            url: inst.spec.health_url.clone(),
+                            url: crate::redact::url(&inst.spec.health_url),
                             status: iv.status,
                             code: last.and_then(|s| s.code()),
                             latency_ms: last.map(|s| s.latency.as_millis() as u64),

@@ -3,6 +3,7 @@
 pub mod actions;
 pub mod app;
 pub mod check;
+pub mod collector;
 pub mod config;
 pub mod demo;
 pub mod format;
@@ -11,6 +12,8 @@ pub mod jsonl;
 pub mod keymap;
 pub mod logging;
 pub mod metrics;
+pub mod redact;
+pub mod serve;
 pub mod snapshot;
 pub mod sources;
 pub mod state;

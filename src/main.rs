@@ -98,6 +98,16 @@ enum Command {
         #[arg(long)]
         targets: PathBuf,
     },
+    /// Serve the board as a live web page (wall mode), with /api/state, /metrics and /healthz.
+    Serve {
+        /// host:port to listen on (default: serve.listen from the config, 127.0.0.1:7878).
+        /// Anything but loopback needs a token.
+        #[arg(long)]
+        listen: Option<std::net::SocketAddr>,
+        /// A file holding the token readers must present (overrides serve.token).
+        #[arg(long)]
+        token_file: Option<PathBuf>,
+    },
     /// Check a config file and point at the line that is wrong.
     Validate {
         /// The file to check (default: the one the board would use).
@@ -202,15 +212,17 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         Some(Command::Check { json, window }) => {
             let state = check::poll_state(&loaded, window.unwrap_or(check::DEFAULT_WINDOW)).await;
             let report = check::report(&state, SystemTime::now());
+            // Header values, passwords and tokens from the config never reach the output.
+            let secrets = opsboard::redact::Secrets::of(&loaded);
             if *json {
-                println!("{}", serde_json::to_string_pretty(&report)?);
+                println!("{}", secrets.scrub(&serde_json::to_string_pretty(&report)?));
             } else {
-                print!("{}", check::table(&report));
+                print!("{}", secrets.scrub(&check::table(&report)));
             }
             Ok(ExitCode::from(report.status.exit_code() as u8))
         }
         Some(Command::Snapshot { format, size, out, screen, select, page, rounds }) => {
-            let opts = board_options(&cli, &loaded)?;
+            let opts = board_options(&cli, &loaded, None)?;
             let mut state = check::poll_state(&loaded, check::DEFAULT_WINDOW).await;
             let gap = loaded.fleet.services.iter().map(|s| s.check.interval).min().unwrap_or(Duration::from_secs(2));
             for _ in 1..*rounds {
@@ -251,17 +263,47 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Some(Command::Validate { .. } | Command::DemoDeploy { .. }) => unreachable!("handled above"),
-        Some(Command::Demo) | None => {
-            let opts = board_options(&cli, &loaded)?;
-            let log_file =
-                cli.log_file.clone().or(loaded.config.board.log_file.clone()).or_else(logging::default_log_file);
-            let _log_guard = log_file.and_then(|p| match logging::init(&p) {
-                Ok(g) => Some(g),
-                Err(e) => {
-                    eprintln!("opsboard: not logging to {}: {e}", p.display());
-                    None
+        Some(Command::Serve { listen, token_file }) => {
+            let token = match token_file {
+                Some(path) => {
+                    let t = std::fs::read_to_string(path)
+                        .with_context(|| format!("reading the token file {}", path.display()))?;
+                    let t = t.trim().to_string();
+                    anyhow::ensure!(!t.is_empty(), "the token file {} is empty", path.display());
+                    Some(t)
+                }
+                None => loaded.config.serve.token.clone().filter(|t| !t.is_empty()),
+            };
+            let listen = match listen {
+                Some(l) => *l,
+                None => loaded.config.serve.listen.parse().context("serve.listen")?,
+            };
+            opsboard::serve::guard(listen, token.as_deref())?;
+            let _log_guard = start_logging(&cli, &loaded);
+            let board = board_options(&cli, &loaded, Some(cli.wall || loaded.config.serve.wall))?;
+            let mut look = board.look;
+            look.read_only = true;
+            let opts = opsboard::serve::ServeOptions {
+                listen,
+                token,
+                look,
+                wall: board.wall,
+                history: board.history,
+                font_px: loaded.config.serve.font_size,
+                secrets: opsboard::redact::Secrets::of(&loaded),
+            };
+            let (tx, rx) = tokio::sync::oneshot::channel();
+            tokio::spawn(async move {
+                if let Ok(addr) = rx.await {
+                    eprintln!("opsboard: serving the board at http://{addr}/ (Ctrl-C to stop)");
                 }
             });
+            opsboard::serve::run(&loaded, opts, Some(tx)).await?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Some(Command::Demo) | None => {
+            let opts = board_options(&cli, &loaded, None)?;
+            let _log_guard = start_logging(&cli, &loaded);
             tracing::info!(services = loaded.fleet.services.len(), "board starting");
             app::run(&loaded, &opts).await?;
             Ok(ExitCode::SUCCESS)
@@ -269,11 +311,24 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
     }
 }
 
-fn board_options(cli: &Cli, loaded: &Loaded) -> anyhow::Result<BoardOptions> {
+/// Logs to the file the flags or config name, else the data dir's; never to the terminal.
+fn start_logging(cli: &Cli, loaded: &Loaded) -> Option<tracing_appender::non_blocking::WorkerGuard> {
+    let log_file = cli.log_file.clone().or(loaded.config.board.log_file.clone()).or_else(logging::default_log_file);
+    log_file.and_then(|p| match logging::init(&p) {
+        Ok(g) => Some(g),
+        Err(e) => {
+            eprintln!("opsboard: not logging to {}: {e}", p.display());
+            None
+        }
+    })
+}
+
+/// The board's look and behaviour; `web_wall` is set for a browser (full colour, wall or not).
+fn board_options(cli: &Cli, loaded: &Loaded, web_wall: Option<bool>) -> anyhow::Result<BoardOptions> {
     let board = &loaded.config.board;
-    let wall = cli.wall || board.mode == Mode::Wall;
-    let no_color =
-        std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty()) || std::env::var("TERM").is_ok_and(|t| t == "dumb");
+    let wall = web_wall.unwrap_or(cli.wall || board.mode == Mode::Wall);
+    let no_color = web_wall.is_none() && std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty())
+        || std::env::var("TERM").is_ok_and(|t| t == "dumb");
     let theme_name = match (&cli.theme, &board.theme) {
         (Some(t), _) => t.clone(),
         (None, _) if no_color => "mono".into(),
@@ -282,7 +337,8 @@ fn board_options(cli: &Cli, loaded: &Loaded) -> anyhow::Result<BoardOptions> {
         (None, None) => "dark".into(),
     };
     let env = |k: &str| std::env::var(k).ok();
-    let theme = Theme::load(&theme_name, config::config_dir().as_deref())?.for_depth(ColorDepth::detect(&env));
+    let depth = if web_wall.is_some() { ColorDepth::TrueColor } else { ColorDepth::detect(&env) };
+    let theme = Theme::load(&theme_name, config::config_dir().as_deref())?.for_depth(depth);
     let slow_link = cli.low_bandwidth || std::env::var_os("SSH_CONNECTION").is_some();
     Ok(BoardOptions {
         look: Look {

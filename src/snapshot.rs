@@ -1,9 +1,10 @@
 //! `opsboard snapshot`: one rendered frame as plain text, ANSI or SVG.
 
 use crate::ui::theme::{ANSI16, indexed_rgb};
-use ratatui::buffer::Buffer;
+use ratatui::buffer::{Buffer, Cell};
 use ratatui::style::{Color, Modifier};
 use std::fmt::Write;
+use unicode_width::UnicodeWidthStr;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
@@ -20,16 +21,31 @@ pub fn encode(buf: &Buffer, format: Format) -> String {
     }
 }
 
-/// The frame's characters, one line per row, trailing spaces trimmed.
+/// The frame's characters as a terminal shows them, one line per row, trailing spaces trimmed.
 pub fn text(buf: &Buffer) -> String {
     let mut out = String::new();
     for y in 0..buf.area.height {
-        let mut line = String::new();
-        for x in 0..buf.area.width {
-            line.push_str(buf[(x, y)].symbol());
-        }
+        let line: String = row_cells(buf, y).into_iter().map(|(s, _)| s).collect();
         out.push_str(line.trim_end());
         out.push('\n');
+    }
+    out
+}
+
+/// One row's cells with what each shows: a cell that a wide character before it covers shows `""`.
+pub fn row_cells(buf: &Buffer, y: u16) -> Vec<(&str, &Cell)> {
+    let mut out = Vec::with_capacity(usize::from(buf.area.width));
+    let mut covered = 0;
+    for x in 0..buf.area.width {
+        let cell = &buf[(buf.area.x + x, buf.area.y + y)];
+        if covered > 0 {
+            covered -= 1;
+            out.push(("", cell));
+            continue;
+        }
+        let sym = cell.symbol();
+        covered = sym.width().saturating_sub(1);
+        out.push((sym, cell));
     }
     out
 }
@@ -153,7 +169,7 @@ fn escape(s: &str) -> String {
 }
 
 /// A colour as `#rrggbb`, with the theme module's palette for named and indexed colours.
-fn hex(c: Color, bg: bool) -> String {
+pub fn hex(c: Color, bg: bool) -> String {
     let (r, g, b) = match c {
         Color::Reset => return (if bg { DEFAULT_BG } else { DEFAULT_FG }).to_string(),
         Color::Rgb(r, g, b) => (r, g, b),

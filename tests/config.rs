@@ -82,6 +82,13 @@ fn a_window_shorter_than_the_interval_is_refused() {
 }
 
 #[test]
+fn a_serve_address_that_is_not_host_port_is_named() {
+    let text = format!("{GOOD_SERVICE}[serve]\nfont_size = 20\nlisten = \"0.0.0.0\"\n");
+    let err = assert_located(&text, 6, "serve.listen");
+    assert!(err.message.contains("`0.0.0.0` is not host:port"), "{err}");
+}
+
+#[test]
 fn unknown_top_level_table_is_named() {
     let err = assert_located("[servics.api]\ninstances = []\n", 1, "servics.api");
     assert_eq!(err.hint.as_deref(), Some("did you mean `services`?"));

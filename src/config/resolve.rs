@@ -71,6 +71,16 @@ pub fn resolve(config: &Config, layers: &[Layer]) -> Result<Fleet, ConfigError> 
     if !(0.0..=0.5).contains(&p.jitter) {
         return Err(err("polling", "jitter", format!("{} is outside 0.0..=0.5", p.jitter)));
     }
+    if config.serve.listen.parse::<std::net::SocketAddr>().is_err() {
+        return Err(err(
+            "serve",
+            "listen",
+            format!("`{}` is not host:port, e.g. \"0.0.0.0:7878\"", config.serve.listen),
+        ));
+    }
+    if !(6..=200).contains(&config.serve.font_size) {
+        return Err(err("serve", "font_size", format!("{} is outside 6..=200 pixels", config.serve.font_size)));
+    }
     if p.stale_after_intervals == 0 {
         return Err(err("polling", "stale_after_intervals", "must be at least 1".into()));
     }

@@ -25,6 +25,28 @@ pub struct Config {
     pub deploys: DeployLogConfig,
     /// Backup jobs and how fresh each must be.
     pub backups: Vec<BackupJob>,
+    /// `opsboard serve`: the board as a web page.
+    pub serve: Serve,
+}
+
+/// `opsboard serve`: where it listens, who may read it, how the page looks.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Serve {
+    /// `host:port`; anything but loopback needs `token`.
+    pub listen: String,
+    /// The token readers must present; write it as `"${OPSBOARD_TOKEN}"` to keep it out of the file.
+    pub token: Option<String>,
+    /// The page's font size in CSS pixels; `?font=` in the address overrides it.
+    pub font_size: u16,
+    /// The wall's rotating pages (true) or the overview (false).
+    pub wall: bool,
+}
+
+impl Default for Serve {
+    fn default() -> Self {
+        Self { listen: "127.0.0.1:7878".into(), token: None, font_size: 18, wall: true }
+    }
 }
 
 /// A backup job: the newest artefact must be younger than `max_age` (the RPO).

@@ -154,6 +154,7 @@ pub fn closed_port() -> SocketAddr {
 pub fn path_of(head: &str) -> &str {
     head.split_whitespace().nth(1).unwrap_or("/")
 }
+pub mod browser;
 pub mod fixtures;
 pub mod moto;
 pub mod prometheus;

@@ -1,0 +1,124 @@
+//! `opsboard serve --demo` with 0, 1, 10 and 50 browsers' streams open: the server's CPU and the
+//! bytes each viewer receives per second (gzip, as browsers ask for it).
+//!
+//! `cargo bench --bench serve_viewers` (OPSBOARD_BENCH_SECS=30 per row, two pages of the wall by default). The row with
+//! no viewer is the cost of polling the fleet alone; the goal is that 50 viewers add less than
+//! that (less than polling the fleet once more per interval), and that a viewer receives no more
+//! bytes per second than the terminal board writes (`terminal_bytes`, `--demo --wall`).
+
+mod support;
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::process::{Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+use support::{BIN, bench_secs, cpu_seconds, rss_kib};
+
+/// One page's live stream, counting the bytes it receives until `stop`.
+fn viewer(addr: SocketAddr, cols: u16, rows: u16, bytes: Arc<AtomicU64>, stop: Arc<AtomicBool>) {
+    let mut s = TcpStream::connect(addr).expect("connect");
+    s.set_read_timeout(Some(Duration::from_millis(500))).unwrap();
+    write!(s, "GET /events?cols={cols}&rows={rows} HTTP/1.1\r\nHost: {addr}\r\nAccept-Encoding: gzip, deflate\r\n\r\n")
+        .unwrap();
+    let mut buf = [0u8; 16 * 1024];
+    while !stop.load(Ordering::Relaxed) {
+        match s.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => {
+                bytes.fetch_add(n as u64, Ordering::Relaxed);
+            }
+            Err(e) if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut) => {}
+            Err(_) => break,
+        }
+    }
+}
+
+struct Row {
+    cpu_ms_per_s: f64,
+    bytes_per_viewer_s: f64,
+}
+
+fn measure(addr: SocketAddr, pid: u32, viewers: usize, distinct_sizes: bool, secs: Duration) -> Row {
+    let stop = Arc::new(AtomicBool::new(false));
+    let bytes = Arc::new(AtomicU64::new(0));
+    let threads: Vec<_> = (0..viewers)
+        .map(|i| {
+            let (stop, bytes) = (stop.clone(), bytes.clone());
+            let cols = if distinct_sizes { 120 + i as u16 } else { 120 };
+            std::thread::spawn(move || viewer(addr, cols, 40, bytes, stop))
+        })
+        .collect();
+    // Joining costs a whole frame each; the steady state is what is measured.
+    std::thread::sleep(Duration::from_secs(2));
+    let b0 = bytes.load(Ordering::Relaxed);
+    let c0 = cpu_seconds(pid);
+    let t0 = Instant::now();
+    std::thread::sleep(secs);
+    let elapsed = t0.elapsed().as_secs_f64();
+    let cpu = cpu_seconds(pid) - c0;
+    let got = bytes.load(Ordering::Relaxed) - b0;
+    stop.store(true, Ordering::Relaxed);
+    for t in threads {
+        let _ = t.join();
+    }
+    Row {
+        cpu_ms_per_s: 1000.0 * cpu / elapsed,
+        bytes_per_viewer_s: if viewers == 0 { 0.0 } else { got as f64 / elapsed / viewers as f64 },
+    }
+}
+
+fn main() {
+    if std::env::args().any(|a| a == "--list") {
+        return;
+    }
+    let secs = bench_secs(30);
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = Command::new(BIN)
+        .args(["serve", "--demo", "--listen", "127.0.0.1:0", "--log-file"])
+        .arg(dir.path().join("log"))
+        .env("XDG_DATA_HOME", dir.path())
+        .stderr(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("opsboard serve");
+    let line = BufReader::new(child.stderr.take().unwrap()).lines().next().unwrap().unwrap();
+    let addr: SocketAddr =
+        line.split("http://").nth(1).and_then(|r| r.split('/').next()).and_then(|a| a.parse().ok()).expect(&line);
+    std::thread::sleep(Duration::from_secs(5));
+    println!(
+        "{:<22} {:>14} {:>12} {:>18} {:>10}",
+        "viewers (120x40)", "cpu ms/s", "cpu %", "bytes/s per viewer", "rss KiB"
+    );
+    let mut baseline = 0.0;
+    for (label, n, distinct) in [
+        ("0 (polling alone)", 0, false),
+        ("1", 1, false),
+        ("10", 10, false),
+        ("50", 50, false),
+        ("10, each its own size", 10, true),
+    ] {
+        let r = measure(addr, child.id(), n, distinct, secs);
+        if n == 0 {
+            baseline = r.cpu_ms_per_s;
+        }
+        println!(
+            "{label:<22} {:>14.2} {:>12.2} {:>18.0} {:>10}",
+            r.cpu_ms_per_s,
+            r.cpu_ms_per_s / 10.0,
+            r.bytes_per_viewer_s,
+            rss_kib(child.id()).0
+        );
+        if n == 50 {
+            let extra = r.cpu_ms_per_s - baseline;
+            println!(
+                "{:<22} 50 viewers add {extra:.2} ms/s = {:.2}x the cost of polling the fleet",
+                "",
+                extra / baseline.max(f64::EPSILON)
+            );
+        }
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+}

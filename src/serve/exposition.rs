@@ -1,0 +1,158 @@
+//! What the board sees, as Prometheus metrics, so an existing Prometheus and Alertmanager can page
+//! on it. States are numbers in their order of severity: 0 OK, 1 UNKNOWN, 2 STALE, 3 WARN, 4 CRIT
+//! (so `opsboard_service_state >= 3` is WARN or worse).
+
+use crate::check::Report;
+use crate::state::Status;
+use std::fmt::Write;
+
+/// A state as a number, by severity.
+pub fn state_value(s: Status) -> u8 {
+    match s {
+        Status::Ok => 0,
+        Status::Unknown => 1,
+        Status::Stale => 2,
+        Status::Warn => 3,
+        Status::Crit => 4,
+    }
+}
+
+const STATES: &str = "0 OK, 1 UNKNOWN, 2 STALE, 3 WARN, 4 CRIT";
+
+type Labels = Vec<(&'static str, String)>;
+
+struct Family<'a> {
+    out: &'a mut String,
+}
+
+impl Family<'_> {
+    fn head(&mut self, name: &str, help: &str) {
+        let _ = writeln!(self.out, "# HELP {name} {help}\n# TYPE {name} gauge");
+    }
+
+    fn sample(&mut self, name: &str, labels: &[(&str, String)], value: f64) {
+        self.out.push_str(name);
+        if !labels.is_empty() {
+            self.out.push('{');
+            for (i, (k, v)) in labels.iter().enumerate() {
+                if i > 0 {
+                    self.out.push(',');
+                }
+                let _ = write!(self.out, "{k}=\"{}\"", escape(v));
+            }
+            self.out.push('}');
+        }
+        let _ = writeln!(self.out, " {}", number(value));
+    }
+
+    /// One gauge family: HELP, TYPE, then a sample per item that has a value.
+    fn gauge<T>(&mut self, name: &str, help: &str, items: &[T], each: impl Fn(&T) -> Option<(Labels, f64)>) {
+        let samples: Vec<_> = items.iter().filter_map(each).collect();
+        if samples.is_empty() {
+            return;
+        }
+        self.head(name, help);
+        for (labels, v) in samples {
+            self.sample(name, &labels, v);
+        }
+    }
+}
+
+fn escape(v: &str) -> String {
+    v.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n")
+}
+
+fn number(v: f64) -> String {
+    if v.is_nan() {
+        "NaN".into()
+    } else if v.is_infinite() {
+        if v > 0.0 { "+Inf".into() } else { "-Inf".into() }
+    } else {
+        format!("{v}")
+    }
+}
+
+/// The report as the Prometheus text format (version 0.0.4).
+pub fn render(report: &Report, viewers: usize) -> String {
+    let mut out = String::new();
+    let mut f = Family { out: &mut out };
+    f.head("opsboard_build_info", "The running opsboard's version; always 1.");
+    f.sample("opsboard_build_info", &[("version", env!("CARGO_PKG_VERSION").to_string())], 1.0);
+    f.head("opsboard_state", &format!("The board's overall state, the worst of its services: {STATES}."));
+    f.sample("opsboard_state", &[], f64::from(state_value(report.status)));
+    f.head("opsboard_viewers", "Browsers watching the board's live page now.");
+    f.sample("opsboard_viewers", &[], viewers as f64);
+
+    let svc = &report.services;
+    let sl = |s: &crate::check::ServiceReport| -> Labels { vec![("service", s.name.clone()), ("env", s.env.clone())] };
+    f.gauge("opsboard_service_state", &format!("Each service's state: {STATES}."), svc, |s| {
+        Some((sl(s), f64::from(state_value(s.status))))
+    });
+    f.gauge(
+        "opsboard_requests_per_second",
+        "Requests per second over the service's window, all instances.",
+        svc,
+        |s| s.request_rate.map(|r| (sl(s), r)),
+    );
+    f.gauge(
+        "opsboard_error_ratio",
+        "Share of requests that failed (5xx) over the service's window, 0 to 1.",
+        svc,
+        |s| s.error_rate.map(|r| (sl(s), r)),
+    );
+    f.gauge("opsboard_latency_p95_seconds", "95th percentile request latency over the service's window.", svc, |s| {
+        s.p95_ms.map(|ms| (sl(s), ms / 1000.0))
+    });
+
+    let instances: Vec<_> = svc.iter().flat_map(|s| s.instances.iter().map(move |i| (s, i))).collect();
+    let il = |(s, i): &(&crate::check::ServiceReport, &crate::check::InstanceReport)| -> Labels {
+        vec![("service", s.name.clone()), ("env", s.env.clone()), ("instance", i.name.clone())]
+    };
+    f.gauge(
+        "opsboard_instance_up",
+        "1 when the instance's health check passes (OK or WARN), else 0.",
+        &instances,
+        |x| Some((il(x), if matches!(x.1.status, Status::Ok | Status::Warn) { 1.0 } else { 0.0 })),
+    );
+    f.gauge("opsboard_instance_state", &format!("Each instance's state: {STATES}."), &instances, |x| {
+        Some((il(x), f64::from(state_value(x.1.status))))
+    });
+    f.gauge("opsboard_instance_check_latency_seconds", "Time the last health check took.", &instances, |x| {
+        x.1.latency_ms.map(|ms| (il(x), ms as f64 / 1000.0))
+    });
+
+    let b = &report.backups;
+    f.gauge("opsboard_backup_age_seconds", "Age of the newest artefact of each backup job.", b, |b| {
+        b.age_s.map(|a| (vec![("backup", b.name.clone())], a as f64))
+    });
+    f.gauge("opsboard_backup_max_age_seconds", "The age past which each backup job is late (its RPO).", b, |b| {
+        Some((vec![("backup", b.name.clone())], b.max_age_s as f64))
+    });
+    f.gauge("opsboard_backup_state", &format!("Each backup job's state: {STATES}."), b, |b| {
+        Some((vec![("backup", b.name.clone())], f64::from(state_value(b.status))))
+    });
+
+    let a = &report.asgs;
+    let al = |g: &crate::check::AsgReport| -> Labels { vec![("account", g.account.clone()), ("asg", g.name.clone())] };
+    f.gauge("opsboard_asg_in_service", "Instances InService in each Auto Scaling group.", a, |g| {
+        Some((al(g), f64::from(g.in_service)))
+    });
+    f.gauge("opsboard_asg_desired", "Desired capacity of each Auto Scaling group.", a, |g| {
+        Some((al(g), f64::from(g.desired)))
+    });
+    f.gauge("opsboard_asg_state", &format!("Each Auto Scaling group's state: {STATES}."), a, |g| {
+        Some((al(g), f64::from(state_value(g.status))))
+    });
+    f.gauge(
+        "opsboard_aws_account_up",
+        "1 when the last calls to the account's APIs succeeded, else 0.",
+        &report.aws_accounts,
+        |acc| {
+            Some((
+                vec![("account", acc.name.clone()), ("region", acc.region.clone())],
+                if acc.error.is_none() { 1.0 } else { 0.0 },
+            ))
+        },
+    );
+    out
+}

@@ -1,0 +1,173 @@
+//! The routes. None of them runs an action: the server only reads.
+
+use super::auth::{self, Access};
+use super::publisher::Request as Ask;
+use flate2::Compression;
+use flate2::write::GzEncoder;
+use futures_util::StreamExt;
+use http_body_util::{BodyExt, Full, StreamBody, combinators::BoxBody};
+use hyper::body::{Bytes, Frame, Incoming};
+use hyper::header::{CACHE_CONTROL, CONTENT_TYPE, HeaderValue, LOCATION, SET_COOKIE};
+use hyper::{Method, Request, Response, StatusCode};
+use std::convert::Infallible;
+use std::io::Write;
+use std::net::SocketAddr;
+use tokio::sync::{broadcast, mpsc, oneshot};
+
+pub type Body = BoxBody<Bytes, Infallible>;
+
+/// What every connection shares.
+pub struct Routes {
+    pub ask: mpsc::Sender<Ask>,
+    pub token: Option<String>,
+    /// The page, with its defaults filled in.
+    pub page: String,
+}
+
+fn full(code: StatusCode, ctype: &str, body: impl Into<Bytes>) -> Response<Body> {
+    let mut r = Response::new(Full::new(body.into()).boxed());
+    *r.status_mut() = code;
+    let h = r.headers_mut();
+    h.insert(CONTENT_TYPE, HeaderValue::from_str(ctype).unwrap_or(HeaderValue::from_static("text/plain")));
+    h.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    h.insert("x-content-type-options", HeaderValue::from_static("nosniff"));
+    r
+}
+
+fn text(code: StatusCode, body: &str) -> Response<Body> {
+    full(code, "text/plain; charset=utf-8", format!("{body}\n"))
+}
+
+/// The query's parameters, decoded.
+fn params(req: &Request<Incoming>) -> Vec<(String, String)> {
+    let q = req.uri().query().unwrap_or_default();
+    reqwest::Url::parse(&format!("http://h/?{q}"))
+        .map(|u| u.query_pairs().map(|(k, v)| (k.into_owned(), v.into_owned())).collect())
+        .unwrap_or_default()
+}
+
+fn param<T: std::str::FromStr>(params: &[(String, String)], key: &str) -> Option<T> {
+    params.iter().find(|(k, _)| k == key).and_then(|(_, v)| v.parse().ok())
+}
+
+/// The address without `token`, to send a browser to once the cookie is set.
+fn without_token(req: &Request<Incoming>, params: &[(String, String)]) -> String {
+    let rest: Vec<(&str, &str)> =
+        params.iter().filter(|(k, _)| k != "token").map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let mut u = reqwest::Url::parse("http://h/").expect("static URL");
+    u.set_path(req.uri().path());
+    if !rest.is_empty() {
+        u.query_pairs_mut().extend_pairs(rest);
+    }
+    match u.query() {
+        Some(q) => format!("{}?{q}", u.path()),
+        None => u.path().to_string(),
+    }
+}
+
+impl Routes {
+    async fn ask<T>(&self, make: impl FnOnce(oneshot::Sender<T>) -> Ask) -> Option<T> {
+        let (tx, rx) = oneshot::channel();
+        self.ask.send(make(tx)).await.ok()?;
+        rx.await.ok()
+    }
+
+    pub async fn handle(&self, req: Request<Incoming>, peer: SocketAddr) -> Response<Body> {
+        let path = req.uri().path().to_string();
+        if req.method() != Method::GET && req.method() != Method::HEAD {
+            return text(StatusCode::METHOD_NOT_ALLOWED, "this server only reads: GET");
+        }
+        let params = params(&req);
+        let query_token = params.iter().find(|(k, _)| k == "token").map(|(_, v)| v.as_str());
+        let access = auth::check(self.token.as_deref(), req.headers(), query_token);
+        if access == Access::Refused {
+            tracing::warn!(%peer, path, "refused: no valid token");
+            let mut r = text(StatusCode::UNAUTHORIZED, "a token is required: Authorization: Bearer …, or ?token=…");
+            r.headers_mut().insert("www-authenticate", HeaderValue::from_static("Bearer"));
+            return r;
+        }
+        let mut resp = match path.as_str() {
+            "/" if access == Access::GrantedByQuery => {
+                let mut r = text(StatusCode::SEE_OTHER, "signed in");
+                if let Ok(v) = HeaderValue::from_str(&without_token(&req, &params)) {
+                    r.headers_mut().insert(LOCATION, v);
+                }
+                r
+            }
+            "/" => full(StatusCode::OK, "text/html; charset=utf-8", self.page.clone()),
+            "/events" => {
+                let gzip = req
+                    .headers()
+                    .get_all(hyper::header::ACCEPT_ENCODING)
+                    .iter()
+                    .filter_map(|v| v.to_str().ok())
+                    .any(|v| v.split(',').any(|e| e.trim().starts_with("gzip")));
+                self.events(&params, gzip).await
+            }
+            "/api/state" => match self.ask(|reply| Ask::State { reply }).await {
+                Some(json) => full(StatusCode::OK, "application/json", json),
+                None => text(StatusCode::SERVICE_UNAVAILABLE, "the board is stopping"),
+            },
+            "/api/frame.txt" => {
+                let (cols, rows) = (param(&params, "cols").unwrap_or(120), param(&params, "rows").unwrap_or(40));
+                match self.ask(|reply| Ask::Text { cols, rows, reply }).await {
+                    Some(t) => full(StatusCode::OK, "text/plain; charset=utf-8", t),
+                    None => text(StatusCode::SERVICE_UNAVAILABLE, "the board is stopping"),
+                }
+            }
+            "/metrics" => match self.ask(|reply| Ask::Metrics { reply }).await {
+                Some(m) => full(StatusCode::OK, "text/plain; version=0.0.4; charset=utf-8", m),
+                None => text(StatusCode::SERVICE_UNAVAILABLE, "the board is stopping"),
+            },
+            "/healthz" => text(StatusCode::OK, "ok"),
+            _ => text(StatusCode::NOT_FOUND, "not found; try /, /api/state, /metrics or /healthz"),
+        };
+        if access == Access::GrantedByQuery
+            && let Some(t) = &self.token
+            && let Ok(v) = HeaderValue::from_str(&auth::set_cookie(t))
+        {
+            resp.headers_mut().insert(SET_COOKIE, v);
+        }
+        resp
+    }
+
+    /// The live stream of a page: its whole frame, then the changed cells and heartbeats.
+    async fn events(&self, params: &[(String, String)], gzip: bool) -> Response<Body> {
+        let (cols, rows) = (param(params, "cols").unwrap_or(120u16), param(params, "rows").unwrap_or(40u16));
+        let Some((first, rx)) = self.ask(|reply| Ask::Join { cols, rows, reply }).await else {
+            return text(StatusCode::SERVICE_UNAVAILABLE, "the board is stopping");
+        };
+        let rest = futures_util::stream::unfold(rx, |mut rx| async move {
+            match rx.recv().await {
+                Ok(msg) => Some((msg, rx)),
+                Err(broadcast::error::RecvError::Lagged(n)) => {
+                    // A page this far behind reconnects and starts again from a whole frame.
+                    tracing::warn!(behind = n, "a page fell behind; its stream is dropped");
+                    None
+                }
+                Err(broadcast::error::RecvError::Closed) => None,
+            }
+        });
+        let mut gz = gzip.then(|| GzEncoder::new(Vec::new(), Compression::fast()));
+        let stream = futures_util::stream::once(async move { first }).chain(rest).map(move |b| {
+            // One compressor per page: each message is flushed whole, so the page can read it at once.
+            let out = match gz.as_mut() {
+                Some(enc) => match enc.write_all(&b).and_then(|()| enc.flush()) {
+                    Ok(()) => Bytes::from(std::mem::take(enc.get_mut())),
+                    Err(_) => Bytes::new(),
+                },
+                None => b,
+            };
+            Ok::<_, Infallible>(Frame::data(out))
+        });
+        let mut r = Response::new(BodyExt::boxed(StreamBody::new(stream)));
+        let h = r.headers_mut();
+        if gzip {
+            h.insert(hyper::header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+            h.insert(hyper::header::VARY, HeaderValue::from_static("accept-encoding"));
+        }
+        h.insert(CONTENT_TYPE, HeaderValue::from_static("text/event-stream"));
+        h.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        r
+    }
+}
