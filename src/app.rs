@@ -42,11 +42,55 @@ pub struct BoardOptions {
     pub mouse: bool,
 }
 
+/// Sets or lifts a silence, keeps it on disk and audits it; the words for the footer.
+fn silence(
+    state: &mut crate::state::State,
+    audit: &AuditLog,
+    operator: &Operator,
+    item: &str,
+    length: Option<Duration>,
+    reason: &str,
+    lift: bool,
+) -> String {
+    use crate::actions::audit::{SilenceRecord, now_rfc3339};
+    use crate::notify::silences::Silence;
+    let now = SystemTime::now();
+    let s = Silence::new(item, length, reason, &operator.user, &operator.host, now);
+    let until = match length {
+        Some(d) => chrono::DateTime::<chrono::Utc>::from(now + d).to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        None => "until OK".into(),
+    };
+    let record = SilenceRecord {
+        time: now_rfc3339(),
+        phase: if lift { "unsilence" } else { "silence" },
+        operator,
+        item,
+        until,
+        reason,
+    };
+    if let Err(e) = audit.silence(&record) {
+        tracing::error!(file = %audit.path().display(), error = %e, "audit record not written");
+    }
+    let kept = if lift { state.silences.lift(item) } else { state.silences.add(s) };
+    match kept {
+        Err(e) => {
+            tracing::error!(error = %e, "silences file not written");
+            format!("{item}: silence not kept on disk: {e}")
+        }
+        Ok(()) if lift => format!("{item}: notifications on again"),
+        Ok(()) => format!(
+            "{item}: notifications muted {}",
+            state.silences.get(item).map(|s| s.label(crate::terminal::local_utc_offset_secs())).unwrap_or_default()
+        ),
+    }
+}
+
 /// Runs the interactive board until the person quits or a signal arrives.
 pub async fn run(loaded: &Loaded, opts: &BoardOptions) -> anyhow::Result<()> {
     let mut collector = Collector::start(loaded, opts.history.clone());
     let tx = collector.sender();
     let operator = Operator::from_env();
+    let mut alerts = crate::notify::terminal::Alerts::new(&loaded.config.board, &|k| std::env::var(k).ok());
 
     let mut tui = Tui::enter(opts.mouse)?;
     let mut input = EventStream::new();
@@ -104,6 +148,9 @@ pub async fn run(loaded: &Loaded, opts: &BoardOptions) -> anyhow::Result<()> {
                                 tracing::info!(action = %request.action, service = %request.service_name, command = %request.command, "action started");
                                 tokio::spawn(runner::run(request, opts.audit.clone(), operator.clone(), tx.clone()));
                             }
+                            Outcome::Silence { item, length, reason, lift } => {
+                                view.flash = Some(silence(&mut collector.state, &opts.audit, &operator, &item, length, &reason, lift));
+                            }
                             Outcome::Nothing => {}
                         }
                         schedule(&mut due, last_draw + frame_every);
@@ -116,7 +163,20 @@ pub async fn run(loaded: &Loaded, opts: &BoardOptions) -> anyhow::Result<()> {
                     break;
                 }
             },
-            _ = tick.tick() => schedule(&mut due, last_draw + data_every),
+            _ = tick.tick() => {
+                let now = SystemTime::now();
+                collector.tick(now);
+                let silences = &collector.state.silences;
+                let ring = alerts.due(&collector.notifier.tracker, &|item| silences.get(item).is_some(), now);
+                if !ring.is_empty() {
+                    use std::io::Write;
+                    let mut out = std::io::stdout().lock();
+                    if let Err(e) = out.write_all(ring.as_bytes()).and_then(|()| out.flush()) {
+                        tracing::warn!(error = %e, "terminal notification not written");
+                    }
+                }
+                schedule(&mut due, last_draw + data_every);
+            }
             _ = pages.tick(), if view.wall.is_some() => {
                 let _ = view.handle(Action::NextPage, &collector.state, SystemTime::now());
                 schedule(&mut due, last_draw + frame_every);

@@ -18,6 +18,8 @@ pub struct Report {
     /// Recent deploys across services, newest first.
     pub deploys: Vec<DeployReport>,
     pub backups: Vec<BackupReport>,
+    /// Notifications muted now, by item.
+    pub silences: Vec<crate::notify::silences::Silence>,
 }
 
 #[derive(Debug, Serialize)]
@@ -161,6 +163,7 @@ pub async fn poll_state(loaded: &Loaded, window: Duration) -> State {
         let sample = sources::backups::check(job, &client, &loaded.fleet.aws).await;
         state.apply(crate::state::Event::Backup { job: i, sample });
     }
+    state.silences = crate::notify::silences::Silences::load(crate::notify::silences::Silences::default_path());
     if let Some(path) = crate::history::DeployHistory::default_path() {
         let history = crate::history::DeployHistory::new(path).load();
         state.deploys = crate::state::deploys::Deploys::new(state.services.len(), history);
@@ -341,7 +344,9 @@ pub fn report(state: &State, now: SystemTime) -> Report {
             size_bytes: b.samples.latest().and_then(|s| s.size),
         })
         .collect();
-    Report { status, services, asgs, cloudwatch, aws_accounts, deploys, backups }
+    let now_s = secs(now);
+    let silences = state.silences.list.iter().filter(|s| s.until.is_none_or(|t| t > now_s)).cloned().collect();
+    Report { status, services, asgs, cloudwatch, aws_accounts, deploys, backups, silences }
 }
 
 fn round(v: f64, digits: i32) -> f64 {

@@ -5,6 +5,8 @@
 
 use crate::config::Loaded;
 use crate::history::DeployHistory;
+use crate::notify::Notifier;
+use crate::notify::silences::Silences;
 use crate::sources;
 use crate::state::deploys::Deploys;
 use crate::state::{Event, State};
@@ -19,6 +21,7 @@ pub struct Collector {
     rx: mpsc::Receiver<Event>,
     tx: mpsc::Sender<Event>,
     history: DeployHistory,
+    pub notifier: Notifier,
     /// Every poller; dropped with the collector.
     _pollers: JoinSet<()>,
 }
@@ -30,15 +33,22 @@ impl Collector {
         let mut state =
             State::with_backups(&loaded.fleet, &loaded.config.backups, polling.history, polling.stale_after_intervals);
         state.deploys = Deploys::new(state.services.len(), history.load());
+        state.silences = Silences::load(Silences::default_path());
         let (tx, rx) = mpsc::channel(EVENT_QUEUE);
         let pollers =
             sources::spawn_all(&loaded.fleet, polling, &loaded.config.deploys, &loaded.config.backups, tx.clone());
-        Self { state, rx, tx, history, _pollers: pollers }
+        let notifier = Notifier::start(loaded, &tx);
+        Self { state, rx, tx, history, notifier, _pollers: pollers }
     }
 
     /// Where actions send what they did, so it reaches the state like any other event.
     pub fn sender(&self) -> mpsc::Sender<Event> {
         self.tx.clone()
+    }
+
+    /// Once a second: states are looked at for changes, silences end, webhooks are told.
+    pub fn tick(&mut self, now: std::time::SystemTime) {
+        self.notifier.tick(&mut self.state, now);
     }
 
     /// Waits for the next event, then applies it and every one already waiting; deploys that

@@ -29,6 +29,17 @@ pub fn span(d: Duration) -> String {
     }
 }
 
+/// How long something lasted, to the second under an hour: `12s`, `4m 10s`, `2h 5m`, `3d 4h`.
+pub fn elapsed(d: Duration) -> String {
+    let s = d.as_secs();
+    match s {
+        0..60 => format!("{s}s"),
+        60..3600 => format!("{}m {}s", s / 60, s % 60),
+        3600..86400 => format!("{}h {}m", s / 3600, (s % 3600) / 60),
+        _ => format!("{}d {}h", s / 86400, (s % 86400) / 3600),
+    }
+}
+
 /// `text` in at most `width` characters, cut in the middle with `…` so both ends stay:
 /// `mongo/dump-…-20261126T0300.gz`.
 pub fn middle(text: &str, width: usize) -> String {

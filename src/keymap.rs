@@ -12,7 +12,7 @@ pub fn action_for(key: KeyEvent, view: &View) -> Option<Action> {
     if ctrl && matches!(key.code, KeyCode::Char('c') | KeyCode::Char('q')) {
         return Some(Action::Quit);
     }
-    if view.dialog.is_some() {
+    if view.dialog.is_some() || view.silencing.is_some() {
         return match key.code {
             KeyCode::Enter => Some(Action::DialogConfirm),
             KeyCode::Esc => Some(Action::DialogCancel),
@@ -51,10 +51,14 @@ pub fn action_for(key: KeyEvent, view: &View) -> Option<Action> {
         KeyCode::Char('d') => Action::ToggleDeploys,
         KeyCode::Char('b') => Action::ToggleBackups,
         KeyCode::Char('o') => Action::ToggleOutput,
+        KeyCode::Char('m') => Action::Silence,
         KeyCode::Char(c) if !ctrl => Action::ActionKey(c),
         _ => return None,
     })
 }
+
+/// Keys the board itself uses; a configured action may not take one.
+pub const BOARD_KEYS: &[char] = &['q', '?', 'k', 'j', 'g', 'G', 'l', 'h', '/', 's', 'c', 'd', 'b', 'o', 'm'];
 
 /// Key, what it does: the help overlay lists these.
 pub const HELP: &[(&str, &str)] = &[
@@ -69,6 +73,7 @@ pub const HELP: &[(&str, &str)] = &[
     ("d", "deploys: recent, newest first"),
     ("b", "backups: age, size, state"),
     ("o", "output of the last action on a service"),
+    ("m", "mute a service's notifications"),
     ("?", "this help"),
     ("q  Ctrl-C", "quit"),
 ];

@@ -12,6 +12,7 @@ pub mod jsonl;
 pub mod keymap;
 pub mod logging;
 pub mod metrics;
+pub mod notify;
 pub mod redact;
 pub mod serve;
 pub mod snapshot;

@@ -59,6 +59,13 @@ impl Secrets {
                 s.add_header(v);
             }
         }
+        // A webhook URL is its own credential (Slack's carries the token in its path).
+        for n in &loaded.config.notify {
+            s.add(&n.url);
+            if let Ok(u) = reqwest::Url::parse(&n.url) {
+                s.add(u.path().trim_start_matches('/'));
+            }
+        }
         if let Some(log) = &loaded.config.deploys.log {
             s.add_url(log);
         }

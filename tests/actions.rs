@@ -211,3 +211,46 @@ fn read_only_environment_runs_nothing_whatever_is_pressed() {
 fn wall_runs_nothing_whatever_is_pressed() {
     nothing_runs("wall", false, "--wall");
 }
+
+#[test]
+fn m_silences_a_service_audited_kept_across_restarts_and_listed_by_check() {
+    let dir = tempfile::tempdir().unwrap();
+    let fleet = Fleet::start(dir.path());
+    let cfg = config(dir.path(), fleet.port, true, "true");
+    let tmux = Tmux::start("silence", 120, 40, &board(dir.path(), &cfg, ""));
+    tmux.wait_for("the service", |s| s.contains("api") && s.contains("OK"));
+    tmux.keys(&["m"]);
+    let screen = tmux.wait_for("the silence dialog", |s| s.contains("silence · api"));
+    assert!(screen.contains("◀ 1h ▶"), "{screen}");
+    tmux.text("deploy in progress");
+    tmux.keys(&["Enter"]);
+    let screen =
+        tmux.wait_for("the silence on the row", |s| s.contains("🔇 until") && s.contains("deploy in progress"));
+    assert!(screen.contains("api"), "{screen}");
+    let records = audit(dir.path());
+    let r = records.iter().find(|r| r["phase"] == "silence").expect("the silence is audited");
+    assert_eq!((r["item"].as_str(), r["reason"].as_str()), (Some("service api"), Some("deploy in progress")));
+    assert!(
+        r["user"].is_string() && r["host"].is_string() && r["until"].as_str().is_some_and(|u| u.ends_with('Z')),
+        "{r}"
+    );
+    tmux.keys(&["q"]);
+    drop(tmux);
+
+    // Kept across a restart, and listed by `check --json`.
+    let out = Command::new(BIN)
+        .args(["check", "--json", "--config"])
+        .arg(&cfg)
+        .env("XDG_DATA_HOME", dir.path().join("data"))
+        .output()
+        .unwrap();
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["silences"][0]["item"], "service api", "{report}");
+    assert_eq!(report["silences"][0]["reason"], "deploy in progress");
+
+    // The wall cannot silence.
+    let tmux = Tmux::start("silence-wall", 120, 40, &board(dir.path(), &cfg, "--read-only"));
+    tmux.wait_for("the service", |s| s.contains("api") && s.contains("🔇 until"));
+    tmux.keys(&["m"]);
+    tmux.wait_for("the refusal", |s| s.contains("silences are off: the board is read-only"));
+}

@@ -89,6 +89,19 @@ fn a_serve_address_that_is_not_host_port_is_named() {
 }
 
 #[test]
+fn an_action_on_a_board_key_and_a_webhook_that_is_not_a_url_are_named() {
+    let text = format!("{GOOD_SERVICE}[actions.mute]\nkey = \"m\"\ncommand = \"true\"\n");
+    let err = assert_located(&text, 5, "actions.mute.key");
+    assert!(err.message.contains("`m` is one of the board's own keys"), "{err}");
+    let text = format!("{GOOD_SERVICE}[[notify]]\nformat = \"slack\"\nurl = \"hooks.example/T0/s3cret\"\n");
+    let err = assert_located(&text, 6, "notify.url");
+    assert!(err.message.contains("is not an http(s) URL"), "{err}");
+    let text = format!("{GOOD_SERVICE}[[notify]]\nurl = \"http://127.0.0.1:9/\"\nmin_state = \"ok\"\n");
+    let err = opsboard::config::load_str("x.toml", &text).unwrap_err();
+    assert!(err.to_string().contains("min_state"), "{err}");
+}
+
+#[test]
 fn unknown_top_level_table_is_named() {
     let err = assert_located("[servics.api]\ninstances = []\n", 1, "servics.api");
     assert_eq!(err.hint.as_deref(), Some("did you mean `services`?"));

@@ -439,3 +439,28 @@ fn with_no_earlier_version_known_the_rollback_asks_for_one_then_the_name() {
         _ => panic!("the rollback should run"),
     }
 }
+
+#[test]
+fn the_silence_dialog_and_a_muted_row() {
+    let mut state = incident_state();
+    let view = view_after(&state, &[Action::Silence, Action::DialogNextVersion, Action::DialogChar('x')]);
+    let screen = frame(&state, &view, 120, 40);
+    assert!(screen.contains("silence · checkout"), "{screen}");
+    assert!(screen.contains("◀ 4h ▶") && screen.contains("reason   x"), "{screen}");
+    assert!(screen.contains("only its notifications are muted"), "{screen}");
+    let silence = opsboard::notify::silences::Silence::new(
+        "service checkout",
+        Some(Duration::from_secs(3600)),
+        "deploy in progress",
+        "ana",
+        "bastion",
+        now(),
+    );
+    state.silences.list.push(silence);
+    let screen = frame(&state, &View::default(), 120, 40);
+    let row = screen.lines().find(|l| l.contains("checkout")).unwrap();
+    assert!(row.contains("CRIT") && row.contains("🔇 until") && row.contains("deploy in progress"), "{row}");
+    let mut ro = View { read_only: true, ..View::default() };
+    assert_eq!(ro.handle(Action::Silence, &state, now()), Outcome::Nothing);
+    assert!(ro.silencing.is_none() && ro.flash.as_deref().is_some_and(|f| f.contains("read-only")));
+}

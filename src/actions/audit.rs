@@ -74,6 +74,21 @@ pub struct AuditRecord<'a> {
     pub duration_ms: Option<u64>,
 }
 
+/// One line of `audit.jsonl` for a silence set or lifted.
+#[derive(Debug, Clone, Serialize)]
+pub struct SilenceRecord<'a> {
+    pub time: String,
+    /// `silence` or `unsilence`.
+    pub phase: &'a str,
+    #[serde(flatten)]
+    pub operator: &'a Operator,
+    /// `service payments`.
+    pub item: &'a str,
+    /// RFC 3339 in UTC, or `until OK`.
+    pub until: String,
+    pub reason: &'a str,
+}
+
 /// The audit file in the data dir.
 #[derive(Debug, Clone)]
 pub struct AuditLog {
@@ -96,6 +111,11 @@ impl AuditLog {
 
     /// Appends one record and flushes it to disk before returning.
     pub fn append(&self, record: &AuditRecord) -> std::io::Result<()> {
+        crate::jsonl::append(&self.path, std::slice::from_ref(record))
+    }
+
+    /// Appends a silence set or lifted.
+    pub fn silence(&self, record: &SilenceRecord) -> std::io::Result<()> {
         crate::jsonl::append(&self.path, std::slice::from_ref(record))
     }
 }

@@ -71,6 +71,14 @@ pub fn resolve(config: &Config, layers: &[Layer]) -> Result<Fleet, ConfigError> 
     if !(0.0..=0.5).contains(&p.jitter) {
         return Err(err("polling", "jitter", format!("{} is outside 0.0..=0.5", p.jitter)));
     }
+    for n in &config.notify {
+        let ok =
+            reqwest::Url::parse(&n.url).is_ok_and(|u| matches!(u.scheme(), "http" | "https") && u.host_str().is_some());
+        if !ok {
+            let shown = crate::redact::url(&n.url);
+            return Err(err("notify", "url", format!("`{shown}` is not an http(s) URL")));
+        }
+    }
     if config.serve.listen.parse::<std::net::SocketAddr>().is_err() {
         return Err(err(
             "serve",
@@ -263,6 +271,14 @@ pub fn resolve(config: &Config, layers: &[Layer]) -> Result<Fleet, ConfigError> 
         }
     }
     for (name, action) in &config.actions {
+        if crate::keymap::BOARD_KEYS.contains(&action.key) {
+            return Err(err(
+                &format!("actions.{name}"),
+                "key",
+                format!("`{}` is one of the board's own keys", action.key),
+            )
+            .hint(Some(format!("the board uses {}", crate::keymap::BOARD_KEYS.iter().collect::<String>()))));
+        }
         if let Some(bad) = unknown_placeholder(&action.command) {
             return Err(err(&format!("actions.{name}"), "command", format!("unknown placeholder `{{{bad}}}`")).hint(
                 super::layers::did_you_mean(&bad, PLACEHOLDERS).or_else(|| {

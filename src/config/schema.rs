@@ -27,6 +27,84 @@ pub struct Config {
     pub backups: Vec<BackupJob>,
     /// `opsboard serve`: the board as a web page.
     pub serve: Serve,
+    /// Webhooks told when a state changes.
+    pub notify: Vec<NotifyConfig>,
+}
+
+/// The least a change must reach to notify.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MinState {
+    #[default]
+    Warn,
+    Crit,
+}
+
+impl MinState {
+    pub fn status(self) -> crate::state::Status {
+        match self {
+            MinState::Warn => crate::state::Status::Warn,
+            MinState::Crit => crate::state::Status::Crit,
+        }
+    }
+}
+
+/// The terminal bell on a change: off, or from this state up.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Bell {
+    #[default]
+    Off,
+    Warn,
+    Crit,
+}
+
+/// One `[[notify]]` webhook.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NotifyConfig {
+    /// What the board and the log call it (default: the URL's host).
+    #[serde(default)]
+    pub name: Option<String>,
+    /// Write it as `"${SLACK_WEBHOOK_URL}"`: it is never drawn or logged whole.
+    pub url: String,
+    #[serde(default)]
+    pub format: crate::notify::webhook::Format,
+    #[serde(default)]
+    pub min_state: MinState,
+    /// Only these services; empty for all (ASGs, backups and the board always pass).
+    #[serde(default)]
+    pub services: Vec<String>,
+    /// Only services in these environments; empty for all.
+    #[serde(default)]
+    pub envs: Vec<String>,
+    /// At most one message per item this often (a recovery always goes out).
+    #[serde(default = "default_cooldown", deserialize_with = "duration::required")]
+    pub cooldown: Duration,
+    /// Changes within this of each other go out as one message.
+    #[serde(default = "default_group_wait", deserialize_with = "duration::required")]
+    pub group_wait: Duration,
+    #[serde(default = "default_notify_timeout", deserialize_with = "duration::required")]
+    pub timeout: Duration,
+    /// Tries after the first, on errors, 5xx and 429.
+    #[serde(default = "default_retries")]
+    pub retries: u32,
+}
+
+fn default_cooldown() -> Duration {
+    Duration::from_secs(300)
+}
+
+fn default_group_wait() -> Duration {
+    Duration::from_secs(5)
+}
+
+fn default_notify_timeout() -> Duration {
+    Duration::from_secs(10)
+}
+
+fn default_retries() -> u32 {
+    4
 }
 
 /// `opsboard serve`: where it listens, who may read it, how the page looks.
@@ -242,6 +320,10 @@ pub enum Mode {
 pub struct Board {
     pub title: String,
     pub mode: Mode,
+    /// Ring the terminal bell when a state rises to this (or falls back from it).
+    pub bell: Bell,
+    /// Desktop notifications through the terminal (OSC 777 / OSC 9).
+    pub notify: bool,
     pub theme: Option<String>,
     pub read_only: bool,
     pub mouse: bool,
@@ -291,6 +373,8 @@ impl Default for Board {
         Self {
             title: "opsboard".into(),
             mode: Mode::Interactive,
+            bell: Bell::Off,
+            notify: false,
             theme: None,
             read_only: false,
             mouse: false,

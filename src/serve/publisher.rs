@@ -144,7 +144,10 @@ impl Publisher {
             let schedule = |due: &mut Option<Instant>| *due = Some(due.map_or(next, |d| d.min(next)));
             tokio::select! {
                 () = self.collector.next_batch() => schedule(&mut due),
-                _ = tick.tick() => schedule(&mut due),
+                _ = tick.tick() => {
+                    self.collector.tick(SystemTime::now());
+                    schedule(&mut due);
+                }
                 _ = pages.tick(), if self.view.wall.is_some() => {
                     let _ = self.view.handle(Action::NextPage, &self.collector.state, SystemTime::now());
                     due = Some(Instant::now());

@@ -48,6 +48,8 @@ pub enum Event {
     DeployLog { entries: Vec<deploys::LogEntry> },
     /// A backup job was checked.
     Backup { job: usize, sample: backups::BackupSample },
+    /// A notification went out to webhook `target`, or could not.
+    Delivery { target: usize, label: String, error: Option<String> },
 }
 
 #[derive(Debug, Clone)]
@@ -161,6 +163,10 @@ pub struct State {
     /// Judge every result as it comes, without memory: for one-shot looks (`check`, `snapshot`)
     /// that see each instance once and have no time to wait for a threshold to hold.
     pub at_once: bool,
+    /// Notifications muted, by item.
+    pub silences: crate::notify::silences::Silences,
+    /// The last notification that could not be delivered: the webhook's label and why.
+    pub undelivered: Option<(String, String)>,
 }
 
 impl State {
@@ -209,6 +215,8 @@ impl State {
             services,
             stale_after_intervals,
             at_once: false,
+            silences: Default::default(),
+            undelivered: None,
             aws: fleet.aws.iter().map(aws::AwsAccountState::new).collect(),
         }
     }
@@ -245,6 +253,14 @@ impl State {
                     b.samples.push(sample);
                 }
             }
+            Event::Delivery { label, error, .. } => match error {
+                Some(e) => self.undelivered = Some((label, e)),
+                None => {
+                    if self.undelivered.as_ref().is_some_and(|(l, _)| *l == label) {
+                        self.undelivered = None;
+                    }
+                }
+            },
             Event::DeployLog { entries } => {
                 for e in entries {
                     self.deploys.log(e);

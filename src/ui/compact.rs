@@ -66,6 +66,9 @@ fn service_line<'a>(scene: &Scene, si: usize, selected: bool) -> Line<'a> {
         Span::styled(svc.name.clone(), name_style),
         Span::styled(format!(" {}", svc.env.label), super::env_style(&svc.env, theme)),
     ];
+    if let Some(muted) = super::silence_label(scene, si) {
+        spans.push(Span::styled(format!(" {muted}"), theme.dim()));
+    }
     if status != Status::Ok {
         spans.push(Span::styled(format!(" {}", v.reason), theme.status(status)));
     }

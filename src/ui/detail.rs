@@ -94,6 +94,7 @@ fn instances(frame: &mut Frame, area: Rect, scene: &Scene, si: usize, svc: &Serv
         Span::styled(format!("· {} ", svc.env.label), super::env_style(&svc.env, theme)),
         status_cell::span(verdict.status, theme),
         Span::raw(" "),
+        Span::styled(super::silence_label(scene, si).map(|m| format!("{m} ")).unwrap_or_default(), theme.dim()),
     ]);
     let table = Table::new(rows, widths)
         .header(header)

@@ -55,6 +55,9 @@ pub fn render(frame: &mut Frame, area: Rect, scene: &Scene) {
         {
             spans.push(Span::styled(format!("  ⟳ {} {name}", run.action), theme.status(crate::state::Status::Warn)));
         }
+        if let Some((label, why)) = &scene.state.undelivered {
+            spans.push(Span::styled(format!("  ⚠ notify {label}: {why}"), theme.status(crate::state::Status::Warn)));
+        }
         if !view.filter.is_empty() {
             spans.push(Span::styled(format!("  filter: {}", view.filter), theme.accent()));
         }

@@ -79,7 +79,10 @@ fn row<'a>(scene: &Scene, si: usize) -> Row<'a> {
             oldest_age(svc, scene).map(|a| format::age_or_fresh(a, svc.check.interval)).unwrap_or_default(),
             theme.dim(),
         )),
-        Cell::from(reason(scene, si, verdict)),
+        Cell::from(match super::silence_label(scene, si) {
+            Some(muted) => Line::from(vec![Span::styled(format!("{muted} "), theme.dim()), reason(scene, si, verdict)]),
+            None => Line::from(reason(scene, si, verdict)),
+        }),
     ])
 }
 

@@ -13,6 +13,7 @@ pub mod help;
 pub mod output;
 pub mod overview;
 pub mod signals;
+pub mod silence;
 pub mod symbols;
 pub mod theme;
 pub mod too_small;
@@ -111,6 +112,9 @@ pub fn render(frame: &mut Frame, scene: &Scene) {
     if let Some(d) = &scene.view.dialog {
         dialog::render(frame, body, scene, d);
     }
+    if let Some(d) = &scene.view.silencing {
+        silence::render(frame, body, scene, d);
+    }
     if scene.view.help {
         help::render(frame, body, scene);
     }
@@ -122,6 +126,12 @@ pub fn render_to_buffer(scene: &Scene, width: u16, height: u16) -> Buffer {
     let mut terminal = ratatui::Terminal::new(backend).expect("the test backend cannot fail");
     terminal.draw(|f| render(f, scene)).expect("the test backend cannot fail");
     terminal.backend().buffer().clone()
+}
+
+/// `🔇 until 14:30 — deploy in progress` when the service's notifications are muted.
+pub fn silence_label(scene: &Scene, si: usize) -> Option<String> {
+    let item = view::silence_item(scene.state, si);
+    scene.state.silences.get(&item).map(|s| s.label(scene.look.utc_offset_secs))
 }
 
 /// A rectangle of at most `width` x `height`, centred in `area`.

@@ -5,7 +5,7 @@ use crate::actions::runner::ActionRequest;
 use crate::actions::template::{Fill, fill};
 use crate::config::schema::Page;
 use crate::state::{State, Verdicts};
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Screen {
@@ -62,6 +62,8 @@ pub enum Action {
     DialogNextVersion,
     DialogConfirm,
     DialogCancel,
+    /// Mute the selected service's notifications.
+    Silence,
 }
 
 /// What handling a key asks the loop to do.
@@ -70,6 +72,42 @@ pub enum Outcome {
     Nothing,
     Quit,
     Run(ActionRequest),
+    /// Mute an item's notifications (`length` none: until it is OK), or lift its silence.
+    Silence {
+        item: String,
+        length: Option<Duration>,
+        reason: String,
+        lift: bool,
+    },
+}
+
+/// How long a silence lasts; the last choice lifts one in force.
+pub const SILENCE_CHOICES: [(&str, Option<Duration>); 4] = [
+    ("30m", Some(Duration::from_secs(1800))),
+    ("1h", Some(Duration::from_secs(3600))),
+    ("4h", Some(Duration::from_secs(4 * 3600))),
+    ("until OK", None),
+];
+
+/// The dialog that silences a service.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SilenceDialog {
+    pub service: usize,
+    /// Into [`SILENCE_CHOICES`]; one past its end lifts the silence in force.
+    pub choice: usize,
+    /// Whether a silence is in force (then lifting it is a choice).
+    pub silenced: bool,
+    pub reason: String,
+}
+
+impl SilenceDialog {
+    pub fn choices(&self) -> usize {
+        SILENCE_CHOICES.len() + usize::from(self.silenced)
+    }
+
+    pub fn choice_label(&self) -> &'static str {
+        SILENCE_CHOICES.get(self.choice).map_or("lift the silence", |(l, _)| l)
+    }
 }
 
 /// The confirmation dialog of an action.
@@ -137,6 +175,7 @@ pub struct View {
     pub output: Option<usize>,
     /// A one-line message, e.g. why a key did nothing.
     pub flash: Option<String>,
+    pub silencing: Option<SilenceDialog>,
 }
 
 const PAGE_ROWS: usize = 10;
@@ -180,6 +219,9 @@ impl View {
         if self.dialog.is_some() {
             return self.handle_dialog(action, state);
         }
+        if self.silencing.is_some() {
+            return self.handle_silencing(action, state);
+        }
         let visible = self.visible(state, &state.verdicts(now));
         match action {
             Action::Quit => return Outcome::Quit,
@@ -190,6 +232,14 @@ impl View {
                     self.open_dialog(key, si, state);
                 }
             }
+            Action::Silence => match self.current(&visible) {
+                _ if self.read_only => self.flash = Some("silences are off: the board is read-only".into()),
+                Some(si) => {
+                    let silenced = state.silences.get(&silence_item(state, si)).is_some();
+                    self.silencing = Some(SilenceDialog { service: si, choice: 1, silenced, reason: String::new() });
+                }
+                None => {}
+            },
             Action::ToggleOutput => {
                 self.output = match (self.output, self.current(&visible)) {
                     (Some(_), _) => None,
@@ -317,6 +367,33 @@ impl View {
         Outcome::Nothing
     }
 
+    fn handle_silencing(&mut self, action: Action, state: &State) -> Outcome {
+        let Some(d) = self.silencing.as_mut() else { return Outcome::Nothing };
+        match action {
+            Action::Quit => return Outcome::Quit,
+            Action::DialogCancel => self.silencing = None,
+            Action::DialogChar(c) => d.reason.push(c),
+            Action::DialogBackspace => {
+                d.reason.pop();
+            }
+            Action::DialogPrevVersion => d.choice = d.choice.saturating_sub(1),
+            Action::DialogNextVersion => d.choice = (d.choice + 1).min(d.choices() - 1),
+            Action::DialogConfirm => {
+                let item = silence_item(state, d.service);
+                let outcome = Outcome::Silence {
+                    item,
+                    length: SILENCE_CHOICES.get(d.choice).and_then(|(_, l)| *l),
+                    reason: d.reason.trim().to_string(),
+                    lift: d.choice >= SILENCE_CHOICES.len(),
+                };
+                self.silencing = None;
+                return outcome;
+            }
+            _ => {}
+        }
+        Outcome::Nothing
+    }
+
     fn move_selection(&mut self, action: Action, visible: &[usize], state: &State) {
         if self.screen == Screen::Detail {
             let count = self.selected.and_then(|s| state.services.get(s)).map_or(0, |s| s.instances.len());
@@ -327,6 +404,11 @@ impl View {
         let pos = visible.iter().position(|&s| s == cur).unwrap_or(0);
         self.selected = Some(visible[step(pos, visible.len(), action)]);
     }
+}
+
+/// The item a service's silence is kept under (as notifications name it).
+pub fn silence_item(state: &State, service: usize) -> String {
+    format!("service {}", state.services[service].name)
 }
 
 /// The command the dialog shows and runs.

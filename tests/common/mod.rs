@@ -158,4 +158,5 @@ pub mod browser;
 pub mod fixtures;
 pub mod moto;
 pub mod prometheus;
+pub mod receiver;
 pub mod tmux;

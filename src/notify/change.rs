@@ -1,0 +1,227 @@
+//! What changed: every counted item's state, remembered with when it began, and the changes as
+//! words a person reads in a chat or a desktop notification.
+
+use crate::format;
+use crate::state::{Kind, State, Status, Verdicts};
+use serde::Serialize;
+use std::collections::HashMap;
+use std::time::{Duration, SystemTime};
+
+/// One item's state as the board judges it now.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Observed {
+    pub kind: &'static str,
+    pub name: String,
+    /// The service's environment; none for other kinds.
+    pub env: Option<String>,
+    pub status: Status,
+    pub reason: String,
+}
+
+impl Observed {
+    /// `service payments`, `asg web-asg`: unique across kinds.
+    pub fn key(&self) -> String {
+        format!("{} {}", self.kind, self.name)
+    }
+}
+
+/// The items of one frame's verdicts, plus the board itself when nothing has answered for long.
+pub fn observe(state: &State, verdicts: &Verdicts, now: SystemTime, started: SystemTime) -> Vec<Observed> {
+    let mut out: Vec<Observed> = verdicts
+        .items
+        .iter()
+        .map(|item| {
+            let (kind, name, env) = match item.kind {
+                Kind::Service => {
+                    // A service with no `env` is in the implicit "default" one: not worth a word.
+                    let env = state
+                        .services
+                        .iter()
+                        .find(|s| s.name == item.name)
+                        .map(|s| s.env.name.clone())
+                        .filter(|e| e != "default");
+                    ("service", item.name.clone(), env)
+                }
+                Kind::Asg => ("asg", item.name.trim_start_matches("asg ").to_string(), None),
+                Kind::Backup => ("backup", item.name.trim_start_matches("backup ").to_string(), None),
+                Kind::Account => ("aws", item.name.trim_start_matches("aws ").to_string(), None),
+            };
+            Observed { kind, name, env, status: item.verdict.status, reason: item.verdict.reason.clone() }
+        })
+        .collect();
+    // A blind account is counted only while blind: one seen again is OK.
+    for account in &state.aws {
+        if !out.iter().any(|o| o.kind == "aws" && o.name == account.spec.name) {
+            out.push(Observed {
+                kind: "aws",
+                name: account.spec.name.clone(),
+                env: None,
+                status: Status::Ok,
+                reason: String::new(),
+            });
+        }
+    }
+    let stale = state.board_staleness(now, started);
+    out.push(Observed {
+        kind: "board",
+        name: "the fleet".into(),
+        env: None,
+        status: if stale.is_some() { Status::Stale } else { Status::Ok },
+        reason: stale.map(|age| format!("no instance has answered for {}", format::elapsed(age))).unwrap_or_default(),
+    });
+    out
+}
+
+/// An item's state and since when.
+#[derive(Debug, Clone)]
+pub struct Tracked {
+    pub now: Observed,
+    pub since: SystemTime,
+    /// The state before this one, and how long it lasted.
+    pub before: Option<(Status, Duration)>,
+}
+
+/// Every item's state with memory of when it began. Unknown states are not remembered: an item
+/// not yet checked keeps what it had.
+#[derive(Debug, Default)]
+pub struct Tracker {
+    items: HashMap<String, Tracked>,
+    order: Vec<String>,
+}
+
+impl Tracker {
+    pub fn update(&mut self, observed: Vec<Observed>, now: SystemTime) {
+        for o in observed.into_iter().filter(|o| o.status != Status::Unknown) {
+            let key = o.key();
+            match self.items.get_mut(&key) {
+                Some(t) if t.now.status == o.status => t.now = o,
+                Some(t) => {
+                    let held = now.duration_since(t.since).unwrap_or_default();
+                    t.before = Some((t.now.status, held));
+                    t.now = o;
+                    t.since = now;
+                }
+                None => {
+                    self.order.push(key.clone());
+                    self.items.insert(key, Tracked { now: o, since: now, before: None });
+                }
+            }
+        }
+    }
+
+    /// Items in the order they were first seen.
+    pub fn items(&self) -> impl Iterator<Item = (&str, &Tracked)> {
+        self.order.iter().filter_map(|k| self.items.get(k).map(|t| (k.as_str(), t)))
+    }
+
+    pub fn get(&self, key: &str) -> Option<&Tracked> {
+        self.items.get(key)
+    }
+}
+
+/// One change a notification reports.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Change {
+    pub kind: &'static str,
+    pub name: String,
+    pub env: Option<String>,
+    /// The state now and the one last reported (`ok` for a first report).
+    pub state: Status,
+    pub previous: Status,
+    pub reason: String,
+    /// Seconds the item spent in its previous state, when known.
+    pub previous_for_s: Option<u64>,
+}
+
+impl Change {
+    pub fn flapping(&self) -> bool {
+        self.reason.starts_with("flapping")
+    }
+
+    /// "✖ payments CRIT: 2/3 instances refusing connections", "✔ payments OK after 4m 10s".
+    pub fn line(&self) -> String {
+        let who = match self.kind {
+            "service" | "board" => self.name.clone(),
+            kind => format!("{kind} {}", self.name),
+        };
+        let env = self.env.as_deref().map(|e| format!(" ({e})")).unwrap_or_default();
+        match self.state {
+            Status::Ok => {
+                let after = self
+                    .previous_for_s
+                    .map(|s| format!(" after {}", format::elapsed(Duration::from_secs(s))))
+                    .unwrap_or_default();
+                let was = if self.previous_for_s.is_some() {
+                    format!(" (was {})", self.previous.word())
+                } else {
+                    String::new()
+                };
+                format!("✔ {who}{env} OK{after}{was}")
+            }
+            _ if self.flapping() => format!("〰 {who}{env} {}", self.reason),
+            s => {
+                let symbol = if s == Status::Crit { "✖" } else { "▲" };
+                let reason = if self.reason.is_empty() { String::new() } else { format!(": {}", self.reason) };
+                format!("{symbol} {who}{env} {}{reason}", s.word())
+            }
+        }
+    }
+}
+
+/// The headline of changes that go out together: the one line, or "3 services CRIT: a, b, c".
+pub fn title(changes: &[Change]) -> String {
+    match changes {
+        [] => String::new(),
+        [one] => one.line(),
+        many => {
+            let worst = many.iter().map(|c| c.state).max().unwrap_or_default();
+            let same: Vec<&Change> = many.iter().filter(|c| c.state == worst).collect();
+            let names: Vec<&str> = same.iter().map(|c| c.name.as_str()).collect();
+            let noun = if same.iter().all(|c| c.kind == "service") { "services" } else { "items" };
+            let head = if same.len() == 1 {
+                same[0].line()
+            } else {
+                format!("{} {} {noun} {}: {}", symbol(worst), same.len(), worst.word(), names.join(", "))
+            };
+            let rest = many.len() - same.len();
+            if rest == 0 { head } else { format!("{head} (+{rest} more)") }
+        }
+    }
+}
+
+fn symbol(s: Status) -> &'static str {
+    match s {
+        Status::Ok => "✔",
+        Status::Crit => "✖",
+        _ => "▲",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn change(name: &str, state: Status, reason: &str) -> Change {
+        Change {
+            kind: "service",
+            name: name.into(),
+            env: Some("prod".into()),
+            state,
+            previous: Status::Ok,
+            reason: reason.into(),
+            previous_for_s: None,
+        }
+    }
+
+    #[test]
+    fn lines_and_titles_read_as_words() {
+        let crit = change("payments", Status::Crit, "2/3 instances refusing connections");
+        assert_eq!(crit.line(), "✖ payments (prod) CRIT: 2/3 instances refusing connections");
+        let ok = Change { state: Status::Ok, previous: Status::Crit, previous_for_s: Some(250), ..crit.clone() };
+        assert_eq!(ok.line(), "✔ payments (prod) OK after 4m 10s (was CRIT)");
+        let many = [crit.clone(), change("auth", Status::Crit, "x"), change("search", Status::Crit, "y")];
+        assert_eq!(title(&many), "✖ 3 services CRIT: payments, auth, search");
+        let flap = change("web", Status::Warn, "flapping between OK and CRIT (6 changes in 21 checks)");
+        assert_eq!(flap.line(), "〰 web (prod) flapping between OK and CRIT (6 changes in 21 checks)");
+    }
+}

@@ -1,0 +1,101 @@
+//! Telling people when a state changes: webhooks (here, driven by the collector, so one process
+//! sends them whichever screens it draws), and the terminal's bell and desktop notifications
+//! (driven by the terminal board). Never from `check` or `snapshot`.
+
+pub mod change;
+pub mod policy;
+pub mod silences;
+pub mod terminal;
+pub mod webhook;
+
+use crate::config::Loaded;
+use crate::state::{Event, State, Status};
+use change::{Tracker, observe};
+use policy::{Outbox, Policy};
+use serde_json::Value;
+use std::time::SystemTime;
+use tokio::sync::mpsc;
+use webhook::Target;
+
+struct Hook {
+    outbox: Outbox,
+    target: Target,
+    queue: mpsc::Sender<Value>,
+}
+
+/// Every item's state with memory, and the webhooks it feeds.
+pub struct Notifier {
+    pub tracker: Tracker,
+    hooks: Vec<Hook>,
+    board: String,
+    started: SystemTime,
+}
+
+/// The webhooks of a config, as destinations with their policies.
+pub fn targets(loaded: &Loaded) -> Vec<Target> {
+    loaded
+        .config
+        .notify
+        .iter()
+        .map(|n| Target {
+            label: n.name.clone().unwrap_or_else(|| {
+                reqwest::Url::parse(&n.url).ok().and_then(|u| u.host_str().map(str::to_string)).unwrap_or_default()
+            }),
+            url: n.url.clone(),
+            format: n.format,
+            timeout: n.timeout,
+            retries: n.retries,
+            policy: Policy {
+                min_state: n.min_state.status(),
+                services: n.services.clone(),
+                envs: n.envs.clone(),
+                cooldown: n.cooldown,
+                group_wait: n.group_wait,
+            },
+        })
+        .collect()
+}
+
+impl Notifier {
+    /// Starts a delivery task per webhook; their results come back through `events`.
+    pub fn start(loaded: &Loaded, events: &mpsc::Sender<Event>) -> Self {
+        let client =
+            reqwest::Client::builder().redirect(reqwest::redirect::Policy::limited(3)).build().unwrap_or_default();
+        let hooks = targets(loaded)
+            .into_iter()
+            .enumerate()
+            .map(|(i, target)| Hook {
+                outbox: Outbox::new(target.policy.clone()),
+                queue: webhook::spawn(i, target.clone(), client.clone(), events.clone()),
+                target,
+            })
+            .collect();
+        Self {
+            tracker: Tracker::default(),
+            hooks,
+            board: loaded.config.board.title.clone(),
+            started: SystemTime::now(),
+        }
+    }
+
+    /// Looks at every item's state now; ends silences that are over; sends what is due.
+    pub fn tick(&mut self, state: &mut State, now: SystemTime) {
+        let verdicts = state.verdicts(now);
+        self.tracker.update(observe(state, &verdicts, now, self.started), now);
+        let tracker = &self.tracker;
+        state.silences.expire(now, &|item| tracker.get(item).is_some_and(|t| t.now.status == Status::Ok));
+        let silences = &state.silences;
+        let silenced = |item: &str| silences.get(item).is_some();
+        for hook in &mut self.hooks {
+            let due = hook.outbox.due(&self.tracker, &silenced, now);
+            if due.is_empty() {
+                continue;
+            }
+            let body = webhook::body(hook.target.format, &self.board, &due, now);
+            if hook.queue.try_send(body).is_err() {
+                tracing::warn!(to = %hook.target.label, "notification dropped: the webhook is not keeping up");
+                state.undelivered = Some((hook.target.label.clone(), "not keeping up; messages dropped".into()));
+            }
+        }
+    }
+}
