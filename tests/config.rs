@@ -234,8 +234,11 @@ fn example_config_loads_and_documents_every_key() {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("config.example.toml");
     let sources = Sources { user: Some(path.clone()), explicit: true, override_file: None };
     let loaded = config::load(&sources, &no_env).unwrap();
-    assert_eq!(loaded.fleet.services.len(), 2);
+    assert_eq!(loaded.fleet.services.len(), 3);
     assert_eq!(loaded.fleet.aws[0].queries.len(), 7, "alb (3) + rds (3) + one custom");
+    let cache = loaded.fleet.services.iter().find(|s| s.name == "cache").unwrap();
+    assert_eq!(cache.check.tcp_send.as_deref(), Some("PING\r\n"));
+    assert!(!cache.check.scrape, "a TCP-only service is not scraped");
     let checkout = &loaded.fleet.services[0];
     assert_eq!(checkout.instances[1].label, "checkout-b");
     assert_eq!(checkout.instances[0].health_url, "http://10.0.3.7:8080/actuator/health");
@@ -243,6 +246,24 @@ fn example_config_loads_and_documents_every_key() {
     // Every key the schema knows appears in the example, commented or not.
     let text = std::fs::read_to_string(&path).unwrap();
     for key in [
+        "bell",
+        "notify",
+        "listen",
+        "token",
+        "font_size",
+        "url",
+        "format",
+        "min_state",
+        "envs",
+        "cooldown",
+        "group_wait",
+        "retries",
+        "tls_expiry_warn",
+        "tls_expiry_crit",
+        "ca_file",
+        "tls_verify",
+        "send",
+        "expect",
         "title",
         "mode",
         "theme",
@@ -285,5 +306,5 @@ fn validate_command_exits_non_zero_and_points_at_the_line() {
     let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("config.example.toml");
     let out = Command::new(env!("CARGO_BIN_EXE_opsboard")).arg("validate").arg(&example).output().unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
-    assert!(String::from_utf8_lossy(&out.stdout).starts_with("ok: 2 services, 4 instances"));
+    assert!(String::from_utf8_lossy(&out.stdout).starts_with("ok: 3 services, 5 instances"));
 }

@@ -2,6 +2,8 @@
 
 mod common;
 
+use opsboard::config::TlsSpec;
+
 use common::{Reply, closed_port, serve};
 use opsboard::sources::health::{MAX_HEALTH_BODY_BYTES, probe};
 use opsboard::sources::http_client;
@@ -14,7 +16,7 @@ const TIMEOUT: Duration = Duration::from_millis(800);
 const SLOW_AFTER: Duration = Duration::from_millis(300);
 
 async fn check(url: &str) -> HealthSample {
-    probe(&http_client(), url, &HeaderMap::new(), TIMEOUT).await
+    probe(&http_client(), url, &HeaderMap::new(), TIMEOUT, &TlsSpec::default()).await
 }
 
 #[tokio::test]
@@ -133,7 +135,7 @@ async fn configured_headers_are_sent() {
     .await;
     let mut headers = HeaderMap::new();
     headers.insert("authorization", "Bearer t0ken".parse().unwrap());
-    let s = probe(&http_client(), &server.url("/health"), &headers, TIMEOUT).await;
+    let s = probe(&http_client(), &server.url("/health"), &headers, TIMEOUT, &TlsSpec::default()).await;
     assert_eq!(s.code(), Some(200));
     let without = check(&server.url("/health")).await;
     assert_eq!(without.code(), Some(401));

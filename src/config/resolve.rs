@@ -43,6 +43,29 @@ pub struct InstanceSpec {
     pub metrics_url: String,
 }
 
+/// How an https instance's certificate is checked.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TlsSpec {
+    /// False accepts any certificate.
+    pub verify: bool,
+    /// PEM of a private CA, read at load.
+    pub ca_pem: Option<Vec<u8>>,
+    pub expiry_warn: Duration,
+    pub expiry_crit: Duration,
+}
+
+impl Default for TlsSpec {
+    /// Verified against the system's roots; warn at 14 days left, crit at 3.
+    fn default() -> Self {
+        Self {
+            verify: true,
+            ca_pem: None,
+            expiry_warn: Duration::from_secs(14 * 86400),
+            expiry_crit: Duration::from_secs(3 * 86400),
+        }
+    }
+}
+
 /// How one service is checked.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CheckSpec {
@@ -58,6 +81,10 @@ pub struct CheckSpec {
     /// Consecutive failed checks before an instance is down, passing ones before it is up.
     pub unhealthy_after: u32,
     pub healthy_after: u32,
+    pub tls: TlsSpec,
+    /// For `tcp://` instances: what to write once connected, and what the answer must contain.
+    pub tcp_send: Option<String>,
+    pub tcp_expect: Option<String>,
 }
 
 const MIN_INTERVAL: Duration = Duration::from_millis(100);
@@ -125,6 +152,17 @@ pub fn resolve(config: &Config, layers: &[Layer]) -> Result<Fleet, ConfigError> 
             window: svc.window.unwrap_or(d.window),
             unhealthy_after: svc.unhealthy_after.unwrap_or(d.unhealthy_after),
             healthy_after: svc.healthy_after.unwrap_or(d.healthy_after),
+            tls: TlsSpec {
+                verify: svc.tls_verify.unwrap_or(true),
+                ca_pem: match &svc.ca_file {
+                    Some(path) => Some(read_ca(path).map_err(|m| err(&table, "ca_file", m))?),
+                    None => None,
+                },
+                expiry_warn: svc.tls_expiry_warn.unwrap_or(d.tls_expiry_warn),
+                expiry_crit: svc.tls_expiry_crit.unwrap_or(d.tls_expiry_crit),
+            },
+            tcp_send: svc.send.clone(),
+            tcp_expect: svc.expect.clone(),
         };
         let t = &check.thresholds;
         for (key, v) in [("error_rate_warn", t.error_rate_warn), ("error_rate_crit", t.error_rate_crit)] {
@@ -192,10 +230,15 @@ pub fn resolve(config: &Config, layers: &[Layer]) -> Result<Fleet, ConfigError> 
             let url = &entry.url;
             let parsed = reqwest::Url::parse(url)
                 .ok()
-                .filter(|u| matches!(u.scheme(), "http" | "https") && u.host_str().is_some())
+                .filter(|u| match u.scheme() {
+                    "http" | "https" => u.host_str().is_some(),
+                    // A TCP check needs the port: there is no default to fall back on.
+                    "tcp" => u.host_str().is_some() && u.port().is_some(),
+                    _ => false,
+                })
                 .ok_or_else(|| {
-                    err(&table, "instances", format!("`{url}` is not an http(s) URL"))
-                        .hint(Some("write it like \"http://10.0.3.7:8080\"".into()))
+                    err(&table, "instances", format!("`{url}` is not an http(s) or tcp://host:port URL"))
+                        .hint(Some("write it like \"http://10.0.3.7:8080\" or \"tcp://10.0.3.9:6379\"".into()))
                 })?;
             let host = parsed.host_str().unwrap_or_default();
             let label = match (&entry.name, parsed.port()) {
@@ -204,11 +247,13 @@ pub fn resolve(config: &Config, layers: &[Layer]) -> Result<Fleet, ConfigError> 
                 (None, None) => host.to_string(),
             };
             let base = url.trim_end_matches('/');
+            let tcp = parsed.scheme() == "tcp";
             instances.push(InstanceSpec {
                 label,
                 base_url: base.to_string(),
-                health_url: join_path(base, health_path),
-                metrics_url: join_path(base, metrics_path),
+                // A TCP instance is checked by connecting, and has no metrics to scrape.
+                health_url: if tcp { base.to_string() } else { join_path(base, health_path) },
+                metrics_url: if tcp { String::new() } else { join_path(base, metrics_path) },
             });
         }
         let env_name = svc.env.clone().unwrap_or_else(|| "default".into());
@@ -225,6 +270,11 @@ pub fn resolve(config: &Config, layers: &[Layer]) -> Result<Fleet, ConfigError> 
             return Err(err(&table, "env", format!("`{env_name}` is not a table in [environments]")).hint(hint));
         }
         let env_cfg = config.environments.get(&env_name).cloned().unwrap_or_default();
+        let mut check = check;
+        if !instances.is_empty() && instances.iter().all(|i| i.metrics_url.is_empty()) {
+            // Only TCP instances: nothing to scrape.
+            check.scrape = false;
+        }
         services.push(ServiceSpec {
             name: name.clone(),
             env: EnvSpec {
@@ -296,6 +346,15 @@ pub fn resolve(config: &Config, layers: &[Layer]) -> Result<Fleet, ConfigError> 
         aws.push(spec);
     }
     Ok(Fleet { services, prometheus: config.prometheus.clone(), aws })
+}
+
+/// A CA file's PEM, checked to hold at least one certificate.
+fn read_ca(path: &std::path::Path) -> Result<Vec<u8>, String> {
+    let pem = std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    match reqwest::Certificate::from_pem_bundle(&pem) {
+        Ok(certs) if !certs.is_empty() => Ok(pem),
+        _ => Err(format!("{} holds no PEM certificate", path.display())),
+    }
 }
 
 /// What an action's command may name; each is filled in shell-quoted.

@@ -440,6 +440,12 @@ pub struct CheckDefaults {
     pub unhealthy_after: u32,
     /// Consecutive passing checks before a down instance counts as up again.
     pub healthy_after: u32,
+    /// An https instance's certificate expiring within this is a warning …
+    #[serde(deserialize_with = "duration::required")]
+    pub tls_expiry_warn: Duration,
+    /// … and within this, critical.
+    #[serde(deserialize_with = "duration::required")]
+    pub tls_expiry_crit: Duration,
 }
 
 /// Which metrics carry the golden signals; each list is tried in order.
@@ -529,6 +535,8 @@ impl Default for CheckDefaults {
             window: Duration::from_secs(60),
             unhealthy_after: 2,
             healthy_after: 2,
+            tls_expiry_warn: Duration::from_secs(14 * 86400),
+            tls_expiry_crit: Duration::from_secs(3 * 86400),
         }
     }
 }
@@ -568,6 +576,18 @@ pub struct Service {
     pub window: Option<Duration>,
     pub unhealthy_after: Option<u32>,
     pub healthy_after: Option<u32>,
+    #[serde(deserialize_with = "duration::optional")]
+    pub tls_expiry_warn: Option<Duration>,
+    #[serde(deserialize_with = "duration::optional")]
+    pub tls_expiry_crit: Option<Duration>,
+    /// PEM file of the CA(s) that sign this service's certificates (a private CA).
+    pub ca_file: Option<PathBuf>,
+    /// For `tcp://` instances: what to write once connected, e.g. `"PING\r\n"` …
+    pub send: Option<String>,
+    /// … and what the answer must contain, e.g. `"+PONG"`.
+    pub expect: Option<String>,
+    /// `false` accepts any certificate (shown as ⚠ on the service's row).
+    pub tls_verify: Option<bool>,
     /// Signals from the `[prometheus]` server; scraping stays on for the signals it does not give.
     pub promql: Option<PromqlQueries>,
 }

@@ -1,6 +1,7 @@
 //! The health probe: one GET of an instance's health URL, turned into a [`HealthSample`].
 
 use super::http::{classify, read_capped, short_error};
+use crate::config::TlsSpec;
 use crate::state::{BodyVerdict, HealthOutcome, HealthSample, ProbeError};
 use reqwest::IntoUrl;
 use reqwest::header::HeaderMap;
@@ -9,38 +10,117 @@ use std::time::{Duration, Instant, SystemTime};
 /// Health bodies longer than this are not read further.
 pub const MAX_HEALTH_BODY_BYTES: usize = 64 * 1024;
 
-/// GETs `url` within `timeout` (headers and capped body included).
+/// GETs `url` within `timeout` (headers and capped body included); an https answer carries its
+/// certificate, judged by `tls`.
 pub async fn probe(
     client: &reqwest::Client,
     url: impl IntoUrl,
     headers: &HeaderMap,
     timeout: Duration,
+    tls: &TlsSpec,
 ) -> HealthSample {
     let at = SystemTime::now();
     let started = Instant::now();
-    let outcome = match tokio::time::timeout(timeout, fetch(client, url, headers)).await {
+    let outcome = match tokio::time::timeout(timeout, fetch(client, url, headers, tls)).await {
         Ok(outcome) => outcome,
         Err(_) => HealthOutcome::Failed(ProbeError::Timeout(timeout)),
     };
     HealthSample { at, latency: started.elapsed(), outcome }
 }
 
-async fn fetch(client: &reqwest::Client, url: impl IntoUrl, headers: &HeaderMap) -> HealthOutcome {
+async fn fetch(client: &reqwest::Client, url: impl IntoUrl, headers: &HeaderMap, tls: &TlsSpec) -> HealthOutcome {
     let mut request = client.get(url);
     if !headers.is_empty() {
         request = request.headers(headers.clone());
     }
     let mut resp = match request.send().await {
         Ok(r) => r,
-        Err(e) => return HealthOutcome::Failed(classify(&e)),
+        Err(e) => {
+            return HealthOutcome::Failed(match super::tls::failure(&e) {
+                Some(words) => ProbeError::Tls(words),
+                None => classify(&e),
+            });
+        }
     };
+    let cert = super::tls::cert_seen(&resp, tls, SystemTime::now()).map(std::sync::Arc::new);
     let code = resp.status().as_u16();
     let (body, truncated) = match read_capped(&mut resp, MAX_HEALTH_BODY_BYTES).await {
         Ok(read) => read,
         Err(e) => return HealthOutcome::Failed(ProbeError::Body(short_error(&e))),
     };
     let (verdict, version) = parse_body(&body);
-    HealthOutcome::Response { code, body: verdict, version: version.map(Into::into), truncated }
+    HealthOutcome::Response { code, body: verdict, version: version.map(Into::into), truncated, cert }
+}
+
+/// After the first bytes of a TCP answer, a pause this long ends it.
+const ANSWER_PAUSE: Duration = Duration::from_millis(200);
+
+/// Connects to `target` (`host:port`) within `timeout`; writes `send`, then reads until the
+/// answer contains `expect` (at most [`MAX_HEALTH_BODY_BYTES`]). A TCP answer has code 0.
+pub async fn probe_tcp(target: &str, send: Option<&str>, expect: Option<&str>, timeout: Duration) -> HealthSample {
+    let at = SystemTime::now();
+    let started = Instant::now();
+    let outcome = match tokio::time::timeout(timeout, talk(target, send, expect)).await {
+        Ok(outcome) => outcome,
+        Err(_) => match expect {
+            Some(e) => HealthOutcome::Failed(ProbeError::Other(format!(
+                "no answer within {}; expected {e:?}",
+                crate::format::duration(timeout)
+            ))),
+            None => HealthOutcome::Failed(ProbeError::Timeout(timeout)),
+        },
+    };
+    HealthSample { at, latency: started.elapsed(), outcome }
+}
+
+async fn talk(target: &str, send: Option<&str>, expect: Option<&str>) -> HealthOutcome {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = match tokio::net::TcpStream::connect(target).await {
+        Ok(s) => s,
+        Err(e) if e.kind() == std::io::ErrorKind::ConnectionRefused => {
+            return HealthOutcome::Failed(ProbeError::Refused);
+        }
+        Err(e) => return HealthOutcome::Failed(ProbeError::Connect(e.to_string())),
+    };
+    let answer = |body| HealthOutcome::Response { code: 0, body, version: None, truncated: false, cert: None };
+    if let Some(s) = send
+        && let Err(e) = stream.write_all(s.as_bytes()).await
+    {
+        return HealthOutcome::Failed(ProbeError::Connect(format!("sending: {e}")));
+    }
+    let Some(expect) = expect else { return answer(BodyVerdict::Healthy) };
+    let mut got = Vec::new();
+    let mut buf = [0u8; 4096];
+    loop {
+        // Once something came, a pause means the answer is complete: judge it rather than wait
+        // for the timeout (servers like Redis keep the connection open).
+        let read = if got.is_empty() {
+            stream.read(&mut buf).await
+        } else {
+            match tokio::time::timeout(ANSWER_PAUSE, stream.read(&mut buf)).await {
+                Ok(r) => r,
+                Err(_) => break,
+            }
+        };
+        match read {
+            Ok(0) | Err(_) => break,
+            Ok(n) => got.extend_from_slice(&buf[..n]),
+        }
+        if String::from_utf8_lossy(&got).contains(expect) {
+            return answer(BodyVerdict::Healthy);
+        }
+        if got.len() >= MAX_HEALTH_BODY_BYTES {
+            break;
+        }
+    }
+    let text = String::from_utf8_lossy(&got);
+    let shown: String = text.trim().chars().take(60).collect();
+    let why = if got.is_empty() {
+        format!("closed without answering; expected {expect:?}")
+    } else {
+        format!("expected {expect:?}, got {shown:?}")
+    };
+    answer(BodyVerdict::Failing(why))
 }
 
 const HEALTHY: &[&str] = &["up", "ok", "pass", "healthy", "green", "serving", "alive"];

@@ -9,6 +9,7 @@ pub mod http;
 pub mod promql;
 pub mod schedule;
 pub mod scrape;
+pub mod tls;
 
 use crate::config::schema::{BackupJob, DeployLogConfig, Polling};
 use crate::config::{CheckSpec, Fleet};
@@ -25,12 +26,17 @@ use tokio::task::JoinSet;
 /// (measured: 1,000 pooled connections cost ~20 MiB of RSS), and no server's idle timeout
 /// turns into a spurious reset.
 pub fn http_client() -> reqwest::Client {
+    http_client_builder().build().unwrap_or_default()
+}
+
+/// The health client's settings: fresh connections, three redirects, certificates kept for
+/// their expiry.
+pub fn http_client_builder() -> reqwest::ClientBuilder {
     reqwest::Client::builder()
         .user_agent(concat!("opsboard/", env!("CARGO_PKG_VERSION")))
         .pool_max_idle_per_host(0)
         .redirect(reqwest::redirect::Policy::limited(3))
-        .build()
-        .unwrap_or_default()
+        .tls_info(true)
 }
 
 /// The configured extra headers; names or values that HTTP cannot carry are skipped with a log line.
@@ -125,20 +131,38 @@ fn spawn_health(
 ) {
     for (si, svc) in fleet.services.iter().enumerate() {
         let headers = header_map(&svc.check);
+        let client = tls::client_for(&svc.check.tls, http_client_builder()).unwrap_or_else(|| client.clone());
+        let tls = Arc::new(svc.check.tls.clone());
         for (ii, inst) in svc.instances.iter().enumerate() {
             let id = InstanceId { service: si, instance: ii };
+            if let Some(target) = inst.health_url.strip_prefix("tcp://") {
+                let (target, limit, tx) = (target.to_string(), limit.clone(), tx.clone());
+                let (send, expect, timeout) =
+                    (svc.check.tcp_send.clone(), svc.check.tcp_expect.clone(), svc.check.timeout);
+                let schedule = Schedule::new(svc.check.interval, polling.jitter, polling.backoff_max);
+                set.spawn(poll_forever(
+                    schedule,
+                    limit,
+                    tx,
+                    async move || health::probe_tcp(&target, send.as_deref(), expect.as_deref(), timeout).await,
+                    HealthSample::is_failure,
+                    move |sample, next_in| Event::Health { id, sample, next_in },
+                ));
+                continue;
+            }
             let Ok(url) = reqwest::Url::parse(&inst.health_url) else {
                 tracing::error!(url = %inst.health_url, "not a URL; not polled");
                 continue;
             };
-            let (client, limit, tx, headers) = (client.clone(), limit.clone(), tx.clone(), headers.clone());
+            let (client, limit, tx, headers, tls) =
+                (client.clone(), limit.clone(), tx.clone(), headers.clone(), tls.clone());
             let timeout = svc.check.timeout;
             let schedule = Schedule::new(svc.check.interval, polling.jitter, polling.backoff_max);
             set.spawn(poll_forever(
                 schedule,
                 limit,
                 tx,
-                async move || health::probe(&client, url.clone(), &headers, timeout).await,
+                async move || health::probe(&client, url.clone(), &headers, timeout, &tls).await,
                 HealthSample::is_failure,
                 move |sample, next_in| Event::Health { id, sample, next_in },
             ));
@@ -239,14 +263,23 @@ pub async fn poll_once(fleet: &Fleet, polling: &Polling, client: &reqwest::Clien
         .enumerate()
         .flat_map(|(si, svc)| {
             let headers = header_map(&svc.check);
+            let own = tls::client_for(&svc.check.tls, http_client_builder());
             svc.instances.iter().enumerate().map(move |(ii, inst)| {
-                (InstanceId { service: si, instance: ii }, inst.health_url.clone(), headers.clone(), svc.check.clone())
+                let id = InstanceId { service: si, instance: ii };
+                (id, inst.health_url.clone(), headers.clone(), svc.check.clone(), own.clone())
             })
         })
         .collect();
     futures_util::stream::iter(jobs)
-        .map(|(id, url, headers, check)| async move {
-            let sample: HealthSample = health::probe(client, url.as_str(), &headers, check.timeout).await;
+        .map(|(id, url, headers, check, own)| async move {
+            let client = own.as_ref().unwrap_or(client);
+            let sample: HealthSample = match url.strip_prefix("tcp://") {
+                Some(target) => {
+                    let (send, expect) = (check.tcp_send.as_deref(), check.tcp_expect.as_deref());
+                    health::probe_tcp(target, send, expect, check.timeout).await
+                }
+                None => health::probe(client, url.as_str(), &headers, check.timeout, &check.tls).await,
+            };
             Event::Health { id, sample, next_in: check.interval }
         })
         .buffer_unordered(polling.max_in_flight)

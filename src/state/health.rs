@@ -18,6 +18,20 @@ pub enum BodyVerdict {
     Unrecognised,
 }
 
+/// The certificate an https instance presented, judged when it was seen.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CertSeen {
+    pub not_after: SystemTime,
+    pub subject: String,
+    pub issuer: String,
+    /// False when the service has `tls_verify = false`: nothing about it was checked.
+    pub verified: bool,
+    /// OK, or WARN / CRIT as its expiry nears the service's thresholds.
+    pub level: Status,
+    /// "certificate expires in 2d 4h".
+    pub words: String,
+}
+
 /// Why a check got no HTTP response.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ProbeError {
@@ -26,6 +40,8 @@ pub enum ProbeError {
     Dns(String),
     Connect(String),
     Body(String),
+    /// The TLS handshake failed: expired, unknown issuer, wrong name … in words.
+    Tls(String),
     Other(String),
 }
 
@@ -37,6 +53,7 @@ impl fmt::Display for ProbeError {
             ProbeError::Dns(m) => write!(f, "dns: {m}"),
             ProbeError::Connect(m) => write!(f, "connect: {m}"),
             ProbeError::Body(m) => write!(f, "reading body: {m}"),
+            ProbeError::Tls(m) => f.write_str(m),
             ProbeError::Other(m) => f.write_str(m),
         }
     }
@@ -51,6 +68,8 @@ pub enum HealthOutcome {
         version: Option<Arc<str>>,
         /// The body was longer than the cap and was not read whole.
         truncated: bool,
+        /// For https: the certificate, shared between samples that saw the same one.
+        cert: Option<Arc<CertSeen>>,
     },
     Failed(ProbeError),
 }
@@ -74,6 +93,9 @@ impl HealthSample {
                 BodyVerdict::Failing(s) | BodyVerdict::Degraded(s) if *code >= 400 => format!("HTTP {code} {s}"),
                 _ if *code >= 400 => format!("HTTP {code}"),
                 BodyVerdict::Failing(s) | BodyVerdict::Degraded(s) => s.clone(),
+                _ if self.cert().is_some_and(|c| c.level == status) => {
+                    self.cert().map(|c| c.words.clone()).unwrap_or_default()
+                }
                 _ => {
                     format!("slow: {} > {}", crate::format::duration(self.latency), crate::format::duration(slow_after))
                 }
@@ -84,6 +106,22 @@ impl HealthSample {
 
     /// The status of this one check, without words: what states with memory count.
     pub fn status(&self, slow_after: Duration) -> Status {
+        let answer = self.answer_status(slow_after);
+        match self.cert() {
+            Some(c) if answer < Status::Crit => answer.max(c.level),
+            _ => answer,
+        }
+    }
+
+    /// The certificate the instance presented, if it was https and answered.
+    pub fn cert(&self) -> Option<&CertSeen> {
+        match &self.outcome {
+            HealthOutcome::Response { cert, .. } => cert.as_deref(),
+            HealthOutcome::Failed(_) => None,
+        }
+    }
+
+    fn answer_status(&self, slow_after: Duration) -> Status {
         match &self.outcome {
             HealthOutcome::Failed(_) => Status::Crit,
             HealthOutcome::Response { code, .. } if *code >= 400 => Status::Crit,
@@ -106,13 +144,22 @@ impl HealthSample {
         }
     }
 
-    /// Reuses `previous`'s version string when it is the same, so a long history holds one copy.
+    /// Reuses `previous`'s version string and certificate when they are the same, so a long
+    /// history holds one copy.
     pub fn share_version(&mut self, previous: Option<&HealthSample>) {
-        let HealthOutcome::Response { version: Some(v), .. } = &mut self.outcome else { return };
-        if let Some(HealthOutcome::Response { version: Some(prev), .. }) = previous.map(|p| &p.outcome)
+        let HealthOutcome::Response { version, cert, .. } = &mut self.outcome else { return };
+        let Some(HealthOutcome::Response { version: prev_v, cert: prev_c, .. }) = previous.map(|p| &p.outcome) else {
+            return;
+        };
+        if let (Some(v), Some(prev)) = (version.as_mut(), prev_v)
             && prev == v
         {
             *v = prev.clone();
+        }
+        if let (Some(c), Some(prev)) = (cert.as_mut(), prev_c)
+            && prev == c
+        {
+            *c = prev.clone();
         }
     }
 

@@ -12,7 +12,7 @@ mod status;
 mod verdicts;
 
 pub use action_run::{ActionEvent, ActionRun};
-pub use health::{BodyVerdict, HealthOutcome, HealthSample, ProbeError};
+pub use health::{BodyVerdict, CertSeen, HealthOutcome, HealthSample, ProbeError};
 pub use series::Ring;
 pub use signals::{InstanceMetrics, ScrapeResult, SignalPoint, percent};
 pub use status::{Status, Tally, Verdict};

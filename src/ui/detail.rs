@@ -46,7 +46,7 @@ fn instances(frame: &mut Frame, area: Rect, scene: &Scene, si: usize, svc: &Serv
             let mut cells = vec![
                 Cell::from(status_cell::span(v.status, theme)),
                 Cell::from(inst.spec.label.clone()),
-                Cell::from(last.and_then(|s| s.code()).map(|c| c.to_string()).unwrap_or_else(|| "—".into())),
+                Cell::from(last.and_then(|s| s.code()).map(code_word).unwrap_or_else(|| "—".into())),
                 Cell::from(last.map(|s| format::latency(s.latency)).unwrap_or_default()),
                 Cell::from(Span::styled(spark::inline(&latencies, trend as usize), theme.accent())),
                 Cell::from(Span::styled(
@@ -95,6 +95,7 @@ fn instances(frame: &mut Frame, area: Rect, scene: &Scene, si: usize, svc: &Serv
         status_cell::span(verdict.status, theme),
         Span::raw(" "),
         Span::styled(super::silence_label(scene, si).map(|m| format!("{m} ")).unwrap_or_default(), theme.dim()),
+        Span::styled(cert_words(svc, sel), theme.dim()),
     ]);
     let table = Table::new(rows, widths)
         .header(header)
@@ -103,6 +104,21 @@ fn instances(frame: &mut Frame, area: Rect, scene: &Scene, si: usize, svc: &Serv
         .style(theme.base());
     let mut state = TableState::default().with_selected(Some(sel));
     frame.render_stateful_widget(table, area, &mut state);
+}
+
+/// The selected instance's certificate: who it is for, who signed it, until when.
+fn cert_words(svc: &ServiceState, sel: usize) -> String {
+    let unverified = if svc.check.tls.verify { "" } else { "⚠ tls_verify = false: certificates not checked · " };
+    let Some(c) = svc.instances.get(sel).and_then(|i| i.health.latest()).and_then(|s| s.cert()) else {
+        return unverified.to_string();
+    };
+    let until = chrono::DateTime::<chrono::Utc>::from(c.not_after).format("%Y-%m-%d");
+    format!("{unverified}cert {} · by {} · until {until} ({}) ", c.subject, c.issuer, c.words)
+}
+
+/// An HTTP status code, or `tcp` for a TCP check's answer (code 0).
+fn code_word(code: u16) -> String {
+    if code == 0 { "tcp".into() } else { code.to_string() }
 }
 
 fn history(frame: &mut Frame, area: Rect, scene: &Scene, svc: &ServiceState, sel: usize) {
@@ -133,7 +149,7 @@ fn history(frame: &mut Frame, area: Rect, scene: &Scene, svc: &ServiceState, sel
                     theme.dim(),
                 )),
                 Cell::from(status_cell::span(v.status, theme)),
-                Cell::from(s.code().map(|c| c.to_string()).unwrap_or_else(|| "—".into())),
+                Cell::from(s.code().map(code_word).unwrap_or_else(|| "—".into())),
                 Cell::from(format::duration(s.latency)),
                 Cell::from(v.reason),
             ])

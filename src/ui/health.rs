@@ -71,7 +71,12 @@ fn row<'a>(scene: &Scene, si: usize) -> Row<'a> {
     }
     Row::new(vec![
         Cell::from(status_cell::span(verdict.status, theme)),
-        Cell::from(svc.name.clone()),
+        Cell::from(if svc.check.tls.verify {
+            Line::raw(svc.name.clone())
+        } else {
+            // Certificates are not checked for this service: say so on its row.
+            Line::from(vec![Span::raw(svc.name.clone()), Span::styled(" ⚠", theme.status(Status::Warn))])
+        }),
         Cell::from(Span::styled(svc.env.label.clone(), super::env_style(&svc.env, theme))),
         Cell::from(Line::from(grid)),
         Cell::from(max_latency(svc).map(format::latency).unwrap_or_else(|| "—".into())),

@@ -63,6 +63,7 @@ pub fn ok(at: SystemTime, latency_ms: u64) -> HealthSample {
         body: BodyVerdict::Healthy,
         version: Some("1.4.2".into()),
         truncated: false,
+        cert: None,
     };
     HealthSample { at, latency: Duration::from_millis(latency_ms), outcome }
 }
@@ -72,7 +73,7 @@ pub fn failed(at: SystemTime, err: ProbeError) -> HealthSample {
 }
 
 pub fn http(at: SystemTime, code: u16, body: BodyVerdict, latency_ms: u64) -> HealthSample {
-    let outcome = HealthOutcome::Response { code, body, version: Some("3.2.1".into()), truncated: false };
+    let outcome = HealthOutcome::Response { code, body, version: Some("3.2.1".into()), truncated: false, cert: None };
     HealthSample { at, latency: Duration::from_millis(latency_ms), outcome }
 }
 
