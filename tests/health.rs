@@ -16,7 +16,7 @@ const TIMEOUT: Duration = Duration::from_millis(800);
 const SLOW_AFTER: Duration = Duration::from_millis(300);
 
 async fn check(url: &str) -> HealthSample {
-    probe(&http_client(), url, &HeaderMap::new(), TIMEOUT, &TlsSpec::default()).await
+    probe(&http_client(), url, &HeaderMap::new(), TIMEOUT, &TlsSpec::default(), &Default::default()).await
 }
 
 #[tokio::test]
@@ -135,8 +135,81 @@ async fn configured_headers_are_sent() {
     .await;
     let mut headers = HeaderMap::new();
     headers.insert("authorization", "Bearer t0ken".parse().unwrap());
-    let s = probe(&http_client(), &server.url("/health"), &headers, TIMEOUT, &TlsSpec::default()).await;
+    let s = probe(&http_client(), &server.url("/health"), &headers, TIMEOUT, &TlsSpec::default(), &Default::default())
+        .await;
     assert_eq!(s.code(), Some(200));
     let without = check(&server.url("/health")).await;
     assert_eq!(without.code(), Some(401));
+}
+
+/// The verdict of one check of `reply` under the conditions a config gives the service `api`.
+async fn judged(reply: Reply, conditions: &str) -> (Status, String) {
+    let server = serve(reply).await;
+    let text = format!("[services.api]\ninstances = [\"{}\"]\n{conditions}\n", server.url(""));
+    let loaded = opsboard::config::load_str("c.toml", &text).unwrap_or_else(|e| panic!("{e}"));
+    let check = &loaded.fleet.services[0].check;
+    let url = server.url("/health");
+    let s = probe(&http_client(), url.as_str(), &HeaderMap::new(), TIMEOUT, &check.tls, &check.answer).await;
+    let v = s.verdict(SLOW_AFTER);
+    (v.status, v.reason)
+}
+
+#[tokio::test]
+async fn conditions_on_the_answer_spring_ietf_and_nested_json() {
+    let spring =
+        r#"{"status":"UP","components":{"db":{"status":"DOWN"},"diskSpace":{"status":"UP","details":{"free":1024}}}}"#;
+    let ietf = r#"{"status":"pass","checks":{"queue:depth":[{"observedValue":1500}]}}"#;
+    let cases = [
+        (Reply::json(200, spring), r#"conditions = ['"/status" == "UP"']"#, Status::Ok, ""),
+        (
+            Reply::json(200, spring),
+            r#"conditions = ['"/status" == "UP"', '"/components/db/status" != "DOWN"']"#,
+            Status::Crit,
+            r#"/components/db/status is "DOWN", not != "DOWN""#,
+        ),
+        (
+            Reply::json(200, spring),
+            r#"conditions = ['"/components/diskSpace/details/free" >= 4096']"#,
+            Status::Crit,
+            "/components/diskSpace/details/free is 1024, not >= 4096",
+        ),
+        (
+            Reply::json(200, ietf),
+            r#"conditions = ['"/checks/queue:depth/0/observedValue" < 1000']"#,
+            Status::Crit,
+            "/checks/queue:depth/0/observedValue is 1500, not < 1000",
+        ),
+        (
+            Reply::json(200, ietf),
+            r#"conditions = ['"/version" == "2"']"#,
+            Status::Crit,
+            r#"/version missing (wanted == "2")"#,
+        ),
+        (Reply::text(204, ""), "expect_status = [200, 204]", Status::Ok, ""),
+        (Reply::text(401, "login"), "expect_status = [401]", Status::Ok, ""),
+        (Reply::text(200, "OK"), "expect_status = [204]", Status::Crit, "HTTP 200, not an expected status"),
+        (Reply::text(200, "alive v2"), "body_contains = \"ready\"", Status::Crit, r#"body does not contain "ready""#),
+        (Reply::text(200, "alive v2"), "body_regex = 'v\\d+'", Status::Ok, ""),
+        (Reply::text(200, "alive"), "body_regex = '^ready'", Status::Crit, "body does not match /^ready/"),
+        (Reply::text(200, "<html>"), r#"conditions = ['"/status" == "UP"']"#, Status::Crit, "body is not JSON"),
+    ];
+    for (reply, conditions, status, reason) in cases {
+        let got = judged(reply, conditions).await;
+        assert_eq!(got, (status, reason.to_string()), "{conditions}");
+    }
+}
+
+#[test]
+fn a_malformed_condition_names_its_line_and_key() {
+    for (line, key, message) in [
+        (r#"conditions = ['status == "UP"']"#, "services.api.conditions", "JSON pointer in quotes"),
+        (r#"conditions = ['"/depth" < "many"']"#, "services.api.conditions", "compares numbers"),
+        ("body_regex = '(unclosed'", "services.api.body_regex", "not a regular expression"),
+        ("expect_status = [42]", "services.api.expect_status", "42 is not an HTTP status code"),
+    ] {
+        let text = format!("[services.api]\ninstances = [\"http://127.0.0.1:9\"]\n{line}\n");
+        let err = opsboard::config::load_str("c.toml", &text).unwrap_err();
+        assert_eq!((err.line, err.key.as_deref()), (Some(3), Some(key)), "{err}");
+        assert!(err.message.contains(message), "{err}");
+    }
 }

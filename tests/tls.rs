@@ -84,7 +84,15 @@ async fn serve((cert, key): (Vec<u8>, Vec<u8>)) -> SocketAddr {
 
 async fn check(addr: SocketAddr, tls: TlsSpec) -> HealthSample {
     let client = tls::client_for(&tls, http_client_builder()).unwrap_or_else(http_client);
-    probe(&client, format!("https://{addr}/health").as_str(), &HeaderMap::new(), Duration::from_secs(5), &tls).await
+    probe(
+        &client,
+        format!("https://{addr}/health").as_str(),
+        &HeaderMap::new(),
+        Duration::from_secs(5),
+        &tls,
+        &Default::default(),
+    )
+    .await
 }
 
 fn with_ca(ca: &Ca) -> TlsSpec {

@@ -85,6 +85,8 @@ pub struct CheckSpec {
     /// For `tcp://` instances: what to write once connected, and what the answer must contain.
     pub tcp_send: Option<String>,
     pub tcp_expect: Option<String>,
+    /// Conditions on the health answer.
+    pub answer: crate::sources::answer::AnswerSpec,
 }
 
 const MIN_INTERVAL: Duration = Duration::from_millis(100);
@@ -163,6 +165,7 @@ pub fn resolve(config: &Config, layers: &[Layer]) -> Result<Fleet, ConfigError> 
             },
             tcp_send: svc.send.clone(),
             tcp_expect: svc.expect.clone(),
+            answer: answer_spec(svc).map_err(|(key, m)| err(&table, key, m))?,
         };
         let t = &check.thresholds;
         for (key, v) in [("error_rate_warn", t.error_rate_warn), ("error_rate_crit", t.error_rate_crit)] {
@@ -346,6 +349,28 @@ pub fn resolve(config: &Config, layers: &[Layer]) -> Result<Fleet, ConfigError> 
         aws.push(spec);
     }
     Ok(Fleet { services, prometheus: config.prometheus.clone(), aws })
+}
+
+/// The service's conditions on its health answer, each checked here so a mistake names its key.
+fn answer_spec(svc: &super::schema::Service) -> Result<crate::sources::answer::AnswerSpec, (&'static str, String)> {
+    use crate::sources::answer::{AnswerSpec, JsonCondition};
+    let regex = match &svc.body_regex {
+        Some(r) => Some(regex::Regex::new(r).map_err(|e| ("body_regex", format!("not a regular expression: {e}")))?),
+        None => None,
+    };
+    let mut json = Vec::new();
+    for c in svc.conditions.iter().flatten() {
+        json.push(JsonCondition::parse(c).map_err(|m| ("conditions", format!("`{c}`: {m}")))?);
+    }
+    if let Some(bad) = svc.expect_status.iter().flatten().find(|c| !(100..=599).contains(*c)) {
+        return Err(("expect_status", format!("{bad} is not an HTTP status code")));
+    }
+    Ok(AnswerSpec {
+        expect_status: svc.expect_status.clone().unwrap_or_default(),
+        contains: svc.body_contains.clone(),
+        regex,
+        json,
+    })
 }
 
 /// A CA file's PEM, checked to hold at least one certificate.

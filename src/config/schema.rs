@@ -586,6 +586,14 @@ pub struct Service {
     pub send: Option<String>,
     /// … and what the answer must contain, e.g. `"+PONG"`.
     pub expect: Option<String>,
+    /// Status codes that count as healthy, e.g. `[200, 204]` (default: any below 400).
+    pub expect_status: Option<Vec<u16>>,
+    /// Text the health body must contain.
+    pub body_contains: Option<String>,
+    /// A regular expression the health body must match.
+    pub body_regex: Option<String>,
+    /// JSON conditions by pointer: `'"/status" == "UP"'`, `'"/queue/depth" < 1000'`.
+    pub conditions: Option<Vec<String>>,
     /// `false` accepts any certificate (shown as ⚠ on the service's row).
     pub tls_verify: Option<bool>,
     /// Signals from the `[prometheus]` server; scraping stays on for the signals it does not give.

@@ -1,5 +1,6 @@
 //! The health probe: one GET of an instance's health URL, turned into a [`HealthSample`].
 
+use super::answer::AnswerSpec;
 use super::http::{classify, read_capped, short_error};
 use crate::config::TlsSpec;
 use crate::state::{BodyVerdict, HealthOutcome, HealthSample, ProbeError};
@@ -18,17 +19,24 @@ pub async fn probe(
     headers: &HeaderMap,
     timeout: Duration,
     tls: &TlsSpec,
+    answer: &AnswerSpec,
 ) -> HealthSample {
     let at = SystemTime::now();
     let started = Instant::now();
-    let outcome = match tokio::time::timeout(timeout, fetch(client, url, headers, tls)).await {
+    let outcome = match tokio::time::timeout(timeout, fetch(client, url, headers, tls, answer)).await {
         Ok(outcome) => outcome,
         Err(_) => HealthOutcome::Failed(ProbeError::Timeout(timeout)),
     };
     HealthSample { at, latency: started.elapsed(), outcome }
 }
 
-async fn fetch(client: &reqwest::Client, url: impl IntoUrl, headers: &HeaderMap, tls: &TlsSpec) -> HealthOutcome {
+async fn fetch(
+    client: &reqwest::Client,
+    url: impl IntoUrl,
+    headers: &HeaderMap,
+    tls: &TlsSpec,
+    answer: &AnswerSpec,
+) -> HealthOutcome {
     let mut request = client.get(url);
     if !headers.is_empty() {
         request = request.headers(headers.clone());
@@ -48,8 +56,12 @@ async fn fetch(client: &reqwest::Client, url: impl IntoUrl, headers: &HeaderMap,
         Ok(read) => read,
         Err(e) => return HealthOutcome::Failed(ProbeError::Body(short_error(&e))),
     };
-    let (verdict, version) = parse_body(&body);
-    HealthOutcome::Response { code, body: verdict, version: version.map(Into::into), truncated, cert }
+    let (mut verdict, version) = parse_body(&body);
+    if let Some(why) = answer.body_failure(&body) {
+        verdict = BodyVerdict::Failing(why);
+    }
+    let status_expected = answer.status_expected(code);
+    HealthOutcome::Response { code, body: verdict, version: version.map(Into::into), truncated, cert, status_expected }
 }
 
 /// After the first bytes of a TCP answer, a pause this long ends it.
@@ -82,7 +94,14 @@ async fn talk(target: &str, send: Option<&str>, expect: Option<&str>) -> HealthO
         }
         Err(e) => return HealthOutcome::Failed(ProbeError::Connect(e.to_string())),
     };
-    let answer = |body| HealthOutcome::Response { code: 0, body, version: None, truncated: false, cert: None };
+    let answer = |body| HealthOutcome::Response {
+        code: 0,
+        body,
+        version: None,
+        truncated: false,
+        cert: None,
+        status_expected: None,
+    };
     if let Some(s) = send
         && let Err(e) = stream.write_all(s.as_bytes()).await
     {

@@ -1,6 +1,7 @@
 //! Sources: async tasks that poll the fleet on their own schedules and send [`Event`]s.
 //! A source knows its config, a client and a sender; it knows nothing of the board.
 
+pub mod answer;
 pub mod aws;
 pub mod backups;
 pub mod deploy_log;
@@ -132,7 +133,7 @@ fn spawn_health(
     for (si, svc) in fleet.services.iter().enumerate() {
         let headers = header_map(&svc.check);
         let client = tls::client_for(&svc.check.tls, http_client_builder()).unwrap_or_else(|| client.clone());
-        let tls = Arc::new(svc.check.tls.clone());
+        let tls = Arc::new((svc.check.tls.clone(), svc.check.answer.clone()));
         for (ii, inst) in svc.instances.iter().enumerate() {
             let id = InstanceId { service: si, instance: ii };
             if let Some(target) = inst.health_url.strip_prefix("tcp://") {
@@ -162,7 +163,7 @@ fn spawn_health(
                 schedule,
                 limit,
                 tx,
-                async move || health::probe(&client, url.clone(), &headers, timeout, &tls).await,
+                async move || health::probe(&client, url.clone(), &headers, timeout, &tls.0, &tls.1).await,
                 HealthSample::is_failure,
                 move |sample, next_in| Event::Health { id, sample, next_in },
             ));
@@ -278,7 +279,7 @@ pub async fn poll_once(fleet: &Fleet, polling: &Polling, client: &reqwest::Clien
                     let (send, expect) = (check.tcp_send.as_deref(), check.tcp_expect.as_deref());
                     health::probe_tcp(target, send, expect, check.timeout).await
                 }
-                None => health::probe(client, url.as_str(), &headers, check.timeout, &check.tls).await,
+                None => health::probe(client, url.as_str(), &headers, check.timeout, &check.tls, &check.answer).await,
             };
             Event::Health { id, sample, next_in: check.interval }
         })

@@ -70,6 +70,8 @@ pub enum HealthOutcome {
         truncated: bool,
         /// For https: the certificate, shared between samples that saw the same one.
         cert: Option<Arc<CertSeen>>,
+        /// With `expect_status`: whether the code was one of them; `None`: below 400 is good.
+        status_expected: Option<bool>,
     },
     Failed(ProbeError),
 }
@@ -89,9 +91,14 @@ impl HealthSample {
         let reason = match &self.outcome {
             _ if status == Status::Ok => String::new(),
             HealthOutcome::Failed(e) => e.to_string(),
-            HealthOutcome::Response { code, body, .. } => match body {
-                BodyVerdict::Failing(s) | BodyVerdict::Degraded(s) if *code >= 400 => format!("HTTP {code} {s}"),
-                _ if *code >= 400 => format!("HTTP {code}"),
+            HealthOutcome::Response { code, status_expected: Some(false), .. } => {
+                format!("HTTP {code}, not an expected status")
+            }
+            HealthOutcome::Response { code, body, status_expected, .. } => match body {
+                BodyVerdict::Failing(s) | BodyVerdict::Degraded(s) if *code >= 400 && status_expected.is_none() => {
+                    format!("HTTP {code} {s}")
+                }
+                _ if *code >= 400 && status_expected.is_none() => format!("HTTP {code}"),
                 BodyVerdict::Failing(s) | BodyVerdict::Degraded(s) => s.clone(),
                 _ if self.cert().is_some_and(|c| c.level == status) => {
                     self.cert().map(|c| c.words.clone()).unwrap_or_default()
@@ -124,7 +131,9 @@ impl HealthSample {
     fn answer_status(&self, slow_after: Duration) -> Status {
         match &self.outcome {
             HealthOutcome::Failed(_) => Status::Crit,
-            HealthOutcome::Response { code, .. } if *code >= 400 => Status::Crit,
+            HealthOutcome::Response { code, status_expected, .. } if !status_expected.unwrap_or(*code < 400) => {
+                Status::Crit
+            }
             HealthOutcome::Response { body: BodyVerdict::Failing(_), .. } => Status::Crit,
             HealthOutcome::Response { body: BodyVerdict::Degraded(_), .. } => Status::Warn,
             _ if self.latency > slow_after => Status::Warn,
@@ -133,8 +142,8 @@ impl HealthSample {
     }
 
     pub fn is_failure(&self) -> bool {
-        !matches!(&self.outcome, HealthOutcome::Response { code, body, .. }
-            if *code < 400 && !matches!(body, BodyVerdict::Failing(_)))
+        !matches!(&self.outcome, HealthOutcome::Response { code, body, status_expected, .. }
+            if status_expected.unwrap_or(*code < 400) && !matches!(body, BodyVerdict::Failing(_)))
     }
 
     pub fn version(&self) -> Option<&str> {

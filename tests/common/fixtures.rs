@@ -64,6 +64,7 @@ pub fn ok(at: SystemTime, latency_ms: u64) -> HealthSample {
         version: Some("1.4.2".into()),
         truncated: false,
         cert: None,
+        status_expected: None,
     };
     HealthSample { at, latency: Duration::from_millis(latency_ms), outcome }
 }
@@ -73,7 +74,14 @@ pub fn failed(at: SystemTime, err: ProbeError) -> HealthSample {
 }
 
 pub fn http(at: SystemTime, code: u16, body: BodyVerdict, latency_ms: u64) -> HealthSample {
-    let outcome = HealthOutcome::Response { code, body, version: Some("3.2.1".into()), truncated: false, cert: None };
+    let outcome = HealthOutcome::Response {
+        code,
+        body,
+        version: Some("3.2.1".into()),
+        truncated: false,
+        cert: None,
+        status_expected: None,
+    };
     HealthSample { at, latency: Duration::from_millis(latency_ms), outcome }
 }
 
