@@ -187,7 +187,14 @@ pub async fn poll_state(loaded: &Loaded, window: Duration) -> State {
         match sources::promql_client(server) {
             Ok(client) => {
                 for (si, svc) in loaded.fleet.services.iter().enumerate() {
-                    if let Some(q) = &svc.promql {
+                    let Some(q) = &svc.promql else { continue };
+                    if let Some(up) = &q.up {
+                        let at = SystemTime::now();
+                        let label = q.instance_label.as_deref().unwrap_or("instance");
+                        let result = client.series(up, label, at).await;
+                        state.apply(crate::state::Event::Up { service: si, at, result });
+                    }
+                    if [&q.rate, &q.error_ratio, &q.p50, &q.p95, &q.p99].iter().any(|x| x.is_some()) {
                         let result = client.point(q, SystemTime::now()).await.map(|p| vec![p]);
                         state.apply(crate::state::Event::Signals { service: si, result });
                     }

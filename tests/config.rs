@@ -234,7 +234,7 @@ fn example_config_loads_and_documents_every_key() {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("config.example.toml");
     let sources = Sources { user: Some(path.clone()), explicit: true, override_file: None };
     let loaded = config::load(&sources, &no_env).unwrap();
-    assert_eq!(loaded.fleet.services.len(), 3);
+    assert_eq!(loaded.fleet.services.len(), 4);
     assert_eq!(loaded.fleet.aws[0].queries.len(), 7, "alb (3) + rds (3) + one custom");
     let cache = loaded.fleet.services.iter().find(|s| s.name == "cache").unwrap();
     assert_eq!(cache.check.tcp_send.as_deref(), Some("PING\r\n"));
@@ -265,6 +265,8 @@ fn example_config_loads_and_documents_every_key() {
         "send",
         "expect",
         "expect_status",
+        "up",
+        "instance_label",
         "body_contains",
         "body_regex",
         "conditions",
@@ -310,5 +312,5 @@ fn validate_command_exits_non_zero_and_points_at_the_line() {
     let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("config.example.toml");
     let out = Command::new(env!("CARGO_BIN_EXE_opsboard")).arg("validate").arg(&example).output().unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
-    assert!(String::from_utf8_lossy(&out.stdout).starts_with("ok: 3 services, 5 instances"));
+    assert!(String::from_utf8_lossy(&out.stdout).starts_with("ok: 4 services, 5 instances"));
 }

@@ -139,3 +139,48 @@ fn promql_without_a_server_is_a_config_error() {
     assert!(err.message.contains("no [prometheus] server"), "{err}");
     assert_eq!(err.line, Some(1));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn instance_rows_from_up_with_a_stopped_target_crit() {
+    let a = target().await;
+    let b = target().await;
+    let (a_addr, b_addr) = (a.addr.to_string(), b.addr.to_string());
+    let targets = [a_addr.clone(), b_addr.clone()];
+    let prom = tokio::task::spawn_blocking(move || prometheus::start(&targets)).await.unwrap();
+    drop(b);
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("up.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[prometheus]\nurl = \"{}\"\n[services.fleet]\ninstances = []\n[services.fleet.promql]\nup = 'up{{job=\"app\"}}'\n",
+            prom.url
+        ),
+    )
+    .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let report = loop {
+        let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_opsboard"))
+            .args(["check", "--json", "--config"])
+            .arg(&config)
+            .env("XDG_DATA_HOME", dir.path())
+            .output()
+            .await
+            .unwrap();
+        let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {out:?}"));
+        let instances = report["services"][0]["instances"].as_array().cloned().unwrap_or_default();
+        let down = instances.iter().any(|i| i["name"] == b_addr.as_str() && i["status"] == "crit");
+        let up = instances.iter().any(|i| i["name"] == a_addr.as_str() && i["status"] == "ok");
+        if down && up {
+            break report;
+        }
+        assert!(Instant::now() < deadline, "never one up and one down: {report}");
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    };
+    let fleet = &report["services"][0];
+    assert_eq!(fleet["instances"].as_array().unwrap().len(), 2, "{fleet}");
+    let b_row = fleet["instances"].as_array().unwrap().iter().find(|i| i["name"] == b_addr.as_str()).unwrap();
+    assert_eq!(b_row["reason"], "up is 0 in Prometheus", "{b_row}");
+    assert_eq!(fleet["status"], "crit", "{fleet}");
+    assert_eq!(fleet["signals_note"], "scraping is off and no PromQL or CloudWatch feeds it", "{fleet}");
+}

@@ -222,7 +222,8 @@ pub fn resolve(config: &Config, layers: &[Layer]) -> Result<Fleet, ConfigError> 
                 return Err(err(&table, key, "must be at least 1".into()));
             }
         }
-        if svc.instances.is_empty() {
+        let from_up = svc.promql.as_ref().is_some_and(|q| q.up.is_some());
+        if svc.instances.is_empty() && !from_up {
             return Err(err("services", name, format!("service `{name}` has no instances"))
                 .hint(Some("add instances = [\"http://host:port\"]".into())));
         }
@@ -274,8 +275,8 @@ pub fn resolve(config: &Config, layers: &[Layer]) -> Result<Fleet, ConfigError> 
         }
         let env_cfg = config.environments.get(&env_name).cloned().unwrap_or_default();
         let mut check = check;
-        if !instances.is_empty() && instances.iter().all(|i| i.metrics_url.is_empty()) {
-            // Only TCP instances: nothing to scrape.
+        if (!instances.is_empty() && instances.iter().all(|i| i.metrics_url.is_empty())) || from_up {
+            // Only TCP instances, or instances from Prometheus' `up`: nothing to scrape.
             check.scrape = false;
         }
         services.push(ServiceSpec {

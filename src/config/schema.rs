@@ -304,6 +304,11 @@ pub struct PromqlQueries {
     pub p50: Option<String>,
     pub p95: Option<String>,
     pub p99: Option<String>,
+    /// One series per instance, 1 up and 0 down (`probe_success{job="blackbox"}`, `up{job="api"}`):
+    /// the service's instance rows come from it, and the board polls nothing for the service.
+    pub up: Option<String>,
+    /// The label that names each instance of `up` (default `instance`).
+    pub instance_label: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]

@@ -102,6 +102,25 @@ fn spawn_promql(set: &mut JoinSet<()>, fleet: &Fleet, polling: &Polling, tx: mps
     };
     for (si, svc) in fleet.services.iter().enumerate() {
         let Some(queries) = svc.promql.clone() else { continue };
+        if let Some(up) = queries.up.clone() {
+            let label = queries.instance_label.clone().unwrap_or_else(|| "instance".into());
+            let (client, tx) = (client.clone(), tx.clone());
+            let mut schedule = Schedule::new(svc.check.interval, polling.jitter, polling.backoff_max);
+            set.spawn(async move {
+                loop {
+                    let at = std::time::SystemTime::now();
+                    let result = client.series(&up, &label, at).await;
+                    schedule.record(result.is_err());
+                    if tx.send(Event::Up { service: si, at, result }).await.is_err() {
+                        return;
+                    }
+                    tokio::time::sleep(schedule.next_delay(fastrand::f64())).await;
+                }
+            });
+        }
+        if [&queries.rate, &queries.error_ratio, &queries.p50, &queries.p95, &queries.p99].iter().all(|q| q.is_none()) {
+            continue;
+        }
         let (client, tx, interval) = (client.clone(), tx.clone(), svc.check.interval);
         let mut schedule = Schedule::new(interval, polling.jitter, polling.backoff_max);
         let history = polling.history.min(u32::MAX as usize) as u32;

@@ -11,6 +11,15 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 /// Query responses larger than this are refused.
 const MAX_RESPONSE_BYTES: usize = 8 * 1024 * 1024;
 
+/// One instance's series of an `up` query.
+#[derive(Debug, Clone, PartialEq)]
+pub struct UpSeries {
+    pub instance: String,
+    pub value: f64,
+    /// `up`, `probe_success` …: how the reason names it.
+    pub metric: String,
+}
+
 /// A client for one Prometheus-compatible server.
 #[derive(Clone)]
 pub struct Promql {
@@ -45,6 +54,36 @@ impl Promql {
             },
             other => Err(format!("query returned {}, not a number", other.unwrap_or("nothing"))),
         }
+    }
+
+    /// Each series of an instant vector, named by its `label` (else all its labels), with its
+    /// value and its metric's name.
+    pub async fn series(&self, query: &str, label: &str, at: SystemTime) -> Result<Vec<UpSeries>, String> {
+        let data = self.get("api/v1/query", &[("query", query.to_string()), ("time", unix(at))]).await?;
+        if data.get("resultType").and_then(Value::as_str) != Some("vector") {
+            return Err("the up query must return a vector, one series per instance".into());
+        }
+        Ok(data["result"]
+            .as_array()
+            .map(|all| {
+                all.iter()
+                    .filter_map(|s| {
+                        let metric = s["metric"].as_object()?;
+                        let name = match metric.get(label).and_then(Value::as_str) {
+                            Some(n) => n.to_string(),
+                            None => metric
+                                .iter()
+                                .filter(|(k, _)| *k != "__name__")
+                                .map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or_default()))
+                                .collect::<Vec<_>>()
+                                .join(","),
+                        };
+                        let metric_name = metric.get("__name__").and_then(Value::as_str).unwrap_or("up").to_string();
+                        Some(UpSeries { instance: name, value: sample_value(&s["value"])?, metric: metric_name })
+                    })
+                    .collect()
+            })
+            .unwrap_or_default())
     }
 
     /// `(time, value)` points of a one-series range query.

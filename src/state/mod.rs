@@ -48,6 +48,8 @@ pub enum Event {
     DeployLog { entries: Vec<deploys::LogEntry> },
     /// A backup job was checked.
     Backup { job: usize, sample: backups::BackupSample },
+    /// The instances of a service whose health comes from Prometheus' `up`, or why not.
+    Up { service: usize, at: SystemTime, result: Result<Vec<crate::sources::promql::UpSeries>, String> },
     /// A notification went out to webhook `target`, or could not.
     Delivery { target: usize, label: String, error: Option<String> },
 }
@@ -253,6 +255,7 @@ impl State {
                     b.samples.push(sample);
                 }
             }
+            Event::Up { service, at, result } => self.apply_up(service, at, result),
             Event::Delivery { label, error, .. } => match error {
                 Some(e) => self.undelivered = Some((label, e)),
                 None => {
@@ -468,6 +471,63 @@ impl State {
     }
 
     /// Every verdict at `now`, computed once.
+    /// Instance rows from an `up` query: a series seen for the first time adds its row; each
+    /// row gets a check result (1 up, 0 down, absent or a failed query: down with why).
+    fn apply_up(
+        &mut self,
+        service: usize,
+        at: SystemTime,
+        result: Result<Vec<crate::sources::promql::UpSeries>, String>,
+    ) {
+        let Some(svc) = self.services.get_mut(service) else { return };
+        let series = match &result {
+            Ok(series) => series.clone(),
+            Err(_) => Vec::new(),
+        };
+        for s in &series {
+            if !svc.instances.iter().any(|i| i.spec.label == s.instance) {
+                let history = svc.signals.capacity();
+                svc.instances.push(InstanceState {
+                    spec: crate::config::InstanceSpec {
+                        label: s.instance.clone(),
+                        base_url: String::new(),
+                        health_url: String::new(),
+                        metrics_url: String::new(),
+                    },
+                    health: Ring::new(history),
+                    expected_every: svc.check.interval,
+                    metrics: InstanceMetrics::new(history, svc.check.window),
+                    level: None,
+                });
+            }
+        }
+        let ok = HealthOutcome::Response {
+            code: 0,
+            body: BodyVerdict::Healthy,
+            version: None,
+            truncated: false,
+            cert: None,
+            status_expected: None,
+        };
+        let next_in = svc.check.interval;
+        let outcomes: Vec<HealthOutcome> = svc
+            .instances
+            .iter()
+            .map(|inst| match (&result, series.iter().find(|s| s.instance == inst.spec.label)) {
+                (Err(e), _) => HealthOutcome::Failed(ProbeError::Other(format!("Prometheus: {e}"))),
+                (Ok(_), Some(s)) if s.value >= 1.0 => ok.clone(),
+                (Ok(_), Some(s)) => {
+                    HealthOutcome::Failed(ProbeError::Other(format!("{} is {} in Prometheus", s.metric, s.value)))
+                }
+                (Ok(_), None) => HealthOutcome::Failed(ProbeError::Other("gone from the up query".into())),
+            })
+            .collect();
+        for (instance, outcome) in outcomes.into_iter().enumerate() {
+            let sample = HealthSample { at, latency: Duration::ZERO, outcome };
+            self.apply(Event::Health { id: InstanceId { service, instance }, sample, next_in });
+        }
+    }
+
     pub fn verdicts(&self, now: SystemTime) -> Verdicts {
         Verdicts::of(self, now)
     }
@@ -651,7 +711,10 @@ fn describe(
 
 /// External sources of one service's signals, from the fleet.
 fn external_of(fleet: &Fleet, service: usize, s: &crate::config::ServiceSpec, stale_after: u32) -> Option<External> {
-    if let Some(q) = &s.promql {
+    // A service with only an `up` query gets its instances from PromQL, not its signals.
+    if let Some(q) =
+        s.promql.as_ref().filter(|q| [&q.rate, &q.error_ratio, &q.p50, &q.p95, &q.p99].iter().any(|x| x.is_some()))
+    {
         let timeout = fleet.prometheus.as_ref().map_or(Duration::from_secs(5), |p| p.timeout);
         return Some(External {
             source: "PromQL",

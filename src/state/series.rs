@@ -13,6 +13,11 @@ impl<T> Ring<T> {
         Self { items: VecDeque::new(), cap: cap.max(1) }
     }
 
+    /// How many it keeps.
+    pub fn capacity(&self) -> usize {
+        self.cap
+    }
+
     pub fn push(&mut self, item: T) {
         if self.items.len() == self.cap {
             self.items.pop_front();
