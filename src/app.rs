@@ -42,49 +42,6 @@ pub struct BoardOptions {
     pub mouse: bool,
 }
 
-/// Sets or lifts a silence, keeps it on disk and audits it; the words for the footer.
-fn silence(
-    state: &mut crate::state::State,
-    audit: &AuditLog,
-    operator: &Operator,
-    item: &str,
-    length: Option<Duration>,
-    reason: &str,
-    lift: bool,
-) -> String {
-    use crate::actions::audit::{SilenceRecord, now_rfc3339};
-    use crate::notify::silences::Silence;
-    let now = SystemTime::now();
-    let s = Silence::new(item, length, reason, &operator.user, &operator.host, now);
-    let until = match length {
-        Some(d) => chrono::DateTime::<chrono::Utc>::from(now + d).to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-        None => "until OK".into(),
-    };
-    let record = SilenceRecord {
-        time: now_rfc3339(),
-        phase: if lift { "unsilence" } else { "silence" },
-        operator,
-        item,
-        until,
-        reason,
-    };
-    if let Err(e) = audit.silence(&record) {
-        tracing::error!(file = %audit.path().display(), error = %e, "audit record not written");
-    }
-    let kept = if lift { state.silences.lift(item) } else { state.silences.add(s) };
-    match kept {
-        Err(e) => {
-            tracing::error!(error = %e, "silences file not written");
-            format!("{item}: silence not kept on disk: {e}")
-        }
-        Ok(()) if lift => format!("{item}: notifications on again"),
-        Ok(()) => format!(
-            "{item}: notifications muted {}",
-            state.silences.get(item).map(|s| s.label(crate::terminal::local_utc_offset_secs())).unwrap_or_default()
-        ),
-    }
-}
-
 /// Runs the interactive board until the person quits or a signal arrives.
 pub async fn run(loaded: &Loaded, opts: &BoardOptions) -> anyhow::Result<()> {
     let mut collector = Collector::start(loaded, opts.history.clone());
@@ -149,7 +106,8 @@ pub async fn run(loaded: &Loaded, opts: &BoardOptions) -> anyhow::Result<()> {
                                 tokio::spawn(runner::run(request, opts.audit.clone(), operator.clone(), tx.clone()));
                             }
                             Outcome::Silence { item, length, reason, lift } => {
-                                view.flash = Some(silence(&mut collector.state, &opts.audit, &operator, &item, length, &reason, lift));
+                                let change = crate::notify::silences::Change { item: &item, length, reason: &reason, lift };
+                                view.flash = Some(change.apply(&mut collector.state.silences, &opts.audit, &operator, opts.look.utc_offset_secs));
                             }
                             Outcome::Nothing => {}
                         }

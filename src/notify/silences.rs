@@ -114,6 +114,64 @@ impl Silences {
     }
 }
 
+/// A silence set or lifted from the board's dialog.
+pub struct Change<'a> {
+    pub item: &'a str,
+    /// How long; none for "until it is OK".
+    pub length: Option<Duration>,
+    pub reason: &'a str,
+    pub lift: bool,
+}
+
+impl Change<'_> {
+    /// Audits it, keeps it in `silences` (and on disk), and says what happened in words.
+    pub fn apply(
+        &self,
+        silences: &mut Silences,
+        audit: &crate::actions::audit::AuditLog,
+        who: &crate::actions::audit::Operator,
+        utc_offset_secs: i32,
+    ) -> String {
+        use crate::actions::audit::{SilenceRecord, now_rfc3339};
+        let now = SystemTime::now();
+        let rfc3339 =
+            |t: SystemTime| chrono::DateTime::<chrono::Utc>::from(t).to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+        let until = match (self.lift, self.length) {
+            (true, _) => rfc3339(now),
+            (false, Some(d)) => rfc3339(now + d),
+            (false, None) => "until OK".into(),
+        };
+        let record = SilenceRecord {
+            time: now_rfc3339(),
+            phase: if self.lift { "unsilence" } else { "silence" },
+            operator: who,
+            item: self.item,
+            until,
+            reason: self.reason,
+        };
+        if let Err(e) = audit.silence(&record) {
+            tracing::error!(file = %audit.path().display(), error = %e, "audit record not written");
+        }
+        let kept = if self.lift {
+            silences.lift(self.item)
+        } else {
+            silences.add(Silence::new(self.item, self.length, self.reason, &who.user, &who.host, now))
+        };
+        match kept {
+            Err(e) => {
+                tracing::error!(error = %e, "silences file not written");
+                format!("{}: silence not kept on disk: {e}", self.item)
+            }
+            Ok(()) if self.lift => format!("{}: notifications on again", self.item),
+            Ok(()) => format!(
+                "{}: notifications muted {}",
+                self.item,
+                silences.get(self.item).map(|s| s.label(utc_offset_secs)).unwrap_or_default()
+            ),
+        }
+    }
+}
+
 fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir)?;
