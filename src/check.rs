@@ -194,7 +194,7 @@ pub async fn poll_state(loaded: &Loaded, window: Duration) -> State {
                         let result = client.series(up, label, at).await;
                         state.apply(crate::state::Event::Up { service: si, at, result });
                     }
-                    if [&q.rate, &q.error_ratio, &q.p50, &q.p95, &q.p99].iter().any(|x| x.is_some()) {
+                    if q.has_signals() {
                         let result = client.point(q, SystemTime::now()).await.map(|p| vec![p]);
                         state.apply(crate::state::Event::Signals { service: si, result });
                     }

@@ -311,6 +311,13 @@ pub struct PromqlQueries {
     pub instance_label: Option<String>,
 }
 
+impl PromqlQueries {
+    /// Whether any query gives signals (rate, errors, latency), not only instance rows.
+    pub fn has_signals(&self) -> bool {
+        [&self.rate, &self.error_ratio, &self.p50, &self.p95, &self.p99].iter().any(|q| q.is_some())
+    }
+}
+
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Mode {

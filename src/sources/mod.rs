@@ -118,7 +118,7 @@ fn spawn_promql(set: &mut JoinSet<()>, fleet: &Fleet, polling: &Polling, tx: mps
                 }
             });
         }
-        if [&queries.rate, &queries.error_ratio, &queries.p50, &queries.p95, &queries.p99].iter().all(|q| q.is_none()) {
+        if !queries.has_signals() {
             continue;
         }
         let (client, tx, interval) = (client.clone(), tx.clone(), svc.check.interval);

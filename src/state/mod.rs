@@ -712,9 +712,7 @@ fn describe(
 /// External sources of one service's signals, from the fleet.
 fn external_of(fleet: &Fleet, service: usize, s: &crate::config::ServiceSpec, stale_after: u32) -> Option<External> {
     // A service with only an `up` query gets its instances from PromQL, not its signals.
-    if let Some(q) =
-        s.promql.as_ref().filter(|q| [&q.rate, &q.error_ratio, &q.p50, &q.p95, &q.p99].iter().any(|x| x.is_some()))
-    {
+    if let Some(q) = s.promql.as_ref().filter(|q| q.has_signals()) {
         let timeout = fleet.prometheus.as_ref().map_or(Duration::from_secs(5), |p| p.timeout);
         return Some(External {
             source: "PromQL",

@@ -1,13 +1,12 @@
 //! The confirmation dialog of an action: what runs, against what, and a typed confirmation.
 
-use super::{Scene, centered};
+use super::Scene;
 use crate::ui::view::{Dialog, request};
 use ratatui::{
     Frame,
     layout::Rect,
     style::Modifier,
     text::{Line, Span},
-    widgets::{Block, Clear, Paragraph, Wrap},
 };
 
 pub fn render(frame: &mut Frame, area: Rect, scene: &Scene, d: &Dialog) {
@@ -57,16 +56,6 @@ pub fn render(frame: &mut Frame, area: Rect, scene: &Scene, d: &Dialog) {
             Span::styled("▏", theme.accent()),
         ]));
     }
-    let width = (area.width.saturating_sub(4)).clamp(40, 100).min(area.width);
-    let inner = width.saturating_sub(2).max(1) as usize;
-    let rows: usize = lines.iter().map(|l| l.width().max(1).div_ceil(inner)).sum();
-    let height = (rows as u16 + 2).min(area.height);
-    let popup = centered(area, width, height);
-    frame.render_widget(Clear, popup);
-    let block = Block::bordered()
-        .title(Span::styled(format!(" {} · {} ", d.action, svc.name), theme.title()))
-        .title_bottom(Span::styled(" ⏎ run  Esc cancel ", theme.dim()))
-        .border_style(theme.status(crate::state::Status::Warn))
-        .style(theme.base());
-    frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }).block(block), popup);
+    let title = format!(" {} · {} ", d.action, svc.name);
+    super::popup(frame, area, scene, title, " ⏎ run  Esc cancel ", lines);
 }

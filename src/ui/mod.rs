@@ -134,6 +134,25 @@ pub fn silence_label(scene: &Scene, si: usize) -> Option<String> {
     scene.state.silences.get(&item).map(|s| s.label(scene.look.utc_offset_secs))
 }
 
+/// A warning-bordered dialog over `area`: as wide as fits (40 to 100 columns), as tall as its
+/// wrapped lines, cleared underneath.
+pub fn popup(frame: &mut Frame, area: Rect, scene: &Scene, title: String, keys: &str, lines: Vec<ratatui::text::Line>) {
+    use ratatui::text::Span;
+    use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
+    let theme = scene.theme;
+    let width = area.width.saturating_sub(4).clamp(40, 100).min(area.width);
+    let inner = width.saturating_sub(2).max(1) as usize;
+    let rows: usize = lines.iter().map(|l| l.width().max(1).div_ceil(inner)).sum();
+    let popup = centered(area, width, (rows as u16 + 2).min(area.height));
+    frame.render_widget(Clear, popup);
+    let block = Block::bordered()
+        .title(Span::styled(title, theme.title()))
+        .title_bottom(Span::styled(keys.to_string(), theme.dim()))
+        .border_style(theme.status(crate::state::Status::Warn))
+        .style(theme.base());
+    frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }).block(block), popup);
+}
+
 /// A rectangle of at most `width` x `height`, centred in `area`.
 pub fn centered(area: Rect, width: u16, height: u16) -> Rect {
     let w = width.min(area.width);

@@ -1,14 +1,12 @@
 //! The dialog that silences a service's notifications: for how long, and why.
 
+use super::Scene;
 use super::view::{SILENCE_CHOICES, SilenceDialog};
-use super::{Scene, centered};
-use crate::state::Status;
 use ratatui::{
     Frame,
     layout::Rect,
     style::Modifier,
     text::{Line, Span},
-    widgets::{Block, Clear, Paragraph, Wrap},
 };
 
 pub fn render(frame: &mut Frame, area: Rect, scene: &Scene, d: &SilenceDialog) {
@@ -42,15 +40,5 @@ pub fn render(frame: &mut Frame, area: Rect, scene: &Scene, d: &SilenceDialog) {
         lines.push(Line::styled(format!(" now      {muted}"), theme.dim()));
     }
     lines.push(Line::styled(" The state stays on the board; only its notifications are muted.", theme.dim()));
-    let width = area.width.saturating_sub(4).clamp(40, 80).min(area.width);
-    let inner = width.saturating_sub(2).max(1) as usize;
-    let rows: usize = lines.iter().map(|l| l.width().max(1).div_ceil(inner)).sum();
-    let popup = centered(area, width, (rows as u16 + 2).min(area.height));
-    frame.render_widget(Clear, popup);
-    let block = Block::bordered()
-        .title(Span::styled(format!(" silence · {} ", svc.name), theme.title()))
-        .title_bottom(Span::styled(" ⏎ apply  Esc cancel ", theme.dim()))
-        .border_style(theme.status(Status::Warn))
-        .style(theme.base());
-    frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }).block(block), popup);
+    super::popup(frame, area, scene, format!(" silence · {} ", svc.name), " ⏎ apply  Esc cancel ", lines);
 }
