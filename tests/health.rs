@@ -213,3 +213,90 @@ fn a_malformed_condition_names_its_line_and_key() {
         assert!(err.message.contains(message), "{err}");
     }
 }
+
+#[tokio::test]
+async fn redirects_are_followed_up_to_three() {
+    let server = common::serve_with(|head| match common::path_of(head) {
+        "/health" => Reply::Redirect { code: 301, location: "/health/".into() },
+        "/health/" => Reply::Redirect { code: 307, location: "ready?deep=1".into() },
+        "/health/ready?deep=1" => Reply::text(200, "OK"),
+        "/loop" => Reply::Redirect { code: 302, location: "/loop".into() },
+        _ => Reply::text(404, "no"),
+    })
+    .await;
+    let s = check(&server.url("/health")).await;
+    assert_eq!(s.code(), Some(200), "{:?}", s.outcome);
+    assert_eq!(s.verdict(SLOW_AFTER).status, Status::Ok);
+    let looped = check(&server.url("/loop")).await;
+    let v = looped.verdict(SLOW_AFTER);
+    assert_eq!(v.status, Status::Crit);
+    assert!(v.reason.contains("more than 3 redirects"), "{}", v.reason);
+    assert_eq!(server.requests.load(Ordering::SeqCst), 3 + 4);
+}
+
+#[tokio::test]
+async fn credentials_do_not_follow_a_redirect_to_another_origin() {
+    let other = common::serve_with(|head| {
+        let leaked = head.lines().any(|l| l.to_ascii_lowercase().starts_with("authorization:"));
+        if leaked { Reply::text(500, "leaked") } else { Reply::text(200, "OK") }
+    })
+    .await;
+    let to = other.url("/health");
+    let first = common::serve_with(move |_| Reply::Redirect { code: 302, location: to.clone() }).await;
+    let mut headers = HeaderMap::new();
+    headers.insert("authorization", "Bearer t0ken".parse().unwrap());
+    let s =
+        probe(&http_client(), &first.url("/health"), &headers, TIMEOUT, &TlsSpec::default(), &Default::default()).await;
+    assert_eq!(s.code(), Some(200), "{:?}", s.outcome);
+}
+
+#[tokio::test]
+async fn basic_auth_from_the_url() {
+    let server = common::serve_with(|head| {
+        // base64("ops:s3cret")
+        let ok = head.lines().any(|l| l.eq_ignore_ascii_case("authorization: Basic b3BzOnMzY3JldA=="));
+        if ok { Reply::text(200, "ok") } else { Reply::text(401, "who are you") }
+    })
+    .await;
+    let s = check(&format!("http://ops:s3cret@{}/health", server.addr)).await;
+    assert_eq!(s.code(), Some(200));
+}
+
+#[tokio::test]
+async fn chunked_bodies_are_joined_and_capped() {
+    // 40 KiB in 10 chunks, then the verdict in a last chunk with an extension.
+    let small = serve(Reply::Chunked { size: 4096, count: 10, last_line: "tail-ok" }).await;
+    let text = format!("[services.api]\ninstances = [\"{}\"]\nbody_regex = 'x{{4096}}tail-ok$'\n", small.url(""));
+    let loaded = opsboard::config::load_str("c.toml", &text).unwrap();
+    let check_spec = &loaded.fleet.services[0].check;
+    let s =
+        probe(&http_client(), &small.url("/"), &HeaderMap::new(), TIMEOUT, &check_spec.tls, &check_spec.answer).await;
+    assert!(matches!(s.outcome, HealthOutcome::Response { code: 200, truncated: false, .. }), "{:?}", s.outcome);
+    assert_eq!(s.verdict(SLOW_AFTER).status, Status::Ok, "{}", s.verdict(SLOW_AFTER).reason);
+    // 50 MB chunked: capped, and the server is left with most of it unsent.
+    let huge = serve(Reply::Chunked { size: 64 * 1024, count: 800, last_line: "end" }).await;
+    let s = check(&huge.url("/")).await;
+    assert!(matches!(s.outcome, HealthOutcome::Response { code: 200, truncated: true, .. }), "{:?}", s.outcome);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(huge.bytes_sent.load(Ordering::SeqCst) < 12 * 1024 * 1024);
+}
+
+/// A real Go server (Debian's Prometheus): its health endpoint, and its /metrics streamed
+/// chunked, read whole (the last family is found) under the cap.
+#[tokio::test]
+async fn a_real_go_server_health_and_chunked_metrics() {
+    let prom = tokio::task::spawn_blocking(|| common::prometheus::start(&[])).await.unwrap();
+    let s = check(&format!("{}/-/healthy", prom.url)).await;
+    assert_eq!(s.code(), Some(200), "{:?}", s.outcome);
+    let text = format!(
+        "[services.prom]\ninstances = [\"{}\"]\nbody_contains = \"prometheus_build_info\"\nbody_regex = '(?s)^# HELP.*promhttp_metric_handler_requests_total\\{{code=\"503\"\\}} \\d+\\s*$'\n",
+        prom.url
+    );
+    let loaded = opsboard::config::load_str("c.toml", &text).unwrap_or_else(|e| panic!("{e}"));
+    let spec = &loaded.fleet.services[0].check;
+    let s =
+        probe(&http_client(), &format!("{}/metrics", prom.url), &HeaderMap::new(), TIMEOUT, &spec.tls, &spec.answer)
+            .await;
+    assert!(matches!(s.outcome, HealthOutcome::Response { code: 200, truncated: false, .. }), "{:?}", s.outcome);
+    assert_eq!(s.verdict(SLOW_AFTER).status, Status::Ok, "{}", s.verdict(SLOW_AFTER).reason);
+}

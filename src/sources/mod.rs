@@ -7,6 +7,7 @@ pub mod backups;
 pub mod deploy_log;
 pub mod health;
 pub mod http;
+pub mod plain_http;
 pub mod promql;
 pub mod schedule;
 pub mod scrape;
@@ -174,15 +175,15 @@ fn spawn_health(
                 tracing::error!(url = %inst.health_url, "not a URL; not polled");
                 continue;
             };
-            let (client, limit, tx, headers, tls) =
-                (client.clone(), limit.clone(), tx.clone(), headers.clone(), tls.clone());
+            let target = health::Target::new(url, headers.clone());
+            let (client, limit, tx, tls) = (client.clone(), limit.clone(), tx.clone(), tls.clone());
             let timeout = svc.check.timeout;
             let schedule = Schedule::new(svc.check.interval, polling.jitter, polling.backoff_max);
             set.spawn(poll_forever(
                 schedule,
                 limit,
                 tx,
-                async move || health::probe(&client, url.clone(), &headers, timeout, &tls.0, &tls.1).await,
+                async move || health::probe_target(&client, &target, timeout, &tls.0, &tls.1).await,
                 HealthSample::is_failure,
                 move |sample, next_in| Event::Health { id, sample, next_in },
             ));

@@ -19,6 +19,10 @@ pub enum Reply {
     Huge { len: u64 },
     /// Raw bytes with extra headers (e.g. a gzip body with `content-encoding: gzip`).
     Raw { headers: &'static str, body: Vec<u8> },
+    /// A redirect with this code to this Location.
+    Redirect { code: u16, location: String },
+    /// A chunked body of `count` chunks of `size` bytes each (`x`), as Go and others stream.
+    Chunked { size: usize, count: usize, last_line: &'static str },
     /// Announce `announced` bytes, send `body`, then close: a truncated response.
     Truncated { announced: usize, body: String },
 }
@@ -124,6 +128,23 @@ async fn handle(
             let head = format!("HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\ncontent-length: {announced}\r\n\r\n");
             stream.write_all(head.as_bytes()).await?;
             stream.write_all(body.as_bytes()).await?;
+        }
+        Reply::Redirect { code, location } => {
+            let head = format!("HTTP/1.1 {code} Moved\r\nlocation: {location}\r\ncontent-length: 0\r\n\r\n");
+            stream.write_all(head.as_bytes()).await?;
+        }
+        Reply::Chunked { size, count, last_line } => {
+            stream
+                .write_all(b"HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\ntransfer-encoding: chunked\r\n\r\n")
+                .await?;
+            let data = vec![b'x'; size];
+            for _ in 0..count {
+                stream.write_all(format!("{size:x}\r\n").as_bytes()).await?;
+                stream.write_all(&data).await?;
+                stream.write_all(b"\r\n").await?;
+                sent.fetch_add(size as u64, Ordering::SeqCst);
+            }
+            stream.write_all(format!("{:x};ext=1\r\n{last_line}\r\n0\r\n\r\n", last_line.len()).as_bytes()).await?;
         }
         Reply::Hang => {
             tokio::time::sleep(Duration::from_secs(3600)).await;

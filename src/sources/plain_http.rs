@@ -1,0 +1,298 @@
+//! A lean HTTP/1.1 GET for plain-http health checks: one fresh connection, one request written
+//! in one call, the head parsed in place and at most `cap` bytes of body read. No pool, no
+//! per-request client, no URL re-parsing: on loopback this costs close to what the connection
+//! itself costs (`cargo bench --bench health_cost`). https goes through reqwest, which reads the
+//! certificate.
+
+use crate::state::ProbeError;
+use reqwest::Url;
+use reqwest::header::{AUTHORIZATION, HeaderMap};
+use std::net::SocketAddr;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+/// A head longer than this is not an answer a health check should wait for.
+const MAX_HEAD_BYTES: usize = 16 * 1024;
+const MAX_HEADERS: usize = 64;
+const READ_CHUNK: usize = 8 * 1024;
+
+/// What one GET came back with.
+#[derive(Debug)]
+pub enum Answer {
+    Done {
+        code: u16,
+        body: Vec<u8>,
+        truncated: bool,
+    },
+    /// A 301/302/303/307/308 with a Location, resolved against the URL asked.
+    Redirect(Url),
+}
+
+/// The request bytes for `url`: request line, Host, User-Agent, basic auth from the URL's user
+/// part, the configured headers, and `Connection: close`.
+pub fn request(url: &Url, headers: &HeaderMap) -> Vec<u8> {
+    use std::fmt::Write;
+    let mut head = String::with_capacity(160);
+    let target = &url[url::Position::BeforePath..url::Position::AfterQuery];
+    let host = &url[url::Position::BeforeHost..url::Position::AfterPort];
+    let _ = write!(
+        head,
+        "GET {} HTTP/1.1\r\nHost: {host}\r\nUser-Agent: opsboard/{}\r\nAccept: */*\r\nConnection: close\r\n",
+        if target.is_empty() { "/" } else { target },
+        env!("CARGO_PKG_VERSION")
+    );
+    if !url.username().is_empty() && !headers.contains_key(AUTHORIZATION) {
+        use base64::Engine;
+        let user = percent_decode(url.username());
+        let pass = url.password().map(percent_decode).unwrap_or_default();
+        let creds = base64::engine::general_purpose::STANDARD.encode(format!("{user}:{pass}"));
+        let _ = write!(head, "Authorization: Basic {creds}\r\n");
+    }
+    let mut bytes = head.into_bytes();
+    for (name, value) in headers {
+        bytes.extend_from_slice(name.as_str().as_bytes());
+        bytes.extend_from_slice(b": ");
+        bytes.extend_from_slice(value.as_bytes());
+        bytes.extend_from_slice(b"\r\n");
+    }
+    bytes.extend_from_slice(b"\r\n");
+    bytes
+}
+
+fn percent_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = |b: u8| (b as char).to_digit(16);
+        if bytes[i] == b'%'
+            && let (Some(Some(h)), Some(Some(l))) =
+                (bytes.get(i + 1).map(|b| hex(*b)), bytes.get(i + 2).map(|b| hex(*b)))
+        {
+            out.push((h * 16 + l) as u8);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// GETs `url` (scheme http) on a fresh connection; the caller bounds the time.
+pub async fn get(url: &Url, request: &[u8], cap: usize) -> Result<Answer, ProbeError> {
+    let mut stream = connect(url).await?;
+    stream.write_all(request).await.map_err(|e| ProbeError::Connect(format!("sending the request: {e}")))?;
+    let mut buf = Vec::with_capacity(READ_CHUNK);
+    let (code, length, chunked, location, gzip, head_len) = loop {
+        if read_more(&mut stream, &mut buf).await? == 0 {
+            return Err(if buf.is_empty() {
+                ProbeError::Other("connection closed before an answer".into())
+            } else {
+                ProbeError::Other("connection closed in the middle of the answer's head".into())
+            });
+        }
+        let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
+        let mut response = httparse::Response::new(&mut headers);
+        match response.parse(&buf) {
+            Ok(httparse::Status::Complete(len)) => {
+                let code = response.code.unwrap_or(0);
+                if (100..200).contains(&code) {
+                    // An interim answer (100 Continue, 103 Early Hints): the real one follows.
+                    buf.drain(..len);
+                    continue;
+                }
+                let mut length = None;
+                let (mut chunked, mut location, mut gzip) = (false, None, false);
+                for h in response.headers.iter() {
+                    let value = std::str::from_utf8(h.value).unwrap_or("").trim();
+                    if h.name.eq_ignore_ascii_case("content-length") {
+                        length = value.parse::<u64>().ok();
+                    } else if h.name.eq_ignore_ascii_case("transfer-encoding") {
+                        chunked = value.to_ascii_lowercase().ends_with("chunked");
+                    } else if h.name.eq_ignore_ascii_case("location") {
+                        location = Some(value.to_string());
+                    } else if h.name.eq_ignore_ascii_case("content-encoding") {
+                        gzip = value.eq_ignore_ascii_case("gzip");
+                    }
+                }
+                break (code, length, chunked, location, gzip, len);
+            }
+            Ok(httparse::Status::Partial) if buf.len() < MAX_HEAD_BYTES => {}
+            Ok(httparse::Status::Partial) => {
+                return Err(ProbeError::Other(format!("answer head over {} KiB", MAX_HEAD_BYTES / 1024)));
+            }
+            Err(e) => return Err(ProbeError::Other(format!("not an HTTP answer ({e})"))),
+        }
+    };
+    if matches!(code, 301 | 302 | 303 | 307 | 308)
+        && let Some(location) = location
+    {
+        return match url.join(&location) {
+            Ok(next) => Ok(Answer::Redirect(next)),
+            Err(e) => Err(ProbeError::Other(format!("redirect to {location:?}, which is not a URL ({e})"))),
+        };
+    }
+    buf.drain(..head_len);
+    let (mut body, truncated) = if matches!(code, 204 | 304) {
+        (Vec::new(), false)
+    } else if chunked {
+        read_chunked(&mut stream, buf, cap).await?
+    } else {
+        read_plain(&mut stream, buf, length, cap).await?
+    };
+    if gzip {
+        body = gunzip(&body, cap)?;
+    }
+    Ok(Answer::Done { code, body, truncated })
+}
+
+async fn connect(url: &Url) -> Result<TcpStream, ProbeError> {
+    let port = url.port_or_known_default().unwrap_or(80);
+    let addrs: Vec<SocketAddr> = match url.host() {
+        Some(url::Host::Ipv4(ip)) => vec![SocketAddr::from((ip, port))],
+        Some(url::Host::Ipv6(ip)) => vec![SocketAddr::from((ip, port))],
+        Some(url::Host::Domain(name)) => match tokio::net::lookup_host((name, port)).await {
+            Ok(found) => found.collect(),
+            Err(e) => return Err(ProbeError::Dns(e.to_string())),
+        },
+        None => return Err(ProbeError::Other("the URL has no host".into())),
+    };
+    let mut last = None;
+    for addr in addrs {
+        match TcpStream::connect(addr).await {
+            Ok(stream) => {
+                let _ = stream.set_nodelay(true);
+                return Ok(stream);
+            }
+            Err(e) => last = Some(e),
+        }
+    }
+    Err(match last {
+        Some(e) if e.kind() == std::io::ErrorKind::ConnectionRefused => ProbeError::Refused,
+        Some(e) if e.kind() == std::io::ErrorKind::ConnectionReset => ProbeError::Connect("connection reset".into()),
+        Some(e) => ProbeError::Connect(e.to_string()),
+        None => ProbeError::Dns("no address found".into()),
+    })
+}
+
+/// Appends what the next read brings; 0 at the end of the stream.
+async fn read_more(stream: &mut TcpStream, buf: &mut Vec<u8>) -> Result<usize, ProbeError> {
+    buf.reserve(READ_CHUNK);
+    match stream.read_buf(buf).await {
+        Ok(n) => Ok(n),
+        Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => {
+            Err(ProbeError::Connect("connection reset".into()))
+        }
+        Err(e) => Err(ProbeError::Body(e.to_string())),
+    }
+}
+
+/// A body delimited by Content-Length, or by the end of the connection.
+async fn read_plain(
+    stream: &mut TcpStream,
+    mut buf: Vec<u8>,
+    length: Option<u64>,
+    cap: usize,
+) -> Result<(Vec<u8>, bool), ProbeError> {
+    // Without a length, one byte past the cap tells that there was more.
+    let limit = length.map_or(cap + 1, |l| l.min(cap as u64) as usize);
+    while buf.len() < limit {
+        if read_more(stream, &mut buf).await? == 0 {
+            if let Some(len) = length {
+                return Err(ProbeError::Body(format!("connection closed after {} of {len} bytes", buf.len())));
+            }
+            break;
+        }
+    }
+    let truncated = length.map_or(buf.len() > cap, |l| l > cap as u64);
+    buf.truncate(limit.min(cap));
+    Ok((buf, truncated))
+}
+
+/// A chunked body: the chunks' data joined, at most `cap` bytes of it.
+async fn read_chunked(stream: &mut TcpStream, mut raw: Vec<u8>, cap: usize) -> Result<(Vec<u8>, bool), ProbeError> {
+    let mut body = Vec::new();
+    let mut at = 0;
+    loop {
+        // The size line.
+        let line_end = loop {
+            if let Some(i) = raw[at..].windows(2).position(|w| w == b"\r\n") {
+                break at + i;
+            }
+            if raw.len() - at > 1024 {
+                return Err(ProbeError::Body("a chunk size line over 1 KiB".into()));
+            }
+            if read_more(stream, &mut raw).await? == 0 {
+                return Err(ProbeError::Body("connection closed inside a chunked body".into()));
+            }
+        };
+        let line = std::str::from_utf8(&raw[at..line_end]).unwrap_or("");
+        let size_text = line.split(';').next().unwrap_or("").trim();
+        let size = usize::from_str_radix(size_text, 16)
+            .map_err(|_| ProbeError::Body(format!("{size_text:?} is not a chunk size")))?;
+        if size == 0 {
+            return Ok((body, false));
+        }
+        let start = line_end + 2;
+        let room = cap - body.len();
+        let take = size.min(room);
+        while raw.len() < start + take {
+            if read_more(stream, &mut raw).await? == 0 {
+                return Err(ProbeError::Body("connection closed inside a chunked body".into()));
+            }
+        }
+        body.extend_from_slice(&raw[start..start + take]);
+        if size > room || body.len() == cap {
+            return Ok((body, true));
+        }
+        // The chunk's data and its CRLF.
+        while raw.len() < start + size + 2 {
+            if read_more(stream, &mut raw).await? == 0 {
+                return Err(ProbeError::Body("connection closed inside a chunked body".into()));
+            }
+        }
+        at = start + size + 2;
+        if at > READ_CHUNK * 4 {
+            raw.drain(..at);
+            at = 0;
+        }
+    }
+}
+
+fn gunzip(body: &[u8], cap: usize) -> Result<Vec<u8>, ProbeError> {
+    use std::io::Read;
+    let mut out = Vec::new();
+    flate2::read::GzDecoder::new(body)
+        .take(cap as u64)
+        .read_to_end(&mut out)
+        .map_err(|e| ProbeError::Body(format!("gzip: {e}")))?;
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use reqwest::header::HeaderValue;
+
+    #[test]
+    fn request_has_the_path_query_host_and_headers() {
+        let url = Url::parse("http://10.0.0.5:8080/health/ready?deep=1").unwrap();
+        let mut headers = HeaderMap::new();
+        headers.insert("x-probe", HeaderValue::from_static("board"));
+        let text = String::from_utf8(request(&url, &headers)).unwrap();
+        assert!(text.starts_with("GET /health/ready?deep=1 HTTP/1.1\r\nHost: 10.0.0.5:8080\r\n"), "{text}");
+        assert!(text.contains("\r\nx-probe: board\r\n"), "{text}");
+        assert!(text.contains("\r\nConnection: close\r\n"), "{text}");
+        assert!(text.ends_with("\r\n\r\n"));
+    }
+
+    #[test]
+    fn user_part_of_the_url_is_basic_auth_and_not_sent_in_the_line() {
+        let url = Url::parse("http://ops:p%40ss@127.0.0.1/health").unwrap();
+        let text = String::from_utf8(request(&url, &HeaderMap::new())).unwrap();
+        // base64("ops:p@ss")
+        assert!(text.contains("Authorization: Basic b3BzOnBAc3M=\r\n"), "{text}");
+        assert!(text.starts_with("GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n"), "{text}");
+    }
+}
