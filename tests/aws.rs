@@ -1,5 +1,6 @@
 //! AWS against a real moto server on 127.0.0.1: groups, CloudWatch values, credential
 //! failures, unreachable endpoints, recovery, and GetMetricData batching.
+#![cfg(feature = "aws")]
 
 mod common;
 

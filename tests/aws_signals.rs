@@ -1,5 +1,6 @@
 //! Service signals fed by CloudWatch, read through the SDK from a real moto server on
 //! 127.0.0.1: fresh for what CloudWatch promises, scrapes kept for the rest, failures in words.
+#![cfg(feature = "aws")]
 
 mod common;
 

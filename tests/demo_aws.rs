@@ -1,5 +1,6 @@
 //! The demo's AWS account read as a real one is: through the AWS SDK, from the endpoint the demo
 //! serves on 127.0.0.1, at chosen points of the story.
+#![cfg(feature = "aws")]
 
 use opsboard::demo;
 use opsboard::sources::aws::{clients, poll_account};

@@ -321,6 +321,33 @@ fn compact_view_fits_eighty_services_on_120x40() {
     assert!(shown >= 80, "{shown} of 90 services shown:\n{text}");
 }
 
+/// A fleet of 2,000 services: the health table builds only the rows that fit, and the window
+/// follows the selection as a scrolled table would.
+#[test]
+fn a_large_fleet_shows_the_window_around_the_selection() {
+    let mut toml = String::from("[defaults]\ninterval = \"5s\"\n");
+    for i in 0..2000 {
+        toml.push_str(&format!("[services.svc-{i:04}]\ninstances = [\"http://10.{}.{}.1:80\"]\n", i / 200, i % 200));
+    }
+    let loaded = opsboard::config::load_str("many.toml", &toml).unwrap();
+    let state = State::new(&loaded.fleet, 10, 3);
+    // The health panel is the left half of the overview.
+    let health = |view: &View| {
+        let text = snapshot::text(&render_with(&state, view, Theme::default(), 160, 45));
+        text.lines().map(|l| l.chars().take(80).collect::<String>()).collect::<Vec<_>>().join("\n")
+    };
+    let top = health(&view_after(&state, &[Action::Down]));
+    assert!(top.contains("svc-0000") && top.contains("svc-0001") && !top.contains("svc-1999"), "{top}");
+    let text = health(&view_after(&state, &[Action::Bottom]));
+    assert!(text.contains("svc-1999") && !text.contains("svc-0000"), "{text}");
+    assert!(text.contains("health · 2000 services"), "{text}");
+    // One above the bottom: the selection is still in view, the window as long.
+    let moved = health(&view_after(&state, &[Action::Bottom, Action::Up]));
+    let rows = |t: &str| t.lines().filter(|l| l.contains("svc-")).map(|l| l.to_string()).collect::<Vec<_>>();
+    assert_eq!(rows(&text).len(), rows(&moved).len());
+    assert!(rows(&moved).iter().any(|r| r.contains("svc-1998")), "{moved}");
+}
+
 #[test]
 fn every_theme_keeps_every_state_apart() {
     let state = incident_state();

@@ -175,6 +175,7 @@ pub async fn run(index: usize, job: BackupJob, aws: Vec<AwsSpec>, tx: mpsc::Send
 }
 
 /// The newest object under an S3 prefix, with its size.
+#[cfg(feature = "aws")]
 pub async fn newest_object(spec: &AwsSpec, bucket: &str, prefix: &str) -> Found {
     let conf = super::aws::sdk_config(spec).await;
     // Path-style addressing, so endpoints like moto or MinIO work without bucket DNS names.
@@ -205,6 +206,7 @@ pub async fn newest_object(spec: &AwsSpec, bucket: &str, prefix: &str) -> Found 
 }
 
 /// The newest available RDS snapshot of a DB instance; its size is the allocated storage.
+#[cfg(feature = "aws")]
 pub async fn newest_snapshot(spec: &AwsSpec, db_instance: &str) -> Found {
     let conf = super::aws::sdk_config(spec).await;
     let rds = aws_sdk_rds::Client::new(&conf);
@@ -222,6 +224,16 @@ pub async fn newest_snapshot(spec: &AwsSpec, db_instance: &str) -> Found {
         newest.offer(Artefact { at: t, size, name: s.db_snapshot_identifier().unwrap_or_default().to_string() });
     }
     Ok(newest.listing())
+}
+
+#[cfg(not(feature = "aws"))]
+pub async fn newest_object(_: &AwsSpec, _: &str, _: &str) -> Found {
+    Err(super::aws::NOT_BUILT.into())
+}
+
+#[cfg(not(feature = "aws"))]
+pub async fn newest_snapshot(_: &AwsSpec, _: &str) -> Found {
+    Err(super::aws::NOT_BUILT.into())
 }
 
 #[cfg(test)]

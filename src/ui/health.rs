@@ -25,7 +25,12 @@ pub fn render(frame: &mut Frame, area: Rect, scene: &Scene) {
     let name_width = scene.state.services.iter().map(|s| s.name.chars().count()).max().unwrap_or(7).clamp(7, 32) as u16;
     let env_width =
         scene.state.services.iter().map(|s| s.env.label.chars().count()).max().unwrap_or(3).clamp(3, 10) as u16;
-    let rows: Vec<Row> = visible.iter().map(|&si| row(scene, si)).collect();
+    // Only the rows that fit are built: a fleet of thousands costs what one screen costs. The
+    // window is where a table scrolled to the selection from the top would put it.
+    let fits = area.height.saturating_sub(3).max(1) as usize;
+    let selected = current.and_then(|c| visible.iter().position(|&s| s == c));
+    let start = selected.map_or(0, |s| (s + 1).saturating_sub(fits));
+    let rows: Vec<Row> = visible.iter().skip(start).take(fits).map(|&si| row(scene, si)).collect();
     let header = Row::new(["STATE", "SERVICE", "ENV", "INSTANCES", "LATENCY", "AGE", "REASON"]).style(theme.dim());
     let title = match (scene.view.filter.is_empty(), visible.len(), scene.state.services.len()) {
         (true, n, _) => format!(" health · {n} services "),
@@ -48,8 +53,7 @@ pub fn render(frame: &mut Frame, area: Rect, scene: &Scene) {
     .row_highlight_style(theme.selected())
     .block(Block::bordered().title(Span::styled(title, theme.title())).border_style(theme.border()))
     .style(theme.base());
-    let selected = current.and_then(|c| visible.iter().position(|&s| s == c));
-    let mut table_state = TableState::default().with_selected(selected);
+    let mut table_state = TableState::default().with_selected(selected.map(|s| s - start));
     frame.render_stateful_widget(table, area, &mut table_state);
 }
 

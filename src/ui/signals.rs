@@ -28,6 +28,8 @@ pub fn render(frame: &mut Frame, area: Rect, scene: &Scene) {
         .collect();
     // Worst first, then the highest error rate.
     rows.sort_by(|a, b| b.0.cmp(&a.0).then(b.1.total_cmp(&a.1)));
+    // Only the rows that fit are built (and sized): the rest would be cut off anyway.
+    rows.truncate(area.height.saturating_sub(3).max(1) as usize);
     // Notes (failing queries or scrapes) come first; trends take what is left.
     let notes: Vec<String> = rows.iter().map(|&(_, _, si)| note(scene, si)).collect();
     let name_width = rows.iter().map(|&(_, _, si)| scene.state.services[si].name.chars().count()).max().unwrap_or(7);

@@ -1,0 +1,335 @@
+//! What one health check costs, side by side, against the same 1,000 loopback endpoints every 5 s:
+//!
+//! - the board (release binary, in tmux at 160x45, `scrape = false`): health checks, state,
+//!   redraws — everything a check costs the process that shows it;
+//! - the floor: a bare tokio loop doing connect / GET / read / close per check, no parsing, no
+//!   state — what the connection itself costs on this machine;
+//! - Debian's blackbox exporter probing the same endpoints for a Prometheus that scrapes each
+//!   result, the usual way to get health checks into a dashboard.
+//!
+//! Checks are counted by the endpoints themselves. CPU is user + system time from /proc.
+//! `cargo bench --bench health_cost` (OPSBOARD_BENCH_SECS=60 a row by default;
+//! OPSBOARD_BENCH_PERF=FILE records a profile of the board's row).
+
+mod support;
+
+use std::io::{BufRead, BufReader, Write};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+use support::{BIN, Session, bench_secs, cpu_seconds, rss_kib};
+
+const ENDPOINTS: usize = 1000;
+const INTERVAL_SECS: u64 = 5;
+
+struct Endpoints {
+    child: Child,
+    addrs: Vec<String>,
+    count_file: std::path::PathBuf,
+}
+
+impl Endpoints {
+    fn start(dir: &std::path::Path) -> Self {
+        let count_file = dir.join("requests");
+        let mut child = Command::new(std::env::current_exe().unwrap())
+            .env("OPSBOARD_BENCH_ROLE", "server")
+            .env("OPSBOARD_BENCH_COUNT_FILE", &count_file)
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let addrs: Vec<String> =
+            BufReader::new(child.stdout.take().unwrap()).lines().take(ENDPOINTS).map(|l| l.unwrap()).collect();
+        assert_eq!(addrs.len(), ENDPOINTS);
+        Self { child, addrs, count_file }
+    }
+
+    /// Requests answered so far (the server writes the count every 100 ms).
+    fn answered(&self) -> f64 {
+        for _ in 0..20 {
+            std::thread::sleep(Duration::from_millis(150));
+            let read = std::fs::read_to_string(&self.count_file).ok().and_then(|s| s.trim().parse().ok());
+            if let Some(n) = read {
+                return n;
+            }
+        }
+        f64::NAN
+    }
+}
+
+impl Drop for Endpoints {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+struct Row {
+    name: &'static str,
+    checks: f64,
+    secs: f64,
+    cpu: Vec<(&'static str, f64)>,
+    rss_kib: u64,
+}
+
+impl Row {
+    fn print(&self, floor_ms: f64) {
+        let total: f64 = self.cpu.iter().map(|(_, c)| c).sum();
+        let per = 1000.0 * total / self.checks;
+        let parts: Vec<String> =
+            self.cpu.iter().map(|(who, c)| format!("{who} {:.3}", 1000.0 * c / self.checks)).collect();
+        println!(
+            "{:<34} {:>8.0} {:>10.3} {:>9.2} {:>10.1} {:>8.1}x   {}",
+            self.name,
+            self.checks,
+            per,
+            100.0 * total / self.secs,
+            self.rss_kib as f64 / 1024.0,
+            per / floor_ms,
+            parts.join(", ")
+        );
+    }
+}
+
+/// Runs `during` for `secs` after a one-interval warm-up; CPU of `pids` and checks answered.
+fn measure(name: &'static str, ends: &Endpoints, pids: &[(&'static str, u32)], secs: Duration) -> Row {
+    std::thread::sleep(Duration::from_secs(INTERVAL_SECS + 2));
+    let cpu0: Vec<f64> = pids.iter().map(|(_, p)| cpu_seconds(*p)).collect();
+    let n0 = ends.answered();
+    let t0 = Instant::now();
+    std::thread::sleep(secs);
+    let n1 = ends.answered();
+    let elapsed = t0.elapsed().as_secs_f64();
+    let cpu = pids.iter().zip(cpu0).map(|((who, p), c0)| (*who, cpu_seconds(*p) - c0)).collect();
+    let rss_kib = pids.iter().map(|(_, p)| rss_kib(*p).0).sum();
+    Row { name, checks: n1 - n0, secs: elapsed, cpu, rss_kib }
+}
+
+fn main() {
+    if std::env::args().any(|a| a == "--list") {
+        return;
+    }
+    match std::env::var("OPSBOARD_BENCH_ROLE").as_deref() {
+        Ok("server") => return serve(),
+        Ok("floor") => return floor(),
+        _ => {}
+    }
+    let secs = bench_secs(60);
+    let dir = tempfile::tempdir().unwrap();
+    let ends = Endpoints::start(dir.path());
+    println!(
+        "{ENDPOINTS} loopback endpoints, each checked every {INTERVAL_SECS}s; {}s a row; CPU is user + system",
+        secs.as_secs()
+    );
+    println!(
+        "{:<34} {:>8} {:>10} {:>9} {:>10} {:>9}   ms/check by process",
+        "checker", "checks", "ms/check", "% core", "rss MiB", "x floor"
+    );
+
+    let floor = {
+        let mut child = Command::new(std::env::current_exe().unwrap())
+            .env("OPSBOARD_BENCH_ROLE", "floor")
+            .env("OPSBOARD_BENCH_TARGETS", ends.addrs.join(","))
+            .spawn()
+            .unwrap();
+        let row = measure("bare tokio connect/GET/read/close", &ends, &[("loop", child.id())], secs);
+        let _ = child.kill();
+        let _ = child.wait();
+        row
+    };
+    let floor_ms = 1000.0 * floor.cpu.iter().map(|(_, c)| c).sum::<f64>() / floor.checks;
+    floor.print(floor_ms);
+
+    let board = {
+        let config = dir.path().join("fleet.toml");
+        let mut f = std::fs::File::create(&config).unwrap();
+        writeln!(
+            f,
+            "[environments.prod]\n[defaults]\ninterval = \"{INTERVAL_SECS}s\"\ntimeout = \"2s\"\nscrape = false\n"
+        )
+        .unwrap();
+        for (i, a) in ends.addrs.iter().enumerate() {
+            writeln!(f, "[services.svc-{i:04}]\nenv = \"prod\"\ninstances = [\"http://{a}/health\"]").unwrap();
+        }
+        drop(f);
+        let log = dir.path().join("board.log");
+        let command = format!("{BIN} --config {} --log-file {}", config.display(), log.display());
+        let session = Session::start("health", 160, 45, &command, dir.path());
+        let perf = std::env::var("OPSBOARD_BENCH_PERF").ok().map(|out| {
+            Command::new("perf")
+                .args([
+                    "record",
+                    "-F",
+                    "299",
+                    "--call-graph",
+                    "dwarf,16384",
+                    "-o",
+                    &out,
+                    "-p",
+                    &session.pid.to_string(),
+                    "--",
+                    "sleep",
+                ])
+                .arg((secs.as_secs() + INTERVAL_SECS + 2).to_string())
+                .stderr(Stdio::null())
+                .spawn()
+                .expect("perf")
+        });
+        let row = measure("opsboard (the board, 160x45)", &ends, &[("board", session.pid)], secs);
+        if let Some(mut p) = perf {
+            let _ = p.wait();
+        }
+        let header = session.screen().lines().next().unwrap_or("").trim().to_string();
+        assert!(header.contains("1000/1000 ok"), "the board did not see every endpoint: {header}");
+        row
+    };
+    board.print(floor_ms);
+
+    if let Some(row) = blackbox(&ends, dir.path(), secs) {
+        row.print(floor_ms);
+    } else {
+        println!("(prometheus-blackbox-exporter or prometheus not installed: that row is left out)");
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// Blackbox exporter probing every endpoint for a Prometheus that scrapes each probe's result.
+fn blackbox(ends: &Endpoints, dir: &std::path::Path, secs: Duration) -> Option<Row> {
+    let installed = |cmd: &str| {
+        Command::new("sh").args(["-c", &format!("command -v {cmd}")]).output().ok()?.status.success().then_some(())
+    };
+    installed("prometheus-blackbox-exporter")?;
+    installed("prometheus")?;
+    let (bb_port, prom_port) = (free_port(), free_port());
+    std::fs::write(
+        dir.join("blackbox.yml"),
+        "modules:\n  http_2xx:\n    prober: http\n    timeout: 2s\n    http:\n      preferred_ip_protocol: ip4\n",
+    )
+    .unwrap();
+    let mut bb = Command::new("prometheus-blackbox-exporter")
+        .arg(format!("--config.file={}", dir.join("blackbox.yml").display()))
+        .arg(format!("--web.listen-address=127.0.0.1:{bb_port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .ok()?;
+    let targets: Vec<String> = ends.addrs.iter().map(|a| format!("'http://{a}/health'")).collect();
+    std::fs::write(
+        dir.join("prometheus.yml"),
+        format!(
+            "global:\n  scrape_interval: {INTERVAL_SECS}s\n  scrape_timeout: 4s\nscrape_configs:\n  - job_name: blackbox\n    metrics_path: /probe\n    params:\n      module: [http_2xx]\n    static_configs:\n      - targets: [{}]\n    relabel_configs:\n      - source_labels: [__address__]\n        target_label: __param_target\n      - source_labels: [__param_target]\n        target_label: instance\n      - target_label: __address__\n        replacement: 127.0.0.1:{bb_port}\n",
+            targets.join(", ")
+        ),
+    )
+    .unwrap();
+    let mut prom = Command::new("prometheus")
+        .arg(format!("--config.file={}", dir.join("prometheus.yml").display()))
+        .arg(format!("--storage.tsdb.path={}", dir.join("tsdb").display()))
+        .arg(format!("--web.listen-address=127.0.0.1:{prom_port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .ok()?;
+    let row =
+        measure("blackbox exporter + Prometheus", ends, &[("blackbox", bb.id()), ("prometheus", prom.id())], secs);
+    for child in [&mut prom, &mut bb] {
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+    Some(row)
+}
+
+/// The floor: each target checked every interval (spread evenly) by a bare connect, one GET
+/// written, the answer read to its end, close. One thread, as the board's loop is one.
+fn floor() {
+    let targets: Vec<std::net::SocketAddr> =
+        std::env::var("OPSBOARD_BENCH_TARGETS").unwrap().split(',').map(|a| a.parse().unwrap()).collect();
+    let secs = bench_secs(60) + Duration::from_secs(3 * INTERVAL_SECS);
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    rt.block_on(async move {
+        let started = tokio::time::Instant::now();
+        let mut tasks = tokio::task::JoinSet::new();
+        let n = targets.len();
+        for (i, addr) in targets.into_iter().enumerate() {
+            let offset = Duration::from_secs(INTERVAL_SECS).mul_f64(i as f64 / n as f64);
+            tasks.spawn(async move {
+                use tokio::io::{AsyncReadExt, AsyncWriteExt};
+                let mut tick = tokio::time::interval_at(started + offset, Duration::from_secs(INTERVAL_SECS));
+                let request = format!("GET /health HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
+                let mut buf = [0u8; 1024];
+                while started.elapsed() < secs {
+                    tick.tick().await;
+                    let Ok(mut s) = tokio::net::TcpStream::connect(addr).await else { continue };
+                    if s.write_all(request.as_bytes()).await.is_err() {
+                        continue;
+                    }
+                    while let Ok(n) = s.read(&mut buf).await {
+                        if n == 0 {
+                            break;
+                        }
+                    }
+                }
+            });
+        }
+        while tasks.join_next().await.is_some() {}
+    });
+}
+
+/// Serves `{"status":"UP"}` on ENDPOINTS loopback ports, counting requests into a file; prints each
+/// address, then serves until killed.
+fn serve() {
+    let count_file = std::env::var("OPSBOARD_BENCH_COUNT_FILE").unwrap();
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
+    rt.block_on(async move {
+        let count = Arc::new(AtomicU64::new(0));
+        let mut stdout = std::io::stdout();
+        for _ in 0..ENDPOINTS {
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            writeln!(stdout, "{}", listener.local_addr().unwrap()).unwrap();
+            let count = count.clone();
+            tokio::spawn(async move {
+                loop {
+                    let Ok((stream, _)) = listener.accept().await else { return };
+                    tokio::spawn(answer(stream, count.clone()));
+                }
+            });
+        }
+        stdout.flush().unwrap();
+        let mut tick = tokio::time::interval(Duration::from_millis(100));
+        loop {
+            tick.tick().await;
+            // Written whole, then renamed: a reader never sees half a number.
+            let part = format!("{count_file}.part");
+            if std::fs::write(&part, count.load(Ordering::Relaxed).to_string()).is_ok() {
+                let _ = std::fs::rename(&part, &count_file);
+            }
+        }
+    });
+}
+
+async fn answer(mut stream: tokio::net::TcpStream, count: Arc<AtomicU64>) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut buf = [0u8; 4096];
+    let body = r#"{"status":"UP","version":"1.0.0"}"#;
+    let reply =
+        format!("HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{body}", body.len());
+    // Answer each request on the connection until the client closes it.
+    loop {
+        match stream.read(&mut buf).await {
+            Ok(0) | Err(_) => return,
+            Ok(n) => {
+                count.fetch_add(1, Ordering::Relaxed);
+                if stream.write_all(reply.as_bytes()).await.is_err() {
+                    return;
+                }
+                // A client that asked to close gets the end of the stream, as real servers do.
+                if buf[..n].to_ascii_lowercase().windows(17).any(|w| w == b"connection: close") {
+                    return;
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,37 @@
+//! A build without the `aws` feature: each configured account is shown, failed, with the reason.
+
+use super::{NOT_BUILT, fed_services};
+use crate::config::aws::AwsSpec;
+use crate::state::Event;
+use crate::state::aws::AwsEvent;
+use std::time::{Duration, SystemTime};
+use tokio::sync::mpsc;
+
+/// No clients without the SDK.
+pub struct AwsClients;
+
+pub async fn clients(_: &AwsSpec) -> AwsClients {
+    AwsClients
+}
+
+/// The account failed, and the services it feeds have no signals from it.
+pub async fn poll_account(account: usize, _: &AwsClients, spec: &AwsSpec) -> (Vec<Event>, Option<String>) {
+    let at = SystemTime::now();
+    let mut events = vec![Event::Aws { account, event: AwsEvent::Failed { at, error: NOT_BUILT.into() } }];
+    for service in fed_services(&spec.queries) {
+        events.push(Event::Signals { service, result: Err(NOT_BUILT.into()) });
+    }
+    (events, Some(NOT_BUILT.into()))
+}
+
+/// Says so once an interval, so the panel shows a current reason rather than a stale one.
+pub async fn run_account(account: usize, spec: AwsSpec, _: f64, _: Duration, tx: mpsc::Sender<Event>) {
+    loop {
+        for e in poll_account(account, &AwsClients, &spec).await.0 {
+            if tx.send(e).await.is_err() {
+                return;
+            }
+        }
+        tokio::time::sleep(spec.interval).await;
+    }
+}

@@ -1,0 +1,323 @@
+//! The AWS sources through the SDK: Auto Scaling groups and CloudWatch metrics, one task per
+//! account and region.
+
+pub mod errors;
+
+use super::fed_services;
+use crate::config::aws::{AwsSpec, CloudWatchQuery, Role};
+use crate::state::aws::{AsgInstance, AsgSnapshot, AwsEvent};
+use crate::state::{Event, SignalPoint};
+use aws_sdk_cloudwatch::config::interceptors::BeforeTransmitInterceptorContextRef;
+use aws_sdk_cloudwatch::config::{ConfigBag, Intercept, RuntimeComponents};
+use aws_sdk_cloudwatch::primitives::DateTime;
+use aws_sdk_cloudwatch::types::{Dimension, Metric, MetricDataQuery, MetricStat};
+use errors::{AwsFailure, describe};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::{Duration, SystemTime};
+use tokio::sync::mpsc;
+
+/// The most queries one GetMetricData call takes.
+pub const MAX_QUERIES_PER_CALL: usize = 500;
+/// Each call's limit, retries included.
+const OPERATION_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Counts every request sent to AWS (retries too): GetMetricData is billed per call.
+#[derive(Debug, Clone, Default)]
+pub struct CallCounter(Arc<AtomicU32>);
+
+impl CallCounter {
+    /// Calls since the last take.
+    pub fn take(&self) -> u32 {
+        self.0.swap(0, Ordering::Relaxed)
+    }
+}
+
+impl Intercept for CallCounter {
+    fn name(&self) -> &'static str {
+        "opsboard call counter"
+    }
+
+    fn read_before_transmit(
+        &self,
+        _context: &BeforeTransmitInterceptorContextRef<'_>,
+        _runtime_components: &RuntimeComponents,
+        _cfg: &mut ConfigBag,
+    ) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+        self.0.fetch_add(1, Ordering::Relaxed);
+        Ok(())
+    }
+}
+
+/// Clients for one account, sharing a call counter.
+#[derive(Clone)]
+pub struct AwsClients {
+    pub asg: aws_sdk_autoscaling::Client,
+    pub cloudwatch: aws_sdk_cloudwatch::Client,
+    pub calls: CallCounter,
+    endpoint: String,
+}
+
+/// The SDK config of an account: region, profile, endpoint, timeouts, retries.
+pub async fn sdk_config(spec: &AwsSpec) -> aws_config::SdkConfig {
+    let timeouts = aws_config::timeout::TimeoutConfig::builder().operation_timeout(OPERATION_TIMEOUT).build();
+    let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .region(aws_config::Region::new(spec.region.clone()))
+        .timeout_config(timeouts)
+        .retry_config(aws_config::retry::RetryConfig::standard().with_max_attempts(2));
+    if let Some(profile) = &spec.profile {
+        loader = loader.profile_name(profile);
+    }
+    if let Some(url) = &spec.endpoint_url {
+        loader = loader.endpoint_url(url);
+    }
+    if spec.static_credentials {
+        let creds = aws_sdk_cloudwatch::config::Credentials::new("demo", "demo", None, None, "opsboard-demo");
+        loader = loader.credentials_provider(creds);
+    }
+    loader.load().await
+}
+
+/// Builds clients from the standard credential chain (env, profile, SSO, instance role).
+pub async fn clients(spec: &AwsSpec) -> AwsClients {
+    let conf = sdk_config(spec).await;
+    let calls = CallCounter::default();
+    let asg = aws_sdk_autoscaling::Client::from_conf(
+        aws_sdk_autoscaling::config::Builder::from(&conf).interceptor(calls.clone()).build(),
+    );
+    let cloudwatch = aws_sdk_cloudwatch::Client::from_conf(
+        aws_sdk_cloudwatch::config::Builder::from(&conf).interceptor(calls.clone()).build(),
+    );
+    let endpoint = spec.endpoint_url.clone().unwrap_or_else(|| format!("AWS {}", spec.region));
+    AwsClients { asg, cloudwatch, calls, endpoint }
+}
+
+/// Reads the configured groups (by name, and by name prefix).
+pub async fn describe_groups(c: &AwsClients, spec: &AwsSpec) -> Result<Vec<AsgSnapshot>, AwsFailure> {
+    let mut out = Vec::new();
+    let mut token: Option<String> = None;
+    let by_name = !spec.asgs.is_empty() && spec.asg_prefix.is_none();
+    loop {
+        let mut req = c.asg.describe_auto_scaling_groups().set_next_token(token.clone());
+        if by_name {
+            req = req.set_auto_scaling_group_names(Some(spec.asgs.clone()));
+        }
+        let resp = req.send().await.map_err(|e| describe(&e, &c.endpoint))?;
+        for g in resp.auto_scaling_groups() {
+            let name = g.auto_scaling_group_name().unwrap_or_default().to_string();
+            let wanted = spec.asgs.contains(&name) || spec.asg_prefix.as_deref().is_some_and(|p| name.starts_with(p));
+            if !wanted {
+                continue;
+            }
+            out.push(AsgSnapshot {
+                name,
+                desired: g.desired_capacity().unwrap_or(0).max(0) as u32,
+                min: g.min_size().unwrap_or(0).max(0) as u32,
+                max: g.max_size().unwrap_or(0).max(0) as u32,
+                instances: g
+                    .instances()
+                    .iter()
+                    .map(|i| AsgInstance {
+                        id: i.instance_id().unwrap_or_default().to_string(),
+                        health: i.health_status().unwrap_or("Unknown").to_string(),
+                        lifecycle: i.lifecycle_state().map(|l| l.as_str().to_string()).unwrap_or_default(),
+                        zone: i.availability_zone().unwrap_or_default().to_string(),
+                    })
+                    .collect(),
+            });
+        }
+        token = resp.next_token().map(str::to_string);
+        if token.is_none() {
+            break;
+        }
+    }
+    Ok(out)
+}
+
+fn query(i: usize, q: &CloudWatchQuery) -> MetricDataQuery {
+    let metric = Metric::builder()
+        .namespace(&q.namespace)
+        .metric_name(&q.metric)
+        .set_dimensions(Some(q.dimensions.iter().map(|(k, v)| Dimension::builder().name(k).value(v).build()).collect()))
+        .build();
+    let stat = MetricStat::builder().metric(metric).period(q.period.as_secs().max(1) as i32).stat(&q.stat).build();
+    MetricDataQuery::builder().id(format!("q{i}")).metric_stat(stat).return_data(true).build()
+}
+
+/// Values of every query over the last few periods, `MAX_QUERIES_PER_CALL` queries per call.
+pub async fn metric_data(
+    c: &AwsClients,
+    queries: &[CloudWatchQuery],
+    now: SystemTime,
+) -> Result<Vec<(usize, Vec<(SystemTime, f64)>)>, AwsFailure> {
+    let longest = queries.iter().map(|q| q.period).max().unwrap_or(Duration::from_secs(60));
+    let start = now - (longest * 10).max(Duration::from_secs(600));
+    let mut out: Vec<(usize, Vec<(SystemTime, f64)>)> = Vec::new();
+    let all: Vec<MetricDataQuery> = queries.iter().enumerate().map(|(i, q)| query(i, q)).collect();
+    for batch in all.chunks(MAX_QUERIES_PER_CALL) {
+        let mut token: Option<String> = None;
+        loop {
+            let resp = c
+                .cloudwatch
+                .get_metric_data()
+                .set_metric_data_queries(Some(batch.to_vec()))
+                .start_time(DateTime::from(start))
+                .end_time(DateTime::from(now))
+                .set_next_token(token.clone())
+                .send()
+                .await
+                .map_err(|e| describe(&e, &c.endpoint))?;
+            for r in resp.metric_data_results() {
+                let Some(i) = r.id().and_then(|id| id.strip_prefix('q')).and_then(|n| n.parse::<usize>().ok()) else {
+                    continue;
+                };
+                let mut points: Vec<(SystemTime, f64)> = r
+                    .timestamps()
+                    .iter()
+                    .zip(r.values())
+                    .filter_map(|(t, v)| SystemTime::try_from(*t).ok().map(|t| (t, *v)))
+                    .collect();
+                points.sort_by_key(|(t, _)| *t);
+                match out.iter_mut().find(|(j, _)| *j == i) {
+                    Some((_, existing)) => existing.extend(points),
+                    None => out.push((i, points)),
+                }
+            }
+            token = resp.next_token().map(str::to_string);
+            if token.is_none() {
+                break;
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Signal points for services fed by CloudWatch, from the newest datapoint of each query,
+/// stamped with that datapoint's time: CloudWatch publishes minutes late, and the board judges
+/// the point's freshness by the period and the publishing delay, not by when it was read.
+pub fn service_points(
+    queries: &[CloudWatchQuery],
+    values: &[(usize, Vec<(SystemTime, f64)>)],
+) -> Vec<(usize, SignalPoint)> {
+    let latest = |i: usize| values.iter().find(|(j, _)| *j == i).and_then(|(_, p)| p.last().copied());
+    fed_services(queries)
+        .into_iter()
+        .filter_map(|si| {
+            let find = |role: Role| {
+                queries
+                    .iter()
+                    .enumerate()
+                    .find(|(_, q)| q.feeds == Some((si, role)))
+                    .and_then(|(i, q)| latest(i).map(|v| (v, q.period)))
+            };
+            let requests = find(Role::Requests);
+            let errors = find(Role::Errors);
+            let p95 = find(Role::P95);
+            let at = [requests, errors, p95].iter().flatten().map(|((t, _), _)| *t).max()?;
+            let errors_read = queries.iter().any(|q| q.feeds == Some((si, Role::Errors)));
+            let window = requests.map_or(Duration::from_secs(60), |(_, period)| period);
+            // When errors are read, no 5xx datapoint in a period with requests means none were
+            // counted (ALBs publish nothing for zero); when they are not read, nobody knows.
+            let error_ratio = match (requests, errors) {
+                (Some(((_, r), _)), Some(((_, e), _))) if r > 0.0 => Some((e / r).clamp(0.0, 1.0)),
+                (Some(((_, r), _)), None) if r > 0.0 && errors_read => Some(0.0),
+                _ => None,
+            };
+            Some((
+                si,
+                SignalPoint {
+                    rate: requests.map(|((_, v), period)| v / period.as_secs_f64().max(1.0)),
+                    requests: requests.map(|((_, v), _)| v),
+                    error_ratio,
+                    p95: p95.map(|((_, v), _)| v),
+                    ..SignalPoint::empty(at, window)
+                },
+            ))
+        })
+        .collect()
+}
+
+/// One round for one account: groups, metrics, service signals, and the calls it took.
+pub async fn poll_account(account: usize, c: &AwsClients, spec: &AwsSpec) -> (Vec<Event>, Option<AwsFailure>) {
+    let mut events = Vec::new();
+    let mut failure = None;
+    let now = SystemTime::now();
+    if !spec.asgs.is_empty() || spec.asg_prefix.is_some() {
+        match describe_groups(c, spec).await {
+            Ok(groups) => events.push(Event::Aws { account, event: AwsEvent::Asgs { at: now, groups } }),
+            Err(f) => failure = Some(f),
+        }
+    }
+    if failure.is_none() && !spec.queries.is_empty() {
+        match metric_data(c, &spec.queries, now).await {
+            Ok(values) => {
+                let points = service_points(&spec.queries, &values);
+                for service in fed_services(&spec.queries) {
+                    let point = points.iter().find(|(s, _)| *s == service).map(|(_, p)| *p);
+                    events.push(Event::Signals { service, result: Ok(point.into_iter().collect()) });
+                }
+                events.push(Event::Aws { account, event: AwsEvent::Metrics { at: now, values } });
+            }
+            Err(f) => failure = Some(f),
+        }
+    }
+    if let Some(f) = &failure {
+        events.push(Event::Aws { account, event: AwsEvent::Failed { at: now, error: f.text.clone() } });
+        for service in fed_services(&spec.queries) {
+            events.push(Event::Signals { service, result: Err(f.text.clone()) });
+        }
+    }
+    events.push(Event::Aws { account, event: AwsEvent::Calls { at: now, count: c.calls.take() } });
+    (events, failure)
+}
+
+/// Polls one account forever on its interval, backing off (with jitter) on failure and harder on throttling.
+pub async fn run_account(account: usize, spec: AwsSpec, jitter: f64, backoff_max: Duration, tx: mpsc::Sender<Event>) {
+    let c = clients(&spec).await;
+    let mut schedule =
+        crate::sources::schedule::Schedule::new(spec.interval, jitter, backoff_max.max(spec.interval * 4));
+    loop {
+        let (events, failure) = poll_account(account, &c, &spec).await;
+        schedule.record(failure.is_some());
+        if failure.as_ref().is_some_and(|f| f.throttled) {
+            schedule.record(true);
+        }
+        for e in events {
+            if tx.send(e).await.is_err() {
+                return;
+            }
+        }
+        tokio::time::sleep(schedule.next_delay(fastrand::f64())).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::aws::Unit;
+
+    fn q(metric: &str, role: Role) -> CloudWatchQuery {
+        CloudWatchQuery {
+            label: metric.into(),
+            namespace: "AWS/ApplicationELB".into(),
+            metric: metric.into(),
+            dimensions: vec![],
+            stat: "Sum".into(),
+            period: Duration::from_secs(60),
+            unit: Unit::Count,
+            feeds: Some((0, role)),
+        }
+    }
+
+    #[test]
+    fn no_errors_datapoint_is_zero_errors_only_when_errors_are_read() {
+        let t = SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000);
+        let values = vec![(0, vec![(t, 600.0)])];
+        let requests_only = [q("RequestCount", Role::Requests)];
+        let p = service_points(&requests_only, &values)[0].1;
+        assert_eq!((p.rate, p.requests, p.error_ratio), (Some(10.0), Some(600.0), None));
+        let both = [q("RequestCount", Role::Requests), q("HTTPCode_Target_5XX_Count", Role::Errors)];
+        let p = service_points(&both, &values)[0].1;
+        assert_eq!((p.error_ratio, p.at, p.window), (Some(0.0), t, Duration::from_secs(60)));
+    }
+}
