@@ -78,8 +78,11 @@ pub fn latency(d: Duration) -> String {
     format!("{}ms", (ms + step / 2) / step * step)
 }
 
-/// An age that stays put while results are fresh: `<2s` within `fresh`, the age after that.
-pub fn age_or_fresh(age: Duration, fresh: Duration) -> String {
+/// An age that stays put while results are on time: `<3s` for a 2 s interval, the age after that.
+pub fn age_or_fresh(age: Duration, interval: Duration) -> String {
+    // Checks come once an interval give or take jitter and the check's own time: within one and a
+    // half intervals (whole seconds) is on time, and says so in the same words every second.
+    let fresh = Duration::from_secs((interval.as_secs_f64() * 1.5).ceil() as u64);
     if age <= fresh { format!("<{}", self::age(fresh)) } else { self::age(age) }
 }
 
@@ -133,7 +136,9 @@ mod tests {
         assert_eq!(latency(Duration::from_millis(2345)), "2.3s");
         assert_eq!(rate(537.14), "537");
         assert_eq!(rate(53.714), "53.7");
-        assert_eq!(age_or_fresh(Duration::from_secs(1), Duration::from_secs(2)), "<2s");
+        assert_eq!(age_or_fresh(Duration::from_secs(1), Duration::from_secs(2)), "<3s");
+        assert_eq!(age_or_fresh(Duration::from_millis(2600), Duration::from_secs(2)), "<3s");
+        assert_eq!(age_or_fresh(Duration::from_secs(4), Duration::from_secs(2)), "4s");
         assert_eq!(age_or_fresh(Duration::from_secs(9), Duration::from_secs(2)), "9s");
     }
 
