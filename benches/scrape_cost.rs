@@ -1,219 +1,356 @@
-//! Scrape cost side by side: opsboard's scrapers and Debian's Prometheus scraping the same 500
-//! loopback targets (~100 KB each) on the same 5 s interval, at the same time.
-//! Prints CPU-seconds per target scrape and RSS of each.
+//! Scrape cost and memory on real expositions, side by side with Debian's Prometheus.
 //!
-//! Roles (this binary re-executes itself): the targets, and opsboard's scrapers alone (no board,
-//! no health checks), since Prometheus here scrapes and stores but draws nothing.
-//! `cargo bench --bench scrape_cost` (OPSBOARD_BENCH_SECS=60 by default; needs `prometheus`).
+//! Rows (`cargo bench --bench scrape_cost [-- node|prometheus|memory]`, all by default):
+//! - `node`: 200 loopback targets serving node-exporter's real /metrics
+//!   (tests/fixtures/node-exporter.prom, 57 KB) and a /health. The board (release binary, tmux
+//!   160x45) health-checks and scrapes each every 5 s while Prometheus scrapes the same targets
+//!   on the same interval, in the same run. opsboard's CPU per target per interval (health check
+//!   included) against Prometheus' CPU per scrape.
+//! - `prometheus`: the same with Prometheus' own exposition (tests/fixtures/prometheus.prom,
+//!   histograms).
+//! - `memory`: 500 targets with the node-exporter body and 1 h of history (720 points at 5 s):
+//!   the live board's RSS over the run, and the heap the state itself holds after 100 … 1,000
+//!   rounds of real results (history full at 720), counted by this binary's allocator.
+//!
+//! Targets serve gzip when asked, as the exporters do. OPSBOARD_BENCH_SECS=60 a row by default.
 
 mod support;
 
-use opsboard::config;
-use opsboard::state::{Event, State};
+use opsboard::state::{Event, HealthOutcome, HealthSample, InstanceId, ScrapeResult, State};
+use std::alloc::{GlobalAlloc, Layout, System};
 use std::io::{BufRead, BufReader, Write};
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
-use support::{bench_secs, cpu_seconds, rss_kib};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::time::{Duration, Instant, SystemTime};
+use support::{BIN, Session, bench_secs, cpu_seconds, rss_kib};
 
-const TARGETS: usize = 500;
+/// Counts the heap in use, so the state's own size can be read.
+struct Counting;
+static HEAP: AtomicUsize = AtomicUsize::new(0);
+
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        HEAP.fetch_add(layout.size(), Ordering::Relaxed);
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        HEAP.fetch_sub(layout.size(), Ordering::Relaxed);
+        unsafe { System.dealloc(ptr, layout) }
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        HEAP.fetch_add(new_size, Ordering::Relaxed);
+        HEAP.fetch_sub(layout.size(), Ordering::Relaxed);
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+}
+
+#[global_allocator]
+static ALLOCATOR: Counting = Counting;
+
 const INTERVAL_SECS: u64 = 5;
 const NODE_EXPORTER: &str = include_str!("../tests/fixtures/node-exporter.prom");
-
-fn body() -> String {
-    // Two node-exporter expositions (renamed apart) and request metrics: about 100 KB.
-    let mut out = String::new();
-    out.push_str(NODE_EXPORTER);
-    out.push_str(
-        &NODE_EXPORTER
-            .replace("node_", "node2_")
-            .replace("go_", "go2_")
-            .replace("process_", "process2_")
-            .replace("promhttp_", "promhttp2_"),
-    );
-    for code in ["200", "404", "500"] {
-        out.push_str(&format!("http_requests_total{{code=\"{code}\"}} 12345\n"));
-    }
-    out
-}
+const PROMETHEUS: &str = include_str!("../tests/fixtures/prometheus.prom");
 
 fn main() {
     if std::env::args().any(|a| a == "--list") {
         return;
     }
-    match std::env::var("OPSBOARD_BENCH_ROLE").as_deref() {
-        Ok("server") => return serve(),
-        Ok("scraper") => return scrape_loop(),
-        _ => {}
+    if std::env::var("OPSBOARD_BENCH_ROLE").as_deref() == Ok("server") {
+        return serve();
     }
+    let chosen: Vec<String> = std::env::args().skip(1).filter(|a| !a.starts_with('-')).collect();
+    let wants = |row: &str| chosen.is_empty() || chosen.iter().any(|c| c == row);
     let secs = bench_secs(60);
-    let exe = std::env::current_exe().unwrap();
-    let mut server = Command::new(&exe).env("OPSBOARD_BENCH_ROLE", "server").stdout(Stdio::piped()).spawn().unwrap();
-    let addrs: Vec<String> =
-        BufReader::new(server.stdout.take().unwrap()).lines().take(TARGETS).map(|l| l.unwrap()).collect();
-    let dir = tempfile::tempdir().unwrap();
+    if wants("node") || wants("prometheus") {
+        println!(
+            "{:<44} {:>8} {:>9} {:>14} {:>9} {:>10}",
+            "row", "targets", "scrapes", "cpu ms/scrape", "rss MiB", "vs Prom"
+        );
+    }
+    for (row, name, body) in
+        [("node", "node-exporter 1.5", NODE_EXPORTER), ("prometheus", "Prometheus 2.42", PROMETHEUS)]
+    {
+        if wants(row) {
+            side_by_side(name, body, 200, secs);
+        }
+    }
+    if wants("memory") {
+        memory(500, secs);
+    }
+}
 
-    // Prometheus on the same targets.
-    let prom_port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let targets: Vec<String> = addrs.iter().map(|a| format!("'{a}'")).collect();
+/// Serves `body` at /metrics and a health answer at /health on `n` ports; counts requests.
+struct Targets {
+    child: Child,
+    addrs: Vec<String>,
+    counts: std::path::PathBuf,
+}
+
+impl Targets {
+    fn start(body: &str, n: usize, dir: &std::path::Path) -> Self {
+        let body_file = dir.join("body.prom");
+        std::fs::write(&body_file, body).unwrap();
+        let counts = dir.join("counts");
+        let mut child = Command::new(std::env::current_exe().unwrap())
+            .env("OPSBOARD_BENCH_ROLE", "server")
+            .env("OPSBOARD_BENCH_BODY", &body_file)
+            .env("OPSBOARD_BENCH_TARGETS", n.to_string())
+            .env("OPSBOARD_BENCH_COUNT_FILE", &counts)
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let addrs: Vec<String> =
+            BufReader::new(child.stdout.take().unwrap()).lines().take(n).map(|l| l.unwrap()).collect();
+        assert_eq!(addrs.len(), n);
+        Self { child, addrs, counts }
+    }
+
+    /// (scrapes by opsboard, scrapes by Prometheus, health checks) so far.
+    fn counts(&self) -> [f64; 3] {
+        for _ in 0..20 {
+            std::thread::sleep(Duration::from_millis(150));
+            let text = std::fs::read_to_string(&self.counts).unwrap_or_default();
+            let v: Vec<f64> = text.split_whitespace().filter_map(|s| s.parse().ok()).collect();
+            if let [a, b, c] = v[..] {
+                return [a, b, c];
+            }
+        }
+        [f64::NAN; 3]
+    }
+
+    /// A board config: one service per target, health and scrape every interval.
+    fn board_config(&self, dir: &std::path::Path, history: usize) -> std::path::PathBuf {
+        let path = dir.join("board.toml");
+        let mut f = std::fs::File::create(&path).unwrap();
+        writeln!(
+            f,
+            "[environments.prod]\n[polling]\nhistory = {history}\n[defaults]\ninterval = \"{INTERVAL_SECS}s\"\ntimeout = \"4s\"\n"
+        )
+        .unwrap();
+        for (i, a) in self.addrs.iter().enumerate() {
+            writeln!(f, "[services.svc-{i:04}]\nenv = \"prod\"\ninstances = [\"http://{a}\"]").unwrap();
+        }
+        path
+    }
+}
+
+impl Drop for Targets {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn prometheus(targets: &Targets, dir: &std::path::Path) -> Child {
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let list: Vec<String> = targets.addrs.iter().map(|a| format!("'{a}'")).collect();
     std::fs::write(
-        dir.path().join("prometheus.yml"),
+        dir.join("prometheus.yml"),
         format!(
             "global:\n  scrape_interval: {INTERVAL_SECS}s\n  scrape_timeout: 4s\nscrape_configs:\n  - job_name: bench\n    static_configs:\n      - targets: [{}]\n",
-            targets.join(", ")
+            list.join(", ")
         ),
     )
     .unwrap();
-    let mut prom = Command::new("prometheus")
-        .arg(format!("--config.file={}", dir.path().join("prometheus.yml").display()))
-        .arg(format!("--storage.tsdb.path={}", dir.path().join("tsdb").display()))
-        .arg(format!("--web.listen-address=127.0.0.1:{prom_port}"))
+    Command::new("prometheus")
+        .arg(format!("--config.file={}", dir.join("prometheus.yml").display()))
+        .arg(format!("--storage.tsdb.path={}", dir.join("tsdb").display()))
+        .arg(format!("--web.listen-address=127.0.0.1:{port}"))
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
-        .expect("Debian's prometheus");
+        .expect("Debian's prometheus")
+}
 
-    // opsboard's scrapers on the same targets.
-    let mut toml =
-        format!("[defaults]\ninterval = \"{INTERVAL_SECS}s\"\ntimeout = \"4s\"\n[polling]\nmax_in_flight = 64\n");
-    for (i, chunk) in addrs.chunks(10).enumerate() {
-        let urls: Vec<String> = chunk.iter().map(|a| format!("\"http://{a}\"")).collect();
-        toml.push_str(&format!("[services.s{i}]\ninstances = [{}]\n", urls.join(", ")));
-    }
-    std::fs::write(dir.path().join("board.toml"), &toml).unwrap();
-    let mut ours = Command::new(&exe)
-        .env("OPSBOARD_BENCH_ROLE", "scraper")
-        .env("OPSBOARD_BENCH_CONFIG", dir.path().join("board.toml"))
-        .env("OPSBOARD_BENCH_SECS", (secs.as_secs() + 2 * INTERVAL_SECS).to_string())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-
-    // Let both reach steady state, then measure the same window.
-    std::thread::sleep(Duration::from_secs(2 * INTERVAL_SECS));
-    let (p0, o0) = (cpu_seconds(prom.id()), cpu_seconds(ours.id()));
+fn side_by_side(name: &str, body: &str, n: usize, secs: Duration) {
+    let dir = tempfile::tempdir().unwrap();
+    let targets = Targets::start(body, n, dir.path());
+    let mut prom = prometheus(&targets, dir.path());
+    let config = targets.board_config(dir.path(), 120);
+    let command = format!("{BIN} --config {} --log-file {}", config.display(), dir.path().join("board.log").display());
+    let board = Session::start("scrape", 160, 45, &command, dir.path());
+    std::thread::sleep(Duration::from_secs(2 * INTERVAL_SECS + 2));
+    let (b0, p0, c0) = (cpu_seconds(board.pid), cpu_seconds(prom.id()), targets.counts());
     let t0 = Instant::now();
+    // OPSBOARD_BENCH_PERF=FILE records a profile of the board while it is measured.
+    let perf = std::env::var("OPSBOARD_BENCH_PERF").ok().map(|out| {
+        Command::new("perf")
+            .args(["record", "-F", "299", "--call-graph", "dwarf,16384", "-o", &out, "-p", &board.pid.to_string()])
+            .args(["--", "sleep", &secs.as_secs().to_string()])
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("perf")
+    });
     std::thread::sleep(secs);
+    if let Some(mut p) = perf {
+        let _ = p.wait();
+    }
+    let (b1, p1, c1) = (cpu_seconds(board.pid), cpu_seconds(prom.id()), targets.counts());
     let elapsed = t0.elapsed().as_secs_f64();
-    let (p1, o1) = (cpu_seconds(prom.id()), cpu_seconds(ours.id()));
-    let (prss, _) = rss_kib(prom.id());
-    let (orss, _) = rss_kib(ours.id());
-    let prom_scrapes = prometheus_scrapes(prom_port, elapsed);
-    let our_out = BufReader::new(ours.stdout.take().unwrap()).lines().map_while(Result::ok).collect::<Vec<_>>();
-    let _ = ours.wait();
+    let (brss, prss) = (rss_kib(board.pid).0, rss_kib(prom.id()).0);
+    let header = board.screen().lines().next().unwrap_or("").trim().to_string();
+    drop(board);
     let _ = prom.kill();
     let _ = prom.wait();
-    let _ = server.kill();
-    let _ = server.wait();
-    let our_scrapes: f64 = our_out
-        .iter()
-        .find_map(|l| l.strip_prefix("scrapes_in_window "))
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(f64::NAN);
-    let expected = TARGETS as f64 * elapsed / INTERVAL_SECS as f64;
-    let body_kb = body().len() as f64 / 1024.0;
+    let (ours, theirs, health) = (c1[0] - c0[0], c1[1] - c0[1], c1[2] - c0[2]);
+    let ours_ms = 1000.0 * (b1 - b0) / ours;
+    let theirs_ms = 1000.0 * (p1 - p0) / theirs;
+    let kb = body.len() as f64 / 1024.0;
     println!(
-        "{TARGETS} targets x {body_kb:.0} KB, every {INTERVAL_SECS}s, measured {elapsed:.0}s (expected ~{expected:.0} scrapes each)"
+        "{:<44} {n:>8} {ours:>9.0} {ours_ms:>14.3} {:>9.1} {:>9.2}x",
+        format!("opsboard, {name} ({kb:.0} KB), health + scrape"),
+        brss as f64 / 1024.0,
+        ours_ms / theirs_ms
     );
-    println!("{:<12} {:>10} {:>12} {:>18} {:>10}", "scraper", "scrapes", "cpu s", "cpu ms / scrape", "rss MiB");
-    for (name, scrapes, cpu, rss) in
-        [("opsboard", our_scrapes, o1 - o0, orss), ("prometheus", prom_scrapes, p1 - p0, prss)]
-    {
-        println!(
-            "{name:<12} {scrapes:>10.0} {cpu:>12.2} {:>18.3} {:>10.1}",
-            1000.0 * cpu / scrapes,
-            rss as f64 / 1024.0
-        );
-    }
-    let ratio = ((o1 - o0) / our_scrapes) / ((p1 - p0) / prom_scrapes);
-    println!("opsboard CPU per scrape = {:.2} x Prometheus'", ratio);
-    for l in our_out.iter().filter(|l| l.starts_with("errors")) {
-        println!("{l}");
-    }
+    println!(
+        "{:<44} {n:>8} {theirs:>9.0} {theirs_ms:>14.3} {:>9.1}",
+        format!("Prometheus, {name}, scrape"),
+        prss as f64 / 1024.0
+    );
+    println!("  ({elapsed:.0}s; opsboard also made {health:.0} health checks; board header: {header})");
 }
 
-/// Scrapes Prometheus did in the last `secs`, from its own `up` series.
-fn prometheus_scrapes(port: u16, secs: f64) -> f64 {
-    let query = format!("sum(count_over_time(up[{}s]))", secs.round() as u64);
-    let path = format!(
-        "/api/v1/query?query={}",
-        query.replace(' ', "%20").replace('[', "%5B").replace(']', "%5D").replace('(', "%28").replace(')', "%29")
-    );
-    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
-    write!(s, "GET {path} HTTP/1.0\r\nHost: x\r\n\r\n").unwrap();
-    let mut buf = String::new();
-    std::io::Read::read_to_string(&mut s, &mut buf).unwrap();
-    let json = buf.split("\r\n\r\n").nth(1).unwrap_or("");
-    let v: serde_json::Value = serde_json::from_str(json).unwrap_or_default();
-    v["data"]["result"][0]["value"][1].as_str().and_then(|s| s.parse().ok()).unwrap_or(f64::NAN)
-}
+fn memory(n: usize, secs: Duration) {
+    let dir = tempfile::tempdir().unwrap();
+    let targets = Targets::start(NODE_EXPORTER, n, dir.path());
+    let config = targets.board_config(dir.path(), 720);
+    let command = format!("{BIN} --config {} --log-file {}", config.display(), dir.path().join("board.log").display());
+    let board = Session::start("memory", 160, 45, &command, dir.path());
+    println!("memory: {n} services, node-exporter body, health + scrape every {INTERVAL_SECS}s, history 720 (1 h)");
+    let started = Instant::now();
+    let mut readings = Vec::new();
+    let step = Duration::from_secs(30).min(secs);
+    while started.elapsed() < secs.max(step) {
+        std::thread::sleep(step);
+        readings.push(format!(
+            "{:.0}s {:.1} MiB",
+            started.elapsed().as_secs_f64(),
+            rss_kib(board.pid).0 as f64 / 1024.0
+        ));
+    }
+    println!("  live board RSS: {}", readings.join(", "));
+    drop(board);
+    drop(targets);
 
-/// opsboard's scrapers alone, folding every result into a State as the board does.
-fn scrape_loop() {
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-    rt.block_on(async {
-        let text = std::fs::read_to_string(std::env::var("OPSBOARD_BENCH_CONFIG").unwrap()).unwrap();
-        let loaded = config::load_str("bench.toml", &text).unwrap();
-        let secs = bench_secs(60);
-        let mut state = State::new(&loaded.fleet, loaded.config.polling.history, 3);
-        let (tx, mut rx) = tokio::sync::mpsc::channel(4096);
-        let _scrapers = opsboard::sources::spawn_scrapers_only(&loaded.fleet, &loaded.config.polling, tx);
-        let started = Instant::now();
-        let warmup = Duration::from_secs(2 * INTERVAL_SECS);
-        let (mut in_window, mut errors) = (0u64, 0u64);
-        let mut last_error = String::new();
-        while started.elapsed() < secs {
-            let Ok(Some(event)) = tokio::time::timeout(Duration::from_millis(500), rx.recv()).await else { continue };
-            if let Event::Scrape { result, .. } = &event {
-                if started.elapsed() >= warmup {
-                    in_window += 1;
-                }
-                if let Err(e) = &result.outcome {
-                    errors += 1;
-                    last_error.clone_from(e);
-                }
-            }
-            state.apply(event);
+    // The state alone, filled with real results: parsed node-exporter bodies and health samples.
+    let text = std::fs::read_to_string(&config).unwrap();
+    let loaded = opsboard::config::load_str("bench.toml", &text).unwrap();
+    let names = &loaded.fleet.services[0].check.names;
+    let counts = opsboard::metrics::extract(NODE_EXPORTER, names).unwrap();
+    let before = HEAP.load(Ordering::Relaxed);
+    let mut state = State::new(&loaded.fleet, loaded.config.polling.history, 3);
+    let base = SystemTime::now() - Duration::from_secs(INTERVAL_SECS * 1000);
+    let mut line = Vec::new();
+    for round in 1..=1000u64 {
+        let at = base + Duration::from_secs(INTERVAL_SECS * round);
+        for service in 0..n {
+            let id = InstanceId { service, instance: 0 };
+            let sample = HealthSample {
+                at,
+                latency: Duration::from_micros(900 + (round * 37 + service as u64) % 400),
+                outcome: HealthOutcome::Response {
+                    code: 200,
+                    body: opsboard::state::BodyVerdict::Healthy,
+                    version: None,
+                    truncated: false,
+                    cert: None,
+                    status_expected: None,
+                },
+            };
+            state.apply(Event::Health { id, sample, next_in: Duration::from_secs(INTERVAL_SECS) });
+            let mut c = counts.clone();
+            c.requests = Some(round as f64 * 100.0);
+            state.apply(Event::Scrape { id, result: ScrapeResult { at, outcome: Ok(c) } });
         }
-        println!("scrapes_in_window {in_window}");
-        println!("errors {errors} {last_error}");
+        if [100, 360, 720, 1000].contains(&round) {
+            let held = HEAP.load(Ordering::Relaxed).saturating_sub(before);
+            line.push(format!("{round} rounds {:.1} MiB", held as f64 / (1024.0 * 1024.0)));
+        }
+    }
+    println!("  heap held by the state: {}", line.join(", "));
+    println!("  per service: {:.1} KiB once the history is full", {
+        let held = HEAP.load(Ordering::Relaxed).saturating_sub(before);
+        held as f64 / 1024.0 / n as f64
     });
+    drop(state);
 }
 
 fn serve() {
+    let body = std::fs::read(std::env::var("OPSBOARD_BENCH_BODY").unwrap()).unwrap();
+    let n: usize = std::env::var("OPSBOARD_BENCH_TARGETS").unwrap().parse().unwrap();
+    let count_file = std::env::var("OPSBOARD_BENCH_COUNT_FILE").unwrap();
+    let gzipped = {
+        let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        e.write_all(&body).unwrap();
+        e.finish().unwrap()
+    };
     let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
-    rt.block_on(async {
-        let body = std::sync::Arc::new(body());
+    rt.block_on(async move {
+        let bodies = Arc::new((body, gzipped));
+        let counts: Arc<[AtomicU64; 3]> = Arc::new(Default::default());
         let mut stdout = std::io::stdout();
-        for _ in 0..TARGETS {
+        for _ in 0..n {
             let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
             writeln!(stdout, "{}", listener.local_addr().unwrap()).unwrap();
-            let body = body.clone();
+            let (bodies, counts) = (bodies.clone(), counts.clone());
             tokio::spawn(async move {
                 loop {
                     let Ok((stream, _)) = listener.accept().await else { return };
-                    tokio::spawn(answer(stream, body.clone()));
+                    tokio::spawn(answer(stream, bodies.clone(), counts.clone()));
                 }
             });
         }
         stdout.flush().unwrap();
-        std::future::pending::<()>().await;
+        let mut tick = tokio::time::interval(Duration::from_millis(100));
+        loop {
+            tick.tick().await;
+            let text = counts.iter().map(|c| c.load(Ordering::Relaxed).to_string()).collect::<Vec<_>>().join(" ");
+            let part = format!("{count_file}.part");
+            if std::fs::write(&part, text).is_ok() {
+                let _ = std::fs::rename(&part, &count_file);
+            }
+        }
     });
 }
 
-async fn answer(mut stream: tokio::net::TcpStream, body: std::sync::Arc<String>) {
+/// Answers requests on one connection until the client closes it (or asks to).
+async fn answer(mut stream: tokio::net::TcpStream, bodies: Arc<(Vec<u8>, Vec<u8>)>, counts: Arc<[AtomicU64; 3]>) {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let mut buf = [0u8; 8192];
-    let head =
-        format!("HTTP/1.1 200 OK\r\ncontent-type: text/plain; version=0.0.4\r\ncontent-length: {}\r\n\r\n", body.len());
+    let mut buf = Vec::with_capacity(4096);
     loop {
-        match stream.read(&mut buf).await {
-            Ok(0) | Err(_) => return,
-            Ok(_) => {
-                if stream.write_all(head.as_bytes()).await.is_err() || stream.write_all(body.as_bytes()).await.is_err()
-                {
-                    return;
-                }
+        let end = loop {
+            if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+                break i + 4;
             }
+            match stream.read_buf(&mut buf).await {
+                Ok(0) | Err(_) => return,
+                Ok(_) => {}
+            }
+        };
+        let head = String::from_utf8_lossy(&buf[..end]).to_ascii_lowercase();
+        buf.drain(..end);
+        let close = head.contains("\r\nconnection: close");
+        let reply = if head.starts_with("get /metrics") {
+            let who = if head.contains("user-agent: prometheus") { 1 } else { 0 };
+            counts[who].fetch_add(1, Ordering::Relaxed);
+            let gzip = head.lines().any(|l| l.starts_with("accept-encoding:") && l.contains("gzip"));
+            let (body, enc) = if gzip { (&bodies.1, "content-encoding: gzip\r\n") } else { (&bodies.0, "") };
+            let mut r = format!(
+                "HTTP/1.1 200 OK\r\ncontent-type: text/plain; version=0.0.4; charset=utf-8\r\n{enc}content-length: {}\r\n\r\n",
+                body.len()
+            )
+            .into_bytes();
+            r.extend_from_slice(body);
+            r
+        } else {
+            counts[2].fetch_add(1, Ordering::Relaxed);
+            let body = r#"{"status":"UP"}"#;
+            format!("HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{body}", body.len())
+                .into_bytes()
+        };
+        if stream.write_all(&reply).await.is_err() || close {
+            return;
         }
     }
 }

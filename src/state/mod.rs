@@ -9,6 +9,7 @@ pub mod memory;
 mod series;
 mod signals;
 mod status;
+mod trend;
 mod verdicts;
 
 pub use action_run::{ActionEvent, ActionRun};
@@ -16,6 +17,7 @@ pub use health::{BodyVerdict, CertSeen, HealthOutcome, HealthSample, ProbeError}
 pub use series::Ring;
 pub use signals::{InstanceMetrics, ScrapeResult, SignalPoint, percent};
 pub use status::{Status, Tally, Verdict};
+pub use trend::Trend;
 pub use verdicts::{Item, Kind, ServiceVerdicts, Verdicts};
 
 mod notes;
@@ -23,6 +25,10 @@ mod notes;
 use crate::config::{CheckSpec, EnvSpec, Fleet, InstanceSpec};
 use crate::metrics::Window;
 use std::time::{Duration, SystemTime};
+
+/// Health checks kept per instance, whatever the history: what the detail view's latency line
+/// and the state's runs of results read. The longer history is the service's signal trend.
+pub const HEALTH_SAMPLES_KEPT: usize = 120;
 
 /// Names one instance: indices into the fleet, stable for the life of a config.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -107,7 +113,7 @@ pub struct ServiceState {
     pub instances: Vec<InstanceState>,
     /// The service's signals as the board shows them, one point per round: each signal from
     /// the source that feeds it.
-    pub signals: Ring<SignalPoint>,
+    pub signals: Trend,
     /// The latest merge of the instances' scrape windows.
     pub scraped: Option<SignalPoint>,
     /// PromQL or CloudWatch, when either feeds this service.
@@ -196,13 +202,13 @@ impl State {
                     .iter()
                     .map(|i| InstanceState {
                         spec: i.clone(),
-                        health: Ring::new(history),
+                        health: Ring::new(history.min(HEALTH_SAMPLES_KEPT)),
                         expected_every: s.check.interval,
-                        metrics: InstanceMetrics::new(history, s.check.window),
+                        metrics: InstanceMetrics::new(s.check.window),
                         level: None,
                     })
                     .collect(),
-                signals: Ring::new(history),
+                signals: Trend::new(history),
                 scraped: None,
                 external: external_of(fleet, si, s, stale_after_intervals),
                 errors: memory::Debounced::default(),
@@ -494,9 +500,9 @@ impl State {
                         health_url: String::new(),
                         metrics_url: String::new(),
                     },
-                    health: Ring::new(history),
+                    health: Ring::new(history.min(HEALTH_SAMPLES_KEPT)),
                     expected_every: svc.check.interval,
-                    metrics: InstanceMetrics::new(history, svc.check.window),
+                    metrics: InstanceMetrics::new(svc.check.window),
                     level: None,
                 });
             }

@@ -150,7 +150,8 @@ pub struct InstanceMetrics {
     span: Duration,
     /// The latest window and when it ended.
     pub window: Option<(SystemTime, Window)>,
-    /// One point per scrape, each over the window that ended there.
+    /// The point of the latest scrape, over the window that ended there (the trend is kept per
+    /// service, in [`super::Trend`]).
     pub points: Ring<SignalPoint>,
     /// The latest scrape failure, cleared by a good scrape.
     pub error: Option<(SystemTime, String)>,
@@ -159,13 +160,13 @@ pub struct InstanceMetrics {
 }
 
 impl InstanceMetrics {
-    pub fn new(history: usize, span: Duration) -> Self {
+    pub fn new(span: Duration) -> Self {
         Self {
             last: None,
             steps: VecDeque::new(),
             span,
             window: None,
-            points: Ring::new(history),
+            points: Ring::new(1),
             error: None,
             last_scrape: None,
             version: None,
@@ -264,7 +265,7 @@ mod tests {
 
     #[test]
     fn two_scrapes_make_a_window_and_errors_keep_the_last_counts() {
-        let mut m = InstanceMetrics::new(10, Duration::from_secs(60));
+        let mut m = InstanceMetrics::new(Duration::from_secs(60));
         let at = |s: u64| SystemTime::UNIX_EPOCH + Duration::from_secs(s);
         let c = |r: f64| Counts { requests: Some(r), ..Counts::default() };
         assert!(!m.apply(ScrapeResult { at: at(0), outcome: Ok(c(100.0)) }));
@@ -277,7 +278,7 @@ mod tests {
 
     #[test]
     fn the_window_slides_over_the_last_minute_of_scrapes() {
-        let mut m = InstanceMetrics::new(100, Duration::from_secs(60));
+        let mut m = InstanceMetrics::new(Duration::from_secs(60));
         let at = |s: u64| SystemTime::UNIX_EPOCH + Duration::from_secs(s);
         let c = |r: f64, e: f64| Counts { requests: Some(r), errors: e, ..Counts::default() };
         // 10 req/s; one error in the first 5 s, none after.

@@ -72,7 +72,7 @@ fn row<'a>(scene: &Scene, si: usize, status: Status, trend: usize, note: String)
     let bucket = svc.check.interval.max(TREND_BUCKET);
     let series = |f: fn(&SignalPoint) -> Option<f64>| {
         let points: Vec<(std::time::SystemTime, f64)> =
-            svc.signals.iter().map(|p| (p.at, f(p).unwrap_or(f64::NAN))).collect();
+            svc.signals.iter().map(|p| (p.at, f(&p).unwrap_or(f64::NAN))).collect();
         spark::bucketed(&points, scene.now, bucket, trend)
     };
     let dash = || "—".to_string();
