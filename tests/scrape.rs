@@ -144,3 +144,106 @@ async fn http_error_and_timeout_in_words() {
     let server = serve(Reply::Hang).await;
     assert_eq!(scrape_url(&server.url("/metrics")).await.unwrap_err(), "timeout after 2s");
 }
+
+/// A keep-alive metrics server: counts connections and requests; answers gzip when asked, and
+/// with `close_after_each` shuts every connection after its answer (an idle timeout between
+/// scrapes, as seen by the next one).
+async fn keep_alive_server(body: String, close_after_each: bool) -> (String, Arc<AtomicU64>, Arc<AtomicU64>) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/metrics", listener.local_addr().unwrap());
+    let (conns, reqs) = (Arc::new(AtomicU64::new(0)), Arc::new(AtomicU64::new(0)));
+    let (c, r) = (conns.clone(), reqs.clone());
+    tokio::spawn(async move {
+        loop {
+            let Ok((mut stream, _)) = listener.accept().await else { return };
+            c.fetch_add(1, Ordering::SeqCst);
+            let (r, body) = (r.clone(), body.clone());
+            tokio::spawn(async move {
+                let mut buf = Vec::new();
+                loop {
+                    let end = loop {
+                        if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+                            break i + 4;
+                        }
+                        let mut chunk = [0u8; 1024];
+                        match stream.read(&mut chunk).await {
+                            Ok(0) | Err(_) => return,
+                            Ok(n) => buf.extend_from_slice(&chunk[..n]),
+                        }
+                    };
+                    let head = String::from_utf8_lossy(&buf[..end]).to_ascii_lowercase();
+                    buf.drain(..end);
+                    r.fetch_add(1, Ordering::SeqCst);
+                    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+                    gz.write_all(body.as_bytes()).unwrap();
+                    let zipped = gz.finish().unwrap();
+                    assert!(head.contains("accept-encoding: gzip"), "{head}");
+                    // Chunked, as Go's servers stream a gzip body: two chunks, then the end.
+                    let half = zipped.len() / 2;
+                    let mut out =
+                        b"HTTP/1.1 200 OK\r\ncontent-encoding: gzip\r\ntransfer-encoding: chunked\r\n\r\n".to_vec();
+                    for part in [&zipped[..half], &zipped[half..]] {
+                        out.extend_from_slice(format!("{:x}\r\n", part.len()).as_bytes());
+                        out.extend_from_slice(part);
+                        out.extend_from_slice(b"\r\n");
+                    }
+                    out.extend_from_slice(b"0\r\n\r\n");
+                    if stream.write_all(&out).await.is_err() || close_after_each {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    (url, conns, reqs)
+}
+
+#[tokio::test]
+async fn a_scraper_keeps_its_connection_and_reconnects_when_the_server_closed_it() {
+    let names = MetricNames::default();
+    for (close_after_each, connections) in [(false, 1), (true, 3)] {
+        let (url, conns, reqs) = keep_alive_server(exposition(300, 3), close_after_each).await;
+        let mut scraper = opsboard::sources::scrape::Scraper::new(reqwest::Url::parse(&url).unwrap(), HeaderMap::new());
+        for _ in 0..3 {
+            let c = scraper.scrape(&metrics_client(), TIMEOUT, &names).await.outcome.unwrap();
+            assert_eq!((c.requests, c.errors, c.version.as_deref()), (Some(300.0), 3.0, Some("2.0.0")));
+            // Time for a server that closes to have closed before the next scrape.
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        assert_eq!(reqs.load(Ordering::SeqCst), 3);
+        assert_eq!(conns.load(Ordering::SeqCst), connections, "close after each: {close_after_each}");
+    }
+}
+
+/// Debian's prometheus-node-exporter on loopback: three scrapes on one kept connection, gzip
+/// and chunked as Go serves them, every sample parsed and the version read.
+#[tokio::test]
+async fn a_real_node_exporter_scraped_three_times() {
+    let port = common::closed_port().port();
+    let mut child = std::process::Command::new("prometheus-node-exporter")
+        .arg(format!("--web.listen-address=127.0.0.1:{port}"))
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("Debian's prometheus-node-exporter (scripts/test installs it)");
+    let url = reqwest::Url::parse(&format!("http://127.0.0.1:{port}/metrics")).unwrap();
+    let mut scraper = opsboard::sources::scrape::Scraper::new(url, HeaderMap::new());
+    let mut ready = false;
+    for _ in 0..50 {
+        if tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_ok() {
+            ready = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(ready, "node-exporter did not start");
+    for _ in 0..3 {
+        let c = scraper.scrape(&metrics_client(), Duration::from_secs(10), &MetricNames::default()).await.outcome;
+        let c = c.unwrap_or_else(|e| panic!("{e}"));
+        assert!(c.samples > 300, "{} samples", c.samples);
+        assert!(c.version.as_deref().is_some_and(|v| v.starts_with('1')), "{:?}", c.version);
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+}

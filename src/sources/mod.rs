@@ -212,13 +212,14 @@ fn spawn_scrapers(
         for (ii, inst) in svc.instances.iter().enumerate() {
             let Ok(url) = reqwest::Url::parse(&inst.metrics_url) else { continue };
             let id = InstanceId { service: si, instance: ii };
-            let (client, headers, check) = (client.clone(), headers.clone(), svc.check.clone());
+            let mut scraper = scrape::Scraper::new(url, headers.clone());
+            let (client, check) = (client.clone(), svc.check.clone());
             let schedule = Schedule::new(svc.check.interval, polling.jitter, polling.backoff_max);
             set.spawn(poll_forever(
                 schedule,
                 limit.clone(),
                 tx.clone(),
-                async move || scrape::scrape(&client, url.clone(), &headers, check.timeout, &check.names).await,
+                async move || scraper.scrape(&client, check.timeout, &check.names).await,
                 |r: &crate::state::ScrapeResult| r.outcome.is_err(),
                 move |result, _| Event::Scrape { id, result },
             ));

@@ -28,16 +28,26 @@ pub enum Answer {
     Redirect(Url),
 }
 
-/// The request bytes for `url`: request line, Host, User-Agent, basic auth from the URL's user
-/// part, the configured headers, and `Connection: close`.
+/// The request bytes for a health check of `url`: request line, Host, User-Agent, basic auth
+/// from the URL's user part, the configured headers, and `Connection: close`.
 pub fn request(url: &Url, headers: &HeaderMap) -> Vec<u8> {
+    build(url, headers, "Accept: */*\r\nConnection: close\r\n")
+}
+
+/// The request bytes for a scrape of `url`: the text format asked for, gzip accepted, and the
+/// connection kept for the next scrape, as Prometheus asks.
+pub fn scrape_request(url: &Url, headers: &HeaderMap) -> Vec<u8> {
+    build(url, headers, "Accept: text/plain;version=0.0.4;q=1,*/*;q=0.1\r\nAccept-Encoding: gzip\r\n")
+}
+
+fn build(url: &Url, headers: &HeaderMap, fixed: &str) -> Vec<u8> {
     use std::fmt::Write;
-    let mut head = String::with_capacity(160);
+    let mut head = String::with_capacity(192);
     let target = &url[url::Position::BeforePath..url::Position::AfterQuery];
     let host = &url[url::Position::BeforeHost..url::Position::AfterPort];
     let _ = write!(
         head,
-        "GET {} HTTP/1.1\r\nHost: {host}\r\nUser-Agent: opsboard/{}\r\nAccept: */*\r\nConnection: close\r\n",
+        "GET {} HTTP/1.1\r\nHost: {host}\r\nUser-Agent: opsboard/{}\r\n{fixed}",
         if target.is_empty() { "/" } else { target },
         env!("CARGO_PKG_VERSION")
     );
@@ -82,14 +92,62 @@ fn percent_decode(s: &str) -> String {
 /// GETs `url` (scheme http) on a fresh connection; the caller bounds the time.
 pub async fn get(url: &Url, request: &[u8], cap: usize) -> Result<Answer, ProbeError> {
     let mut stream = connect(url).await?;
-    stream.write_all(request).await.map_err(|e| ProbeError::Connect(format!("sending the request: {e}")))?;
+    match exchange(&mut stream, url, request, cap).await {
+        Ok((answer, _)) => Ok(answer),
+        Err(Failure::Stale(e) | Failure::Failed(e)) => Err(e),
+    }
+}
+
+/// GETs `url` on `kept` while it is open (again on a fresh connection when the server had
+/// closed it in between), else on a fresh one; gives back the connection when it can carry the
+/// next request. The caller bounds the time, and drops the connection if time runs out.
+pub async fn get_keep_alive(
+    kept: Option<TcpStream>,
+    url: &Url,
+    request: &[u8],
+    cap: usize,
+) -> (Result<Answer, ProbeError>, Option<TcpStream>) {
+    if let Some(mut stream) = kept {
+        match exchange(&mut stream, url, request, cap).await {
+            Ok((answer, reusable)) => return (Ok(answer), reusable.then_some(stream)),
+            Err(Failure::Failed(e)) => return (Err(e), None),
+            Err(Failure::Stale(_)) => {}
+        }
+    }
+    let mut stream = match connect(url).await {
+        Ok(s) => s,
+        Err(e) => return (Err(e), None),
+    };
+    match exchange(&mut stream, url, request, cap).await {
+        Ok((answer, reusable)) => (Ok(answer), reusable.then_some(stream)),
+        Err(Failure::Stale(e) | Failure::Failed(e)) => (Err(e), None),
+    }
+}
+
+/// Why an exchange failed: on a kept connection, `Stale` (closed before any answer) is worth
+/// one more try on a fresh one.
+enum Failure {
+    Stale(ProbeError),
+    Failed(ProbeError),
+}
+
+/// One request and its answer on `stream`; whether the connection can carry another.
+async fn exchange(stream: &mut TcpStream, url: &Url, request: &[u8], cap: usize) -> Result<(Answer, bool), Failure> {
+    if let Err(e) = stream.write_all(request).await {
+        return Err(Failure::Stale(ProbeError::Connect(format!("sending the request: {e}"))));
+    }
     let mut buf = Vec::with_capacity(READ_CHUNK);
-    let (code, length, chunked, location, gzip, head_len) = loop {
-        if read_more(&mut stream, &mut buf).await? == 0 {
+    let (code, length, chunked, location, gzip, close, head_len) = loop {
+        let read = match read_more(stream, &mut buf).await {
+            Ok(n) => n,
+            Err(e) if buf.is_empty() => return Err(Failure::Stale(e)),
+            Err(e) => return Err(Failure::Failed(e)),
+        };
+        if read == 0 {
             return Err(if buf.is_empty() {
-                ProbeError::Other("connection closed before an answer".into())
+                Failure::Stale(ProbeError::Other("connection closed before an answer".into()))
             } else {
-                ProbeError::Other("connection closed in the middle of the answer's head".into())
+                Failure::Failed(ProbeError::Other("connection closed in the middle of the answer's head".into()))
             });
         }
         let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
@@ -104,6 +162,7 @@ pub async fn get(url: &Url, request: &[u8], cap: usize) -> Result<Answer, ProbeE
                 }
                 let mut length = None;
                 let (mut chunked, mut location, mut gzip) = (false, None, false);
+                let mut close = response.version != Some(1);
                 for h in response.headers.iter() {
                     let value = std::str::from_utf8(h.value).unwrap_or("").trim();
                     if h.name.eq_ignore_ascii_case("content-length") {
@@ -114,37 +173,49 @@ pub async fn get(url: &Url, request: &[u8], cap: usize) -> Result<Answer, ProbeE
                         location = Some(value.to_string());
                     } else if h.name.eq_ignore_ascii_case("content-encoding") {
                         gzip = value.eq_ignore_ascii_case("gzip");
+                    } else if h.name.eq_ignore_ascii_case("connection") {
+                        close |= value.eq_ignore_ascii_case("close");
                     }
                 }
-                break (code, length, chunked, location, gzip, len);
+                break (code, length, chunked, location, gzip, close, len);
             }
             Ok(httparse::Status::Partial) if buf.len() < MAX_HEAD_BYTES => {}
             Ok(httparse::Status::Partial) => {
-                return Err(ProbeError::Other(format!("answer head over {} KiB", MAX_HEAD_BYTES / 1024)));
+                let e = ProbeError::Other(format!("answer head over {} KiB", MAX_HEAD_BYTES / 1024));
+                return Err(Failure::Failed(e));
             }
-            Err(e) => return Err(ProbeError::Other(format!("not an HTTP answer ({e})"))),
+            Err(e) => return Err(Failure::Failed(ProbeError::Other(format!("not an HTTP answer ({e})")))),
         }
     };
     if matches!(code, 301 | 302 | 303 | 307 | 308)
         && let Some(location) = location
     {
+        // The redirect's own body is not read, so the connection goes.
         return match url.join(&location) {
-            Ok(next) => Ok(Answer::Redirect(next)),
-            Err(e) => Err(ProbeError::Other(format!("redirect to {location:?}, which is not a URL ({e})"))),
+            Ok(next) => Ok((Answer::Redirect(next), false)),
+            Err(e) => {
+                Err(Failure::Failed(ProbeError::Other(format!("redirect to {location:?}, which is not a URL ({e})"))))
+            }
         };
     }
     buf.drain(..head_len);
-    let (mut body, truncated) = if matches!(code, 204 | 304) {
-        (Vec::new(), false)
+    let delimited = chunked || length.is_some() || matches!(code, 204 | 304);
+    let (body, truncated, leftover) = if matches!(code, 204 | 304) {
+        (Vec::new(), false, !buf.is_empty())
     } else if chunked {
-        read_chunked(&mut stream, buf, cap).await?
+        read_chunked(stream, buf, cap).await.map_err(Failure::Failed)?
     } else {
-        read_plain(&mut stream, buf, length, cap).await?
+        let (body, truncated) = read_plain(stream, buf, length, cap).await.map_err(Failure::Failed)?;
+        (body, truncated, false)
     };
-    if gzip {
-        body = gunzip(&body, cap)?;
-    }
-    Ok(Answer::Done { code, body, truncated })
+    let (body, truncated) = if gzip {
+        let (plain, over) = gunzip(&body, cap).map_err(Failure::Failed)?;
+        (plain, truncated || over)
+    } else {
+        (body, truncated)
+    };
+    let reusable = delimited && !close && !truncated && !leftover;
+    Ok((Answer::Done { code, body, truncated }, reusable))
 }
 
 async fn connect(url: &Url) -> Result<TcpStream, ProbeError> {
@@ -210,8 +281,13 @@ async fn read_plain(
     Ok((buf, truncated))
 }
 
-/// A chunked body: the chunks' data joined, at most `cap` bytes of it.
-async fn read_chunked(stream: &mut TcpStream, mut raw: Vec<u8>, cap: usize) -> Result<(Vec<u8>, bool), ProbeError> {
+/// A chunked body: the chunks' data joined, at most `cap` bytes of it; and whether bytes past
+/// its end came (the connection is then not used again).
+async fn read_chunked(
+    stream: &mut TcpStream,
+    mut raw: Vec<u8>,
+    cap: usize,
+) -> Result<(Vec<u8>, bool, bool), ProbeError> {
     let mut body = Vec::new();
     let mut at = 0;
     loop {
@@ -232,7 +308,23 @@ async fn read_chunked(stream: &mut TcpStream, mut raw: Vec<u8>, cap: usize) -> R
         let size = usize::from_str_radix(size_text, 16)
             .map_err(|_| ProbeError::Body(format!("{size_text:?} is not a chunk size")))?;
         if size == 0 {
-            return Ok((body, false));
+            // Trailers, if any, then the empty line that ends the body.
+            let mut at = line_end + 2;
+            loop {
+                match raw[at..].windows(2).position(|w| w == b"\r\n") {
+                    Some(0) => return Ok((body, false, raw.len() > at + 2)),
+                    Some(i) => at += i + 2,
+                    None if raw.len() - at > MAX_HEAD_BYTES => {
+                        return Err(ProbeError::Body("trailers over 16 KiB".into()));
+                    }
+                    None => {
+                        if read_more(stream, &mut raw).await? == 0 {
+                            // Closed right after the last chunk: the body is whole.
+                            return Ok((body, false, true));
+                        }
+                    }
+                }
+            }
         }
         let start = line_end + 2;
         let room = cap - body.len();
@@ -244,7 +336,7 @@ async fn read_chunked(stream: &mut TcpStream, mut raw: Vec<u8>, cap: usize) -> R
         }
         body.extend_from_slice(&raw[start..start + take]);
         if size > room || body.len() == cap {
-            return Ok((body, true));
+            return Ok((body, true, true));
         }
         // The chunk's data and its CRLF.
         while raw.len() < start + size + 2 {
@@ -260,14 +352,17 @@ async fn read_chunked(stream: &mut TcpStream, mut raw: Vec<u8>, cap: usize) -> R
     }
 }
 
-fn gunzip(body: &[u8], cap: usize) -> Result<Vec<u8>, ProbeError> {
+/// The body inflated, at most `cap` bytes of it; whether there was more.
+fn gunzip(body: &[u8], cap: usize) -> Result<(Vec<u8>, bool), ProbeError> {
     use std::io::Read;
-    let mut out = Vec::new();
+    let mut out = Vec::with_capacity(body.len().saturating_mul(4).min(cap));
     flate2::read::GzDecoder::new(body)
-        .take(cap as u64)
+        .take(cap as u64 + 1)
         .read_to_end(&mut out)
         .map_err(|e| ProbeError::Body(format!("gzip: {e}")))?;
-    Ok(out)
+    let over = out.len() > cap;
+    out.truncate(cap);
+    Ok((out, over))
 }
 
 #[cfg(test)]
