@@ -352,11 +352,16 @@ async fn read_chunked(
     }
 }
 
-/// The body inflated, at most `cap` bytes of it; whether there was more.
+/// The body inflated, at most `cap` bytes of it; whether there was more. The gzip trailer's
+/// size (the last four bytes) sizes the buffer once.
 fn gunzip(body: &[u8], cap: usize) -> Result<(Vec<u8>, bool), ProbeError> {
     use std::io::Read;
-    let mut out = Vec::with_capacity(body.len().saturating_mul(4).min(cap));
-    flate2::read::GzDecoder::new(body)
+    let stated = body
+        .len()
+        .checked_sub(4)
+        .map_or(0, |at| u32::from_le_bytes([body[at], body[at + 1], body[at + 2], body[at + 3]]) as usize);
+    let mut out = Vec::with_capacity(stated.min(cap) + 1);
+    flate2::bufread::GzDecoder::new(body)
         .take(cap as u64 + 1)
         .read_to_end(&mut out)
         .map_err(|e| ProbeError::Body(format!("gzip: {e}")))?;
