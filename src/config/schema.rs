@@ -410,7 +410,7 @@ pub struct Polling {
     pub backoff_max: Duration,
     /// Missed intervals after which a result counts as stale.
     pub stale_after_intervals: u32,
-    /// Samples kept per signal.
+    /// How far back a service's trend reaches, in points (see `state::Trend`).
     pub history: usize,
 }
 
