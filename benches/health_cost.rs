@@ -13,56 +13,15 @@
 
 mod support;
 
-use std::io::{BufRead, BufReader, Write};
-use std::process::{Child, Command, Stdio};
+use std::io::Write;
+use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
-use support::{BIN, Session, bench_secs, cpu_seconds, rss_kib};
+use support::{BIN, Endpoints, Session, bench_secs, cpu_seconds, rss_kib};
 
 const ENDPOINTS: usize = 1000;
 const INTERVAL_SECS: u64 = 5;
-
-struct Endpoints {
-    child: Child,
-    addrs: Vec<String>,
-    count_file: std::path::PathBuf,
-}
-
-impl Endpoints {
-    fn start(dir: &std::path::Path) -> Self {
-        let count_file = dir.join("requests");
-        let mut child = Command::new(std::env::current_exe().unwrap())
-            .env("OPSBOARD_BENCH_ROLE", "server")
-            .env("OPSBOARD_BENCH_COUNT_FILE", &count_file)
-            .stdout(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let addrs: Vec<String> =
-            BufReader::new(child.stdout.take().unwrap()).lines().take(ENDPOINTS).map(|l| l.unwrap()).collect();
-        assert_eq!(addrs.len(), ENDPOINTS);
-        Self { child, addrs, count_file }
-    }
-
-    /// Requests answered so far (the server writes the count every 100 ms).
-    fn answered(&self) -> f64 {
-        for _ in 0..20 {
-            std::thread::sleep(Duration::from_millis(150));
-            let read = std::fs::read_to_string(&self.count_file).ok().and_then(|s| s.trim().parse().ok());
-            if let Some(n) = read {
-                return n;
-            }
-        }
-        f64::NAN
-    }
-}
-
-impl Drop for Endpoints {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 struct Row {
     name: &'static str,
@@ -95,10 +54,10 @@ impl Row {
 fn measure(name: &'static str, ends: &Endpoints, pids: &[(&'static str, u32)], secs: Duration) -> Row {
     std::thread::sleep(Duration::from_secs(INTERVAL_SECS + 2));
     let cpu0: Vec<f64> = pids.iter().map(|(_, p)| cpu_seconds(*p)).collect();
-    let n0 = ends.answered();
+    let n0 = ends.counts::<1>()[0];
     let t0 = Instant::now();
     std::thread::sleep(secs);
-    let n1 = ends.answered();
+    let n1 = ends.counts::<1>()[0];
     let elapsed = t0.elapsed().as_secs_f64();
     let cpu = pids.iter().zip(cpu0).map(|((who, p), c0)| (*who, cpu_seconds(*p) - c0)).collect();
     let rss_kib = pids.iter().map(|(_, p)| rss_kib(*p).0).sum();
@@ -116,7 +75,7 @@ fn main() {
     }
     let secs = bench_secs(60);
     let dir = tempfile::tempdir().unwrap();
-    let ends = Endpoints::start(dir.path());
+    let ends = Endpoints::start(ENDPOINTS, &[], dir.path());
     println!(
         "{ENDPOINTS} loopback endpoints, each checked every {INTERVAL_SECS}s; {}s a row; CPU is user + system",
         secs.as_secs()
@@ -203,7 +162,7 @@ fn blackbox(ends: &Endpoints, dir: &std::path::Path, secs: Duration) -> Option<R
     };
     installed("prometheus-blackbox-exporter")?;
     installed("prometheus")?;
-    let (bb_port, prom_port) = (free_port(), free_port());
+    let bb_port = free_port();
     std::fs::write(
         dir.join("blackbox.yml"),
         "modules:\n  http_2xx:\n    prober: http\n    timeout: 2s\n    http:\n      preferred_ip_protocol: ip4\n",
@@ -217,22 +176,11 @@ fn blackbox(ends: &Endpoints, dir: &std::path::Path, secs: Duration) -> Option<R
         .spawn()
         .ok()?;
     let targets: Vec<String> = ends.addrs.iter().map(|a| format!("'http://{a}/health'")).collect();
-    std::fs::write(
-        dir.join("prometheus.yml"),
-        format!(
-            "global:\n  scrape_interval: {INTERVAL_SECS}s\n  scrape_timeout: 4s\nscrape_configs:\n  - job_name: blackbox\n    metrics_path: /probe\n    params:\n      module: [http_2xx]\n    static_configs:\n      - targets: [{}]\n    relabel_configs:\n      - source_labels: [__address__]\n        target_label: __param_target\n      - source_labels: [__param_target]\n        target_label: instance\n      - target_label: __address__\n        replacement: 127.0.0.1:{bb_port}\n",
-            targets.join(", ")
-        ),
-    )
-    .unwrap();
-    let mut prom = Command::new("prometheus")
-        .arg(format!("--config.file={}", dir.join("prometheus.yml").display()))
-        .arg(format!("--storage.tsdb.path={}", dir.join("tsdb").display()))
-        .arg(format!("--web.listen-address=127.0.0.1:{prom_port}"))
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .ok()?;
+    let config = format!(
+        "global:\n  scrape_interval: {INTERVAL_SECS}s\n  scrape_timeout: 4s\nscrape_configs:\n  - job_name: blackbox\n    metrics_path: /probe\n    params:\n      module: [http_2xx]\n    static_configs:\n      - targets: [{}]\n    relabel_configs:\n      - source_labels: [__address__]\n        target_label: __param_target\n      - source_labels: [__param_target]\n        target_label: instance\n      - target_label: __address__\n        replacement: 127.0.0.1:{bb_port}\n",
+        targets.join(", ")
+    );
+    let mut prom = support::prometheus(&config, dir).ok()?;
     let row =
         measure("blackbox exporter + Prometheus", ends, &[("blackbox", bb.id()), ("prometheus", prom.id())], secs);
     for child in [&mut prom, &mut bb] {
@@ -281,10 +229,9 @@ fn floor() {
 /// Serves `{"status":"UP"}` on ENDPOINTS loopback ports, counting requests into a file; prints each
 /// address, then serves until killed.
 fn serve() {
-    let count_file = std::env::var("OPSBOARD_BENCH_COUNT_FILE").unwrap();
     let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
     rt.block_on(async move {
-        let count = Arc::new(AtomicU64::new(0));
+        let count: Arc<[AtomicU64; 1]> = Arc::new(Default::default());
         let mut stdout = std::io::stdout();
         for _ in 0..ENDPOINTS {
             let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -298,19 +245,11 @@ fn serve() {
             });
         }
         stdout.flush().unwrap();
-        let mut tick = tokio::time::interval(Duration::from_millis(100));
-        loop {
-            tick.tick().await;
-            // Written whole, then renamed: a reader never sees half a number.
-            let part = format!("{count_file}.part");
-            if std::fs::write(&part, count.load(Ordering::Relaxed).to_string()).is_ok() {
-                let _ = std::fs::rename(&part, &count_file);
-            }
-        }
+        support::publish_counts(count).await;
     });
 }
 
-async fn answer(mut stream: tokio::net::TcpStream, count: Arc<AtomicU64>) {
+async fn answer(mut stream: tokio::net::TcpStream, count: Arc<[AtomicU64; 1]>) {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let mut buf = [0u8; 4096];
     let body = r#"{"status":"UP","version":"1.0.0"}"#;
@@ -321,7 +260,7 @@ async fn answer(mut stream: tokio::net::TcpStream, count: Arc<AtomicU64>) {
         match stream.read(&mut buf).await {
             Ok(0) | Err(_) => return,
             Ok(n) => {
-                count.fetch_add(1, Ordering::Relaxed);
+                count[0].fetch_add(1, Ordering::Relaxed);
                 if stream.write_all(reply.as_bytes()).await.is_err() {
                     return;
                 }

@@ -18,12 +18,12 @@ mod support;
 
 use opsboard::state::{Event, HealthOutcome, HealthSample, InstanceId, ScrapeResult, State};
 use std::alloc::{GlobalAlloc, Layout, System};
-use std::io::{BufRead, BufReader, Write};
+use std::io::Write;
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::{Duration, Instant, SystemTime};
-use support::{BIN, Session, bench_secs, cpu_seconds, rss_kib};
+use support::{BIN, Endpoints, Session, bench_secs, cpu_seconds, rss_kib};
 
 /// Counts the heap in use, so the state's own size can be read.
 struct Counting;
@@ -80,43 +80,25 @@ fn main() {
     }
 }
 
-/// Serves `body` at /metrics and a health answer at /health on `n` ports; counts requests.
-struct Targets {
-    child: Child,
-    addrs: Vec<String>,
-    counts: std::path::PathBuf,
-}
+/// `n` loopback targets serving `body` at /metrics and a health answer at /health; counts
+/// (scrapes by opsboard, scrapes by Prometheus, health checks).
+struct Targets(Endpoints);
 
 impl Targets {
     fn start(body: &str, n: usize, dir: &std::path::Path) -> Self {
         let body_file = dir.join("body.prom");
         std::fs::write(&body_file, body).unwrap();
-        let counts = dir.join("counts");
-        let mut child = Command::new(std::env::current_exe().unwrap())
-            .env("OPSBOARD_BENCH_ROLE", "server")
-            .env("OPSBOARD_BENCH_BODY", &body_file)
-            .env("OPSBOARD_BENCH_TARGETS", n.to_string())
-            .env("OPSBOARD_BENCH_COUNT_FILE", &counts)
-            .stdout(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let addrs: Vec<String> =
-            BufReader::new(child.stdout.take().unwrap()).lines().take(n).map(|l| l.unwrap()).collect();
-        assert_eq!(addrs.len(), n);
-        Self { child, addrs, counts }
+        let env =
+            [("OPSBOARD_BENCH_BODY", body_file.into_os_string()), ("OPSBOARD_BENCH_TARGETS", n.to_string().into())];
+        Self(Endpoints::start(n, &env, dir))
     }
 
-    /// (scrapes by opsboard, scrapes by Prometheus, health checks) so far.
+    fn addrs(&self) -> &[String] {
+        &self.0.addrs
+    }
+
     fn counts(&self) -> [f64; 3] {
-        for _ in 0..20 {
-            std::thread::sleep(Duration::from_millis(150));
-            let text = std::fs::read_to_string(&self.counts).unwrap_or_default();
-            let v: Vec<f64> = text.split_whitespace().filter_map(|s| s.parse().ok()).collect();
-            if let [a, b, c] = v[..] {
-                return [a, b, c];
-            }
-        }
-        [f64::NAN; 3]
+        self.0.counts()
     }
 
     /// A board config: one service per target, health and scrape every interval.
@@ -128,39 +110,20 @@ impl Targets {
             "[environments.prod]\n[polling]\nhistory = {history}\n[defaults]\ninterval = \"{INTERVAL_SECS}s\"\ntimeout = \"4s\"\n"
         )
         .unwrap();
-        for (i, a) in self.addrs.iter().enumerate() {
+        for (i, a) in self.addrs().iter().enumerate() {
             writeln!(f, "[services.svc-{i:04}]\nenv = \"prod\"\ninstances = [\"http://{a}\"]").unwrap();
         }
         path
     }
 }
 
-impl Drop for Targets {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 fn prometheus(targets: &Targets, dir: &std::path::Path) -> Child {
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let list: Vec<String> = targets.addrs.iter().map(|a| format!("'{a}'")).collect();
-    std::fs::write(
-        dir.join("prometheus.yml"),
-        format!(
-            "global:\n  scrape_interval: {INTERVAL_SECS}s\n  scrape_timeout: 4s\nscrape_configs:\n  - job_name: bench\n    static_configs:\n      - targets: [{}]\n",
-            list.join(", ")
-        ),
-    )
-    .unwrap();
-    Command::new("prometheus")
-        .arg(format!("--config.file={}", dir.join("prometheus.yml").display()))
-        .arg(format!("--storage.tsdb.path={}", dir.join("tsdb").display()))
-        .arg(format!("--web.listen-address=127.0.0.1:{port}"))
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("Debian's prometheus")
+    let list: Vec<String> = targets.addrs().iter().map(|a| format!("'{a}'")).collect();
+    let config = format!(
+        "global:\n  scrape_interval: {INTERVAL_SECS}s\n  scrape_timeout: 4s\nscrape_configs:\n  - job_name: bench\n    static_configs:\n      - targets: [{}]\n",
+        list.join(", ")
+    );
+    support::prometheus(&config, dir).expect("Debian's prometheus")
 }
 
 fn side_by_side(name: &str, body: &str, n: usize, secs: Duration) {
@@ -279,7 +242,6 @@ fn memory(n: usize, secs: Duration) {
 fn serve() {
     let body = std::fs::read(std::env::var("OPSBOARD_BENCH_BODY").unwrap()).unwrap();
     let n: usize = std::env::var("OPSBOARD_BENCH_TARGETS").unwrap().parse().unwrap();
-    let count_file = std::env::var("OPSBOARD_BENCH_COUNT_FILE").unwrap();
     let gzipped = {
         let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
         e.write_all(&body).unwrap();
@@ -302,15 +264,7 @@ fn serve() {
             });
         }
         stdout.flush().unwrap();
-        let mut tick = tokio::time::interval(Duration::from_millis(100));
-        loop {
-            tick.tick().await;
-            let text = counts.iter().map(|c| c.load(Ordering::Relaxed).to_string()).collect::<Vec<_>>().join(" ");
-            let part = format!("{count_file}.part");
-            if std::fs::write(&part, text).is_ok() {
-                let _ = std::fs::rename(&part, &count_file);
-            }
-        }
+        support::publish_counts(counts).await;
     });
 }
 

@@ -253,7 +253,7 @@ pub fn report(state: &State, now: SystemTime) -> Report {
                     .map(|(ii, inst)| {
                         let iv = state.instance_verdict(InstanceId { service: si, instance: ii }, now);
                         let last = inst.health.latest();
-                        let point = inst.metrics.points.latest();
+                        let point = inst.metrics.latest.as_ref();
                         InstanceReport {
                             name: inst.spec.label.clone(),
                             url: crate::redact::url(&inst.spec.health_url),

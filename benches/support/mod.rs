@@ -96,3 +96,78 @@ pub fn rss_kib(pid: u32) -> (u64, u64) {
 pub fn bench_secs(default: u64) -> Duration {
     Duration::from_secs(std::env::var("OPSBOARD_BENCH_SECS").ok().and_then(|s| s.parse().ok()).unwrap_or(default))
 }
+
+/// Loopback endpoints served by this bench binary run again with `OPSBOARD_BENCH_ROLE=server`
+/// (plus `env`); they print one address a line and write their request counts to a file.
+pub struct Endpoints {
+    child: std::process::Child,
+    pub addrs: Vec<String>,
+    count_file: PathBuf,
+}
+
+impl Endpoints {
+    pub fn start(n: usize, env: &[(&str, std::ffi::OsString)], dir: &Path) -> Self {
+        use std::io::BufRead;
+        let count_file = dir.join("requests");
+        let mut child = Command::new(std::env::current_exe().unwrap())
+            .env("OPSBOARD_BENCH_ROLE", "server")
+            .env("OPSBOARD_BENCH_COUNT_FILE", &count_file)
+            .envs(env.iter().map(|(k, v)| (*k, v)))
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let addrs: Vec<String> =
+            std::io::BufReader::new(child.stdout.take().unwrap()).lines().take(n).map(|l| l.unwrap()).collect();
+        assert_eq!(addrs.len(), n);
+        Self { child, addrs, count_file }
+    }
+
+    /// The counts the server wrote last (it writes them every 100 ms); NaN if none could be read.
+    pub fn counts<const N: usize>(&self) -> [f64; N] {
+        for _ in 0..20 {
+            std::thread::sleep(Duration::from_millis(150));
+            let text = std::fs::read_to_string(&self.count_file).unwrap_or_default();
+            let v: Vec<f64> = text.split_whitespace().filter_map(|s| s.parse().ok()).collect();
+            if let Ok(counts) = <[f64; N]>::try_from(v) {
+                return counts;
+            }
+        }
+        [f64::NAN; N]
+    }
+}
+
+impl Drop for Endpoints {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// In the server role: writes `counts` every 100 ms to the file the bench reads, whole (written
+/// aside, then renamed), so a reader never sees half a number. Runs until the process ends.
+pub async fn publish_counts<const N: usize>(counts: std::sync::Arc<[std::sync::atomic::AtomicU64; N]>) {
+    let path = std::env::var("OPSBOARD_BENCH_COUNT_FILE").unwrap();
+    let part = format!("{path}.part");
+    let mut tick = tokio::time::interval(Duration::from_millis(100));
+    loop {
+        tick.tick().await;
+        let text: Vec<String> =
+            counts.iter().map(|c| c.load(std::sync::atomic::Ordering::Relaxed).to_string()).collect();
+        if std::fs::write(&part, text.join(" ")).is_ok() {
+            let _ = std::fs::rename(&part, &path);
+        }
+    }
+}
+
+/// Debian's Prometheus with `config` (YAML) and a throwaway store in `dir`, on a free port.
+pub fn prometheus(config: &str, dir: &Path) -> std::io::Result<std::process::Child> {
+    std::fs::write(dir.join("prometheus.yml"), config)?;
+    let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+    Command::new("prometheus")
+        .arg(format!("--config.file={}", dir.join("prometheus.yml").display()))
+        .arg(format!("--storage.tsdb.path={}", dir.join("tsdb").display()))
+        .arg(format!("--web.listen-address=127.0.0.1:{port}"))
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+}

@@ -1,7 +1,6 @@
 //! Golden signals from scrapes: per instance the latest window and a history of points,
 //! per service the merged points; and the verdict of a point against thresholds.
 
-use super::series::Ring;
 use super::status::{Status, Verdict};
 use crate::config::schema::Thresholds;
 use crate::metrics::{Counts, Window, window};
@@ -152,7 +151,7 @@ pub struct InstanceMetrics {
     pub window: Option<(SystemTime, Window)>,
     /// The point of the latest scrape, over the window that ended there (the trend is kept per
     /// service, in [`super::Trend`]).
-    pub points: Ring<SignalPoint>,
+    pub latest: Option<SignalPoint>,
     /// The latest scrape failure, cleared by a good scrape.
     pub error: Option<(SystemTime, String)>,
     pub last_scrape: Option<SystemTime>,
@@ -166,7 +165,7 @@ impl InstanceMetrics {
             steps: VecDeque::new(),
             span,
             window: None,
-            points: Ring::new(1),
+            latest: None,
             error: None,
             last_scrape: None,
             version: None,
@@ -207,7 +206,7 @@ impl InstanceMetrics {
             self.steps.pop_front();
         }
         let Some(w) = Window::sum(self.steps.iter()) else { return false };
-        self.points.push(SignalPoint::of(result.at, &w));
+        self.latest = Some(SignalPoint::of(result.at, &w));
         self.window = Some((result.at, w));
         true
     }
@@ -273,7 +272,7 @@ mod tests {
         assert!(m.error.is_some());
         assert!(m.apply(ScrapeResult { at: at(10), outcome: Ok(c(300.0)) }));
         assert!(m.error.is_none());
-        assert_eq!(m.points.latest().unwrap().rate, Some(20.0));
+        assert_eq!(m.latest.unwrap().rate, Some(20.0));
     }
 
     #[test]
@@ -284,18 +283,18 @@ mod tests {
         // 10 req/s; one error in the first 5 s, none after.
         m.apply(ScrapeResult { at: at(0), outcome: Ok(c(0.0, 0.0)) });
         m.apply(ScrapeResult { at: at(5), outcome: Ok(c(50.0, 1.0)) });
-        assert_eq!(m.points.latest().unwrap().error_ratio, Some(0.02));
+        assert_eq!(m.latest.unwrap().error_ratio, Some(0.02));
         for i in 2..=12 {
             m.apply(ScrapeResult { at: at(i * 5), outcome: Ok(c(i as f64 * 50.0, 1.0)) });
         }
         // Twelve steps: the first one, with the error, is still inside the minute.
-        let p = *m.points.latest().unwrap();
+        let p = m.latest.unwrap();
         assert_eq!((p.requests, p.window), (Some(600.0), Duration::from_secs(60)));
         assert!((p.error_ratio.unwrap() - 1.0 / 600.0).abs() < 1e-12);
         m.apply(ScrapeResult { at: at(65), outcome: Ok(c(650.0, 1.0)) });
         // Now it slid out.
-        assert_eq!(m.points.latest().unwrap().error_ratio, Some(0.0));
-        assert_eq!(m.points.latest().unwrap().rate, Some(10.0));
+        assert_eq!(m.latest.unwrap().error_ratio, Some(0.0));
+        assert_eq!(m.latest.unwrap().rate, Some(10.0));
     }
 
     #[test]

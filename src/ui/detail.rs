@@ -56,7 +56,7 @@ fn instances(frame: &mut Frame, area: Rect, scene: &Scene, si: usize, svc: &Serv
                 Cell::from(inst.version().or(inst.metrics.version.as_deref()).unwrap_or("").to_string()),
             ];
             if wide {
-                let p = inst.metrics.points.latest();
+                let p = inst.metrics.latest.as_ref();
                 let dash = || "—".to_string();
                 cells.push(Cell::from(p.and_then(|p| p.rate).map(format::rate).unwrap_or_else(dash)));
                 cells.push(Cell::from(p.and_then(|p| p.error_ratio).map(percent).unwrap_or_else(dash)));
