@@ -3,7 +3,8 @@
 //! - the board (release binary, in tmux at 160x45, `scrape = false`): health checks, state,
 //!   redraws — everything a check costs the process that shows it;
 //! - the floor: a bare tokio loop doing connect / GET / read / close per check, no parsing, no
-//!   state — what the connection itself costs on this machine;
+//!   state — what the connection itself costs on this machine — run twice: each check waking the
+//!   process on its own, and the checks due within 250 ms woken together (the board's grid);
 //! - Debian's blackbox exporter probing the same endpoints for a Prometheus that scrapes each
 //!   result, the usual way to get health checks into a dashboard.
 //!
@@ -85,19 +86,29 @@ fn main() {
         "checker", "checks", "ms/check", "% core", "rss MiB", "x floor"
     );
 
-    let floor = {
-        let mut child = Command::new(std::env::current_exe().unwrap())
-            .env("OPSBOARD_BENCH_ROLE", "floor")
-            .env("OPSBOARD_BENCH_TARGETS", ends.addrs.join(","))
-            .spawn()
-            .unwrap();
-        let row = measure("bare tokio connect/GET/read/close", &ends, &[("loop", child.id())], secs);
-        let _ = child.kill();
-        let _ = child.wait();
-        row
-    };
+    // The bare loop twice: each check waking the process on its own (checks spread evenly), and
+    // the checks due within one step of the board's grid woken together, as the board does. The
+    // second is what the connection itself costs; "x floor" is against it.
+    let floors: Vec<Row> = [("bare loop, each check alone", 0), ("bare loop, on a 250 ms grid", 250)]
+        .into_iter()
+        .map(|(name, grid_ms)| {
+            let mut child = Command::new(std::env::current_exe().unwrap())
+                .env("OPSBOARD_BENCH_ROLE", "floor")
+                .env("OPSBOARD_BENCH_TARGETS", ends.addrs.join(","))
+                .env("OPSBOARD_BENCH_GRID_MS", grid_ms.to_string())
+                .spawn()
+                .unwrap();
+            let row = measure(name, &ends, &[("loop", child.id())], secs);
+            let _ = child.kill();
+            let _ = child.wait();
+            row
+        })
+        .collect();
+    let floor = &floors[1];
     let floor_ms = 1000.0 * floor.cpu.iter().map(|(_, c)| c).sum::<f64>() / floor.checks;
-    floor.print(floor_ms);
+    for row in &floors {
+        row.print(floor_ms);
+    }
 
     let board = {
         let config = dir.path().join("fleet.toml");
@@ -190,8 +201,9 @@ fn blackbox(ends: &Endpoints, dir: &std::path::Path, secs: Duration) -> Option<R
     Some(row)
 }
 
-/// The floor: each target checked every interval (spread evenly) by a bare connect, one GET
-/// written, the answer read to its end, close. One thread, as the board's loop is one.
+/// The floor: each target checked every interval (spread evenly, or on a grid of
+/// OPSBOARD_BENCH_GRID_MS) by a bare connect, one GET written, the answer read to its end, close.
+/// One thread, as the board's loop is one.
 fn floor() {
     let targets: Vec<std::net::SocketAddr> =
         std::env::var("OPSBOARD_BENCH_TARGETS").unwrap().split(',').map(|a| a.parse().unwrap()).collect();
@@ -201,8 +213,12 @@ fn floor() {
         let started = tokio::time::Instant::now();
         let mut tasks = tokio::task::JoinSet::new();
         let n = targets.len();
+        let grid_ms: u64 = std::env::var("OPSBOARD_BENCH_GRID_MS").map_or(0, |v| v.parse().unwrap());
         for (i, addr) in targets.into_iter().enumerate() {
-            let offset = Duration::from_secs(INTERVAL_SECS).mul_f64(i as f64 / n as f64);
+            let mut offset = Duration::from_secs(INTERVAL_SECS).mul_f64(i as f64 / n as f64);
+            if let Some(steps) = (offset.as_millis() as u64).checked_div(grid_ms) {
+                offset = Duration::from_millis(steps * grid_ms);
+            }
             tasks.spawn(async move {
                 use tokio::io::{AsyncReadExt, AsyncWriteExt};
                 let mut tick = tokio::time::interval_at(started + offset, Duration::from_secs(INTERVAL_SECS));

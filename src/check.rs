@@ -158,7 +158,7 @@ pub async fn poll_state(loaded: &Loaded, window: Duration) -> State {
     let mut state =
         State::with_backups(&loaded.fleet, &loaded.config.backups, polling.history, polling.stale_after_intervals);
     state.at_once = true;
-    let client = reqwest::Client::new();
+    let client = crate::sources::http::client();
     for (i, job) in loaded.config.backups.iter().enumerate() {
         let sample = sources::backups::check(job, &client, &loaded.fleet.aws).await;
         state.apply(crate::state::Event::Backup { job: i, sample });
@@ -170,7 +170,7 @@ pub async fn poll_state(loaded: &Loaded, window: Duration) -> State {
     }
     if let Some(log) = &loaded.config.deploys.log {
         let entries = if log.starts_with("http://") || log.starts_with("https://") {
-            sources::deploy_log::fetch(&reqwest::Client::new(), log).await.unwrap_or_default()
+            sources::deploy_log::fetch(&crate::sources::http::client(), log).await.unwrap_or_default()
         } else {
             sources::deploy_log::read_new_lines(log, 0).map(|(e, _)| e).unwrap_or_default()
         };

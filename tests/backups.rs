@@ -31,7 +31,7 @@ fn file(dir: &std::path::Path, name: &str, size: u64, age: Duration) {
 async fn state_after(job: &BackupJob, rounds: usize) -> BackupState {
     let mut state = BackupState::new(job);
     for _ in 0..rounds {
-        state.samples.push(check(job, &reqwest::Client::new(), &[]).await);
+        state.samples.push(check(job, &opsboard::sources::http::client(), &[]).await);
     }
     state
 }
@@ -62,7 +62,7 @@ async fn too_old_is_critical_and_much_smaller_is_a_warning() {
     let v = state.verdict(SystemTime::now());
     assert_eq!((v.status, v.reason.as_str()), (Status::Crit, "30h old > 24h allowed"));
     file(dir.path(), "b.gz", 5 << 20, Duration::from_secs(60));
-    state.samples.push(check(&j, &reqwest::Client::new(), &[]).await);
+    state.samples.push(check(&j, &opsboard::sources::http::client(), &[]).await);
     let v = state.verdict(SystemTime::now());
     assert_eq!((v.status, v.reason.as_str()), (Status::Warn, "5.0M, the one before was 50M"));
 }

@@ -74,11 +74,11 @@ fn deploy_log_file_is_followed_and_a_torn_last_line_waits() {
 #[tokio::test]
 async fn deploy_log_from_a_url() {
     let server = serve_with(|_| Reply::text(200, LINES)).await;
-    let entries = deploy_log::fetch(&reqwest::Client::new(), &server.url("/deploys.jsonl")).await.unwrap();
+    let entries = deploy_log::fetch(&opsboard::sources::http::client(), &server.url("/deploys.jsonl")).await.unwrap();
     assert_eq!(entries.len(), 2);
     assert_eq!(entries[1].status.as_deref(), Some("failed"));
     let server = serve_with(|_| Reply::text(500, "down")).await;
-    let e = deploy_log::fetch(&reqwest::Client::new(), &server.url("/deploys.jsonl")).await.unwrap_err();
+    let e = deploy_log::fetch(&opsboard::sources::http::client(), &server.url("/deploys.jsonl")).await.unwrap_err();
     assert_eq!(e, "deploy log: HTTP 500");
 }
 

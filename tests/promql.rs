@@ -55,7 +55,8 @@ async fn api_value(base: &str, query: &str, at: SystemTime) -> f64 {
     let time = at.duration_since(SystemTime::UNIX_EPOCH).unwrap().as_secs_f64();
     let mut url = reqwest::Url::parse(&format!("{base}/api/v1/query")).unwrap();
     url.query_pairs_mut().append_pair("query", query).append_pair("time", &format!("{time:.3}"));
-    let json: serde_json::Value = reqwest::get(url).await.unwrap().json().await.unwrap();
+    let json: serde_json::Value =
+        opsboard::sources::http::client().get(url).send().await.unwrap().json().await.unwrap();
     json["data"]["result"][0]["value"][1].as_str().unwrap().parse().unwrap()
 }
 

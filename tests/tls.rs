@@ -53,7 +53,7 @@ fn leaf(names: &[&str], left: i64, ca: Option<&Ca>, self_ca: bool) -> (Vec<u8>, 
 /// An https server on 127.0.0.1 answering every request `200 OK`.
 async fn serve((cert, key): (Vec<u8>, Vec<u8>)) -> SocketAddr {
     use tokio_rustls::rustls::{self, pki_types};
-    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
     let config = rustls::ServerConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
         .unwrap()

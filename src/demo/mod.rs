@@ -218,7 +218,7 @@ fn backups(dir: &std::path::Path, toml: &mut String, metrics_of: Option<&str>) -
 pub async fn deploy(service: &str, version: &str, targets_file: &std::path::Path) -> Result<Vec<String>, String> {
     let text = std::fs::read_to_string(targets_file).map_err(|e| format!("{}: {e}", targets_file.display()))?;
     let targets: Vec<String> = text.lines().map(str::to_string).collect();
-    let client = reqwest::Client::new();
+    let client = crate::sources::http::client();
     let mut done = Vec::new();
     for url in targets.iter().filter_map(|t| t.strip_prefix(&format!("{service}="))) {
         let resp = client

@@ -27,19 +27,20 @@ impl Observed {
 
 /// The items of one frame's verdicts, plus the board itself when nothing has answered for long.
 pub fn observe(state: &State, verdicts: &Verdicts, now: SystemTime, started: SystemTime) -> Vec<Observed> {
+    // A service with no `env` is in the implicit "default" one: not worth a word.
+    let envs: HashMap<&str, &str> = state
+        .services
+        .iter()
+        .filter(|s| s.env.name != "default")
+        .map(|s| (s.name.as_str(), s.env.name.as_str()))
+        .collect();
     let mut out: Vec<Observed> = verdicts
         .items
         .iter()
         .map(|item| {
             let (kind, name, env) = match item.kind {
                 Kind::Service => {
-                    // A service with no `env` is in the implicit "default" one: not worth a word.
-                    let env = state
-                        .services
-                        .iter()
-                        .find(|s| s.name == item.name)
-                        .map(|s| s.env.name.clone())
-                        .filter(|e| e != "default");
+                    let env = envs.get(item.name.as_str()).map(|e| e.to_string());
                     ("service", item.name.clone(), env)
                 }
                 Kind::Asg => ("asg", item.name.trim_start_matches("asg ").to_string(), None),

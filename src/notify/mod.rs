@@ -59,8 +59,10 @@ pub fn targets(loaded: &Loaded) -> Vec<Target> {
 impl Notifier {
     /// Starts a delivery task per webhook; their results come back through `events`.
     pub fn start(loaded: &Loaded, events: &mpsc::Sender<Event>) -> Self {
-        let client =
-            reqwest::Client::builder().redirect(reqwest::redirect::Policy::limited(3)).build().unwrap_or_default();
+        let client = crate::sources::http::client_builder()
+            .redirect(reqwest::redirect::Policy::limited(3))
+            .build()
+            .unwrap_or_default();
         let hooks = targets(loaded)
             .into_iter()
             .enumerate()

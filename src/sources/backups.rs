@@ -164,7 +164,7 @@ fn parse_time(s: &str) -> Option<SystemTime> {
 
 /// Checks job `index` forever on its interval.
 pub async fn run(index: usize, job: BackupJob, aws: Vec<AwsSpec>, tx: mpsc::Sender<Event>) {
-    let client = reqwest::Client::new();
+    let client = crate::sources::http::client();
     loop {
         let sample = check(&job, &client, &aws).await;
         if tx.send(Event::Backup { job: index, sample }).await.is_err() {

@@ -53,7 +53,7 @@ pub async fn fetch(client: &reqwest::Client, url: &str) -> Result<Vec<LogEntry>,
 
 /// Follows the deploy log forever.
 pub async fn run(log: String, interval: Duration, tx: mpsc::Sender<Event>) {
-    let client = reqwest::Client::new();
+    let client = crate::sources::http::client();
     let mut offset = 0u64;
     loop {
         let entries = if log.starts_with("http://") || log.starts_with("https://") {

@@ -1,6 +1,23 @@
-//! HTTP helpers shared by the sources: capped body reads and transport errors in words.
+//! HTTP helpers shared by the sources: the client builder, capped body reads and transport
+//! errors in words.
 
 use crate::state::ProbeError;
+
+/// A reqwest client builder with TLS ready: rustls with ring's cryptography, made the process
+/// default the first time. Every client the board makes starts here.
+pub fn client_builder() -> reqwest::ClientBuilder {
+    static CRYPTO: std::sync::Once = std::sync::Once::new();
+    CRYPTO.call_once(|| {
+        // Fails only when a provider is already installed, which is as good.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+    });
+    reqwest::Client::builder()
+}
+
+/// A client with reqwest's defaults (and TLS ready, as [`client_builder`]).
+pub fn client() -> reqwest::Client {
+    client_builder().build().expect("an HTTP client with default settings")
+}
 
 /// Reads at most `cap` bytes of a body; the rest is never read. Returns the bytes and whether it was cut.
 pub async fn read_capped(resp: &mut reqwest::Response, cap: usize) -> Result<(Vec<u8>, bool), reqwest::Error> {

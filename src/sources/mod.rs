@@ -18,7 +18,7 @@ use crate::config::{CheckSpec, Fleet};
 use crate::state::{Event, HealthSample, InstanceId};
 use futures_util::StreamExt;
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
-use schedule::Schedule;
+use schedule::{Grid, Schedule};
 use std::sync::Arc;
 use tokio::sync::{Semaphore, mpsc};
 use tokio::task::JoinSet;
@@ -34,7 +34,7 @@ pub fn http_client() -> reqwest::Client {
 /// The health client's settings: fresh connections, three redirects, certificates kept for
 /// their expiry.
 pub fn http_client_builder() -> reqwest::ClientBuilder {
-    reqwest::Client::builder()
+    crate::sources::http::client_builder()
         .user_agent(concat!("opsboard/", env!("CARGO_PKG_VERSION")))
         .pool_max_idle_per_host(0)
         .redirect(reqwest::redirect::Policy::limited(3))
@@ -66,8 +66,9 @@ pub fn spawn_all(
 ) -> JoinSet<()> {
     let limit = Arc::new(Semaphore::new(polling.max_in_flight));
     let mut set = JoinSet::new();
-    spawn_health(&mut set, fleet, polling, http_client(), limit.clone(), tx.clone());
-    spawn_scrapers(&mut set, fleet, polling, scrape::metrics_client(), limit, tx.clone());
+    let grid = Grid::new(tokio::time::Instant::now());
+    spawn_health(&mut set, fleet, polling, http_client(), (limit.clone(), grid), tx.clone());
+    spawn_scrapers(&mut set, fleet, polling, scrape::metrics_client(), (limit, grid), tx.clone());
     spawn_promql(&mut set, fleet, polling, tx.clone());
     for (i, spec) in fleet.aws.iter().enumerate() {
         set.spawn(aws::run_account(i, spec.clone(), polling.jitter, polling.backoff_max, tx.clone()));
@@ -147,7 +148,7 @@ fn spawn_health(
     fleet: &Fleet,
     polling: &Polling,
     client: reqwest::Client,
-    limit: Arc<Semaphore>,
+    pace: Pace,
     tx: mpsc::Sender<Event>,
 ) {
     for (si, svc) in fleet.services.iter().enumerate() {
@@ -157,13 +158,13 @@ fn spawn_health(
         for (ii, inst) in svc.instances.iter().enumerate() {
             let id = InstanceId { service: si, instance: ii };
             if let Some(target) = inst.health_url.strip_prefix("tcp://") {
-                let (target, limit, tx) = (target.to_string(), limit.clone(), tx.clone());
+                let (target, pace, tx) = (target.to_string(), pace.clone(), tx.clone());
                 let (send, expect, timeout) =
                     (svc.check.tcp_send.clone(), svc.check.tcp_expect.clone(), svc.check.timeout);
                 let schedule = Schedule::new(svc.check.interval, polling.jitter, polling.backoff_max);
                 set.spawn(poll_forever(
                     schedule,
-                    limit,
+                    pace,
                     tx,
                     async move || health::probe_tcp(&target, send.as_deref(), expect.as_deref(), timeout).await,
                     HealthSample::is_failure,
@@ -176,12 +177,12 @@ fn spawn_health(
                 continue;
             };
             let target = health::Target::new(url, headers.clone());
-            let (client, limit, tx, tls) = (client.clone(), limit.clone(), tx.clone(), tls.clone());
+            let (client, pace, tx, tls) = (client.clone(), pace.clone(), tx.clone(), tls.clone());
             let timeout = svc.check.timeout;
             let schedule = Schedule::new(svc.check.interval, polling.jitter, polling.backoff_max);
             set.spawn(poll_forever(
                 schedule,
-                limit,
+                pace,
                 tx,
                 async move || health::probe_target(&client, &target, timeout, &tls.0, &tls.1).await,
                 HealthSample::is_failure,
@@ -195,7 +196,8 @@ fn spawn_health(
 pub fn spawn_scrapers_only(fleet: &Fleet, polling: &Polling, tx: mpsc::Sender<Event>) -> JoinSet<()> {
     let mut set = JoinSet::new();
     let limit = Arc::new(Semaphore::new(polling.max_in_flight));
-    spawn_scrapers(&mut set, fleet, polling, scrape::metrics_client(), limit, tx);
+    let grid = Grid::new(tokio::time::Instant::now());
+    spawn_scrapers(&mut set, fleet, polling, scrape::metrics_client(), (limit, grid), tx);
     set
 }
 
@@ -204,7 +206,7 @@ fn spawn_scrapers(
     fleet: &Fleet,
     polling: &Polling,
     client: reqwest::Client,
-    limit: Arc<Semaphore>,
+    pace: Pace,
     tx: mpsc::Sender<Event>,
 ) {
     for (si, svc) in fleet.services.iter().enumerate().filter(|(_, s)| s.check.scrape) {
@@ -217,7 +219,7 @@ fn spawn_scrapers(
             let schedule = Schedule::new(svc.check.interval, polling.jitter, polling.backoff_max);
             set.spawn(poll_forever(
                 schedule,
-                limit.clone(),
+                pace.clone(),
                 tx.clone(),
                 async move || scraper.scrape(&client, check.timeout, &check.names).await,
                 |r: &crate::state::ScrapeResult| r.outcome.is_err(),
@@ -227,17 +229,23 @@ fn spawn_scrapers(
     }
 }
 
+/// What paces the health checks and scrapes: the limit of checks in flight board-wide, and the
+/// grid they wake on.
+type Pace = (Arc<Semaphore>, Grid);
+
 /// The loop every poller runs: a random first delay, then check, report, wait — at most
-/// `limit` checks in flight board-wide, backing off while checks fail. Ends when the board does.
+/// `limit` checks in flight board-wide, waking on the board's grid, backing off while checks
+/// fail. Ends when the board does.
 async fn poll_forever<R>(
     mut schedule: Schedule,
-    limit: Arc<Semaphore>,
+    (limit, grid): Pace,
     tx: mpsc::Sender<Event>,
     mut check: impl AsyncFnMut() -> R,
     failed: impl Fn(&R) -> bool,
     event: impl Fn(R, std::time::Duration) -> Event,
 ) {
-    tokio::time::sleep(schedule.first_delay(fastrand::f64())).await;
+    let wake = |delay, step| grid.wake_at(tokio::time::Instant::now(), delay, step);
+    tokio::time::sleep_until(wake(schedule.first_delay(fastrand::f64()), schedule.grid_step())).await;
     loop {
         let result = {
             let Ok(_permit) = limit.acquire().await else { return };
@@ -248,7 +256,7 @@ async fn poll_forever<R>(
         if tx.send(event(result, next_in)).await.is_err() {
             return;
         }
-        tokio::time::sleep(next_in).await;
+        tokio::time::sleep_until(wake(next_in, schedule.grid_step())).await;
     }
 }
 

@@ -14,7 +14,7 @@ const PARSE_INLINE_BYTES: usize = 256 * 1024;
 
 /// The HTTP client for scrapes: keep-alive and gzip, as Prometheus scrapes.
 pub fn metrics_client() -> reqwest::Client {
-    reqwest::Client::builder()
+    crate::sources::http::client_builder()
         .user_agent(concat!("opsboard/", env!("CARGO_PKG_VERSION")))
         .pool_max_idle_per_host(1)
         .build()
