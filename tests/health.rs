@@ -6,7 +6,7 @@ use opsboard::config::TlsSpec;
 
 use common::{Reply, closed_port, serve};
 use opsboard::sources::health::{MAX_HEALTH_BODY_BYTES, probe};
-use opsboard::sources::http_client;
+use opsboard::sources::{http, http_client};
 use opsboard::state::{BodyVerdict, HealthOutcome, HealthSample, ProbeError, Status};
 use reqwest::header::HeaderMap;
 use std::sync::atomic::Ordering;
@@ -299,4 +299,17 @@ async fn a_real_go_server_health_and_chunked_metrics() {
             .await;
     assert!(matches!(s.outcome, HealthOutcome::Response { code: 200, truncated: false, .. }), "{:?}", s.outcome);
     assert_eq!(s.verdict(SLOW_AFTER).status, Status::Ok, "{}", s.verdict(SLOW_AFTER).reason);
+}
+
+#[tokio::test]
+async fn every_client_names_itself_the_same() {
+    let server = common::serve_with(|head| {
+        let named = head.lines().any(|l| l.eq_ignore_ascii_case(&format!("user-agent: {}", http::USER_AGENT)));
+        if named { Reply::text(200, "ok") } else { Reply::text(400, "who are you") }
+    })
+    .await;
+    // The lean plain-http check, and a reqwest client as webhooks, backups and https use.
+    assert_eq!(check(&server.url("/health")).await.code(), Some(200));
+    let resp = http::client().get(server.url("/health")).send().await.unwrap();
+    assert_eq!(resp.status().as_u16(), 200);
 }

@@ -3,18 +3,21 @@
 
 use crate::state::ProbeError;
 
-/// A reqwest client builder with TLS ready: rustls with ring's cryptography, made the process
-/// default the first time. Every client the board makes starts here.
+/// The User-Agent of every request the board makes.
+pub const USER_AGENT: &str = concat!("opsboard/", env!("CARGO_PKG_VERSION"));
+
+/// A reqwest client builder that names itself [`USER_AGENT`], with TLS ready: rustls with ring's
+/// cryptography, made the process default the first time. Every client the board makes starts here.
 pub fn client_builder() -> reqwest::ClientBuilder {
     static CRYPTO: std::sync::Once = std::sync::Once::new();
     CRYPTO.call_once(|| {
         // Fails only when a provider is already installed, which is as good.
         let _ = rustls::crypto::ring::default_provider().install_default();
     });
-    reqwest::Client::builder()
+    reqwest::Client::builder().user_agent(USER_AGENT)
 }
 
-/// A client with reqwest's defaults (and TLS ready, as [`client_builder`]).
+/// A client with reqwest's defaults otherwise, as [`client_builder`] makes it.
 pub fn client() -> reqwest::Client {
     client_builder().build().expect("an HTTP client with default settings")
 }

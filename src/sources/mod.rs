@@ -35,7 +35,6 @@ pub fn http_client() -> reqwest::Client {
 /// their expiry.
 pub fn http_client_builder() -> reqwest::ClientBuilder {
     crate::sources::http::client_builder()
-        .user_agent(concat!("opsboard/", env!("CARGO_PKG_VERSION")))
         .pool_max_idle_per_host(0)
         .redirect(reqwest::redirect::Policy::limited(3))
         .tls_info(true)

@@ -47,9 +47,9 @@ fn build(url: &Url, headers: &HeaderMap, fixed: &str) -> Vec<u8> {
     let host = &url[url::Position::BeforeHost..url::Position::AfterPort];
     let _ = write!(
         head,
-        "GET {} HTTP/1.1\r\nHost: {host}\r\nUser-Agent: opsboard/{}\r\n{fixed}",
+        "GET {} HTTP/1.1\r\nHost: {host}\r\nUser-Agent: {}\r\n{fixed}",
         if target.is_empty() { "/" } else { target },
-        env!("CARGO_PKG_VERSION")
+        super::http::USER_AGENT
     );
     if !url.username().is_empty() && !headers.contains_key(AUTHORIZATION) {
         use base64::Engine;

@@ -35,10 +35,7 @@ impl Promql {
         if !base.path().ends_with('/') {
             base.set_path(&format!("{}/", base.path()));
         }
-        let client = crate::sources::http::client_builder()
-            .user_agent(concat!("opsboard/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|e| e.to_string())?;
+        let client = crate::sources::http::client_builder().build().map_err(|e| e.to_string())?;
         Ok(Self { client, base, headers, timeout: server.timeout })
     }
 

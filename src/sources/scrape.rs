@@ -14,11 +14,7 @@ const PARSE_INLINE_BYTES: usize = 256 * 1024;
 
 /// The HTTP client for scrapes: keep-alive and gzip, as Prometheus scrapes.
 pub fn metrics_client() -> reqwest::Client {
-    crate::sources::http::client_builder()
-        .user_agent(concat!("opsboard/", env!("CARGO_PKG_VERSION")))
-        .pool_max_idle_per_host(1)
-        .build()
-        .unwrap_or_default()
+    crate::sources::http::client_builder().pool_max_idle_per_host(1).build().unwrap_or_default()
 }
 
 /// One instance's scraper: for plain http, the request bytes made once and the connection kept
