@@ -8,6 +8,7 @@ use crate::config::Loaded;
 use crate::config::schema::Page;
 use crate::history::DeployHistory;
 use crate::keymap;
+use crate::state::Verdicts;
 use crate::state::{ActionEvent, Event};
 use crate::terminal::{Tui, shutdown_signal};
 use crate::ui::view::{Action, Outcome, View, WallPages};
@@ -15,12 +16,11 @@ use crate::ui::{self, Look, Scene};
 use crossterm::event::{Event as TermEvent, EventStream};
 use futures_util::StreamExt;
 use std::time::{Duration, Instant, SystemTime};
-/// Time-driven changes (ages, staleness, the clock) are looked at this often.
+/// Time-driven changes (ages, staleness, the clock) are looked at this often, and new data is
+/// drawn this often: once a second is as fast as a person reads a changing number; faster only
+/// writes more bytes (every check still lands in the state as it comes). Keys redraw at the full
+/// frame rate.
 const TICK: Duration = Duration::from_secs(1);
-/// New data alone redraws at most this often; keys redraw at the full frame rate. Once a second
-/// is as fast as a person reads a changing number; faster only writes more bytes (every check
-/// still lands in the state as it comes).
-const DATA_FRAME_EVERY: Duration = Duration::from_secs(1);
 
 static PROCESS_START: std::sync::OnceLock<Instant> = std::sync::OnceLock::new();
 
@@ -72,12 +72,16 @@ pub async fn run(loaded: &Loaded, opts: &BoardOptions) -> anyhow::Result<()> {
     let mut last_draw = Instant::now() - frame_every;
     // When the next frame is due; `None` while nothing has changed.
     let mut due = Some(Instant::now());
-    let data_every = DATA_FRAME_EVERY.max(frame_every);
     let schedule = |due: &mut Option<Instant>, at: Instant| *due = Some(due.map_or(at, |d| d.min(at)));
+    // A frame for the tick: drawn from the verdicts the tick just made, at the same instant.
+    let mut ticked: Option<(SystemTime, Verdicts)> = None;
     loop {
-        if due.is_some_and(|d| Instant::now() >= d) {
+        if ticked.is_some() || due.is_some_and(|d| Instant::now() >= d) {
             // Only changed cells are written; an unchanged frame writes nothing at all.
-            let scene = Scene::new(&collector.state, &view, &opts.look, SystemTime::now());
+            let scene = match ticked.take() {
+                Some((now, verdicts)) => Scene::with_verdicts(&collector.state, &view, &opts.look, now, verdicts),
+                None => Scene::new(&collector.state, &view, &opts.look, SystemTime::now()),
+            };
             tui.terminal.draw(|f| ui::render(f, &scene))?;
             if let Some(start) = first_frame.take() {
                 tracing::info!(ms = start.elapsed().as_secs_f64() * 1000.0, "first frame drawn");
@@ -87,9 +91,8 @@ pub async fn run(loaded: &Loaded, opts: &BoardOptions) -> anyhow::Result<()> {
         }
         let wake = due.map(tokio::time::Instant::from_std);
         tokio::select! {
-            () = collector.next_batch() => {
-                schedule(&mut due, last_draw + data_every);
-            }
+            // New data waits for the next tick's frame.
+            () = collector.next_batch() => {}
             Some(term) = input.next() => match term {
                 Ok(TermEvent::Key(key)) => {
                     if let Some(action) = keymap::action_for(key, &view) {
@@ -125,7 +128,7 @@ pub async fn run(loaded: &Loaded, opts: &BoardOptions) -> anyhow::Result<()> {
             },
             _ = tick.tick() => {
                 let now = SystemTime::now();
-                collector.tick(now);
+                let verdicts = collector.tick(now);
                 let silences = &collector.state.silences;
                 let ring = alerts.due(&collector.notifier.tracker, &|item| silences.get(item).is_some(), now);
                 if !ring.is_empty() {
@@ -135,7 +138,7 @@ pub async fn run(loaded: &Loaded, opts: &BoardOptions) -> anyhow::Result<()> {
                         tracing::warn!(error = %e, "terminal notification not written");
                     }
                 }
-                schedule(&mut due, last_draw + data_every);
+                ticked = Some((now, verdicts));
             }
             _ = pages.tick(), if view.wall.is_some() => {
                 let _ = view.handle(Action::NextPage, &collector.state, SystemTime::now());

@@ -64,7 +64,9 @@ async fn drive(c: &mut Collector, within: Duration, done: impl Fn(&Collector) ->
     while Instant::now() < deadline {
         tokio::select! {
             () = c.next_batch() => {}
-            _ = tick.tick() => c.tick(SystemTime::now()),
+            _ = tick.tick() => {
+                c.tick(SystemTime::now());
+            }
         }
         if done(c) {
             return true;

@@ -9,6 +9,7 @@ pub mod terminal;
 pub mod webhook;
 
 use crate::config::Loaded;
+use crate::state::Verdicts;
 use crate::state::{Event, State, Status};
 use change::{Tracker, observe};
 use policy::{Outbox, Policy};
@@ -80,10 +81,10 @@ impl Notifier {
         }
     }
 
-    /// Looks at every item's state now; ends silences that are over; sends what is due.
-    pub fn tick(&mut self, state: &mut State, now: SystemTime) {
-        let verdicts = state.verdicts(now);
-        self.tracker.update(observe(state, &verdicts, now, self.started), now);
+    /// Looks at every item's state now (`verdicts` are the state's at `now`); ends silences that
+    /// are over; sends what is due.
+    pub fn tick(&mut self, state: &mut State, verdicts: &Verdicts, now: SystemTime) {
+        self.tracker.update(observe(state, verdicts, now, self.started), now);
         let tracker = &self.tracker;
         state.silences.expire(now, &|item| tracker.get(item).is_some_and(|t| t.now.status == Status::Ok));
         let silences = &state.silences;

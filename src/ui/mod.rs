@@ -62,7 +62,18 @@ pub struct Scene<'a> {
 
 impl<'a> Scene<'a> {
     pub fn new(state: &'a State, view: &'a View, look: &'a Look, now: SystemTime) -> Self {
-        Self { state, view, look, theme: &look.theme, now, verdicts: state.verdicts(now) }
+        Self::with_verdicts(state, view, look, now, state.verdicts(now))
+    }
+
+    /// A scene from verdicts already made from `state` at `now`.
+    pub fn with_verdicts(
+        state: &'a State,
+        view: &'a View,
+        look: &'a Look,
+        now: SystemTime,
+        verdicts: Verdicts,
+    ) -> Self {
+        Self { state, view, look, theme: &look.theme, now, verdicts }
     }
 }
 
