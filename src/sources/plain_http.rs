@@ -21,6 +21,12 @@ const READ_CHUNK: usize = 8 * 1024;
 const FIRST_READ: usize = 1024;
 /// A read is given at least this much room.
 const MIN_ROOM: usize = 512;
+/// A request this long goes out in one TCP segment on any path (IPv6's minimum MTU, 1280, less
+/// the IPv6 and TCP headers). Nagle's algorithm holds back only a segment sent while an earlier
+/// one is unacknowledged, so a fresh connection sending such a request in one write needs no
+/// TCP_NODELAY: a system call a check saved. Longer requests (a large bearer token) and kept
+/// connections set it.
+const ONE_SEGMENT: usize = 1220;
 
 /// What one GET came back with.
 #[derive(Debug)]
@@ -98,6 +104,9 @@ fn percent_decode(s: &str) -> String {
 /// GETs `url` (scheme http) on a fresh connection; the caller bounds the time.
 pub async fn get(url: &Url, request: &[u8], cap: usize) -> Result<Answer, ProbeError> {
     let mut stream = connect(url).await?;
+    if request.len() > ONE_SEGMENT {
+        let _ = stream.set_nodelay(true);
+    }
     match exchange(&mut stream, url, request, cap).await {
         Ok((answer, _)) => Ok(answer),
         Err(Failure::Stale(e) | Failure::Failed(e)) => Err(e),
@@ -124,6 +133,7 @@ pub async fn get_keep_alive(
         Ok(s) => s,
         Err(e) => return (Err(e), None),
     };
+    let _ = stream.set_nodelay(true);
     match exchange(&mut stream, url, request, cap).await {
         Ok((answer, reusable)) => (Ok(answer), reusable.then_some(stream)),
         Err(Failure::Stale(e) | Failure::Failed(e)) => (Err(e), None),
@@ -238,9 +248,6 @@ async fn connect(url: &Url) -> Result<TcpStream, ProbeError> {
     let mut last = None;
     for addr in addrs {
         match TcpStream::connect(addr).await {
-            // No TCP_NODELAY: each request goes out in one write, and Nagle only holds back data
-            // sent while earlier data is unacknowledged, which an answer read back has acknowledged.
-            // A system call a check saved.
             Ok(stream) => return Ok(stream),
             Err(e) => last = Some(e),
         }
