@@ -1,8 +1,8 @@
 //! The `opsboard` command line: flags, subcommands and dispatch.
 
 /// Every health check allocates its socket's registration, its read buffer and its answer; with
-/// mimalloc a check costs about a tenth less CPU than with glibc's allocator
-/// (`cargo bench --bench health_cost`).
+/// mimalloc a check costs about a tenth less CPU than with glibc's allocator, side by side on
+/// the 1,000 endpoints of `cargo bench --bench health_cost`.
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
