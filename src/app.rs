@@ -70,7 +70,8 @@ pub async fn run(loaded: &Loaded, opts: &BoardOptions) -> anyhow::Result<()> {
     pages.tick().await;
     let mut first_frame = Some(*PROCESS_START.get_or_init(Instant::now));
     let mut last_draw = Instant::now() - frame_every;
-    // When the next frame is due; `None` while nothing has changed.
+    // When the next frame for a key, a resize or a page turn is due (the first frame at once); new
+    // data is drawn with the tick.
     let mut due = Some(Instant::now());
     let schedule = |due: &mut Option<Instant>, at: Instant| *due = Some(due.map_or(at, |d| d.min(at)));
     // A frame for the tick: drawn from the verdicts the tick just made, at the same instant.

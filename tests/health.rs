@@ -142,6 +142,26 @@ async fn configured_headers_are_sent() {
     assert_eq!(without.code(), Some(401));
 }
 
+#[tokio::test]
+async fn a_long_bearer_token_is_sent_whole() {
+    // Over one TCP segment's worth (a large JWT): the request still goes out in full.
+    let token = format!("Bearer {}", "x".repeat(3000));
+    let expected = format!("authorization: {token}");
+    let server = common::serve_with(move |head| {
+        if head.lines().any(|l| l.eq_ignore_ascii_case(&expected)) {
+            Reply::text(200, "ok")
+        } else {
+            Reply::text(401, "who are you")
+        }
+    })
+    .await;
+    let mut headers = HeaderMap::new();
+    headers.insert("authorization", token.parse().unwrap());
+    let s = probe(&http_client(), &server.url("/health"), &headers, TIMEOUT, &TlsSpec::default(), &Default::default())
+        .await;
+    assert_eq!(s.code(), Some(200));
+}
+
 /// The verdict of one check of `reply` under the conditions a config gives the service `api`.
 async fn judged(reply: Reply, conditions: &str) -> (Status, String) {
     let server = serve(reply).await;

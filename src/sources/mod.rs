@@ -63,11 +63,10 @@ pub fn spawn_all(
     jobs: &[BackupJob],
     tx: mpsc::Sender<Event>,
 ) -> JoinSet<()> {
-    let limit = Arc::new(Semaphore::new(polling.max_in_flight));
+    let pace = pace(polling);
     let mut set = JoinSet::new();
-    let grid = Grid::new(tokio::time::Instant::now());
-    spawn_health(&mut set, fleet, polling, http_client(), (limit.clone(), grid), tx.clone());
-    spawn_scrapers(&mut set, fleet, polling, scrape::metrics_client(), (limit, grid), tx.clone());
+    spawn_health(&mut set, fleet, polling, http_client(), pace.clone(), tx.clone());
+    spawn_scrapers(&mut set, fleet, polling, scrape::metrics_client(), pace, tx.clone());
     spawn_promql(&mut set, fleet, polling, tx.clone());
     for (i, spec) in fleet.aws.iter().enumerate() {
         set.spawn(aws::run_account(i, spec.clone(), polling.jitter, polling.backoff_max, tx.clone()));
@@ -194,9 +193,7 @@ fn spawn_health(
 /// Starts only the metrics scrapers (benchmarks compare them with Prometheus scraping alone).
 pub fn spawn_scrapers_only(fleet: &Fleet, polling: &Polling, tx: mpsc::Sender<Event>) -> JoinSet<()> {
     let mut set = JoinSet::new();
-    let limit = Arc::new(Semaphore::new(polling.max_in_flight));
-    let grid = Grid::new(tokio::time::Instant::now());
-    spawn_scrapers(&mut set, fleet, polling, scrape::metrics_client(), (limit, grid), tx);
+    spawn_scrapers(&mut set, fleet, polling, scrape::metrics_client(), pace(polling), tx);
     set
 }
 
@@ -231,6 +228,10 @@ fn spawn_scrapers(
 /// What paces the health checks and scrapes: the limit of checks in flight board-wide, and the
 /// grid they wake on.
 type Pace = (Arc<Semaphore>, Grid);
+
+fn pace(polling: &Polling) -> Pace {
+    (Arc::new(Semaphore::new(polling.max_in_flight)), Grid::new(tokio::time::Instant::now()))
+}
 
 /// The loop every poller runs: a random first delay, then check, report, wait — at most
 /// `limit` checks in flight board-wide, waking on the board's grid, backing off while checks
