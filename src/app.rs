@@ -8,7 +8,6 @@ use crate::config::Loaded;
 use crate::config::schema::Page;
 use crate::history::DeployHistory;
 use crate::keymap;
-use crate::state::Verdicts;
 use crate::state::{ActionEvent, Event};
 use crate::terminal::{Tui, shutdown_signal};
 use crate::ui::view::{Action, Outcome, View, WallPages};
@@ -74,15 +73,14 @@ pub async fn run(loaded: &Loaded, opts: &BoardOptions) -> anyhow::Result<()> {
     // data is drawn with the tick.
     let mut due = Some(Instant::now());
     let schedule = |due: &mut Option<Instant>, at: Instant| *due = Some(due.map_or(at, |d| d.min(at)));
-    // A frame for the tick: drawn from the verdicts the tick just made, at the same instant.
-    let mut ticked: Option<(SystemTime, Verdicts)> = None;
+    // A frame for the tick: drawn at the tick's instant, from the verdicts it brought there.
+    let mut ticked: Option<SystemTime> = None;
     loop {
         if ticked.is_some() || due.is_some_and(|d| Instant::now() >= d) {
+            let now = ticked.take().unwrap_or_else(SystemTime::now);
+            collector.refresh_verdicts(now);
+            let scene = Scene::with_verdicts(&collector.state, &view, &opts.look, now, collector.verdicts());
             // Only changed cells are written; an unchanged frame writes nothing at all.
-            let scene = match ticked.take() {
-                Some((now, verdicts)) => Scene::with_verdicts(&collector.state, &view, &opts.look, now, verdicts),
-                None => Scene::new(&collector.state, &view, &opts.look, SystemTime::now()),
-            };
             tui.terminal.draw(|f| ui::render(f, &scene))?;
             if let Some(start) = first_frame.take() {
                 tracing::info!(ms = start.elapsed().as_secs_f64() * 1000.0, "first frame drawn");
@@ -120,7 +118,10 @@ pub async fn run(loaded: &Loaded, opts: &BoardOptions) -> anyhow::Result<()> {
                         schedule(&mut due, last_draw + frame_every);
                     }
                 }
-                Ok(TermEvent::Resize(..)) => schedule(&mut due, last_draw + frame_every),
+                Ok(TermEvent::Resize(cols, rows)) => {
+                    tui.terminal.backend_mut().resized(ratatui::layout::Size::new(cols, rows));
+                    schedule(&mut due, last_draw + frame_every);
+                }
                 Ok(_) => {}
                 Err(e) => {
                     tracing::error!(error = %e, "reading terminal input failed");
@@ -129,7 +130,7 @@ pub async fn run(loaded: &Loaded, opts: &BoardOptions) -> anyhow::Result<()> {
             },
             _ = tick.tick() => {
                 let now = SystemTime::now();
-                let verdicts = collector.tick(now);
+                collector.tick(now);
                 let silences = &collector.state.silences;
                 let ring = alerts.due(&collector.notifier.tracker, &|item| silences.get(item).is_some(), now);
                 if !ring.is_empty() {
@@ -139,7 +140,7 @@ pub async fn run(loaded: &Loaded, opts: &BoardOptions) -> anyhow::Result<()> {
                         tracing::warn!(error = %e, "terminal notification not written");
                     }
                 }
-                ticked = Some((now, verdicts));
+                ticked = Some(now);
             }
             _ = pages.tick(), if view.wall.is_some() => {
                 let _ = view.handle(Action::NextPage, &collector.state, SystemTime::now());

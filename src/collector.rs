@@ -11,6 +11,7 @@ use crate::sources;
 use crate::state::Verdicts;
 use crate::state::deploys::Deploys;
 use crate::state::{Event, State};
+use std::time::SystemTime;
 use tokio::sync::mpsc;
 use tokio::task::JoinSet;
 
@@ -23,6 +24,8 @@ pub struct Collector {
     tx: mpsc::Sender<Event>,
     history: DeployHistory,
     pub notifier: Notifier,
+    /// Every verdict, kept between ticks and made again where the state or time moved.
+    verdicts: Verdicts,
     /// Every poller; dropped with the collector.
     _pollers: JoinSet<()>,
 }
@@ -39,7 +42,7 @@ impl Collector {
         let pollers =
             sources::spawn_all(&loaded.fleet, polling, &loaded.config.deploys, &loaded.config.backups, tx.clone());
         let notifier = Notifier::start(loaded, &tx);
-        Self { state, rx, tx, history, notifier, _pollers: pollers }
+        Self { state, rx, tx, history, notifier, verdicts: Verdicts::default(), _pollers: pollers }
     }
 
     /// Where actions send what they did, so it reaches the state like any other event.
@@ -47,13 +50,21 @@ impl Collector {
         self.tx.clone()
     }
 
-    /// Once a second: states are looked at for changes, silences end, webhooks are told. Gives
-    /// back the verdicts at `now` it worked from, so a frame drawn at the same instant need not
-    /// make them again (at a thousand services they are most of what a tick costs).
-    pub fn tick(&mut self, now: std::time::SystemTime) -> Verdicts {
-        let verdicts = self.state.verdicts(now);
-        self.notifier.tick(&mut self.state, &verdicts, now);
-        verdicts
+    /// Once a second: the verdicts are brought to `now`, states are looked at for changes,
+    /// silences end, webhooks are told.
+    pub fn tick(&mut self, now: SystemTime) {
+        self.verdicts.refresh(&self.state, now);
+        self.notifier.tick(&mut self.state, &self.verdicts, now);
+    }
+
+    /// Brings the kept verdicts to `now` (for a frame); only what changed is made again.
+    pub fn refresh_verdicts(&mut self, now: SystemTime) {
+        self.verdicts.refresh(&self.state, now);
+    }
+
+    /// The verdicts as of the last tick or refresh.
+    pub fn verdicts(&self) -> &Verdicts {
+        &self.verdicts
     }
 
     /// Waits for the next event, then applies it and every one already waiting; deploys that

@@ -11,20 +11,30 @@ use std::io::{IsTerminal, Stdout};
 /// no flush of an empty write. It never asks the terminal where its cursor is: a fullscreen
 /// board does not need to know, and a terminal that never answers (a serial console, `script`
 /// with no input) would otherwise stop the board before its first frame.
+///
+/// It also remembers the terminal's size between frames: asking costs opening the tty and an
+/// ioctl each time, and the size changes only with a resize, which the board hears of as an
+/// event and passes on through [`QuietBackend::resized`].
 pub struct QuietBackend<B: Backend> {
     inner: B,
     cursor_hidden: bool,
     pending: bool,
     cursor: Position,
+    size: std::cell::Cell<Option<Size>>,
 }
 
 impl<B: Backend> QuietBackend<B> {
     pub fn new(inner: B) -> Self {
-        Self { inner, cursor_hidden: false, pending: false, cursor: Position::ORIGIN }
+        Self { inner, cursor_hidden: false, pending: false, cursor: Position::ORIGIN, size: Default::default() }
     }
 
     pub fn inner(&self) -> &B {
         &self.inner
+    }
+
+    /// The terminal now has this size: the next frame is drawn at it.
+    pub fn resized(&mut self, size: Size) {
+        self.size.set(Some(size));
     }
 }
 
@@ -79,7 +89,12 @@ impl<B: Backend> Backend for QuietBackend<B> {
     }
 
     fn size(&self) -> Result<Size, Self::Error> {
-        self.inner.size()
+        if let Some(size) = self.size.get() {
+            return Ok(size);
+        }
+        let size = self.inner.size()?;
+        self.size.set(Some(size));
+        Ok(size)
     }
 
     fn window_size(&mut self) -> Result<WindowSize, Self::Error> {

@@ -159,3 +159,104 @@ fn a_flapping_instance_shows_one_steady_word() {
     let tail = &statuses[20..];
     assert!(tail.iter().all(|s| *s == Status::Warn), "steady once flapping: {statuses:?}");
 }
+
+/// Verdicts kept and brought forward, as the board keeps them, against verdicts made from
+/// nothing at each moment: random results, scrapes, silences long enough to go stale, and now
+/// and then a clock that steps back.
+#[test]
+fn kept_verdicts_brought_forward_agree_with_verdicts_made_from_nothing() {
+    use opsboard::state::{Event, SignalPoint, Verdicts};
+    let text = format!(
+        "{}\n[prometheus]\nurl = \"http://127.0.0.1:9\"\n\n[services.queries]\ninstances = [\"http://127.0.0.1:9\"]\n\
+         [services.queries.promql]\nerror_ratio = 'e'\np95 = 'p'\n",
+        common::fixtures::FLEET
+    );
+    let loaded = config::load_str("kept.toml", &text).unwrap();
+    let queried = loaded.fleet.services.iter().position(|s| s.name == "queries").unwrap();
+    for seed in 1..=30u64 {
+        let mut rng = fastrand::Rng::with_seed(seed);
+        let mut state = State::new(&loaded.fleet, 120, 3);
+        let mut kept = Verdicts::default();
+        let mut t = now();
+        let mut counts = [[0.0f64; 8]; 8];
+        for step in 0..400 {
+            // Mostly a second at a time; sometimes long enough for results to go stale; rarely back.
+            t = match rng.u32(0..100) {
+                0..=2 => t - Duration::from_secs(rng.u64(1..20)),
+                3..=7 => t + Duration::from_secs(rng.u64(15..60)),
+                _ => t + Duration::from_millis(rng.u64(0..2000)),
+            };
+            for _ in 0..rng.usize(0..4) {
+                let si = rng.usize(0..state.services.len());
+                let ii = rng.usize(0..state.services[si].instances.len());
+                let at = t - Duration::from_millis(rng.u64(0..500));
+                if si == queried && rng.bool() {
+                    let result = if rng.u32(0..8) == 0 {
+                        Err("query failed".to_string())
+                    } else {
+                        let point = SignalPoint {
+                            rate: Some(rng.f64() * 50.0),
+                            requests: Some(rng.f64() * 3000.0),
+                            error_ratio: Some(rng.f64() * 0.08),
+                            p95: Some(rng.f64() * 1.5),
+                            ..SignalPoint::empty(at, Duration::from_secs(60))
+                        };
+                        Ok(vec![point])
+                    };
+                    state.apply(Event::Signals { service: si, result });
+                } else if rng.u32(0..4) == 0 {
+                    counts[si][ii] += rng.f64() * 400.0;
+                    let errors = counts[si][ii] * rng.f64() * 0.1;
+                    state.apply(scrape(si, ii, at, counts[si][ii], errors, 0.9));
+                } else {
+                    let sample = match rng.u32(0..10) {
+                        0 => failed(at, ProbeError::Refused),
+                        1 => ok(at, 900),
+                        _ => ok(at, rng.u64(10..80)),
+                    };
+                    state.apply(health(si, ii, sample));
+                }
+            }
+            kept.refresh(&state, t);
+            let fresh = Verdicts::of(&state, t);
+            let context = format!("seed {seed}, step {step}");
+            assert_eq!(kept.services, fresh.services, "{context}");
+            assert_eq!(kept.items, fresh.items, "{context}");
+            assert_eq!(kept.service_tally, fresh.service_tally, "{context}");
+            assert_eq!(kept.instance_tally, fresh.instance_tally, "{context}");
+            assert_eq!(kept.worst_first(), fresh.worst_first(), "{context}");
+        }
+    }
+}
+
+/// The notifier looks again only at a new revision: one must come with every change, and none
+/// without one.
+#[test]
+fn a_revision_comes_with_each_change_and_only_then() {
+    use opsboard::state::Verdicts;
+    let loaded = common::fixtures::loaded();
+    let mut state = State::new(&loaded.fleet, 120, 3);
+    let t = now();
+    for si in 0..state.services.len() {
+        for ii in 0..state.services[si].instances.len() {
+            state.apply(health(si, ii, ok(t, 20)));
+        }
+    }
+    let mut kept = Verdicts::default();
+    kept.refresh(&state, t);
+    let first = kept.revision;
+    // Another OK result changes nothing anyone reads; neither does time while results are current.
+    state.apply(health(0, 0, ok(t + Duration::from_secs(5), 25)));
+    kept.refresh(&state, t + Duration::from_secs(6));
+    kept.refresh(&state, t + Duration::from_secs(16));
+    assert_eq!(kept.revision, first, "nothing changed");
+    // 5 s interval, 3 intervals and a 2 s timeout: instances not checked since `t` are stale at 17 s.
+    kept.refresh(&state, t + Duration::from_secs(18));
+    assert_ne!(kept.revision, first, "stale instances are a change");
+    let stale = kept.revision;
+    kept.refresh(&state, t + Duration::from_secs(19));
+    assert_ne!(kept.revision, stale, "a stale result's age is in its reason");
+    assert_eq!(kept.services[1].instances[0].status, Status::Stale);
+    // Verdicts made from nothing never share a revision with others.
+    assert_ne!(Verdicts::of(&state, t).revision, Verdicts::of(&state, t).revision);
+}

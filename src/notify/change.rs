@@ -25,8 +25,8 @@ impl Observed {
     }
 }
 
-/// The items of one frame's verdicts, plus the board itself when nothing has answered for long.
-pub fn observe(state: &State, verdicts: &Verdicts, now: SystemTime, started: SystemTime) -> Vec<Observed> {
+/// The items of one moment's verdicts; accounts the board sees count as OK.
+pub fn observe_items(state: &State, verdicts: &Verdicts) -> Vec<Observed> {
     // A service with no `env` is in the implicit "default" one: not worth a word.
     let envs: HashMap<&str, &str> = state
         .services
@@ -62,15 +62,19 @@ pub fn observe(state: &State, verdicts: &Verdicts, now: SystemTime, started: Sys
             });
         }
     }
+    out
+}
+
+/// The board itself: stale when nothing has answered for long.
+pub fn observe_board(state: &State, now: SystemTime, started: SystemTime) -> Observed {
     let stale = state.board_staleness(now, started);
-    out.push(Observed {
+    Observed {
         kind: "board",
         name: "the fleet".into(),
         env: None,
         status: if stale.is_some() { Status::Stale } else { Status::Ok },
         reason: stale.map(|age| format!("no instance has answered for {}", format::elapsed(age))).unwrap_or_default(),
-    });
-    out
+    }
 }
 
 /// An item's state and since when.

@@ -11,7 +11,7 @@ pub mod webhook;
 use crate::config::Loaded;
 use crate::state::Verdicts;
 use crate::state::{Event, State, Status};
-use change::{Tracker, observe};
+use change::{Tracker, observe_board, observe_items};
 use policy::{Outbox, Policy};
 use serde_json::Value;
 use std::time::SystemTime;
@@ -30,6 +30,8 @@ pub struct Notifier {
     hooks: Vec<Hook>,
     board: String,
     started: SystemTime,
+    /// The revision of the verdicts last looked at: the same again has no change to find.
+    looked_at: Option<u64>,
 }
 
 /// The webhooks of a config, as destinations with their policies.
@@ -78,13 +80,18 @@ impl Notifier {
             hooks,
             board: loaded.config.board.title.clone(),
             started: SystemTime::now(),
+            looked_at: None,
         }
     }
 
     /// Looks at every item's state now (`verdicts` are the state's at `now`); ends silences that
     /// are over; sends what is due.
     pub fn tick(&mut self, state: &mut State, verdicts: &Verdicts, now: SystemTime) {
-        self.tracker.update(observe(state, verdicts, now, self.started), now);
+        if self.looked_at != Some(verdicts.revision) {
+            self.tracker.update(observe_items(state, verdicts), now);
+            self.looked_at = Some(verdicts.revision);
+        }
+        self.tracker.update(vec![observe_board(state, now, self.started)], now);
         let tracker = &self.tracker;
         state.silences.expire(now, &|item| tracker.get(item).is_some_and(|t| t.now.status == Status::Ok));
         let silences = &state.silences;

@@ -63,17 +63,22 @@ pub struct Publisher {
 }
 
 impl Publisher {
+    /// The frame's scene at `now`, from the collector's verdicts brought there by the caller.
+    fn scene(&self, now: SystemTime) -> Scene<'_> {
+        Scene::with_verdicts(&self.collector.state, &self.view, &self.look, now, self.collector.verdicts())
+    }
+
     fn draw(&self, cols: u16, rows: u16, now: SystemTime) -> Buffer {
-        let scene = Scene::new(&self.collector.state, &self.view, &self.look, now);
-        ui::render_to_buffer(&scene, cols, rows)
+        ui::render_to_buffer(&self.scene(now), cols, rows)
     }
 
     fn scrub(&self) -> impl Fn(&str) -> String + '_ {
         |s: &str| self.secrets.scrub(s)
     }
 
-    fn answer(&self, feeds: &mut HashMap<(u16, u16), Feed>, request: Request) {
+    fn answer(&mut self, feeds: &mut HashMap<(u16, u16), Feed>, request: Request) {
         let now = SystemTime::now();
+        self.collector.refresh_verdicts(now);
         match request {
             Request::Join { cols, rows, reply } => {
                 let size = (cols.clamp(1, MAX_COLS), rows.clamp(1, MAX_ROWS));
@@ -105,13 +110,14 @@ impl Publisher {
     }
 
     /// Draws every watched size and sends what changed; feeds nobody watches are dropped.
-    fn publish(&self, feeds: &mut HashMap<(u16, u16), Feed>) {
+    fn publish(&mut self, feeds: &mut HashMap<(u16, u16), Feed>) {
         feeds.retain(|_, f| f.tx.receiver_count() > 0);
         if feeds.is_empty() {
             return;
         }
         let now = SystemTime::now();
-        let scene = Scene::new(&self.collector.state, &self.view, &self.look, now);
+        self.collector.refresh_verdicts(now);
+        let scene = self.scene(now);
         let scrub = self.scrub();
         for (&(cols, rows), feed) in feeds.iter_mut() {
             let next = ui::render_to_buffer(&scene, cols, rows);

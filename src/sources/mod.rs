@@ -6,6 +6,7 @@ pub mod aws;
 pub mod backups;
 pub mod deploy_log;
 pub mod health;
+pub mod health_body;
 pub mod http;
 pub mod plain_http;
 pub mod promql;

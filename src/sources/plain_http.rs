@@ -103,11 +103,8 @@ fn percent_decode(s: &str) -> String {
 
 /// GETs `url` (scheme http) on a fresh connection; the caller bounds the time.
 pub async fn get(url: &Url, request: &[u8], cap: usize) -> Result<Answer, ProbeError> {
-    let mut stream = connect(url).await?;
-    if request.len() > ONE_SEGMENT {
-        let _ = stream.set_nodelay(true);
-    }
-    match exchange(&mut stream, url, request, cap).await {
+    let (mut stream, sent) = fresh(url, request).await?;
+    match exchange(&mut stream, url, &request[sent..], cap).await {
         Ok((answer, _)) => Ok(answer),
         Err(Failure::Stale(e) | Failure::Failed(e)) => Err(e),
     }
@@ -129,15 +126,28 @@ pub async fn get_keep_alive(
             Err(Failure::Stale(_)) => {}
         }
     }
-    let mut stream = match connect(url).await {
-        Ok(s) => s,
+    let (mut stream, sent) = match fresh(url, request).await {
+        Ok(opened) => opened,
         Err(e) => return (Err(e), None),
     };
+    // The requests that follow on this connection go out at once too.
     let _ = stream.set_nodelay(true);
-    match exchange(&mut stream, url, request, cap).await {
+    match exchange(&mut stream, url, &request[sent..], cap).await {
         Ok((answer, reusable)) => (Ok(answer), reusable.then_some(stream)),
         Err(Failure::Stale(e) | Failure::Failed(e)) => (Err(e), None),
     }
+}
+
+/// A fresh connection to `url` with as much of `request` sent as could go at once: a request of
+/// one segment goes out with the connection (Nagle's algorithm cannot hold it back); a longer
+/// one waits for TCP_NODELAY. Gives the stream and the bytes sent.
+async fn fresh(url: &Url, request: &[u8]) -> Result<(TcpStream, usize), ProbeError> {
+    if request.len() <= ONE_SEGMENT {
+        return connect(url, request).await;
+    }
+    let (stream, _) = connect(url, &[]).await?;
+    let _ = stream.set_nodelay(true);
+    Ok((stream, 0))
 }
 
 /// Why an exchange failed: on a kept connection, `Stale` (closed before any answer) is worth
@@ -234,7 +244,9 @@ async fn exchange(stream: &mut TcpStream, url: &Url, request: &[u8], cap: usize)
     Ok((Answer::Done { code, body, truncated }, reusable))
 }
 
-async fn connect(url: &Url) -> Result<TcpStream, ProbeError> {
+/// Connects to the URL's host, trying each of its addresses in turn, and sends what it can of
+/// `early` at once (see [`open`]); gives the stream and how many bytes of `early` went out.
+async fn connect(url: &Url, early: &[u8]) -> Result<(TcpStream, usize), ProbeError> {
     let port = url.port_or_known_default().unwrap_or(80);
     let addrs: Vec<SocketAddr> = match url.host() {
         Some(url::Host::Ipv4(ip)) => vec![SocketAddr::from((ip, port))],
@@ -247,8 +259,8 @@ async fn connect(url: &Url) -> Result<TcpStream, ProbeError> {
     };
     let mut last = None;
     for addr in addrs {
-        match TcpStream::connect(addr).await {
-            Ok(stream) => return Ok(stream),
+        match open(addr, early).await {
+            Ok(opened) => return Ok(opened),
             Err(e) => last = Some(e),
         }
     }
@@ -258,6 +270,59 @@ async fn connect(url: &Url) -> Result<TcpStream, ProbeError> {
         Some(e) => ProbeError::Connect(e.to_string()),
         None => ProbeError::Dns("no address found".into()),
     })
+}
+
+/// Connects to `addr` and hands the socket `early` at once if the connection is already up, as
+/// it is on loopback and often on a near network, where the handshake is over before the
+/// connect call returns. That spares waiting for the runtime to report the socket writable (a
+/// wake-up and a system call a check). Otherwise it waits for the connection as a plain connect
+/// does, and learns how it went the same way. Gives the stream and how much of `early` went out.
+async fn open(addr: SocketAddr, early: &[u8]) -> std::io::Result<(TcpStream, usize)> {
+    use std::io::ErrorKind;
+    let socket = stream_socket(addr)?;
+    match socket.connect(&addr.into()) {
+        Ok(()) => {}
+        Err(e) if e.raw_os_error() == Some(libc::EINPROGRESS) => {}
+        Err(e) => return Err(e),
+    }
+    let sent = match early {
+        [] => 0,
+        // Still connecting: "would block". Refused at once (loopback): that error, as a connect gives it.
+        _ => match socket.send_with_flags(early, SEND_FLAGS) {
+            Ok(n) => n,
+            Err(e) if e.kind() == ErrorKind::WouldBlock => 0,
+            Err(e) => return Err(e),
+        },
+    };
+    let stream = TcpStream::from_std(socket.into())?;
+    if sent == 0 {
+        stream.writable().await?;
+        if let Some(e) = stream.take_error()? {
+            return Err(e);
+        }
+    }
+    Ok((stream, sent))
+}
+
+/// Writing to a connection the peer closed gives an error, never SIGPIPE.
+#[cfg(any(target_os = "linux", target_os = "android"))]
+const SEND_FLAGS: libc::c_int = libc::MSG_NOSIGNAL;
+#[cfg(not(any(target_os = "linux", target_os = "android")))]
+const SEND_FLAGS: libc::c_int = 0;
+
+/// A non-blocking TCP socket for `addr`'s family, made so in the one system call where the
+/// platform allows.
+fn stream_socket(addr: SocketAddr) -> std::io::Result<socket2::Socket> {
+    use socket2::{Domain, Protocol, Socket, Type};
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    let socket = Socket::new(Domain::for_address(addr), Type::STREAM.nonblocking(), Some(Protocol::TCP))?;
+    #[cfg(not(any(target_os = "linux", target_os = "android")))]
+    let socket = {
+        let socket = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))?;
+        socket.set_nonblocking(true)?;
+        socket
+    };
+    Ok(socket)
 }
 
 /// Appends what the next read brings; 0 at the end of the stream.

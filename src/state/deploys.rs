@@ -103,6 +103,10 @@ impl Deploys {
         if total == 0 {
             return;
         }
+        if slot.as_deref() == Some(rollout) {
+            // Nothing moved since the last look: an open deploy was already weighed against this.
+            return;
+        }
         let Some(before) = slot.clone() else {
             self.reconcile(name, rollout, now);
             self.baseline[service] = Some(rollout.to_vec());

@@ -60,6 +60,19 @@ pub enum Event {
     Delivery { target: usize, label: String, error: Option<String> },
 }
 
+impl Event {
+    /// The service the event is about, if it is about one.
+    fn service(&self) -> Option<usize> {
+        match self {
+            Event::Health { id, .. } | Event::Scrape { id, .. } => Some(id.service),
+            Event::Signals { service, .. } | Event::Up { service, .. } | Event::Action { service, .. } => {
+                Some(*service)
+            }
+            Event::Aws { .. } | Event::DeployLog { .. } | Event::Backup { .. } | Event::Delivery { .. } => None,
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct InstanceState {
     pub spec: InstanceSpec,
@@ -69,6 +82,11 @@ pub struct InstanceState {
     pub metrics: InstanceMetrics,
     /// The confirmed level: changed only by `unhealthy_after` / `healthy_after` results in a row.
     pub level: Option<Status>,
+    /// Checks recorded so far; the newest with a version and the newest that got an answer, by
+    /// number: what [`Self::version`] and [`State::last_answer`] read without searching the ring.
+    recorded: u64,
+    newest_version: Option<(u64, std::sync::Arc<str>)>,
+    newest_answer: Option<(u64, SystemTime)>,
 }
 
 /// Which signals an external source (PromQL, CloudWatch) gives a service; scrapes give the rest.
@@ -125,9 +143,32 @@ pub struct ServiceState {
     pub flapping: memory::Flapping,
     /// The latest action run against this service.
     pub action: Option<ActionRun>,
+    /// Events applied to this service: kept verdicts are made again when it moves.
+    changes: u64,
 }
 
 impl ServiceState {
+    /// Whether the instances report more than one version right now.
+    pub fn versions_differ(&self) -> bool {
+        let mut versions = self.instances.iter().filter_map(|i| i.version().or(i.metrics.version.as_deref()));
+        let first = versions.next();
+        versions.any(|v| Some(v) != first)
+    }
+
+    /// Instances per version right now, most first: a rolling deploy shows as two entries.
+    pub fn rollout(&self) -> Vec<(String, usize)> {
+        let mut counts: Vec<(String, usize)> = Vec::new();
+        for inst in &self.instances {
+            let Some(v) = inst.version().or(inst.metrics.version.as_deref()) else { continue };
+            match counts.iter_mut().find(|(name, _)| name == v) {
+                Some((_, n)) => *n += 1,
+                None => counts.push((v.to_string(), 1)),
+            }
+        }
+        counts.sort_by_key(|c| std::cmp::Reverse(c.1));
+        counts
+    }
+
     /// Whether anything feeds this service's error-rate and latency signals.
     pub fn has_signal_source(&self) -> bool {
         self.check.scrape || self.external.is_some()
@@ -175,6 +216,9 @@ pub struct State {
     pub silences: crate::notify::silences::Silences,
     /// The last notification that could not be delivered: the webhook's label and why.
     pub undelivered: Option<(String, String)>,
+    /// Events applied so far: kept verdicts brought to the same moment again have nothing to do
+    /// while this has not moved.
+    events: u64,
 }
 
 impl State {
@@ -197,17 +241,7 @@ impl State {
                 name: s.name.clone(),
                 env: s.env.clone(),
                 check: s.check.clone(),
-                instances: s
-                    .instances
-                    .iter()
-                    .map(|i| InstanceState {
-                        spec: i.clone(),
-                        health: Ring::new(history.min(HEALTH_SAMPLES_KEPT)),
-                        expected_every: s.check.interval,
-                        metrics: InstanceMetrics::new(s.check.window),
-                        level: None,
-                    })
-                    .collect(),
+                instances: s.instances.iter().map(|i| InstanceState::new(i.clone(), history, &s.check)).collect(),
                 signals: Trend::new(history),
                 scraped: None,
                 external: external_of(fleet, si, s, stale_after_intervals),
@@ -215,6 +249,7 @@ impl State {
                 latency: memory::Debounced::default(),
                 flapping: memory::Flapping::default(),
                 action: None,
+                changes: 0,
             })
             .collect();
         Self {
@@ -225,12 +260,17 @@ impl State {
             at_once: false,
             silences: Default::default(),
             undelivered: None,
+            events: 0,
             aws: fleet.aws.iter().map(aws::AwsAccountState::new).collect(),
         }
     }
 
     /// Folds one event into the state. Events for unknown instances are ignored.
     pub fn apply(&mut self, event: Event) {
+        self.events += 1;
+        if let Some(svc) = event.service().and_then(|si| self.services.get_mut(si)) {
+            svc.changes += 1;
+        }
         match event {
             Event::Health { id, sample, next_in } => {
                 let at = sample.at;
@@ -240,9 +280,7 @@ impl State {
                 let (unhealthy_after, healthy_after) =
                     if at_once { (1, 1) } else { (check.unhealthy_after, check.healthy_after) };
                 if let Some(inst) = svc.instances.get_mut(id.instance) {
-                    let mut sample = sample;
-                    sample.share_version(inst.health.latest());
-                    inst.health.push(sample);
+                    inst.record(sample);
                     inst.expected_every = next_in;
                     let newest: Vec<Status> = inst
                         .health
@@ -325,15 +363,14 @@ impl State {
     fn observe_rollout(&mut self, service: usize, at: SystemTime) {
         let svc = &self.services[service];
         let complete = svc.instances.iter().all(|i| {
-            let answered = i.health.iter().any(|h| h.code().is_some());
+            let answered = i.last_answer().is_some();
             !i.health.is_empty() && (!answered || i.version().or(i.metrics.version.as_deref()).is_some())
         });
         if !complete {
             return;
         }
-        let rollout = self.rollout(service);
-        let name = self.services[service].name.clone();
-        self.deploys.observe(service, &name, &rollout, at);
+        let rollout = svc.rollout();
+        self.deploys.observe(service, &svc.name, &rollout, at);
     }
 
     /// How long a window counts as current: the same grace as health results.
@@ -493,18 +530,13 @@ impl State {
         for s in &series {
             if !svc.instances.iter().any(|i| i.spec.label == s.instance) {
                 let history = svc.signals.capacity();
-                svc.instances.push(InstanceState {
-                    spec: crate::config::InstanceSpec {
-                        label: s.instance.clone(),
-                        base_url: String::new(),
-                        health_url: String::new(),
-                        metrics_url: String::new(),
-                    },
-                    health: Ring::new(history.min(HEALTH_SAMPLES_KEPT)),
-                    expected_every: svc.check.interval,
-                    metrics: InstanceMetrics::new(svc.check.window),
-                    level: None,
-                });
+                let spec = crate::config::InstanceSpec {
+                    label: s.instance.clone(),
+                    base_url: String::new(),
+                    health_url: String::new(),
+                    metrics_url: String::new(),
+                };
+                svc.instances.push(InstanceState::new(spec, history, &svc.check));
             }
         }
         let ok = HealthOutcome::Response {
@@ -550,17 +582,13 @@ impl State {
 
     /// Service indices, worst first; ties keep config order.
     pub fn services_worst_first(&self, now: SystemTime) -> Vec<usize> {
-        self.verdicts(now).worst_first()
+        self.verdicts(now).worst_first().to_vec()
     }
 
     /// When any instance last answered over HTTP (any status code). A fleet that stops
     /// answering, a lost network and a sleeping laptop all leave this behind.
     pub fn last_answer(&self) -> Option<SystemTime> {
-        self.services
-            .iter()
-            .flat_map(|s| &s.instances)
-            .filter_map(|i| i.health.iter().rev().find(|h| h.code().is_some()).map(|h| h.at))
-            .max()
+        self.services.iter().flat_map(|s| &s.instances).filter_map(InstanceState::last_answer).max()
     }
 
     /// How long without any answer before the board calls its own view stale.
@@ -582,11 +610,11 @@ impl State {
     /// Whether the instances report more than one version while no deploy is rolling (a canary,
     /// a stuck node): "2.0.1 on 2, 2.0.0 on 1". A rolling deploy shows its own progress instead.
     pub fn mixed_versions(&self, service: usize) -> Option<String> {
-        let rollout = self.rollout(service);
-        let name = &self.services.get(service)?.name;
-        if rollout.len() < 2 || self.deploys.rolling(name) {
+        let svc = self.services.get(service)?;
+        if !svc.versions_differ() || self.deploys.rolling(&svc.name) {
             return None;
         }
+        let rollout = svc.rollout();
         Some(rollout.iter().map(|(v, n)| format!("{v} on {n}")).collect::<Vec<_>>().join(", "))
     }
 
@@ -597,17 +625,7 @@ impl State {
 
     /// Instances per version right now, most first: a rolling deploy shows as two entries.
     pub fn rollout(&self, service: usize) -> Vec<(String, usize)> {
-        let Some(svc) = self.services.get(service) else { return Vec::new() };
-        let mut counts: Vec<(String, usize)> = Vec::new();
-        for inst in &svc.instances {
-            let Some(v) = inst.version().or(inst.metrics.version.as_deref()) else { continue };
-            match counts.iter_mut().find(|(name, _)| name == v) {
-                Some((_, n)) => *n += 1,
-                None => counts.push((v.to_string(), 1)),
-            }
-        }
-        counts.sort_by_key(|c| std::cmp::Reverse(c.1));
-        counts
+        self.services.get(service).map(ServiceState::rollout).unwrap_or_default()
     }
 
     /// Versions the service is known to have run, newest sighting first: on its instances, and
@@ -644,14 +662,50 @@ impl State {
 }
 
 impl InstanceState {
+    pub fn new(spec: InstanceSpec, history: usize, check: &CheckSpec) -> Self {
+        Self {
+            spec,
+            health: Ring::new(history.min(HEALTH_SAMPLES_KEPT)),
+            expected_every: check.interval,
+            metrics: InstanceMetrics::new(check.window),
+            level: None,
+            recorded: 0,
+            newest_version: None,
+            newest_answer: None,
+        }
+    }
+
+    /// Adds one check's result to the history; its version and certificate share the previous
+    /// result's copies when they are the same.
+    pub fn record(&mut self, mut sample: HealthSample) {
+        sample.share_version(self.health.latest());
+        self.recorded += 1;
+        if let HealthOutcome::Response { version, .. } = &sample.outcome {
+            if let Some(v) = version {
+                self.newest_version = Some((self.recorded, v.clone()));
+            }
+            self.newest_answer = Some((self.recorded, sample.at));
+        }
+        self.health.push(sample);
+    }
+
+    /// Whether the check numbered `n` is still in the history.
+    fn kept(&self, n: u64) -> bool {
+        n + self.health.len() as u64 > self.recorded
+    }
+
+    /// When the instance last answered over HTTP (any status code), among the checks kept.
+    pub fn last_answer(&self) -> Option<SystemTime> {
+        self.newest_answer.filter(|(n, _)| self.kept(*n)).map(|(_, at)| at)
+    }
+
     /// Unknown before the first check, stale when results stop, else the latest check's verdict.
     pub fn verdict(&self, check: &CheckSpec, stale_after_intervals: u32, now: SystemTime) -> Verdict {
         let Some(last) = self.health.latest() else {
             return Verdict::new(Status::Unknown, "not checked yet");
         };
         let age = now.duration_since(last.at).unwrap_or_default();
-        let allowed = self.expected_every.max(check.interval) * stale_after_intervals + check.timeout;
-        if age > allowed {
+        if age > self.stale_after(check, stale_after_intervals) {
             return Verdict::new(Status::Stale, format!("no result for {}", crate::format::age(age)));
         }
         let latest = last.verdict(check.slow_after);
@@ -673,14 +727,19 @@ impl InstanceState {
         Verdict::new(level, format!("recovering {run}/{}{was}", check.healthy_after))
     }
 
+    /// How long a result stays current: the intervals allowed to pass (backoff included), and the timeout.
+    pub fn stale_after(&self, check: &CheckSpec, stale_after_intervals: u32) -> Duration {
+        self.expected_every.max(check.interval) * stale_after_intervals + check.timeout
+    }
+
     /// Checks failed in a row, newest back.
     pub fn consecutive_failures(&self) -> usize {
         self.health.iter().rev().take_while(|s| s.is_failure()).count()
     }
 
-    /// The version the instance reported last, if any.
+    /// The version the instance reported last, if any of the checks kept has one.
     pub fn version(&self) -> Option<&str> {
-        self.health.iter().rev().find_map(|s| s.version())
+        self.newest_version.as_ref().filter(|(n, _)| self.kept(*n)).map(|(_, v)| v.as_ref())
     }
 
     pub fn age(&self, now: SystemTime) -> Option<Duration> {

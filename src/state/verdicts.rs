@@ -1,11 +1,17 @@
 //! Every instance's verdict at one moment, computed once and shared by everything drawn in a frame.
+//!
+//! Kept from one moment to the next, they are made again only where something changed: a
+//! service an event touched, or one whose verdict time alone can change (a result going stale,
+//! signals ageing out). At a thousand services, a second brings a fifth of them new results
+//! and most verdicts stay as they were.
 
-use super::State;
 use super::status::{Status, Tally, Verdict};
-use std::time::SystemTime;
+use super::{ServiceState, State};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, SystemTime};
 
 /// The verdicts of one service's instances.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ServiceVerdicts {
     pub instances: Vec<Verdict>,
     /// Index of the worst instance (the first of equals), if there are instances.
@@ -38,7 +44,7 @@ impl ServiceVerdicts {
 }
 
 /// The whole fleet's verdicts at one `now`.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct Verdicts {
     pub services: Vec<ServiceVerdicts>,
     /// Per AWS account, each Auto Scaling group's verdict.
@@ -50,7 +56,29 @@ pub struct Verdicts {
     pub items: Vec<Item>,
     pub service_tally: Tally,
     pub instance_tally: Tally,
+    /// Service indices, worst first; ties keep config order.
+    order: Vec<usize>,
+    /// Names what the items say: two verdicts with the same revision have the same items, in
+    /// any process-wide comparison (a change takes a new number).
+    pub revision: u64,
+    /// Per service: what its verdicts were made from.
+    made: Vec<Made>,
+    /// Groups, backup jobs and blind accounts as items, in config order.
+    others: Vec<Item>,
+    /// The `now` of the last refresh, the staleness rule it used, and the state's count of
+    /// events then.
+    at: Option<(SystemTime, u32, u64)>,
 }
+
+/// What one service's verdicts were made from: its count of changes, and until when time alone
+/// leaves them as they are (`None`: for ever).
+#[derive(Debug, Clone, Copy)]
+struct Made {
+    changes: u64,
+    until: Option<SystemTime>,
+}
+
+static REVISIONS: AtomicU64 = AtomicU64::new(1);
 
 /// What a counted item is: the header and the wall count these together.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -72,14 +100,9 @@ pub struct Item {
 }
 
 impl Verdicts {
-    /// Services, groups, backup jobs and accounts the board cannot see, worst first. Groups and
-    /// backup jobs count like services; a blind account counts as unknown.
-    fn items(state: &State, services: &[ServiceVerdicts], aws: &[Vec<Verdict>], backups: &[Verdict]) -> Vec<Item> {
+    /// Groups, backup jobs, and accounts the board cannot see (counted as unknown), as items.
+    fn others(state: &State, aws: &[Vec<Verdict>], backups: &[Verdict]) -> Vec<Item> {
         let mut out: Vec<Item> = Vec::new();
-        for (svc, v) in state.services.iter().zip(services) {
-            let verdict = super::named_worst(svc, v);
-            out.push(Item { kind: Kind::Service, name: svc.name.clone(), verdict });
-        }
         for (a, groups) in state.aws.iter().zip(aws) {
             for ((name, _), v) in a.asgs.iter().zip(groups) {
                 out.push(Item { kind: Kind::Asg, name: format!("asg {name}"), verdict: v.clone() });
@@ -96,6 +119,16 @@ impl Verdicts {
                 verdict: Verdict::new(Status::Unknown, reason),
             });
         }
+        out
+    }
+
+    /// Services, then the others, worst first (ties in that order).
+    fn items(&self, state: &State) -> Vec<Item> {
+        let mut out: Vec<Item> = Vec::with_capacity(self.services.len() + self.others.len());
+        for (svc, v) in state.services.iter().zip(&self.services) {
+            out.push(Item { kind: Kind::Service, name: svc.name.clone(), verdict: super::named_worst(svc, v) });
+        }
+        out.extend(self.others.iter().cloned());
         out.sort_by_key(|i| std::cmp::Reverse(i.verdict.status));
         out
     }
@@ -117,32 +150,109 @@ impl Verdicts {
         parts.join(" · ")
     }
 
+    /// Every verdict at `now`, made from nothing.
     pub fn of(state: &State, now: SystemTime) -> Self {
-        let services: Vec<ServiceVerdicts> = state
-            .services
-            .iter()
-            .enumerate()
-            .map(|(si, svc)| {
-                let instances: Vec<Verdict> =
-                    svc.instances.iter().map(|i| i.verdict(&svc.check, state.stale_after_intervals, now)).collect();
-                let signals = state.signal_verdict(si, now);
-                let flapping = svc.flapping.flapping.then(|| Verdict::new(Status::Warn, svc.flapping.reason()));
-                ServiceVerdicts { worst: super::worst_index(&instances), instances, signals, flapping }
-            })
-            .collect();
+        let mut verdicts = Self::default();
+        verdicts.refresh(state, now);
+        verdicts
+    }
+
+    /// Brings the verdicts to `now`, making again only those of services that changed since the
+    /// last refresh or that time can have changed; all of them when the clock went back. The
+    /// result is what [`Verdicts::of`] gives for the same state and `now`.
+    pub fn refresh(&mut self, state: &State, now: SystemTime) {
+        let rule = state.stale_after_intervals;
+        if self.at == Some((now, rule, state.events)) && self.services.len() == state.services.len() {
+            return;
+        }
+        let all = self.services.len() != state.services.len() || self.at.is_none_or(|(at, r, _)| now < at || r != rule);
+        if all {
+            self.services.clear();
+            self.made.clear();
+        }
+        let mut changed = all;
+        for (si, svc) in state.services.iter().enumerate() {
+            let holds = self.made.get(si).is_some_and(|m| m.changes == svc.changes && m.until.is_none_or(|u| now <= u));
+            if holds {
+                continue;
+            }
+            let made = Made { changes: svc.changes, until: holds_until(state, svc, now) };
+            let v = service_verdicts(state, si, svc, now);
+            match self.services.get_mut(si) {
+                Some(old) => {
+                    if *old != v {
+                        *old = v;
+                        changed = true;
+                    }
+                    self.made[si] = made;
+                }
+                None => {
+                    self.services.push(v);
+                    self.made.push(made);
+                }
+            }
+        }
         let aws: Vec<Vec<Verdict>> =
             state.aws.iter().map(|a| a.asgs.iter().map(|(_, g)| g.verdict(a.spec.grace, now)).collect()).collect();
         let backups: Vec<Verdict> = state.backups.iter().map(|b| b.verdict(now)).collect();
-        let items = Self::items(state, &services, &aws, &backups);
-        let service_tally = items.iter().map(|i| i.verdict.status).collect();
-        let instance_tally = services.iter().flat_map(|s| s.instances.iter().map(|v| v.status)).collect();
-        Self { services, aws, backups, items, service_tally, instance_tally }
+        let others = Self::others(state, &aws, &backups);
+        if others != self.others {
+            (self.aws, self.backups, self.others) = (aws, backups, others);
+            changed = true;
+        }
+        if changed {
+            self.items = self.items(state);
+            self.service_tally = self.items.iter().map(|i| i.verdict.status).collect();
+            self.instance_tally = self.services.iter().flat_map(|s| s.instances.iter().map(|v| v.status)).collect();
+            self.order = (0..self.services.len()).collect();
+            self.order.sort_by_key(|&i| std::cmp::Reverse(self.services[i].status()));
+            self.revision = REVISIONS.fetch_add(1, Ordering::Relaxed);
+        }
+        self.at = Some((now, rule, state.events));
     }
 
     /// Service indices, worst first; ties keep config order.
-    pub fn worst_first(&self) -> Vec<usize> {
-        let mut idx: Vec<usize> = (0..self.services.len()).collect();
-        idx.sort_by_key(|&i| std::cmp::Reverse(self.services[i].status()));
-        idx
+    pub fn worst_first(&self) -> &[usize] {
+        &self.order
     }
+}
+
+/// One service's verdicts at `now`.
+fn service_verdicts(state: &State, si: usize, svc: &ServiceState, now: SystemTime) -> ServiceVerdicts {
+    let instances: Vec<Verdict> =
+        svc.instances.iter().map(|i| i.verdict(&svc.check, state.stale_after_intervals, now)).collect();
+    let signals = state.signal_verdict(si, now);
+    let flapping = svc.flapping.flapping.then(|| Verdict::new(Status::Warn, svc.flapping.reason()));
+    ServiceVerdicts { worst: super::worst_index(&instances), instances, signals, flapping }
+}
+
+/// Until when a service's verdicts made at `now` stay the same if nothing happens to it: the
+/// first moment a result goes stale or a signal point stops being current. `None`: for ever. A
+/// stale result's reason counts its age, so it holds only for this `now`.
+fn holds_until(state: &State, svc: &ServiceState, now: SystemTime) -> Option<SystemTime> {
+    let mut until: Option<SystemTime> = None;
+    let mut ends = |at: SystemTime, lasts: Duration| {
+        let Some(end) = at.checked_add(lasts) else { return };
+        let end = if now > end { now } else { end };
+        until = Some(until.map_or(end, |u| u.min(end)));
+    };
+    for inst in &svc.instances {
+        if let Some(last) = inst.health.latest() {
+            ends(last.at, inst.stale_after(&svc.check, state.stale_after_intervals));
+        }
+    }
+    // A point no longer current stays so: only a current one has an end ahead.
+    let current = |at: SystemTime, lasts: Duration| at.checked_add(lasts).is_some_and(|end| now <= end);
+    if let Some(p) = svc.scraped {
+        let lasts = state.signal_fresh_for(&svc.check);
+        if current(p.at, lasts) {
+            ends(p.at, lasts);
+        }
+    }
+    if let Some((p, lasts)) = svc.external.as_ref().and_then(|e| e.latest.map(|p| (p, e.fresh_for)))
+        && current(p.at, lasts)
+    {
+        ends(p.at, lasts);
+    }
+    until
 }

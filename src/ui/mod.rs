@@ -29,6 +29,7 @@ use ratatui::{
     layout::{Constraint, Layout, Rect},
     style::{Color, Modifier, Style},
 };
+use std::borrow::Cow;
 use std::time::SystemTime;
 use theme::Theme;
 use view::{Screen, View};
@@ -56,24 +57,24 @@ pub struct Scene<'a> {
     pub look: &'a Look,
     pub theme: &'a Theme,
     pub now: SystemTime,
-    /// Every verdict at `now`, computed once per frame.
-    pub verdicts: Verdicts,
+    /// Every verdict at `now`: made for this frame, or kept by the collector and brought to `now`.
+    pub verdicts: Cow<'a, Verdicts>,
 }
 
 impl<'a> Scene<'a> {
     pub fn new(state: &'a State, view: &'a View, look: &'a Look, now: SystemTime) -> Self {
-        Self::with_verdicts(state, view, look, now, state.verdicts(now))
+        Self { state, view, look, theme: &look.theme, now, verdicts: Cow::Owned(state.verdicts(now)) }
     }
 
-    /// A scene from verdicts already made from `state` at `now`.
+    /// A scene from verdicts already brought to `now` from `state`.
     pub fn with_verdicts(
         state: &'a State,
         view: &'a View,
         look: &'a Look,
         now: SystemTime,
-        verdicts: Verdicts,
+        verdicts: &'a Verdicts,
     ) -> Self {
-        Self { state, view, look, theme: &look.theme, now, verdicts }
+        Self { state, view, look, theme: &look.theme, now, verdicts: Cow::Borrowed(verdicts) }
     }
 }
 

@@ -184,12 +184,17 @@ impl View {
     /// Service indices in display order: filtered, then sorted.
     pub fn visible(&self, state: &State, verdicts: &Verdicts) -> Vec<usize> {
         let needle = self.filter.to_lowercase();
+        let config_order: Vec<usize>;
         let order = match self.sort {
             SortOrder::WorstFirst => verdicts.worst_first(),
-            SortOrder::Config => (0..state.services.len()).collect(),
+            SortOrder::Config => {
+                config_order = (0..state.services.len()).collect();
+                &config_order
+            }
         };
         order
-            .into_iter()
+            .iter()
+            .copied()
             .filter(|&i| {
                 needle.is_empty() || {
                     let s = &state.services[i];
