@@ -6,6 +6,7 @@ use ratatui::backend::{Backend, ClearType, CrosstermBackend, WindowSize};
 use ratatui::buffer::Cell;
 use ratatui::layout::{Position, Size};
 use std::io::{IsTerminal, Stdout};
+use std::time::{Duration, Instant};
 
 /// Wraps a backend so that an unchanged frame costs zero bytes: no cursor hide repeated,
 /// no flush of an empty write. It never asks the terminal where its cursor is: a fullscreen
@@ -14,14 +15,18 @@ use std::io::{IsTerminal, Stdout};
 ///
 /// It also remembers the terminal's size between frames: asking costs opening the tty and an
 /// ioctl each time, and the size changes only with a resize, which the board hears of as an
-/// event and passes on through [`QuietBackend::resized`].
+/// event and passes on through [`QuietBackend::resized`]. It asks again after
+/// [`SIZE_KEPT_FOR`], so a resize that came before the board listened for them is caught too.
 pub struct QuietBackend<B: Backend> {
     inner: B,
     cursor_hidden: bool,
     pending: bool,
     cursor: Position,
-    size: std::cell::Cell<Option<Size>>,
+    size: std::cell::Cell<Option<(Size, Instant)>>,
 }
+
+/// How long a known terminal size is taken without asking the terminal again.
+pub const SIZE_KEPT_FOR: Duration = Duration::from_secs(10);
 
 impl<B: Backend> QuietBackend<B> {
     pub fn new(inner: B) -> Self {
@@ -34,7 +39,7 @@ impl<B: Backend> QuietBackend<B> {
 
     /// The terminal now has this size: the next frame is drawn at it.
     pub fn resized(&mut self, size: Size) {
-        self.size.set(Some(size));
+        self.size.set(Some((size, Instant::now())));
     }
 }
 
@@ -89,11 +94,13 @@ impl<B: Backend> Backend for QuietBackend<B> {
     }
 
     fn size(&self) -> Result<Size, Self::Error> {
-        if let Some(size) = self.size.get() {
+        if let Some((size, at)) = self.size.get()
+            && at.elapsed() < SIZE_KEPT_FOR
+        {
             return Ok(size);
         }
         let size = self.inner.size()?;
-        self.size.set(Some(size));
+        self.size.set(Some((size, Instant::now())));
         Ok(size)
     }
 
