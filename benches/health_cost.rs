@@ -4,7 +4,8 @@
 //!   redraws — everything a check costs the process that shows it;
 //! - the floor: a bare tokio loop doing connect / GET / read / close per check, no parsing, no
 //!   state — what the connection itself costs on this machine — run twice: each check waking the
-//!   process on its own, and the checks due within 250 ms woken together (the board's grid);
+//!   process on its own, and, in the same window as the board on 1,000 endpoints of its own, the
+//!   checks due within 250 ms woken together (the board's grid);
 //! - Debian's blackbox exporter probing the same endpoints for a Prometheus that scrapes each
 //!   result, the usual way to get health checks into a dashboard.
 //!
@@ -51,18 +52,47 @@ impl Row {
     }
 }
 
-/// Runs `during` for `secs` after a one-interval warm-up; CPU of `pids` and checks answered.
-fn measure(name: &'static str, ends: &Endpoints, pids: &[(&'static str, u32)], secs: Duration) -> Row {
+/// The CPU of each process and the checks its endpoints answered, over the same `secs` after a
+/// one-interval warm-up: checkers measured together see the same machine.
+/// What one checker is: its row's name, the endpoints it checks, its processes by role.
+type Checker<'a> = (&'static str, &'a Endpoints, &'a [(&'static str, u32)]);
+
+fn measure_together(rows: &[Checker], secs: Duration) -> Vec<Row> {
     std::thread::sleep(Duration::from_secs(INTERVAL_SECS + 2));
-    let cpu0: Vec<f64> = pids.iter().map(|(_, p)| cpu_seconds(*p)).collect();
-    let n0 = ends.counts::<1>()[0];
+    let cpu0: Vec<Vec<f64>> =
+        rows.iter().map(|(_, _, pids)| pids.iter().map(|(_, p)| cpu_seconds(*p)).collect()).collect();
+    let n0: Vec<f64> = rows.iter().map(|(_, ends, _)| ends.counts::<1>()[0]).collect();
     let t0 = Instant::now();
     std::thread::sleep(secs);
-    let n1 = ends.counts::<1>()[0];
+    let n1: Vec<f64> = rows.iter().map(|(_, ends, _)| ends.counts::<1>()[0]).collect();
     let elapsed = t0.elapsed().as_secs_f64();
-    let cpu = pids.iter().zip(cpu0).map(|((who, p), c0)| (*who, cpu_seconds(*p) - c0)).collect();
-    let rss_kib = pids.iter().map(|(_, p)| rss_kib(*p).0).sum();
-    Row { name, checks: n1 - n0, secs: elapsed, cpu, rss_kib }
+    rows.iter()
+        .enumerate()
+        .map(|(i, (name, _, pids))| {
+            let cpu = pids.iter().zip(&cpu0[i]).map(|((who, p), c0)| (*who, cpu_seconds(*p) - c0)).collect();
+            let rss_kib = pids.iter().map(|(_, p)| rss_kib(*p).0).sum();
+            Row { name, checks: n1[i] - n0[i], secs: elapsed, cpu, rss_kib }
+        })
+        .collect()
+}
+
+fn measure(name: &'static str, ends: &Endpoints, pids: &[(&'static str, u32)], secs: Duration) -> Row {
+    measure_together(&[(name, ends, pids)], secs).remove(0)
+}
+
+/// The bare loop against `ends`: each check waking it alone (`grid_ms` 0) or on a grid.
+fn spawn_floor(ends: &Endpoints, grid_ms: u64) -> std::process::Child {
+    Command::new(std::env::current_exe().unwrap())
+        .env("OPSBOARD_BENCH_ROLE", "floor")
+        .env("OPSBOARD_BENCH_TARGETS", ends.addrs.join(","))
+        .env("OPSBOARD_BENCH_GRID_MS", grid_ms.to_string())
+        .spawn()
+        .unwrap()
+}
+
+fn stop(mut child: std::process::Child) {
+    let _ = child.kill();
+    let _ = child.wait();
 }
 
 fn main() {
@@ -76,7 +106,12 @@ fn main() {
     }
     let secs = bench_secs(60);
     let dir = tempfile::tempdir().unwrap();
-    let ends = Endpoints::start(ENDPOINTS, &[], dir.path());
+    let endpoints = |name: &str| {
+        let dir = dir.path().join(name);
+        std::fs::create_dir(&dir).unwrap();
+        Endpoints::start(ENDPOINTS, &[], &dir)
+    };
+    let (ends, beside) = (endpoints("board"), endpoints("beside"));
     println!(
         "{ENDPOINTS} loopback endpoints, each checked every {INTERVAL_SECS}s; {}s a row; CPU is user + system",
         secs.as_secs()
@@ -86,74 +121,56 @@ fn main() {
         "checker", "checks", "ms/check", "% core", "rss MiB", "x floor"
     );
 
-    // The bare loop twice: each check waking the process on its own (checks spread evenly), and
-    // the checks due within one step of the board's grid woken together, as the board does. The
-    // second is what the connection itself costs; "x floor" is against it.
-    let floors: Vec<Row> = [("bare loop, each check alone", 0), ("bare loop, on a 250 ms grid", 250)]
-        .into_iter()
-        .map(|(name, grid_ms)| {
-            let mut child = Command::new(std::env::current_exe().unwrap())
-                .env("OPSBOARD_BENCH_ROLE", "floor")
-                .env("OPSBOARD_BENCH_TARGETS", ends.addrs.join(","))
-                .env("OPSBOARD_BENCH_GRID_MS", grid_ms.to_string())
-                .spawn()
-                .unwrap();
-            let row = measure(name, &ends, &[("loop", child.id())], secs);
-            let _ = child.kill();
-            let _ = child.wait();
-            row
-        })
-        .collect();
-    let floor = &floors[1];
-    let floor_ms = 1000.0 * floor.cpu.iter().map(|(_, c)| c).sum::<f64>() / floor.checks;
-    for row in &floors {
+    // The bare loop with each check waking the process on its own (checks spread evenly).
+    let floor = spawn_floor(&ends, 0);
+    let alone = measure("bare loop, each check alone", &ends, &[("loop", floor.id())], secs);
+    stop(floor);
+
+    // The board, and beside it in the same window the bare loop with the checks due within one
+    // step of the board's grid woken together, as the board does, on a second set of endpoints:
+    // what the connection itself costs on this machine at that moment. "x floor" is against it;
+    // measured apart, a minute later, the floor moves by up to a fifth with the machine's load.
+    let config = dir.path().join("fleet.toml");
+    let mut f = std::fs::File::create(&config).unwrap();
+    writeln!(f, "[environments.prod]\n[defaults]\ninterval = \"{INTERVAL_SECS}s\"\ntimeout = \"2s\"\nscrape = false\n")
+        .unwrap();
+    for (i, a) in ends.addrs.iter().enumerate() {
+        writeln!(f, "[services.svc-{i:04}]\nenv = \"prod\"\ninstances = [\"http://{a}/health\"]").unwrap();
+    }
+    drop(f);
+    let log = dir.path().join("board.log");
+    let command = format!("{BIN} --config {} --log-file {}", config.display(), log.display());
+    let floor = spawn_floor(&beside, 250);
+    let session = Session::start("health", 160, 45, &command, dir.path());
+    let perf = std::env::var("OPSBOARD_BENCH_PERF").ok().map(|out| {
+        Command::new("perf")
+            .args(["record", "-F", "299", "--call-graph", "dwarf,16384", "-o", &out, "-p", &session.pid.to_string()])
+            .args(["--", "sleep"])
+            .arg((secs.as_secs() + INTERVAL_SECS + 2).to_string())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("perf")
+    });
+    let mut rows = measure_together(
+        &[
+            ("bare loop, on a 250 ms grid", &beside, &[("loop", floor.id())]),
+            ("opsboard (the board, 160x45)", &ends, &[("board", session.pid)]),
+        ],
+        secs,
+    );
+    stop(floor);
+    if let Some(mut p) = perf {
+        let _ = p.wait();
+    }
+    let header = session.screen().lines().next().unwrap_or("").trim().to_string();
+    assert!(header.contains("1000/1000 ok"), "the board did not see every endpoint: {header}");
+    drop(session);
+    let board = rows.pop().expect("two rows");
+    let grid = rows.pop().expect("two rows");
+    let floor_ms = 1000.0 * grid.cpu.iter().map(|(_, c)| c).sum::<f64>() / grid.checks;
+    for row in [&alone, &grid, &board] {
         row.print(floor_ms);
     }
-
-    let board = {
-        let config = dir.path().join("fleet.toml");
-        let mut f = std::fs::File::create(&config).unwrap();
-        writeln!(
-            f,
-            "[environments.prod]\n[defaults]\ninterval = \"{INTERVAL_SECS}s\"\ntimeout = \"2s\"\nscrape = false\n"
-        )
-        .unwrap();
-        for (i, a) in ends.addrs.iter().enumerate() {
-            writeln!(f, "[services.svc-{i:04}]\nenv = \"prod\"\ninstances = [\"http://{a}/health\"]").unwrap();
-        }
-        drop(f);
-        let log = dir.path().join("board.log");
-        let command = format!("{BIN} --config {} --log-file {}", config.display(), log.display());
-        let session = Session::start("health", 160, 45, &command, dir.path());
-        let perf = std::env::var("OPSBOARD_BENCH_PERF").ok().map(|out| {
-            Command::new("perf")
-                .args([
-                    "record",
-                    "-F",
-                    "299",
-                    "--call-graph",
-                    "dwarf,16384",
-                    "-o",
-                    &out,
-                    "-p",
-                    &session.pid.to_string(),
-                    "--",
-                    "sleep",
-                ])
-                .arg((secs.as_secs() + INTERVAL_SECS + 2).to_string())
-                .stderr(Stdio::null())
-                .spawn()
-                .expect("perf")
-        });
-        let row = measure("opsboard (the board, 160x45)", &ends, &[("board", session.pid)], secs);
-        if let Some(mut p) = perf {
-            let _ = p.wait();
-        }
-        let header = session.screen().lines().next().unwrap_or("").trim().to_string();
-        assert!(header.contains("1000/1000 ok"), "the board did not see every endpoint: {header}");
-        row
-    };
-    board.print(floor_ms);
 
     if let Some(row) = blackbox(&ends, dir.path(), secs) {
         row.print(floor_ms);
