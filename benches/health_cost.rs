@@ -1,4 +1,4 @@
-//! What one health check costs, side by side, against the same 1,000 loopback endpoints every 5 s:
+//! What one health check costs, side by side, against 1,000 loopback endpoints checked every 5 s:
 //!
 //! - the board (release binary, in tmux at 160x45, `scrape = false`): health checks, state,
 //!   redraws — everything a check costs the process that shows it;
@@ -6,7 +6,7 @@
 //!   state — what the connection itself costs on this machine — run twice: each check waking the
 //!   process on its own, and, in the same window as the board on 1,000 endpoints of its own, the
 //!   checks due within 250 ms woken together (the board's grid);
-//! - Debian's blackbox exporter probing the same endpoints for a Prometheus that scrapes each
+//! - Debian's blackbox exporter probing the board's endpoints for a Prometheus that scrapes each
 //!   result, the usual way to get health checks into a dashboard.
 //!
 //! Checks are counted by the endpoints themselves. CPU is user + system time from /proc.
