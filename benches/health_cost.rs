@@ -52,10 +52,11 @@ impl Row {
     }
 }
 
-/// The CPU of each process and the checks its endpoints answered, over the same `secs` after a
-/// one-interval warm-up: checkers measured together see the same machine.
 /// What one checker is: its row's name, the endpoints it checks, its processes by role.
 type Checker<'a> = (&'static str, &'a Endpoints, &'a [(&'static str, u32)]);
+
+/// The CPU of each process and the checks its endpoints answered, over the same `secs` after a
+/// one-interval warm-up: checkers measured together see the same machine.
 
 fn measure_together(rows: &[Checker], secs: Duration) -> Vec<Row> {
     std::thread::sleep(Duration::from_secs(INTERVAL_SECS + 2));
