@@ -57,7 +57,6 @@ type Checker<'a> = (&'static str, &'a Endpoints, &'a [(&'static str, u32)]);
 
 /// The CPU of each process and the checks its endpoints answered, over the same `secs` after a
 /// one-interval warm-up: checkers measured together see the same machine.
-
 fn measure_together(rows: &[Checker], secs: Duration) -> Vec<Row> {
     std::thread::sleep(Duration::from_secs(INTERVAL_SECS + 2));
     let cpu0: Vec<Vec<f64>> =
