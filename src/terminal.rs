@@ -249,4 +249,21 @@ mod tests {
         let delta = written(&t) - before;
         assert!((1..40).contains(&delta), "{delta} bytes for one cell");
     }
+
+    #[test]
+    fn the_size_comes_from_resize_events_and_is_asked_again_once_old() {
+        use ratatui::backend::TestBackend;
+        let mut backend = QuietBackend::new(TestBackend::new(80, 24));
+        assert_eq!(backend.size().unwrap(), Size::new(80, 24), "the first size is asked");
+        // The terminal changes without an event reaching the board: the kept size stands ...
+        backend.inner.resize(100, 30);
+        assert_eq!(backend.size().unwrap(), Size::new(80, 24));
+        // ... until an event says so,
+        backend.resized(Size::new(120, 40));
+        assert_eq!(backend.size().unwrap(), Size::new(120, 40));
+        // or until the kept answer is older than SIZE_KEPT_FOR.
+        let old = Instant::now().checked_sub(SIZE_KEPT_FOR).expect("a clock past its start");
+        backend.size.set(Some((Size::new(120, 40), old)));
+        assert_eq!(backend.size().unwrap(), Size::new(100, 30), "an old size is asked again");
+    }
 }
