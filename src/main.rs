@@ -77,9 +77,10 @@ enum Command {
         /// COLSxROWS, e.g. 120x40.
         #[arg(long, default_value = "120x40", value_parser = parse_size)]
         size: (u16, u16),
-        /// Output file (default: standard output).
+        /// Output file (default: standard output). Repeat it to write the same frame in several
+        /// formats: a file ending in .txt, .ansi or .svg gets that format, any other `--format`.
         #[arg(long)]
-        out: Option<PathBuf>,
+        out: Vec<PathBuf>,
         /// Which screen to draw.
         #[arg(long, value_enum, default_value = "overview")]
         screen: Shot,
@@ -261,10 +262,13 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
                 anyhow::ensure!(view.dialog.is_some(), "{}", view.flash.clone().unwrap_or_default());
             }
             let scene = Scene::new(&state, &view, &opts.look, SystemTime::now());
-            let frame = snapshot::encode(&ui::render_to_buffer(&scene, size.0, size.1), *format);
-            match out {
-                Some(path) => std::fs::write(path, frame).with_context(|| format!("writing {}", path.display()))?,
-                None => print!("{frame}"),
+            let buffer = ui::render_to_buffer(&scene, size.0, size.1);
+            if out.is_empty() {
+                print!("{}", snapshot::encode(&buffer, *format));
+            }
+            for path in out {
+                let frame = snapshot::encode(&buffer, snapshot::Format::of_path(path).unwrap_or(*format));
+                std::fs::write(path, frame).with_context(|| format!("writing {}", path.display()))?;
             }
             Ok(ExitCode::SUCCESS)
         }

@@ -13,6 +13,18 @@ pub enum Format {
     Svg,
 }
 
+impl Format {
+    /// The format a file's name asks for: `.txt`, `.ansi` or `.svg`.
+    pub fn of_path(path: &std::path::Path) -> Option<Self> {
+        match path.extension()?.to_str()? {
+            "txt" => Some(Self::Text),
+            "ansi" => Some(Self::Ansi),
+            "svg" => Some(Self::Svg),
+            _ => None,
+        }
+    }
+}
+
 pub fn encode(buf: &Buffer, format: Format) -> String {
     match format {
         Format::Text => text(buf),

@@ -491,3 +491,33 @@ fn the_silence_dialog_and_a_muted_row() {
     assert_eq!(ro.handle(Action::Silence, &state, now()), Outcome::Nothing);
     assert!(ro.silencing.is_none() && ro.flash.as_deref().is_some_and(|f| f.contains("read-only")));
 }
+
+#[test]
+fn one_snapshot_writes_the_same_frame_to_each_out_in_the_format_its_name_asks() {
+    let dir = tempfile::tempdir().unwrap();
+    let (svg, txt) = (dir.path().join("frame.svg"), dir.path().join("frame.txt"));
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_opsboard"))
+        .args(["snapshot", "--demo", "--size", "100x30", "--out"])
+        .arg(&svg)
+        .arg("--out")
+        .arg(&txt)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(out.stdout.is_empty(), "with --out nothing goes to standard output");
+    let text = std::fs::read_to_string(&txt).unwrap();
+    assert!(text.contains("web-frontend") && !text.contains("<svg"), "{text}");
+    // The picture's rows, their characters without spaces, are the text's: one frame, not two
+    // captures of a live demo a moment apart.
+    let svg = std::fs::read_to_string(&svg).unwrap();
+    let doc = roxmltree::Document::parse(&svg).expect("well-formed SVG");
+    let mut rows: std::collections::BTreeMap<u64, String> = Default::default();
+    for node in doc.descendants().filter(|n| n.has_tag_name("text")) {
+        let y: f64 = node.attribute("y").unwrap().parse().unwrap();
+        rows.entry((y * 100.0) as u64).or_default().push_str(node.text().unwrap_or(""));
+    }
+    let squeeze = |s: &str| s.chars().filter(|c| !c.is_whitespace()).collect::<String>();
+    let pictured: Vec<String> = rows.values().map(|r| squeeze(r)).collect();
+    let written: Vec<String> = text.lines().map(squeeze).filter(|l| !l.is_empty()).collect();
+    assert_eq!(pictured, written);
+}
