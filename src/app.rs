@@ -7,13 +7,13 @@ use crate::collector::Collector;
 use crate::config::Loaded;
 use crate::config::schema::Page;
 use crate::history::DeployHistory;
+use crate::input::Input;
 use crate::keymap;
 use crate::state::{ActionEvent, Event};
 use crate::terminal::{Tui, shutdown_signal};
 use crate::ui::view::{Action, Outcome, View, WallPages};
 use crate::ui::{self, Look, Scene};
-use crossterm::event::{Event as TermEvent, EventStream};
-use futures_util::StreamExt;
+use crossterm::event::Event as TermEvent;
 use std::time::{Duration, Instant, SystemTime};
 /// Time-driven changes (ages, staleness, the clock) are looked at this often, and new data is
 /// drawn this often: once a second is as fast as a person reads a changing number; faster only
@@ -51,7 +51,7 @@ pub async fn run(loaded: &Loaded, opts: &BoardOptions) -> anyhow::Result<()> {
     let mut alerts = crate::notify::terminal::Alerts::new(&loaded.config.board, &|k| std::env::var(k).ok());
 
     let mut tui = Tui::enter(opts.mouse)?;
-    let mut input = EventStream::new();
+    let mut input = Input::start()?;
     let shutdown = shutdown_signal();
     tokio::pin!(shutdown);
     let mut tick = tokio::time::interval(TICK);

@@ -8,6 +8,7 @@ pub mod config;
 pub mod demo;
 pub mod format;
 pub mod history;
+pub mod input;
 pub mod jsonl;
 pub mod keymap;
 pub mod logging;
