@@ -37,6 +37,8 @@ impl Input {
             while !stopped.load(Ordering::Relaxed) {
                 let read = match crossterm::event::poll(LOOK_EVERY) {
                     Ok(false) => continue,
+                    // A key pressed after the board stopped is left for whoever reads next.
+                    Ok(true) if stopped.load(Ordering::Relaxed) => return,
                     Ok(true) => crossterm::event::read(),
                     Err(e) => Err(e),
                 };
