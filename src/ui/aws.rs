@@ -2,7 +2,7 @@
 //! capacity and trend, its CloudWatch values, and the API calls it makes per minute.
 
 use super::Scene;
-use super::widgets::{spark, status_cell};
+use super::widgets::{cut, spark, status_cell};
 use crate::format;
 use crate::state::Status;
 use ratatui::{
@@ -16,10 +16,14 @@ pub fn render(frame: &mut Frame, area: Rect, scene: &Scene) {
     let theme = scene.theme;
     let mut rows: Vec<Row> = Vec::new();
     let trend = (area.width.saturating_sub(70) / 2).clamp(6, 30) as usize;
+    let widths = [Constraint::Length(9), Constraint::Fill(1)];
+    // Each row is one line of words in the second column; one too long says so.
+    let room = cut::last_column(&widths, area.width.saturating_sub(2));
+    let text = |line: Line<'static>| Cell::from(cut::line(line, room));
     for (ai, account) in scene.state.aws.iter().enumerate() {
         let calls = account.calls_last_minute(scene.now);
         let title = format!("{} · {} · {calls} API calls/min", account.spec.name, account.spec.region);
-        rows.push(Row::new(vec![Cell::from(""), Cell::from(Span::styled(title, theme.title()))]));
+        rows.push(Row::new(vec![Cell::from(""), text(Line::from(Span::styled(title, theme.title())))]));
         if let Some((at, error)) = &account.error {
             let since = account
                 .last_success
@@ -28,7 +32,7 @@ pub fn render(frame: &mut Frame, area: Rect, scene: &Scene) {
             let age = format::age(scene.now.duration_since(*at).unwrap_or_default());
             rows.push(Row::new(vec![
                 Cell::from(status_cell::span(Status::Unknown, theme)),
-                Cell::from(Line::from(Span::styled(
+                text(Line::from(Span::styled(
                     format!("can't see: {error}{since} · {age} ago"),
                     theme.status(Status::Crit),
                 ))),
@@ -60,14 +64,14 @@ pub fn render(frame: &mut Frame, area: Rect, scene: &Scene) {
             if !v.reason.is_empty() {
                 spans.push(Span::styled(format!("  {}", v.reason), theme.status(v.status)));
             }
-            rows.push(Row::new(vec![Cell::from(status_cell::span(v.status, theme)), Cell::from(Line::from(spans))]));
+            rows.push(Row::new(vec![Cell::from(status_cell::span(v.status, theme)), text(Line::from(spans))]));
         }
         for (m, q) in account.metrics.iter().zip(&account.spec.queries) {
             let values: Vec<f64> = m.points.iter().map(|(_, v)| *v).collect();
             let current = m.points.latest().map(|(_, v)| q.unit.format(*v, q.period)).unwrap_or_else(|| "—".into());
             rows.push(Row::new(vec![
                 Cell::from(""),
-                Cell::from(Line::from(vec![
+                text(Line::from(vec![
                     Span::styled(format!("{:<24} ", m.label), theme.base()),
                     Span::styled(format!("{} ", spark::inline(&values, trend)), theme.accent()),
                     Span::raw(current),
@@ -75,7 +79,7 @@ pub fn render(frame: &mut Frame, area: Rect, scene: &Scene) {
             ]));
         }
     }
-    let table = Table::new(rows, [Constraint::Length(9), Constraint::Fill(1)])
+    let table = Table::new(rows, widths)
         .block(Block::bordered().title(Span::styled(" AWS ", theme.title())).border_style(theme.border()))
         .style(theme.base());
     frame.render_widget(table, area);

@@ -2,12 +2,12 @@
 //! the trend of sizes, and the state.
 
 use super::Scene;
-use super::widgets::{spark, status_cell};
+use super::widgets::{cut, spark, status_cell};
 use crate::format;
 use ratatui::{
     Frame,
     layout::{Constraint, Rect},
-    text::Span,
+    text::{Line, Span},
     widgets::{Block, Cell, Row, Table},
 };
 
@@ -23,6 +23,16 @@ pub fn render(frame: &mut Frame, area: Rect, scene: &Scene) {
     let spark_width: u16 = if area.width >= 100 { 12 } else { 0 };
     let fixed = 9 + job_width + 14 + 6 + spark_width + 6 + 2;
     let newest_width = (names.max().unwrap_or(6) as u16).min(area.width.saturating_sub(fixed + reasons.min(40))).max(6);
+    let widths = [
+        Constraint::Length(9),
+        Constraint::Length(job_width),
+        Constraint::Length(14),
+        Constraint::Length(6),
+        Constraint::Length(spark_width),
+        Constraint::Length(newest_width),
+        Constraint::Fill(1),
+    ];
+    let reason_width = cut::last_column(&widths, area.width.saturating_sub(2));
     let rows: Vec<Row> = scene
         .state
         .backups
@@ -45,25 +55,14 @@ pub fn render(frame: &mut Frame, area: Rect, scene: &Scene) {
                     last.map(|s| format::middle(&s.what, newest_width as usize)).unwrap_or_default(),
                     theme.dim(),
                 )),
-                Cell::from(Span::styled(v.reason.clone(), theme.status(v.status))),
+                Cell::from(cut::line(Line::from(Span::styled(v.reason.clone(), theme.status(v.status))), reason_width)),
             ])
         })
         .collect();
     let header = Row::new(["STATE", "JOB", "AGE / ALLOWED", "SIZE", "SIZES", "NEWEST", "REASON"]).style(theme.dim());
-    let table = Table::new(
-        rows,
-        [
-            Constraint::Length(9),
-            Constraint::Length(job_width),
-            Constraint::Length(14),
-            Constraint::Length(6),
-            Constraint::Length(spark_width),
-            Constraint::Length(newest_width),
-            Constraint::Fill(1),
-        ],
-    )
-    .header(header)
-    .block(Block::bordered().title(Span::styled(" backups ", theme.title())).border_style(theme.border()))
-    .style(theme.base());
+    let table = Table::new(rows, widths)
+        .header(header)
+        .block(Block::bordered().title(Span::styled(" backups ", theme.title())).border_style(theme.border()))
+        .style(theme.base());
     frame.render_widget(table, area);
 }

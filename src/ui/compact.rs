@@ -3,6 +3,7 @@
 
 use super::Scene;
 use super::symbols;
+use super::widgets::cut;
 use crate::state::{Status, named_worst};
 use ratatui::{
     Frame,
@@ -43,7 +44,7 @@ pub fn render(frame: &mut Frame, area: Rect, scene: &Scene) {
         let line = if slot == shown - 1 && visible.len() > shown {
             Line::styled(format!("… {} more", visible.len() - shown + 1), theme.dim())
         } else {
-            service_line(scene, si, scene.view.current(&visible) == Some(si))
+            cut::line(service_line(scene, si, scene.view.current(&visible) == Some(si)), cell.width)
         };
         frame.render_widget(Paragraph::new(line), cell);
     }

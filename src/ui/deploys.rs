@@ -2,13 +2,14 @@
 //! who shipped it, and a mark on those followed by a rise in error rate.
 
 use super::Scene;
+use super::widgets::cut;
 use crate::format;
 use crate::state::deploys::{Deploy, DeployState};
 use crate::state::{State, Status, percent};
 use ratatui::{
     Frame,
     layout::{Constraint, Rect},
-    text::Span,
+    text::{Line, Span},
     widgets::{Block, Cell, Row, Table},
 };
 use std::time::{Duration, SystemTime};
@@ -24,6 +25,16 @@ pub fn rows_wanted(scene: &Scene, recent: usize) -> usize {
 
 pub fn render(frame: &mut Frame, area: Rect, scene: &Scene) {
     let theme = scene.theme;
+    let widths = [
+        Constraint::Length(8),
+        Constraint::Length(16),
+        Constraint::Length(18),
+        Constraint::Length(18),
+        Constraint::Length(12),
+        Constraint::Fill(1),
+    ];
+    let columns = cut::columns(&widths, area.width.saturating_sub(2));
+    let (version_width, rise_width) = (columns[2], columns[5]);
     // Services whose instances disagree while no deploy is rolling: a canary, or a stuck node.
     let mixed: Vec<Row> = (0..scene.state.services.len())
         .filter_map(|si| {
@@ -31,7 +42,10 @@ pub fn render(frame: &mut Frame, area: Rect, scene: &Scene) {
             Some(Row::new(vec![
                 Cell::from(Span::styled("now", theme.dim())),
                 Cell::from(scene.state.services[si].name.clone()),
-                Cell::from(Span::styled(format!("mixed: {m}"), theme.status(Status::Warn))),
+                Cell::from(cut::line(
+                    Line::from(Span::styled(format!("mixed: {m}"), theme.status(Status::Warn))),
+                    version_width,
+                )),
             ]))
         })
         .collect();
@@ -48,6 +62,7 @@ pub fn render(frame: &mut Frame, area: Rect, scene: &Scene) {
         let rise = error_rise(scene.state, d, scene.now)
             .map(|(b, a)| format!("⚠ errors {} → {}", percent(b), percent(a)))
             .unwrap_or_default();
+        let rise = cut::line(Line::from(Span::styled(rise, theme.status(Status::Crit))), rise_width);
         Row::new(vec![
             Cell::from(Span::styled(
                 format!("{} ago", format::age(scene.now.duration_since(d.started).unwrap_or_default())),
@@ -57,24 +72,14 @@ pub fn render(frame: &mut Frame, area: Rect, scene: &Scene) {
             Cell::from(format!("{} → {}", d.from.as_deref().unwrap_or("?"), d.version)),
             Cell::from(Span::styled(format!("{} {progress}", d.state.word()), theme.status(status))),
             Cell::from(d.who.clone().unwrap_or_default()),
-            Cell::from(Span::styled(rise, theme.status(Status::Crit))),
+            Cell::from(rise),
         ])
     }));
     let header = Row::new(["WHEN", "SERVICE", "VERSION", "STATE", "WHO", ""]).style(theme.dim());
-    let table = Table::new(
-        rows,
-        [
-            Constraint::Length(8),
-            Constraint::Length(16),
-            Constraint::Length(18),
-            Constraint::Length(18),
-            Constraint::Length(12),
-            Constraint::Fill(1),
-        ],
-    )
-    .header(header)
-    .block(Block::bordered().title(Span::styled(" deploys ", theme.title())).border_style(theme.border()))
-    .style(theme.base());
+    let table = Table::new(rows, widths)
+        .header(header)
+        .block(Block::bordered().title(Span::styled(" deploys ", theme.title())).border_style(theme.border()))
+        .style(theme.base());
     frame.render_widget(table, area);
 }
 

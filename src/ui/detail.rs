@@ -1,7 +1,7 @@
 //! One service up close: each instance, its latency trend, and the last results of the selected one.
 
 use super::Scene;
-use super::widgets::{spark, status_cell};
+use super::widgets::{cut, spark, status_cell};
 use crate::format;
 use crate::state::{ServiceState, Status, percent};
 use ratatui::{
@@ -31,6 +31,23 @@ fn instances(frame: &mut Frame, area: Rect, scene: &Scene, si: usize, svc: &Serv
     let verdict = crate::state::named_worst(svc, &scene.verdicts.services[si]);
     let wide = area.width >= WIDE_FROM;
     let trend = if wide { TREND_WIDE } else { TREND_NARROW };
+    let mut names = vec!["STATE", "INSTANCE", "CODE", "LATENCY", "TREND", "AGE", "VERSION"];
+    let mut widths = vec![
+        Constraint::Length(9),
+        Constraint::Min(15),
+        Constraint::Length(4),
+        Constraint::Length(7),
+        Constraint::Length(trend),
+        Constraint::Length(4),
+        Constraint::Length(9),
+    ];
+    if wide {
+        names.extend(["REQ/S", "ERR", "P95"]);
+        widths.extend([Constraint::Length(7), Constraint::Length(5), Constraint::Length(6)]);
+    }
+    names.push("REASON");
+    widths.push(Constraint::Fill(1));
+    let reason_width = cut::last_column(&widths, area.width.saturating_sub(2));
     let rows: Vec<Row> = svc
         .instances
         .iter()
@@ -68,26 +85,10 @@ fn instances(frame: &mut Frame, area: Rect, scene: &Scene, si: usize, svc: &Serv
                 (Some((_, e)), Status::Ok) => Span::styled(e.clone(), theme.dim()),
                 _ => Span::styled(v.reason, theme.status(v.status)),
             };
-            cells.push(Cell::from(reason));
+            cells.push(Cell::from(cut::line(Line::from(reason), reason_width)));
             Row::new(cells)
         })
         .collect();
-    let mut names = vec!["STATE", "INSTANCE", "CODE", "LATENCY", "TREND", "AGE", "VERSION"];
-    let mut widths = vec![
-        Constraint::Length(9),
-        Constraint::Min(15),
-        Constraint::Length(4),
-        Constraint::Length(7),
-        Constraint::Length(trend),
-        Constraint::Length(4),
-        Constraint::Length(9),
-    ];
-    if wide {
-        names.extend(["REQ/S", "ERR", "P95"]);
-        widths.extend([Constraint::Length(7), Constraint::Length(5), Constraint::Length(6)]);
-    }
-    names.push("REASON");
-    widths.push(Constraint::Fill(1));
     let header = Row::new(names).style(theme.dim());
     let title = Line::from(vec![
         Span::styled(format!(" {} ", svc.name), theme.title()),
@@ -136,6 +137,15 @@ fn history(frame: &mut Frame, area: Rect, scene: &Scene, svc: &ServiceState, sel
     let spark_height = if inner.height >= 10 { 4 } else { 0 };
     let [list_area, spark_area] =
         Layout::vertical([Constraint::Fill(1), Constraint::Length(spark_height)]).areas(inner);
+    let widths = [
+        Constraint::Length(8),
+        Constraint::Length(9),
+        Constraint::Length(4),
+        Constraint::Length(7),
+        Constraint::Fill(1),
+    ];
+    // This table has no border of its own.
+    let reason_width = cut::last_column(&widths, list_area.width);
     let rows: Vec<Row> = inst
         .health
         .iter()
@@ -151,20 +161,11 @@ fn history(frame: &mut Frame, area: Rect, scene: &Scene, svc: &ServiceState, sel
                 Cell::from(status_cell::span(v.status, theme)),
                 Cell::from(s.code().map(code_word).unwrap_or_else(|| "—".into())),
                 Cell::from(format::duration(s.latency)),
-                Cell::from(v.reason),
+                Cell::from(cut::line(Line::raw(v.reason), reason_width)),
             ])
         })
         .collect();
-    let table = Table::new(
-        rows,
-        [
-            Constraint::Length(8),
-            Constraint::Length(9),
-            Constraint::Length(4),
-            Constraint::Length(7),
-            Constraint::Fill(1),
-        ],
-    );
+    let table = Table::new(rows, widths);
     frame.render_widget(table, list_area);
     if spark_height > 0 {
         let [left, right] =

@@ -1,7 +1,7 @@
 //! The instance-health panel: one row per service, one symbol per instance.
 
 use super::Scene;
-use super::widgets::status_cell;
+use super::widgets::{cut, status_cell};
 use crate::format;
 use crate::state::{ServiceState, Status, Verdict};
 use ratatui::{
@@ -30,37 +30,36 @@ pub fn render(frame: &mut Frame, area: Rect, scene: &Scene) {
     let fits = area.height.saturating_sub(3).max(1) as usize;
     let selected = current.and_then(|c| visible.iter().position(|&s| s == c));
     let start = selected.map_or(0, |s| (s + 1).saturating_sub(fits));
-    let rows: Vec<Row> = visible.iter().skip(start).take(fits).map(|&si| row(scene, si)).collect();
     let header = Row::new(["STATE", "SERVICE", "ENV", "INSTANCES", "LATENCY", "AGE", "REASON"]).style(theme.dim());
     let title = match (scene.view.filter.is_empty(), visible.len(), scene.state.services.len()) {
         (true, n, _) => format!(" health · {n} services "),
         (false, n, total) => format!(" health · {n} of {total} match \"{}\" ", scene.view.filter),
     };
-    let table = Table::new(
-        rows,
-        [
-            Constraint::Length(9),
-            Constraint::Length(name_width),
-            Constraint::Length(env_width),
-            Constraint::Length(grid_width),
-            Constraint::Length(7),
-            Constraint::Length(4),
-            Constraint::Fill(2),
-        ],
-    )
-    .header(header)
-    .column_spacing(1)
-    .row_highlight_style(theme.selected())
-    .block(Block::bordered().title(Span::styled(title, theme.title())).border_style(theme.border()))
-    .style(theme.base());
+    let widths = [
+        Constraint::Length(9),
+        Constraint::Length(name_width),
+        Constraint::Length(env_width),
+        Constraint::Length(grid_width),
+        Constraint::Length(7),
+        Constraint::Length(4),
+        Constraint::Fill(2),
+    ];
+    let reason_width = cut::last_column(&widths, area.width.saturating_sub(2));
+    let rows: Vec<Row> = visible.iter().skip(start).take(fits).map(|&si| row(scene, si, reason_width)).collect();
+    let table = Table::new(rows, widths)
+        .header(header)
+        .column_spacing(1)
+        .row_highlight_style(theme.selected())
+        .block(Block::bordered().title(Span::styled(title, theme.title())).border_style(theme.border()))
+        .style(theme.base());
     let mut table_state = TableState::default().with_selected(selected.map(|s| s - start));
     frame.render_stateful_widget(table, area, &mut table_state);
 }
 
-fn row<'a>(scene: &Scene, si: usize) -> Row<'a> {
+fn row<'a>(scene: &Scene, si: usize, reason_width: u16) -> Row<'a> {
     let theme = scene.theme;
     let svc = &scene.state.services[si];
-    // The grid shows which instance is bad; the reason column says why, in full.
+    // The grid shows which instance is bad; the reason column says why.
     let verdicts = &scene.verdicts.services[si];
     let verdict = verdicts.worst_verdict().cloned().unwrap_or_else(|| Verdict::new(Status::Unknown, ""));
     let mut grid: Vec<Span> = svc
@@ -88,10 +87,15 @@ fn row<'a>(scene: &Scene, si: usize) -> Row<'a> {
             oldest_age(svc, scene).map(|a| format::age_or_fresh(a, svc.check.interval)).unwrap_or_default(),
             theme.dim(),
         )),
-        Cell::from(match super::silence_label(scene, si) {
-            Some(muted) => Line::from(vec![Span::styled(format!("{muted} "), theme.dim()), reason(scene, si, verdict)]),
-            None => Line::from(reason(scene, si, verdict)),
-        }),
+        Cell::from(cut::line(
+            match super::silence_label(scene, si) {
+                Some(muted) => {
+                    Line::from(vec![Span::styled(format!("{muted} "), theme.dim()), reason(scene, si, verdict)])
+                }
+                None => Line::from(reason(scene, si, verdict)),
+            },
+            reason_width,
+        )),
     ])
 }
 

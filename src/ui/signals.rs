@@ -1,13 +1,13 @@
 //! The error-rate and latency panel: one row per service, current values and their trends, worst first.
 
 use super::Scene;
-use super::widgets::{spark, status_cell};
+use super::widgets::{cut, spark, status_cell};
 use crate::format;
 use crate::state::{SignalPoint, Status, percent};
 use ratatui::{
     Frame,
     layout::{Constraint, Rect},
-    text::Span,
+    text::{Line, Span},
     widgets::{Block, Cell, Row, Table},
 };
 use std::time::Duration;
@@ -42,30 +42,35 @@ pub fn render(frame: &mut Frame, area: Rect, scene: &Scene) {
         t if t < 3 => 0,
         t => t.min(40) as usize,
     };
-    let table_rows: Vec<Row> =
-        rows.into_iter().zip(notes).map(|((status, _, si), note)| row(scene, si, status, trend, note)).collect();
+    let widths = [
+        Constraint::Length(9),
+        Constraint::Length(name_width.clamp(7, 32) as u16),
+        Constraint::Length(8),
+        Constraint::Length(6),
+        Constraint::Length(trend as u16),
+        Constraint::Length(6),
+        Constraint::Length(trend as u16),
+        Constraint::Length(6),
+        Constraint::Fill(1),
+    ];
+    let note_room = cut::last_column(&widths, area.width.saturating_sub(2));
+    let table_rows: Vec<Row> = rows
+        .into_iter()
+        .zip(notes)
+        .map(|((status, _, si), note)| {
+            let note = cut::line(Line::from(Span::styled(note, theme.status(Status::Warn))), note_room);
+            row(scene, si, status, trend, note)
+        })
+        .collect();
     let header = Row::new(["STATE", "SERVICE", "REQ/S", "ERRORS", "", "P95", "", "P99", "NOTE"]).style(theme.dim());
-    let table = Table::new(
-        table_rows,
-        [
-            Constraint::Length(9),
-            Constraint::Length(name_width.clamp(7, 32) as u16),
-            Constraint::Length(8),
-            Constraint::Length(6),
-            Constraint::Length(trend as u16),
-            Constraint::Length(6),
-            Constraint::Length(trend as u16),
-            Constraint::Length(6),
-            Constraint::Fill(1),
-        ],
-    )
-    .header(header)
-    .block(Block::bordered().title(Span::styled(" errors & latency ", theme.title())).border_style(theme.border()))
-    .style(theme.base());
+    let table = Table::new(table_rows, widths)
+        .header(header)
+        .block(Block::bordered().title(Span::styled(" errors & latency ", theme.title())).border_style(theme.border()))
+        .style(theme.base());
     frame.render_widget(table, area);
 }
 
-fn row<'a>(scene: &Scene, si: usize, status: Status, trend: usize, note: String) -> Row<'a> {
+fn row<'a>(scene: &Scene, si: usize, status: Status, trend: usize, note: Line<'a>) -> Row<'a> {
     let theme = scene.theme;
     let svc = &scene.state.services[si];
     let current = scene.state.current_signals(si, scene.now);
@@ -97,7 +102,7 @@ fn row<'a>(scene: &Scene, si: usize, status: Status, trend: usize, note: String)
         Cell::from(current.and_then(|p| p.p95).map(seconds).unwrap_or_else(dash)),
         Cell::from(Span::styled(series(|p| p.p95), theme.accent())),
         Cell::from(current.and_then(|p| p.p99).map(seconds).unwrap_or_else(dash)),
-        Cell::from(Span::styled(note, theme.status(Status::Warn))),
+        Cell::from(note),
     ])
 }
 
