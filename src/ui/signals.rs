@@ -1,7 +1,8 @@
 //! The error-rate and latency panel: one row per service, current values and their trends, worst first.
 
 use super::Scene;
-use super::widgets::{cut, spark, status_cell};
+use super::widgets::spark::{self, Scale};
+use super::widgets::{cut, status_cell};
 use crate::format;
 use crate::state::{SignalPoint, Status, percent};
 use ratatui::{
@@ -75,10 +76,10 @@ fn row<'a>(scene: &Scene, si: usize, status: Status, trend: usize, note: Line<'a
     let svc = &scene.state.services[si];
     let current = scene.state.current_signals(si, scene.now);
     let bucket = svc.check.interval.max(TREND_BUCKET);
-    let series = |f: fn(&SignalPoint) -> Option<f64>| {
+    let series = |f: fn(&SignalPoint) -> Option<f64>, scale| {
         let points: Vec<(std::time::SystemTime, f64)> =
             svc.signals.iter().map(|p| (p.at, f(&p).unwrap_or(f64::NAN))).collect();
-        spark::bucketed(&points, scene.now, bucket, trend)
+        spark::bucketed(&points, scene.now, bucket, trend, scale)
     };
     let dash = || "—".to_string();
     let state_cell = match current {
@@ -98,9 +99,10 @@ fn row<'a>(scene: &Scene, si: usize, status: Status, trend: usize, note: Line<'a
         Cell::from(svc.name.clone()),
         Cell::from(Span::styled(current.and_then(|p| p.rate).map(format::rate).unwrap_or_else(dash), traffic_style)),
         Cell::from(Span::styled(current.and_then(|p| p.error_ratio).map(percent).unwrap_or_else(dash), err_style)),
-        Cell::from(Span::styled(series(|p| p.error_ratio), theme.status(Status::Crit))),
+        // Error rates against zero and the warning level: under it, low bars; full ones only at or over it.
+        Cell::from(Span::styled(series(|p| p.error_ratio, Scale::UpTo(t.error_rate_warn)), theme.status(Status::Crit))),
         Cell::from(current.and_then(|p| p.p95).map(seconds).unwrap_or_else(dash)),
-        Cell::from(Span::styled(series(|p| p.p95), theme.accent())),
+        Cell::from(Span::styled(series(|p| p.p95, Scale::Spread), theme.accent())),
         Cell::from(current.and_then(|p| p.p99).map(seconds).unwrap_or_else(dash)),
         Cell::from(note),
     ])

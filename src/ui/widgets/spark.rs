@@ -6,12 +6,31 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 /// Spreads under this share of the largest value draw flat: jitter is not a trend.
 const FLAT_SHARE: f64 = 0.1;
 
+/// How a sparkline's bars are scaled.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Scale {
+    /// From the smallest value shown to the largest: the shape of the series.
+    Spread,
+    /// From zero to this mark or the largest value shown, whichever is more: a series under the
+    /// mark stays in the lower bars however it wiggles, and only a value at the mark or over it
+    /// fills a bar. For error rates, where 0.1 % against 0.2 % is noise, not a spike.
+    UpTo(f64),
+}
+
 /// The newest `width` values as bar characters, scaled from the smallest to the largest shown.
 pub fn inline(values: &[f64], width: usize) -> String {
+    scaled(values, width, Scale::Spread)
+}
+
+/// The newest `width` values as bar characters, scaled as `scale` says.
+pub fn scaled(values: &[f64], width: usize, scale: Scale) -> String {
     let shown = &values[values.len().saturating_sub(width)..];
     let finite = || shown.iter().copied().filter(|v| v.is_finite());
-    let lo = finite().fold(f64::INFINITY, f64::min);
     let hi = finite().fold(f64::NEG_INFINITY, f64::max);
+    let (lo, hi) = match scale {
+        Scale::Spread => (finite().fold(f64::INFINITY, f64::min), hi),
+        Scale::UpTo(top) => (0.0, hi.max(top)),
+    };
     // Also flat when nothing is finite (lo and hi stay infinite and the spread is NaN).
     let flat = (hi - lo).is_nan() || hi - lo <= hi.abs() * FLAT_SHARE;
     shown
@@ -22,7 +41,9 @@ pub fn inline(values: &[f64], width: usize) -> String {
             } else if flat {
                 BARS[0]
             } else {
-                let level = ((v - lo) / (hi - lo) * (BARS.len() - 1) as f64).round() as usize;
+                let level = (v - lo) / (hi - lo) * (BARS.len() - 1) as f64;
+                // Up to a mark, only the mark itself fills the bar.
+                let level = if scale == Scale::Spread { level.round() } else { level.floor() }.max(0.0) as usize;
                 BARS[level.min(BARS.len() - 1)]
             }
         })
@@ -32,7 +53,7 @@ pub fn inline(values: &[f64], width: usize) -> String {
 /// A sparkline of timed points in fixed time buckets aligned to the clock: the newest cell
 /// is the bucket holding `now`, each cell the largest value in its bucket. Between bucket
 /// boundaries only the newest cell can change, so a steady trend costs almost no bytes.
-pub fn bucketed(points: &[(SystemTime, f64)], now: SystemTime, bucket: Duration, width: usize) -> String {
+pub fn bucketed(points: &[(SystemTime, f64)], now: SystemTime, bucket: Duration, width: usize, scale: Scale) -> String {
     let secs = |t: SystemTime| t.duration_since(UNIX_EPOCH).unwrap_or_default().as_secs();
     let step = bucket.as_secs().max(1);
     let newest = secs(now) / step;
@@ -46,7 +67,7 @@ pub fn bucketed(points: &[(SystemTime, f64)], now: SystemTime, bucket: Duration,
     }
     // Leading empty buckets (before any data) are not drawn at all.
     let first = cells.iter().position(|v| v.is_finite()).unwrap_or(width);
-    inline(&cells[first..], width)
+    scaled(&cells[first..], width, scale)
 }
 
 #[cfg(test)]
@@ -75,11 +96,24 @@ mod tests {
         let ten = Duration::from_secs(10);
         let points = [(t(0), 1.0), (t(3), 5.0), (t(10), 2.0), (t(21), 9.0)];
         // Buckets [0,10): max 5; [10,20): 2; [20,30): 9.
-        assert_eq!(bucketed(&points, t(25), ten, 5), "▄▁█");
+        assert_eq!(bucketed(&points, t(25), ten, 5, Scale::Spread), "▄▁█");
         // A new point inside the same bucket changes only the newest cell.
         let more = [(t(0), 1.0), (t(3), 5.0), (t(10), 2.0), (t(21), 9.0), (t(28), 1.0)];
-        assert_eq!(bucketed(&more, t(29), ten, 5), "▄▁█");
-        assert_eq!(bucketed(&points, t(45), ten, 5), "▄▁█  ");
+        assert_eq!(bucketed(&more, t(29), ten, 5, Scale::Spread), "▄▁█");
+        assert_eq!(bucketed(&points, t(45), ten, 5, Scale::Spread), "▄▁█  ");
+    }
+
+    #[test]
+    fn up_to_a_mark_keeps_noise_low_and_fills_the_bar_at_the_mark() {
+        // Error rates of 0.1–0.2 % against a warning at 1 %: low bars, not a spike.
+        assert_eq!(scaled(&[0.001, 0.002, 0.001], 10, Scale::UpTo(0.01)), "▁▂▁");
+        // The same numbers by their spread: a full bar.
+        assert_eq!(inline(&[0.001, 0.002, 0.001], 10), "▁█▁");
+        // At or over the mark: full; a steady 10 % stays full, not flat at the bottom.
+        assert_eq!(scaled(&[0.0, 0.005, 0.0099, 0.01], 10, Scale::UpTo(0.01)), "▁▄▇█");
+        assert_eq!(scaled(&[0.1, 0.1, 0.1], 10, Scale::UpTo(0.01)), "███");
+        // Nothing at all: the lowest bar, and no mark makes no difference.
+        assert_eq!(scaled(&[0.0, 0.0], 10, Scale::UpTo(0.0)), "▁▁");
     }
 
     #[test]
