@@ -521,3 +521,22 @@ fn one_snapshot_writes_the_same_frame_to_each_out_in_the_format_its_name_asks() 
     let written: Vec<String> = text.lines().map(squeeze).filter(|l| !l.is_empty()).collect();
     assert_eq!(pictured, written);
 }
+
+#[test]
+fn text_too_long_for_its_column_ends_in_an_ellipsis() {
+    let mut state = with_late_backup();
+    let long = "payments-settlement-reconciliation-worker";
+    let si = state.services.iter().position(|s| s.name == "payments").unwrap();
+    state.services[si].name = long.into();
+    let text = frame(&state, &View::default(), 80, 24);
+    let rows: Vec<&str> = text.lines().filter(|l| l.contains("payments-set")).collect();
+    // The health and the errors panel both show the service, each cutting its name to a
+    // quarter of the row, so the reason keeps its room.
+    assert_eq!(rows.len(), 2, "{text}");
+    for row in &rows {
+        assert!(!row.contains(long), "a name longer than its column is cut: {row}");
+        assert!(row.contains("payments-settlement…"), "and says so: {row}");
+    }
+    // The reason keeps most of its room, and what does not fit ends in … at the border.
+    assert!(rows[0].trim_end().ends_with("HTTP 503 status…│"), "{}", rows[0]);
+}

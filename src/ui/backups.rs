@@ -32,7 +32,8 @@ pub fn render(frame: &mut Frame, area: Rect, scene: &Scene) {
         Constraint::Length(newest_width),
         Constraint::Fill(1),
     ];
-    let reason_width = cut::last_column(&widths, area.width.saturating_sub(2));
+    let columns = cut::columns(&widths, area.width.saturating_sub(2));
+    let (job_room, reason_width) = (columns[1], columns[6]);
     let rows: Vec<Row> = scene
         .state
         .backups
@@ -43,7 +44,7 @@ pub fn render(frame: &mut Frame, area: Rect, scene: &Scene) {
             let sizes: Vec<f64> = b.sizes().iter().map(|s| *s as f64).collect();
             Row::new(vec![
                 Cell::from(status_cell::span(v.status, theme)),
-                Cell::from(b.job.name.clone()),
+                Cell::from(cut::line(Line::raw(b.job.name.clone()), job_room)),
                 Cell::from(format!(
                     "{} / {}",
                     b.age(scene.now).map(format::age).unwrap_or_else(|| "age unknown".into()),

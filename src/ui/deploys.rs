@@ -34,14 +34,14 @@ pub fn render(frame: &mut Frame, area: Rect, scene: &Scene) {
         Constraint::Fill(1),
     ];
     let columns = cut::columns(&widths, area.width.saturating_sub(2));
-    let (version_width, rise_width) = (columns[2], columns[5]);
+    let (service_width, version_width, who_width, rise_width) = (columns[1], columns[2], columns[4], columns[5]);
     // Services whose instances disagree while no deploy is rolling: a canary, or a stuck node.
     let mixed: Vec<Row> = (0..scene.state.services.len())
         .filter_map(|si| {
             let m = scene.state.mixed_versions(si)?;
             Some(Row::new(vec![
                 Cell::from(Span::styled("now", theme.dim())),
-                Cell::from(scene.state.services[si].name.clone()),
+                Cell::from(cut::line(Line::raw(scene.state.services[si].name.clone()), service_width)),
                 Cell::from(cut::line(
                     Line::from(Span::styled(format!("mixed: {m}"), theme.status(Status::Warn))),
                     version_width,
@@ -68,10 +68,13 @@ pub fn render(frame: &mut Frame, area: Rect, scene: &Scene) {
                 format!("{} ago", format::age(scene.now.duration_since(d.started).unwrap_or_default())),
                 theme.dim(),
             )),
-            Cell::from(d.service.clone()),
-            Cell::from(format!("{} → {}", d.from.as_deref().unwrap_or("?"), d.version)),
+            Cell::from(cut::line(Line::raw(d.service.clone()), service_width)),
+            Cell::from(cut::line(
+                Line::raw(format!("{} → {}", d.from.as_deref().unwrap_or("?"), d.version)),
+                version_width,
+            )),
             Cell::from(Span::styled(format!("{} {progress}", d.state.word()), theme.status(status))),
-            Cell::from(d.who.clone().unwrap_or_default()),
+            Cell::from(cut::line(Line::raw(d.who.clone().unwrap_or_default()), who_width)),
             Cell::from(rise),
         ])
     }));

@@ -22,7 +22,10 @@ pub fn render(frame: &mut Frame, area: Rect, scene: &Scene) {
     let grid_width =
         scene.state.services.iter().map(|s| s.instances.len().min(MAX_INSTANCE_CELLS + 1)).max().unwrap_or(1).max(9)
             as u16;
-    let name_width = scene.state.services.iter().map(|s| s.name.chars().count()).max().unwrap_or(7).clamp(7, 32) as u16;
+    // A long name takes at most a quarter of the row (cut with …): the reason matters more.
+    let name_cap = (area.width / 4).clamp(7, 32) as usize;
+    let name_width =
+        scene.state.services.iter().map(|s| s.name.chars().count()).max().unwrap_or(7).clamp(7, name_cap) as u16;
     let env_width =
         scene.state.services.iter().map(|s| s.env.label.chars().count()).max().unwrap_or(3).clamp(3, 10) as u16;
     // Only the rows that fit are built: a fleet of thousands costs what one screen costs. The
@@ -44,8 +47,8 @@ pub fn render(frame: &mut Frame, area: Rect, scene: &Scene) {
         Constraint::Length(4),
         Constraint::Fill(2),
     ];
-    let reason_width = cut::last_column(&widths, area.width.saturating_sub(2));
-    let rows: Vec<Row> = visible.iter().skip(start).take(fits).map(|&si| row(scene, si, reason_width)).collect();
+    let columns = cut::columns(&widths, area.width.saturating_sub(2));
+    let rows: Vec<Row> = visible.iter().skip(start).take(fits).map(|&si| row(scene, si, &columns)).collect();
     let table = Table::new(rows, widths)
         .header(header)
         .column_spacing(1)
@@ -56,7 +59,8 @@ pub fn render(frame: &mut Frame, area: Rect, scene: &Scene) {
     frame.render_stateful_widget(table, area, &mut table_state);
 }
 
-fn row<'a>(scene: &Scene, si: usize, reason_width: u16) -> Row<'a> {
+/// One service's row; `columns` are the table's column widths, which long text is cut to.
+fn row<'a>(scene: &Scene, si: usize, columns: &[u16]) -> Row<'a> {
     let theme = scene.theme;
     let svc = &scene.state.services[si];
     // The grid shows which instance is bad; the reason column says why.
@@ -74,12 +78,15 @@ fn row<'a>(scene: &Scene, si: usize, reason_width: u16) -> Row<'a> {
     }
     Row::new(vec![
         Cell::from(status_cell::span(verdict.status, theme)),
-        Cell::from(if svc.check.tls.verify {
-            Line::raw(svc.name.clone())
-        } else {
-            // Certificates are not checked for this service: say so on its row.
-            Line::from(vec![Span::raw(svc.name.clone()), Span::styled(" ⚠", theme.status(Status::Warn))])
-        }),
+        Cell::from(cut::line(
+            if svc.check.tls.verify {
+                Line::raw(svc.name.clone())
+            } else {
+                // Certificates are not checked for this service: say so on its row.
+                Line::from(vec![Span::raw(svc.name.clone()), Span::styled(" ⚠", theme.status(Status::Warn))])
+            },
+            columns[1],
+        )),
         Cell::from(Span::styled(svc.env.label.clone(), super::env_style(&svc.env, theme))),
         Cell::from(Line::from(grid)),
         Cell::from(max_latency(svc).map(format::latency).unwrap_or_else(|| "—".into())),
@@ -94,7 +101,7 @@ fn row<'a>(scene: &Scene, si: usize, reason_width: u16) -> Row<'a> {
                 }
                 None => Line::from(reason(scene, si, verdict)),
             },
-            reason_width,
+            columns[6],
         )),
     ])
 }

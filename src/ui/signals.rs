@@ -33,10 +33,17 @@ pub fn render(frame: &mut Frame, area: Rect, scene: &Scene) {
     rows.truncate(area.height.saturating_sub(3).max(1) as usize);
     // Notes (failing queries or scrapes) come first; trends take what is left.
     let notes: Vec<String> = rows.iter().map(|&(_, _, si)| note(scene, si)).collect();
-    let name_width = rows.iter().map(|&(_, _, si)| scene.state.services[si].name.chars().count()).max().unwrap_or(7);
+    // A long name takes at most a quarter of the row (cut with …): the note matters more.
+    let name_cap = (area.width / 4).clamp(7, 32) as usize;
+    let name_width = rows
+        .iter()
+        .map(|&(_, _, si)| scene.state.services[si].name.chars().count())
+        .max()
+        .unwrap_or(7)
+        .clamp(7, name_cap);
     // Fixed columns, their spacing and the borders; the note and the two trends share the rest,
     // the note first: a trend is a nicety, the note says why a number is missing.
-    let fixed = 9 + name_width.clamp(7, 32) as u16 + 8 + 6 + 6 + 6 + 8 + 2;
+    let fixed = 9 + name_width as u16 + 8 + 6 + 6 + 6 + 8 + 2;
     let free = area.width.saturating_sub(fixed);
     let note_width = (notes.iter().map(|n| n.chars().count()).max().unwrap_or(0).max(4) as u16).min(free);
     let trend = match (free - note_width) / 2 {
@@ -45,7 +52,7 @@ pub fn render(frame: &mut Frame, area: Rect, scene: &Scene) {
     };
     let widths = [
         Constraint::Length(9),
-        Constraint::Length(name_width.clamp(7, 32) as u16),
+        Constraint::Length(name_width as u16),
         Constraint::Length(8),
         Constraint::Length(6),
         Constraint::Length(trend as u16),
@@ -54,13 +61,14 @@ pub fn render(frame: &mut Frame, area: Rect, scene: &Scene) {
         Constraint::Length(6),
         Constraint::Fill(1),
     ];
-    let note_room = cut::last_column(&widths, area.width.saturating_sub(2));
+    let columns = cut::columns(&widths, area.width.saturating_sub(2));
+    let (name_room, note_room) = (columns[1], columns[8]);
     let table_rows: Vec<Row> = rows
         .into_iter()
         .zip(notes)
         .map(|((status, _, si), note)| {
             let note = cut::line(Line::from(Span::styled(note, theme.status(Status::Warn))), note_room);
-            row(scene, si, status, trend, note)
+            row(scene, si, status, trend, name_room, note)
         })
         .collect();
     let header = Row::new(["STATE", "SERVICE", "REQ/S", "ERRORS", "", "P95", "", "P99", "NOTE"]).style(theme.dim());
@@ -71,7 +79,8 @@ pub fn render(frame: &mut Frame, area: Rect, scene: &Scene) {
     frame.render_widget(table, area);
 }
 
-fn row<'a>(scene: &Scene, si: usize, status: Status, trend: usize, note: Line<'a>) -> Row<'a> {
+/// One service's row: its name cut to `name_room`, the note already cut to its column.
+fn row<'a>(scene: &Scene, si: usize, status: Status, trend: usize, name_room: u16, note: Line<'a>) -> Row<'a> {
     let theme = scene.theme;
     let svc = &scene.state.services[si];
     let current = scene.state.current_signals(si, scene.now);
@@ -96,7 +105,7 @@ fn row<'a>(scene: &Scene, si: usize, status: Status, trend: usize, note: Line<'a
     };
     Row::new(vec![
         state_cell,
-        Cell::from(svc.name.clone()),
+        Cell::from(cut::line(Line::raw(svc.name.clone()), name_room)),
         Cell::from(Span::styled(current.and_then(|p| p.rate).map(format::rate).unwrap_or_else(dash), traffic_style)),
         Cell::from(Span::styled(current.and_then(|p| p.error_ratio).map(percent).unwrap_or_else(dash), err_style)),
         // Error rates against zero and the warning level: under it, low bars; full ones only at or over it.
