@@ -540,3 +540,18 @@ fn text_too_long_for_its_column_ends_in_an_ellipsis() {
     // The reason keeps most of its room, and what does not fit ends in … at the border.
     assert!(rows[0].trim_end().ends_with("HTTP 503 status…│"), "{}", rows[0]);
 }
+
+#[test]
+fn a_long_instance_name_is_cut_with_an_ellipsis_in_the_detail_screen() {
+    let mut state = incident_state();
+    let long = "ip-10-0-2-1.eu-west-1.compute.internal:8080";
+    let si = state.services.iter().position(|s| s.name == "checkout").unwrap();
+    state.services[si].instances[0].spec.label = long.into();
+    let view = view_after(&state, &[Action::Open]);
+    assert_eq!(view.screen, Screen::Detail);
+    let text = frame(&state, &view, 80, 24);
+    // The table's row is cut and says so; the selected instance's history names it whole.
+    let row = text.lines().find(|l| l.contains("✔ OK      ip-10-0-2-1.")).expect("the instance's row");
+    assert!(row.contains("ip-10-0-2-1.eu…") && !row.contains(long), "{row}");
+    assert!(text.lines().any(|l| l.contains(&format!("{long} · last results"))), "{text}");
+}

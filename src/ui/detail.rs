@@ -47,7 +47,8 @@ fn instances(frame: &mut Frame, area: Rect, scene: &Scene, si: usize, svc: &Serv
     }
     names.push("REASON");
     widths.push(Constraint::Fill(1));
-    let reason_width = cut::last_column(&widths, area.width.saturating_sub(2));
+    let columns = cut::columns(&widths, area.width.saturating_sub(2));
+    let (label_width, reason_width) = (columns[1], columns[columns.len() - 1]);
     let rows: Vec<Row> = svc
         .instances
         .iter()
@@ -62,7 +63,7 @@ fn instances(frame: &mut Frame, area: Rect, scene: &Scene, si: usize, svc: &Serv
                 .collect();
             let mut cells = vec![
                 Cell::from(status_cell::span(v.status, theme)),
-                Cell::from(inst.spec.label.clone()),
+                Cell::from(cut::line(Line::raw(inst.spec.label.clone()), label_width)),
                 Cell::from(last.and_then(|s| s.code()).map(code_word).unwrap_or_else(|| "—".into())),
                 Cell::from(last.map(|s| format::latency(s.latency)).unwrap_or_default()),
                 Cell::from(Span::styled(spark::inline(&latencies, trend as usize), theme.accent())),
