@@ -22,10 +22,8 @@ pub fn render(frame: &mut Frame, area: Rect, scene: &Scene) {
     let grid_width =
         scene.state.services.iter().map(|s| s.instances.len().min(MAX_INSTANCE_CELLS + 1)).max().unwrap_or(1).max(9)
             as u16;
-    // A long name takes at most a quarter of the row (cut with …): the reason matters more.
-    let name_cap = (area.width / 4).clamp(7, 32) as usize;
     let name_width =
-        scene.state.services.iter().map(|s| s.name.chars().count()).max().unwrap_or(7).clamp(7, name_cap) as u16;
+        cut::name_column(scene.state.services.iter().map(|s| s.name.chars().count()).max().unwrap_or(0), area.width);
     let env_width =
         scene.state.services.iter().map(|s| s.env.label.chars().count()).max().unwrap_or(3).clamp(3, 10) as u16;
     // Only the rows that fit are built: a fleet of thousands costs what one screen costs. The

@@ -33,17 +33,11 @@ pub fn render(frame: &mut Frame, area: Rect, scene: &Scene) {
     rows.truncate(area.height.saturating_sub(3).max(1) as usize);
     // Notes (failing queries or scrapes) come first; trends take what is left.
     let notes: Vec<String> = rows.iter().map(|&(_, _, si)| note(scene, si)).collect();
-    // A long name takes at most a quarter of the row (cut with …): the note matters more.
-    let name_cap = (area.width / 4).clamp(7, 32) as usize;
-    let name_width = rows
-        .iter()
-        .map(|&(_, _, si)| scene.state.services[si].name.chars().count())
-        .max()
-        .unwrap_or(7)
-        .clamp(7, name_cap);
+    let longest = rows.iter().map(|&(_, _, si)| scene.state.services[si].name.chars().count()).max().unwrap_or(0);
+    let name_width = cut::name_column(longest, area.width);
     // Fixed columns, their spacing and the borders; the note and the two trends share the rest,
     // the note first: a trend is a nicety, the note says why a number is missing.
-    let fixed = 9 + name_width as u16 + 8 + 6 + 6 + 6 + 8 + 2;
+    let fixed = 9 + name_width + 8 + 6 + 6 + 6 + 8 + 2;
     let free = area.width.saturating_sub(fixed);
     let note_width = (notes.iter().map(|n| n.chars().count()).max().unwrap_or(0).max(4) as u16).min(free);
     let trend = match (free - note_width) / 2 {
@@ -52,7 +46,7 @@ pub fn render(frame: &mut Frame, area: Rect, scene: &Scene) {
     };
     let widths = [
         Constraint::Length(9),
-        Constraint::Length(name_width as u16),
+        Constraint::Length(name_width),
         Constraint::Length(8),
         Constraint::Length(6),
         Constraint::Length(trend as u16),

@@ -18,6 +18,14 @@ pub fn last_column(widths: &[Constraint], inner: u16) -> u16 {
     columns(widths, inner).last().copied().unwrap_or(0)
 }
 
+/// The width of a name column for names up to `longest` characters in a table `row_width`
+/// wide: what the longest needs, at least 7 and at most 32, and never more than a quarter of
+/// the row, so the reason beside it keeps its room (a longer name is cut with `…`).
+pub fn name_column(longest: usize, row_width: u16) -> u16 {
+    let cap = (row_width / 4).clamp(7, 32);
+    u16::try_from(longest).unwrap_or(u16::MAX).clamp(7, cap)
+}
+
 /// `line` in at most `width` columns: as it is when it fits, else cut and ended with a `…` in
 /// the style of the span it cut.
 pub fn line(line: Line<'_>, width: u16) -> Line<'_> {
@@ -96,6 +104,15 @@ mod tests {
         assert!(cut.width() <= 6);
         assert_eq!(line(Line::raw("anything"), 0).width(), 0);
         assert_eq!(text(&line(Line::raw("anything"), 1)), "…");
+    }
+
+    #[test]
+    fn a_name_column_fits_the_longest_name_within_a_quarter_of_the_row() {
+        assert_eq!(name_column(15, 160), 15);
+        assert_eq!(name_column(3, 160), 7);
+        assert_eq!(name_column(41, 160), 32);
+        assert_eq!(name_column(41, 80), 20);
+        assert_eq!(name_column(41, 20), 7);
     }
 
     #[test]
