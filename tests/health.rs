@@ -126,6 +126,50 @@ async fn fifty_megabyte_body_is_capped_not_read_whole() {
     assert!(sent >= MAX_HEALTH_BODY_BYTES as u64);
 }
 
+/// Sockets in TIME_WAIT with `port` at either end, as the kernel lists them (Linux).
+fn time_wait_on(port: u16) -> usize {
+    let table = std::fs::read_to_string("/proc/net/tcp").expect("/proc/net/tcp lists the TCP sockets");
+    let port_of = |addr: &str| addr.rsplit(':').next().and_then(|p| u16::from_str_radix(p, 16).ok());
+    table
+        .lines()
+        .skip(1)
+        .map(|line| line.split_whitespace().collect::<Vec<_>>())
+        .filter(|f| f.len() > 3 && f[3] == "06" && (port_of(f[1]) == Some(port) || port_of(f[2]) == Some(port)))
+        .count()
+}
+
+#[tokio::test]
+async fn checks_leave_no_connection_in_time_wait_on_either_end() {
+    let server = serve(Reply::json(200, r#"{"status":"UP"}"#)).await;
+    for _ in 0..3 {
+        let s = check(&server.url("/health")).await;
+        assert!(matches!(s.outcome, HealthOutcome::Response { code: 200, body: BodyVerdict::Healthy, .. }));
+    }
+    // The server has closed its side of each connection by now.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_eq!(server.requests.load(Ordering::SeqCst), 3);
+    assert_eq!(time_wait_on(server.addr.port()), 0, "a closed check left its connection waiting");
+}
+
+#[tokio::test]
+async fn a_server_that_keeps_the_connection_open_sees_a_plain_close_not_a_reset() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/health", listener.local_addr().unwrap());
+    // Answers, keeps its side open, and reports how the check's side ended.
+    let server = tokio::spawn(async move {
+        let (mut stream, _) = listener.accept().await.unwrap();
+        let mut buf = [0u8; 4096];
+        let _ = stream.read(&mut buf).await.unwrap();
+        stream.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nOK").await.unwrap();
+        stream.read(&mut buf).await.map_err(|e| e.kind())
+    });
+    let s = check(&url).await;
+    assert!(matches!(s.outcome, HealthOutcome::Response { code: 200, body: BodyVerdict::Healthy, .. }));
+    let ended = tokio::time::timeout(Duration::from_secs(5), server).await.expect("the check closed").unwrap();
+    assert_eq!(ended, Ok(0), "the server read an end of stream, not a reset");
+}
+
 #[tokio::test]
 async fn configured_headers_are_sent() {
     let server = common::serve_with(|head| {
