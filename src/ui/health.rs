@@ -46,7 +46,9 @@ pub fn render(frame: &mut Frame, area: Rect, scene: &Scene) {
         Constraint::Fill(2),
     ];
     let columns = cut::columns(&widths, area.width.saturating_sub(2));
-    let rows: Vec<Row> = visible.iter().skip(start).take(fits).map(|&si| row(scene, si, &columns)).collect();
+    let (name_room, reason_room) = (columns[1], columns[6]);
+    let rows: Vec<Row> =
+        visible.iter().skip(start).take(fits).map(|&si| row(scene, si, name_room, reason_room)).collect();
     let table = Table::new(rows, widths)
         .header(header)
         .column_spacing(1)
@@ -57,8 +59,8 @@ pub fn render(frame: &mut Frame, area: Rect, scene: &Scene) {
     frame.render_stateful_widget(table, area, &mut table_state);
 }
 
-/// One service's row; `columns` are the table's column widths, which long text is cut to.
-fn row<'a>(scene: &Scene, si: usize, columns: &[u16]) -> Row<'a> {
+/// One service's row, its name and reason cut to their columns' widths.
+fn row<'a>(scene: &Scene, si: usize, name_room: u16, reason_room: u16) -> Row<'a> {
     let theme = scene.theme;
     let svc = &scene.state.services[si];
     // The grid shows which instance is bad; the reason column says why.
@@ -83,7 +85,7 @@ fn row<'a>(scene: &Scene, si: usize, columns: &[u16]) -> Row<'a> {
                 // Certificates are not checked for this service: say so on its row.
                 Line::from(vec![Span::raw(svc.name.clone()), Span::styled(" ⚠", theme.status(Status::Warn))])
             },
-            columns[1],
+            name_room,
         )),
         Cell::from(Span::styled(svc.env.label.clone(), super::env_style(&svc.env, theme))),
         Cell::from(Line::from(grid)),
@@ -99,7 +101,7 @@ fn row<'a>(scene: &Scene, si: usize, columns: &[u16]) -> Row<'a> {
                 }
                 None => Line::from(reason(scene, si, verdict)),
             },
-            columns[6],
+            reason_room,
         )),
     ])
 }
