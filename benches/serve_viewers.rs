@@ -1,11 +1,18 @@
 //! `opsboard serve --demo` with 0, 1, 10 and 50 browsers' streams open: the server's CPU and the
 //! bytes each viewer receives per second (gzip, as browsers ask for it).
 //!
+//! `cargo bench --bench serve_viewers -- flood` measures instead a normal client's `/healthz`, the
+//! server's CPU and its RSS while one address (127.0.0.2) floods it: 600 half-sent heads renewed
+//! as they are closed, 240 live streams each at its own size (40 never read). `OPSBOARD_BIN`
+//! runs another build of the server (to compare before and after).
+//!
 //! `cargo bench --bench serve_viewers` (OPSBOARD_BENCH_SECS=30 per row, two pages of the wall by default). The row with
 //! no viewer is the cost of polling the fleet alone; the goal is that 50 viewers add less than
 //! that (less than polling the fleet once more per interval), and that a viewer receives no more
 //! bytes per second than the terminal board writes (`terminal_bytes`, `--demo --wall`).
 
+#[path = "../tests/common/flood.rs"]
+mod flood;
 mod support;
 
 use std::io::{BufRead, BufReader, Read, Write};
@@ -69,13 +76,68 @@ fn measure(addr: SocketAddr, pid: u32, viewers: usize, distinct_sizes: bool, sec
     }
 }
 
+/// A normal client's `/healthz` every 50 ms for `secs`: (median, slowest, failures), and the
+/// server's highest RSS meanwhile.
+fn ask_healthz(addr: SocketAddr, pid: u32, secs: Duration) -> (Duration, Duration, usize, u64) {
+    let (mut took, mut failed, mut rss) = (Vec::new(), 0, 0);
+    let t0 = Instant::now();
+    while t0.elapsed() < secs {
+        match flood::healthz(addr) {
+            Ok(t) => took.push(t),
+            Err(_) => failed += 1,
+        }
+        rss = rss.max(rss_kib(pid).0);
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    took.sort();
+    let median = took.get(took.len() / 2).copied().unwrap_or_default();
+    (median, took.last().copied().unwrap_or_default(), failed, rss)
+}
+
+fn flood_rows(addr: SocketAddr, pid: u32, secs: Duration) {
+    println!(
+        "{:<34} {:>12} {:>12} {:>9} {:>10} {:>10}",
+        "serve --demo, healthz from 127.0.0.1", "median", "slowest", "failed", "cpu ms/s", "rss KiB"
+    );
+    let row = |label: &str, (median, slowest, failed, rss): (Duration, Duration, usize, u64), cpu: f64| {
+        println!("{label:<34} {median:>12.1?} {slowest:>12.1?} {failed:>9} {cpu:>10.1} {rss:>10}");
+    };
+    let c0 = cpu_seconds(pid);
+    let t0 = Instant::now();
+    let quiet = ask_healthz(addr, pid, secs);
+    row("quiet", quiet, 1000.0 * (cpu_seconds(pid) - c0) / t0.elapsed().as_secs_f64());
+
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let stop = Arc::new(AtomicBool::new(false));
+    let (opened, streamed) = (Arc::new(AtomicU64::new(0)), Arc::new(AtomicU64::new(0)));
+    rt.spawn(flood::half_open_heads("127.0.0.2", addr, 600, stop.clone(), opened.clone()));
+    for i in 0..240u16 {
+        rt.spawn(flood::stream("127.0.0.2", addr, 160 + i, 60 + i % 140, i >= 40, stop.clone(), streamed.clone()));
+    }
+    let c0 = cpu_seconds(pid);
+    let t0 = Instant::now();
+    let flooded = ask_healthz(addr, pid, secs);
+    let cpu = 1000.0 * (cpu_seconds(pid) - c0) / t0.elapsed().as_secs_f64();
+    stop.store(true, Ordering::Relaxed);
+    rt.shutdown_timeout(Duration::from_secs(2));
+    row("flooded from 127.0.0.2", flooded, cpu);
+    println!(
+        "{:<34} half-sent heads opened {}, stream bytes {}",
+        "",
+        opened.load(Ordering::Relaxed),
+        streamed.load(Ordering::Relaxed)
+    );
+}
+
 fn main() {
     if std::env::args().any(|a| a == "--list") {
         return;
     }
-    let secs = bench_secs(30);
+    let flooding = std::env::args().any(|a| a == "flood");
+    let secs = bench_secs(if flooding { 20 } else { 30 });
     let dir = tempfile::tempdir().unwrap();
-    let mut child = Command::new(BIN)
+    let bin = std::env::var("OPSBOARD_BIN").unwrap_or_else(|_| BIN.to_string());
+    let mut child = Command::new(bin)
         .args(["serve", "--demo", "--listen", "127.0.0.1:0", "--log-file"])
         .arg(dir.path().join("log"))
         .env("XDG_DATA_HOME", dir.path())
@@ -87,6 +149,12 @@ fn main() {
     let addr: SocketAddr =
         line.split("http://").nth(1).and_then(|r| r.split('/').next()).and_then(|a| a.parse().ok()).expect(&line);
     std::thread::sleep(Duration::from_secs(5));
+    if flooding {
+        flood_rows(addr, child.id(), secs);
+        let _ = child.kill();
+        let _ = child.wait();
+        return;
+    }
     println!(
         "{:<22} {:>14} {:>12} {:>18} {:>10}",
         "viewers (120x40)", "cpu ms/s", "cpu %", "bytes/s per viewer", "rss KiB"

@@ -4,61 +4,15 @@
 mod common;
 
 use common::browser::{self, Browser};
+use common::served::Served;
 use common::{Reply, serve as serve_reply};
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 const BIN: &str = env!("CARGO_BIN_EXE_opsboard");
-
-/// `opsboard serve …` as a child process; killed when dropped.
-struct Served {
-    child: Child,
-    addr: SocketAddr,
-}
-
-impl Drop for Served {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Served {
-    fn start(dir: &Path, args: &[&str], envs: &[(&str, &str)]) -> Self {
-        let mut child = Command::new(BIN)
-            .arg("serve")
-            .args(args)
-            .arg("--log-file")
-            .arg(dir.join("opsboard.log"))
-            .env("XDG_DATA_HOME", dir.join("data"))
-            .env("XDG_CONFIG_HOME", dir.join("config"))
-            .envs(envs.iter().copied())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("opsboard serve starts");
-        let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
-        let addr = loop {
-            let line = lines.next().expect("a line on stderr").expect("utf-8");
-            if let Some(rest) = line.split("http://").nth(1) {
-                break rest
-                    .trim_end_matches(|c: char| c != '/' && !c.is_ascii_digit())
-                    .trim_end_matches('/')
-                    .parse()
-                    .unwrap();
-            }
-            assert!(!line.contains("opsboard:") || line.contains("serving"), "serve failed: {line}");
-        };
-        Self { child, addr }
-    }
-
-    fn port(&self) -> u16 {
-        self.addr.port()
-    }
-}
 
 /// A raw GET with extra header lines; status code, headers and body.
 fn get(addr: SocketAddr, path: &str, headers: &str) -> (u16, String, String) {

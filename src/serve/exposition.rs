@@ -72,16 +72,53 @@ fn number(v: f64) -> String {
     }
 }
 
-/// The report as the Prometheus text format (version 0.0.4).
-pub fn render(report: &Report, viewers: usize) -> String {
+/// The web server's own numbers.
+#[derive(Debug, Clone, Default)]
+pub struct ServeStats {
+    /// Live pages open now.
+    pub viewers: usize,
+    /// Distinct page sizes drawn now.
+    pub frame_sizes: usize,
+    /// Connections open now, and how many of them have not sent a whole request yet.
+    pub connections: usize,
+    pub waiting: usize,
+    /// Refusals since start, by reason label.
+    pub refusals: Vec<(&'static str, u64)>,
+}
+
+impl Family<'_> {
+    fn counter(&mut self, name: &str, help: &str) {
+        let _ = writeln!(self.out, "# HELP {name} {help}\n# TYPE {name} counter");
+    }
+
+    fn serve(&mut self, s: &ServeStats) {
+        self.head("opsboard_viewers", "Browsers watching the board's live page now.");
+        self.sample("opsboard_viewers", &[], s.viewers as f64);
+        self.head("opsboard_serve_frame_sizes", "Distinct page sizes the server draws now.");
+        self.sample("opsboard_serve_frame_sizes", &[], s.frame_sizes as f64);
+        self.head("opsboard_serve_connections", "Connections open now; state=\"waiting\" have sent no whole request.");
+        self.sample(
+            "opsboard_serve_connections",
+            &[("state", "served".into())],
+            (s.connections - s.waiting.min(s.connections)) as f64,
+        );
+        self.sample("opsboard_serve_connections", &[("state", "waiting".into())], s.waiting as f64);
+        self.counter("opsboard_serve_refusals_total", "Connections and requests the server turned away, by reason.");
+        for (reason, n) in &s.refusals {
+            self.sample("opsboard_serve_refusals_total", &[("reason", (*reason).to_string())], *n as f64);
+        }
+    }
+}
+
+/// The report and the server's own numbers as the Prometheus text format (version 0.0.4).
+pub fn render(report: &Report, serve: &ServeStats) -> String {
     let mut out = String::new();
     let mut f = Family { out: &mut out };
     f.head("opsboard_build_info", "The running opsboard's version; always 1.");
     f.sample("opsboard_build_info", &[("version", env!("CARGO_PKG_VERSION").to_string())], 1.0);
     f.head("opsboard_state", &format!("The board's overall state, the worst of its services: {STATES}."));
     f.sample("opsboard_state", &[], f64::from(state_value(report.status)));
-    f.head("opsboard_viewers", "Browsers watching the board's live page now.");
-    f.sample("opsboard_viewers", &[], viewers as f64);
+    f.serve(serve);
 
     let svc = &report.services;
     let sl = |s: &crate::check::ServiceReport| -> Labels { vec![("service", s.name.clone()), ("env", s.env.clone())] };

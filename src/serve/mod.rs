@@ -4,13 +4,17 @@
 //!  sources ─▶ Collector ─▶ Publisher loop ─┬─▶ /events   (per browser size: whole frame, then diffs)
 //!                          (owns the state) ├─▶ /api/state, /api/frame.txt, /metrics (asked, answered)
 //!                                           └─ pages rotate on the wall's clock
-//!  TCP ─▶ limits (connections, header time/size) ─▶ token check ─▶ routes (read-only)
+//!  TCP ─▶ admission (per address, in all) ─▶ head (time, size) ─▶ token check ─▶ routes (read-only)
+//!            └─ full: the oldest connection without a whole request is closed for the new one
 //! ```
 
+mod admission;
 mod auth;
+mod deflate;
 pub mod exposition;
 pub mod frame;
 pub mod publisher;
+mod refusals;
 mod routes;
 
 use crate::collector::Collector;
@@ -20,21 +24,35 @@ use crate::redact::Secrets;
 use crate::terminal::shutdown_signal;
 use crate::ui::Look;
 use crate::ui::view::{View, WallPages};
+use admission::{Admission, Limits, Ticket};
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use publisher::Publisher;
+use refusals::{Reason, Refusals};
 use routes::Routes;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::net::TcpListener;
-use tokio::sync::{Semaphore, mpsc};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{mpsc, oneshot};
 
-/// Connections served at once; more are closed at once.
-const MAX_CONNECTIONS: usize = 256;
-/// A request's head must arrive within this, and fit in [`MAX_HEAD_BYTES`].
-const HEAD_TIMEOUT: Duration = Duration::from_secs(10);
+/// Connections open at once. A connection waiting for its head costs its task and hyper's read
+/// buffer, ~20 KiB of RSS measured (`serve_viewers -- flood`), so 4,096 of them stay under 100 MiB.
+const MAX_CONNECTIONS: usize = 4096;
+/// Connections open at once from one address: an office behind one NAT address, 40 screens that
+/// each hold a live page and a browser's 6 connections to a host, fits in 240.
+const MAX_CONNECTIONS_PER_ADDRESS: usize = 256;
+/// File descriptors kept free of connections, for the log, the data dir and the sources' sockets.
+const RESERVED_FDS: usize = 512;
+/// A request's head must arrive within this, and fit in [`MAX_HEAD_BYTES`]. A browser sends its
+/// head in one packet; an idle keep-alive connection is closed after this too.
+const HEAD_TIMEOUT: Duration = Duration::from_secs(5);
 const MAX_HEAD_BYTES: usize = 16 * 1024;
+/// After a failed accept (out of file descriptors), a pause instead of a busy loop.
+const ACCEPT_BACKOFF: Duration = Duration::from_millis(50);
+/// What a connection that cannot be given a place hears before it is closed.
+const BUSY: &[u8] =
+    b"HTTP/1.1 503 Service Unavailable\r\nRetry-After: 2\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
 
 const PAGE: &str = include_str!("page.html");
 
@@ -75,19 +93,33 @@ fn page(look: &Look, font_px: u16) -> String {
     PAGE.replace("__TITLE__", &look.title.replace(['<', '>', '&', '"'], "")).replace("__FONT__", &font_px.to_string())
 }
 
+/// Connections waiting in the kernel to be accepted (capped by `net.core.somaxconn`).
+const LISTEN_BACKLOG: i32 = 4096;
+
+/// A listening socket on `addr`, bound before any thread starts so a failure is reported at once.
+fn listen(addr: SocketAddr) -> std::io::Result<std::net::TcpListener> {
+    use socket2::{Domain, Socket, Type};
+    let socket = Socket::new(Domain::for_address(addr), Type::STREAM, None)?;
+    socket.set_reuse_address(true)?;
+    socket.bind(&addr.into())?;
+    socket.listen(LISTEN_BACKLOG)?;
+    socket.set_nonblocking(true)?;
+    Ok(socket.into())
+}
+
 /// Binds, then serves until SIGINT/SIGTERM. `bound` hears the address once listening (port 0 picks one).
+///
+/// HTTP runs on a thread of its own: drawing a frame for a large page takes milliseconds, and a
+/// `/healthz`, an accept or a page's stream must never wait behind it.
 pub async fn run(
     loaded: &crate::config::Loaded,
     opts: ServeOptions,
     bound: Option<tokio::sync::oneshot::Sender<SocketAddr>>,
 ) -> Result<(), ServeError> {
     guard(opts.listen, opts.token.as_deref())?;
-    let listener = TcpListener::bind(opts.listen).await.map_err(|e| ServeError::Bind(opts.listen, e))?;
+    let listener = listen(opts.listen).map_err(|e| ServeError::Bind(opts.listen, e))?;
     let addr = listener.local_addr().map_err(|e| ServeError::Bind(opts.listen, e))?;
     tracing::info!(%addr, token = opts.token.is_some(), "serving the board");
-    if let Some(tx) = bound {
-        let _ = tx.send(addr);
-    }
     let mut secrets = opts.secrets.clone();
     if let Some(t) = &opts.token {
         secrets.add(t);
@@ -104,38 +136,147 @@ pub async fn run(
         look: opts.look.clone(),
         secrets,
     };
-    let publishing = tokio::spawn(publisher.run(requests));
-    let routes = Arc::new(Routes { ask, token: opts.token.clone(), page: page(&opts.look, opts.font_px) });
-    let slots = Arc::new(Semaphore::new(MAX_CONNECTIONS));
-    let shutdown = shutdown_signal();
-    tokio::pin!(shutdown);
-    loop {
-        tokio::select! {
-            accepted = listener.accept() => {
-                let Ok((stream, peer)) = accepted else { continue };
-                let Ok(slot) = slots.clone().try_acquire_owned() else {
-                    tracing::warn!(%peer, "refused: {MAX_CONNECTIONS} connections already open");
-                    continue;
-                };
-                let routes = routes.clone();
-                tokio::spawn(async move {
-                    let service = hyper::service::service_fn(move |req: hyper::Request<Incoming>| {
-                        let routes = routes.clone();
-                        async move { Ok::<_, std::convert::Infallible>(routes.handle(req, peer).await) }
-                    });
-                    let conn = hyper::server::conn::http1::Builder::new()
-                        .timer(TokioTimer::new())
-                        .header_read_timeout(HEAD_TIMEOUT)
-                        .max_buf_size(MAX_HEAD_BYTES)
-                        .serve_connection(TokioIo::new(stream), service);
-                    let _ = conn.await;
-                    drop(slot);
-                });
+    let limits = connection_limits();
+    tracing::info!(connections = limits.connections, per_address = limits.per_address, "connection limits");
+    let routes = Arc::new(Routes {
+        ask,
+        token: opts.token.clone(),
+        page: page(&opts.look, opts.font_px),
+        admission: Admission::new(limits),
+        refusals: Arc::new(Refusals::default()),
+    });
+    let (stop, stopped) = oneshot::channel();
+    let front = std::thread::Builder::new()
+        .name("serve-http".into())
+        .spawn(move || front(listener, routes, stopped))
+        .map_err(|e| ServeError::Bind(addr, e))?;
+    if let Some(tx) = bound {
+        let _ = tx.send(addr);
+    }
+    tokio::select! {
+        () = publisher.run(requests) => {}
+        () = shutdown_signal() => {}
+    }
+    let _ = stop.send(());
+    let _ = tokio::task::spawn_blocking(move || front.join()).await;
+    Ok(())
+}
+
+/// The HTTP side: its own single-threaded runtime, accepting until `stop`.
+fn front(listener: std::net::TcpListener, routes: Arc<Routes>, stop: oneshot::Receiver<()>) {
+    let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            tracing::error!("serve: cannot start the HTTP runtime: {e}");
+            return;
+        }
+    };
+    runtime.block_on(async move {
+        let listener = match TcpListener::from_std(listener) {
+            Ok(l) => l,
+            Err(e) => {
+                tracing::error!("serve: cannot listen: {e}");
+                return;
             }
-            () = &mut shutdown => break,
+        };
+        tokio::select! {
+            () = accept_loop(&listener, &routes) => {}
+            _ = stop => {}
+        }
+    });
+}
+
+async fn accept_loop(listener: &TcpListener, routes: &Arc<Routes>) {
+    loop {
+        let (stream, peer) = match listener.accept().await {
+            Ok(a) => a,
+            Err(e) => {
+                tracing::warn!("accept: {e}");
+                tokio::time::sleep(ACCEPT_BACKOFF).await;
+                continue;
+            }
+        };
+        match routes.admission.admit(peer.ip()) {
+            Ok((ticket, evicted)) => {
+                tokio::spawn(connection(stream, peer, routes.clone(), ticket, evicted));
+            }
+            Err(reason) => {
+                routes.refusals.note(peer.ip(), reason);
+                let _ = stream.try_write(BUSY);
+            }
         }
     }
-    drop(routes);
-    publishing.abort();
-    Ok(())
+}
+
+/// The bounds, lowered to what the process's file descriptor limit allows (raised to its hard
+/// limit first).
+fn connection_limits() -> Limits {
+    let fds = raise_fd_limit();
+    let connections = MAX_CONNECTIONS.min(fds.saturating_sub(RESERVED_FDS).max(64));
+    Limits { connections, per_address: MAX_CONNECTIONS_PER_ADDRESS.min(connections) }
+}
+
+/// Raises the soft limit on open files to the hard one; the soft limit in force after.
+fn raise_fd_limit() -> usize {
+    let mut lim = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+    // SAFETY: getrlimit and setrlimit only read and write the struct passed to them.
+    unsafe {
+        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) != 0 {
+            return 1024;
+        }
+        if lim.rlim_cur < lim.rlim_max {
+            let raised = libc::rlimit { rlim_cur: lim.rlim_max, rlim_max: lim.rlim_max };
+            if libc::setrlimit(libc::RLIMIT_NOFILE, &raised) == 0 {
+                lim = raised;
+            }
+        }
+    }
+    usize::try_from(lim.rlim_cur).unwrap_or(usize::MAX)
+}
+
+/// Serves one connection until it ends, its head is late or too large, or it is closed to make
+/// room for another.
+async fn connection(
+    stream: TcpStream,
+    peer: SocketAddr,
+    routes: Arc<Routes>,
+    ticket: Ticket,
+    evicted: oneshot::Receiver<()>,
+) {
+    let ticket = Arc::new(ticket);
+    let shared = routes.clone();
+    let service = hyper::service::service_fn(move |req: hyper::Request<Incoming>| {
+        let (routes, ticket) = (shared.clone(), ticket.clone());
+        async move { Ok::<_, std::convert::Infallible>(routes.handle(req, peer, &ticket).await) }
+    });
+    let conn = hyper::server::conn::http1::Builder::new()
+        .timer(TokioTimer::new())
+        .header_read_timeout(HEAD_TIMEOUT)
+        .max_buf_size(MAX_HEAD_BYTES)
+        .serve_connection(TokioIo::new(stream), service);
+    tokio::select! {
+        served = conn => {
+            if let Err(e) = served
+                && let Some(reason) = refusal_of(&e)
+            {
+                routes.refusals.note(peer.ip(), reason);
+            }
+        }
+        Ok(()) = evicted => {
+            routes.refusals.note(peer.ip(), Reason::SlowHeadEvicted);
+        }
+    }
+}
+
+/// Which refusal a connection's error was, if it was one (a client that hangs up is not).
+fn refusal_of(e: &hyper::Error) -> Option<Reason> {
+    if e.is_timeout() {
+        Some(Reason::HeadTimeout)
+    } else if e.is_parse_too_large() {
+        Some(Reason::HeadTooLarge)
+    } else if e.is_parse() {
+        Some(Reason::BadRequest)
+    } else {
+        None
+    }
 }

@@ -16,6 +16,8 @@ use std::time::{Duration, SystemTime};
 use tokio::sync::{broadcast, mpsc, oneshot};
 use tokio::time::{Instant, MissedTickBehavior, interval};
 
+use super::deflate::{self, Chunk, SharedGzip};
+use super::exposition::ServeStats;
 use super::frame;
 
 /// How often a page hears from the server even when nothing changed.
@@ -30,28 +32,69 @@ const TICK: Duration = Duration::from_secs(1);
 /// Page sizes are kept within this, so a request cannot make the server draw a huge frame.
 pub const MAX_COLS: u16 = 400;
 pub const MAX_ROWS: u16 = 200;
+/// Distinct page sizes drawn at once; past this a new page shares the nearest size already drawn.
+/// A size costs its last frame and the next while drawing (≤ 2 × 400 × 200 cells of ~40 B, 6.4 MB)
+/// and its backlog of messages, so the frames of all sizes stay under ~100 MB at the largest size.
+pub const MAX_SIZES: usize = 8;
 
 /// What an HTTP handler can ask of the loop.
 pub enum Request {
-    /// A page joins the feed of its size: the whole frame first, then the changes.
-    Join { cols: u16, rows: u16, reply: oneshot::Sender<(Bytes, broadcast::Receiver<Bytes>)> },
+    /// A page joins the feed of its size (or the nearest drawn, past [`MAX_SIZES`]): the whole
+    /// frame first, then the changes.
+    Join { cols: u16, rows: u16, reply: oneshot::Sender<(Chunk, broadcast::Receiver<Chunk>)> },
     /// The frame at that size as text, as `snapshot --format text` writes it.
     Text { cols: u16, rows: u16, reply: oneshot::Sender<String> },
     /// The JSON of `check --json`, now.
     State { reply: oneshot::Sender<String> },
-    /// The Prometheus metrics, now.
-    Metrics { reply: oneshot::Sender<String> },
+    /// The Prometheus metrics, now, with the server's own numbers so far.
+    Metrics { serve: ServeStats, reply: oneshot::Sender<String> },
 }
 
 struct Feed {
     last: Buffer,
-    tx: broadcast::Sender<Bytes>,
+    tx: broadcast::Sender<Chunk>,
+    gzip: SharedGzip,
+    /// The first message for a page joining now (`last`, whole), made once for all who join
+    /// before the next frame.
+    first: Option<Chunk>,
+}
+
+impl Feed {
+    fn new(last: Buffer) -> Self {
+        Self { last, tx: broadcast::channel(FEED_BACKLOG).0, gzip: SharedGzip::default(), first: None }
+    }
+
+    /// A new page's first message and its place in the feed.
+    fn join(&mut self, scrub: &dyn Fn(&str) -> String) -> (Chunk, broadcast::Receiver<Chunk>) {
+        let last = &self.last;
+        let first = self
+            .first
+            .get_or_insert_with(|| deflate::first(event(&frame::full(last, HEARTBEAT.as_millis() as u64, scrub), true)))
+            .clone();
+        if let Some(restart) = self.gzip.restart() {
+            let _ = self.tx.send(restart);
+        }
+        (first, self.tx.subscribe())
+    }
+
+    /// Sends one message to every page of this size.
+    fn send(&mut self, plain: Bytes) {
+        let _ = self.tx.send(self.gzip.chunk(plain));
+    }
 }
 
 /// One server-sent event carrying `data`; the first tells the page how soon to retry.
 fn event(data: &str, first: bool) -> Bytes {
     let retry = if first { "retry: 2000\n" } else { "" };
     Bytes::from(format!("{retry}data: {data}\n\n"))
+}
+
+/// The size among `drawn` that a page asking for `asked` should share: the largest that fits in
+/// it, else the one that overflows it least (the page shows its top left).
+pub fn nearest(drawn: impl Iterator<Item = (u16, u16)>, asked: (u16, u16)) -> Option<(u16, u16)> {
+    let area = |(c, r): (u16, u16)| u32::from(c) * u32::from(r);
+    let overflow = |(c, r): (u16, u16)| u32::from(c.saturating_sub(asked.0)) + u32::from(r.saturating_sub(asked.1));
+    drawn.min_by_key(|&s| (overflow(s), std::cmp::Reverse(area(s))))
 }
 
 pub struct Publisher {
@@ -81,13 +124,15 @@ impl Publisher {
         self.collector.refresh_verdicts(now);
         match request {
             Request::Join { cols, rows, reply } => {
-                let size = (cols.clamp(1, MAX_COLS), rows.clamp(1, MAX_ROWS));
-                let feed = feeds.entry(size).or_insert_with(|| Feed {
-                    last: self.draw(size.0, size.1, now),
-                    tx: broadcast::channel(FEED_BACKLOG).0,
-                });
-                let first = event(&frame::full(&feed.last, HEARTBEAT.as_millis() as u64, &self.scrub()), true);
-                let _ = reply.send((first, feed.tx.subscribe()));
+                feeds.retain(|_, f| f.tx.receiver_count() > 0);
+                let asked = (cols.clamp(1, MAX_COLS), rows.clamp(1, MAX_ROWS));
+                let size = if feeds.len() < MAX_SIZES {
+                    asked
+                } else {
+                    nearest(feeds.keys().copied(), asked).unwrap_or(asked)
+                };
+                let feed = feeds.entry(size).or_insert_with(|| Feed::new(self.draw(size.0, size.1, now)));
+                let _ = reply.send(feed.join(&self.scrub()));
             }
             Request::Text { cols, rows, reply } => {
                 let size = (cols.clamp(1, MAX_COLS), rows.clamp(1, MAX_ROWS));
@@ -101,9 +146,10 @@ impl Publisher {
                 let json = serde_json::to_string_pretty(&check::report(&self.collector.state, now)).unwrap_or_default();
                 let _ = reply.send(self.secrets.scrub(&json));
             }
-            Request::Metrics { reply } => {
-                let viewers = feeds.values().map(|f| f.tx.receiver_count()).sum();
-                let text = super::exposition::render(&check::report(&self.collector.state, now), viewers);
+            Request::Metrics { mut serve, reply } => {
+                serve.viewers = feeds.values().map(|f| f.tx.receiver_count()).sum();
+                serve.frame_sizes = feeds.len();
+                let text = super::exposition::render(&check::report(&self.collector.state, now), &serve);
                 let _ = reply.send(self.secrets.scrub(&text));
             }
         }
@@ -122,7 +168,8 @@ impl Publisher {
         for (&(cols, rows), feed) in feeds.iter_mut() {
             let next = ui::render_to_buffer(&scene, cols, rows);
             if let Some(msg) = frame::diff(&feed.last, &next, &scrub) {
-                let _ = feed.tx.send(event(&msg, false));
+                feed.send(event(&msg, false));
+                feed.first = None;
             }
             feed.last = next;
         }
@@ -160,8 +207,8 @@ impl Publisher {
                 }
                 _ = heartbeat.tick() => {
                     let beat = event(r#"{"t":"hb"}"#, false);
-                    for feed in feeds.values() {
-                        let _ = feed.tx.send(beat.clone());
+                    for feed in feeds.values_mut() {
+                        feed.send(beat.clone());
                     }
                 }
                 request = requests.recv() => match request {
@@ -171,5 +218,19 @@ impl Publisher {
                 () = tokio::time::sleep_until(due.unwrap_or_else(Instant::now)), if due.is_some() => {}
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::nearest;
+
+    #[test]
+    fn a_page_shares_the_largest_drawn_size_that_fits_it_else_the_least_overflowing() {
+        let drawn = [(80, 24), (160, 45), (400, 200), (120, 40)];
+        assert_eq!(nearest(drawn.into_iter(), (170, 50)), Some((160, 45)));
+        assert_eq!(nearest(drawn.into_iter(), (130, 41)), Some((120, 40)));
+        assert_eq!(nearest(drawn.into_iter(), (60, 20)), Some((80, 24)));
+        assert_eq!(nearest(std::iter::empty(), (60, 20)), None);
     }
 }

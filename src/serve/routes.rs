@@ -1,17 +1,18 @@
 //! The routes. None of them runs an action: the server only reads.
 
+use super::admission::{Admission, Ticket};
 use super::auth::{self, Access};
+use super::exposition::ServeStats;
 use super::publisher::Request as Ask;
-use flate2::Compression;
-use flate2::write::GzEncoder;
+use super::refusals::{Reason, Refusals};
 use futures_util::StreamExt;
 use http_body_util::{BodyExt, Full, StreamBody, combinators::BoxBody};
 use hyper::body::{Bytes, Frame, Incoming};
 use hyper::header::{CACHE_CONTROL, CONTENT_TYPE, HeaderValue, LOCATION, SET_COOKIE};
 use hyper::{Method, Request, Response, StatusCode};
 use std::convert::Infallible;
-use std::io::Write;
 use std::net::SocketAddr;
+use std::sync::Arc;
 use tokio::sync::{broadcast, mpsc, oneshot};
 
 pub type Body = BoxBody<Bytes, Infallible>;
@@ -22,6 +23,8 @@ pub struct Routes {
     pub token: Option<String>,
     /// The page, with its defaults filled in.
     pub page: String,
+    pub admission: Arc<Admission>,
+    pub refusals: Arc<Refusals>,
 }
 
 fn full(code: StatusCode, ctype: &str, body: impl Into<Bytes>) -> Response<Body> {
@@ -72,20 +75,24 @@ impl Routes {
         rx.await.ok()
     }
 
-    pub async fn handle(&self, req: Request<Incoming>, peer: SocketAddr) -> Response<Body> {
+    /// Answers one request. A connection whose request is let in is trusted by `ticket`: it is not
+    /// closed to make room for others.
+    pub async fn handle(&self, req: Request<Incoming>, peer: SocketAddr, ticket: &Ticket) -> Response<Body> {
         let path = req.uri().path().to_string();
         if req.method() != Method::GET && req.method() != Method::HEAD {
+            self.refusals.note(peer.ip(), Reason::Method);
             return text(StatusCode::METHOD_NOT_ALLOWED, "this server only reads: GET");
         }
         let params = params(&req);
         let query_token = params.iter().find(|(k, _)| k == "token").map(|(_, v)| v.as_str());
         let access = auth::check(self.token.as_deref(), req.headers(), query_token);
         if access == Access::Refused {
-            tracing::warn!(%peer, path, "refused: no valid token");
+            self.refusals.note(peer.ip(), Reason::Unauthorized);
             let mut r = text(StatusCode::UNAUTHORIZED, "a token is required: Authorization: Bearer …, or ?token=…");
             r.headers_mut().insert("www-authenticate", HeaderValue::from_static("Bearer"));
             return r;
         }
+        ticket.trust();
         let mut resp = match path.as_str() {
             "/" if access == Access::GrantedByQuery => {
                 let mut r = text(StatusCode::SEE_OTHER, "signed in");
@@ -102,7 +109,7 @@ impl Routes {
                     .iter()
                     .filter_map(|v| v.to_str().ok())
                     .any(|v| v.split(',').any(|e| e.trim().starts_with("gzip")));
-                self.events(&params, gzip).await
+                self.events(&params, gzip, peer).await
             }
             "/api/state" => match self.ask(|reply| Ask::State { reply }).await {
                 Some(json) => full(StatusCode::OK, "application/json", json),
@@ -115,7 +122,7 @@ impl Routes {
                     None => text(StatusCode::SERVICE_UNAVAILABLE, "the board is stopping"),
                 }
             }
-            "/metrics" => match self.ask(|reply| Ask::Metrics { reply }).await {
+            "/metrics" => match self.ask(|reply| Ask::Metrics { serve: self.stats(), reply }).await {
                 Some(m) => full(StatusCode::OK, "text/plain; version=0.0.4; charset=utf-8", m),
                 None => text(StatusCode::SERVICE_UNAVAILABLE, "the board is stopping"),
             },
@@ -131,35 +138,44 @@ impl Routes {
         resp
     }
 
+    /// The server's own numbers for `/metrics`; the publisher adds the viewers and frame sizes.
+    fn stats(&self) -> ServeStats {
+        let occupancy = self.admission.occupancy();
+        ServeStats {
+            connections: occupancy.open,
+            waiting: occupancy.waiting,
+            refusals: self.refusals.counts().into_iter().map(|(r, n)| (r.label(), n)).collect(),
+            ..ServeStats::default()
+        }
+    }
+
     /// The live stream of a page: its whole frame, then the changed cells and heartbeats.
-    async fn events(&self, params: &[(String, String)], gzip: bool) -> Response<Body> {
+    async fn events(&self, params: &[(String, String)], gzip: bool, peer: SocketAddr) -> Response<Body> {
         let (cols, rows) = (param(params, "cols").unwrap_or(120u16), param(params, "rows").unwrap_or(40u16));
         let Some((first, rx)) = self.ask(|reply| Ask::Join { cols, rows, reply }).await else {
             return text(StatusCode::SERVICE_UNAVAILABLE, "the board is stopping");
         };
-        let rest = futures_util::stream::unfold(rx, |mut rx| async move {
-            match rx.recv().await {
-                Ok(msg) => Some((msg, rx)),
-                Err(broadcast::error::RecvError::Lagged(n)) => {
-                    // A page this far behind reconnects and starts again from a whole frame.
-                    tracing::warn!(behind = n, "a page fell behind; its stream is dropped");
-                    None
+        let refusals = self.refusals.clone();
+        let rest = futures_util::stream::unfold(rx, move |mut rx| {
+            let refusals = refusals.clone();
+            async move {
+                match rx.recv().await {
+                    Ok(msg) => Some((msg, rx)),
+                    Err(broadcast::error::RecvError::Lagged(_)) => {
+                        // A page this far behind reconnects and starts again from a whole frame.
+                        refusals.note(peer.ip(), Reason::StreamBehind);
+                        None
+                    }
+                    Err(broadcast::error::RecvError::Closed) => None,
                 }
-                Err(broadcast::error::RecvError::Closed) => None,
             }
         });
-        let mut gz = gzip.then(|| GzEncoder::new(Vec::new(), Compression::fast()));
-        let stream = futures_util::stream::once(async move { first }).chain(rest).map(move |b| {
-            // One compressor per page: each message is flushed whole, so the page can read it at once.
-            let out = match gz.as_mut() {
-                Some(enc) => match enc.write_all(&b).and_then(|()| enc.flush()) {
-                    Ok(()) => Bytes::from(std::mem::take(enc.get_mut())),
-                    Err(_) => Bytes::new(),
-                },
-                None => b,
-            };
-            Ok::<_, Infallible>(Frame::data(out))
-        });
+        // The bytes are deflated once per page size by the publisher (`deflate`); a page takes its kind.
+        let stream = futures_util::stream::once(async move { first })
+            .chain(rest)
+            .map(move |chunk| chunk.for_page(gzip).clone())
+            .filter(|b| std::future::ready(!b.is_empty()))
+            .map(|b| Ok::<_, Infallible>(Frame::data(b)));
         let mut r = Response::new(BodyExt::boxed(StreamBody::new(stream)));
         let h = r.headers_mut();
         if gzip {

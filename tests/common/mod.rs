@@ -177,7 +177,9 @@ pub fn path_of(head: &str) -> &str {
 }
 pub mod browser;
 pub mod fixtures;
+pub mod flood;
 pub mod moto;
 pub mod prometheus;
 pub mod receiver;
+pub mod served;
 pub mod tmux;
