@@ -1,7 +1,8 @@
 //! `opsboard check`: poll everything once, print a table or JSON, exit 0 / 1 / 2.
 
+use crate::collector::{Collector, Mode};
 use crate::config::Loaded;
-use crate::sources;
+use crate::history::DeployHistory;
 use crate::state::{InstanceId, State, Status};
 use serde::Serialize;
 use std::fmt::Write;
@@ -142,80 +143,24 @@ pub struct InstanceReport {
 /// Time between the two scrapes that make one rate window in `check` and `snapshot`.
 pub const DEFAULT_WINDOW: Duration = Duration::from_secs(2);
 
-/// One more round of health checks and scrapes into an existing state (snapshots with history).
-pub async fn poll_again(state: &mut State, loaded: &Loaded) {
-    let polling = &loaded.config.polling;
-    let scrapes = sources::scrape_once(&loaded.fleet, polling, &sources::scrape::metrics_client()).await;
-    let checks = sources::poll_once(&loaded.fleet, polling, &sources::http_client()).await;
-    for event in scrapes.into_iter().chain(checks) {
-        state.apply(event);
-    }
-}
+/// How long a one-shot run waits for its slowest source beyond the rounds themselves; a source
+/// that has not answered by then is reported as not seen.
+const ONE_SHOT_GRACE: Duration = Duration::from_secs(30);
 
-/// Polls every instance once, and scrapes metrics twice `window` apart so rates exist.
-pub async fn poll_state(loaded: &Loaded, window: Duration) -> State {
-    let polling = &loaded.config.polling;
-    let mut state =
-        State::with_backups(&loaded.fleet, &loaded.config.backups, polling.history, polling.stale_after_intervals);
-    state.at_once = true;
-    let client = crate::sources::http::client();
-    for (i, job) in loaded.config.backups.iter().enumerate() {
-        let sample = sources::backups::check(job, &client, &loaded.fleet.aws).await;
-        state.apply(crate::state::Event::Backup { job: i, sample });
+/// Runs the collector once: every source polled at once and concurrently, until each has
+/// answered `rounds` times (a scrape twice `window` apart for its first rate), or time is up.
+/// No webhook is sent and no deploy history written.
+pub async fn gather(loaded: &Loaded, window: Duration, rounds: u32) -> Collector {
+    let history = DeployHistory::new(DeployHistory::default_path().unwrap_or_default());
+    let mut collector = Collector::with_mode(loaded, history, Mode::OneShot { scrape_every: window });
+    let slowest = loaded.fleet.services.iter().map(|s| s.check.interval.max(s.check.timeout)).max().unwrap_or_default();
+    let rounds = rounds.max(1);
+    let within = window.saturating_mul(rounds + 1) + slowest.saturating_mul(rounds - 1) + ONE_SHOT_GRACE;
+    let behind = collector.until_rounds(rounds, within).await;
+    if behind > 0 {
+        tracing::warn!(behind, "sources that had not answered in {within:?}");
     }
-    state.silences = crate::notify::silences::Silences::load(crate::notify::silences::Silences::default_path());
-    if let Some(path) = crate::history::DeployHistory::default_path() {
-        let history = crate::history::DeployHistory::new(path).load();
-        state.deploys = crate::state::deploys::Deploys::new(state.services.len(), history);
-    }
-    if let Some(log) = &loaded.config.deploys.log {
-        let entries = if log.starts_with("http://") || log.starts_with("https://") {
-            sources::deploy_log::fetch(&crate::sources::http::client(), log).await.unwrap_or_default()
-        } else {
-            sources::deploy_log::read_new_lines(log, 0).map(|(e, _)| e).unwrap_or_default()
-        };
-        state.apply(crate::state::Event::DeployLog { entries });
-    }
-    let metrics = sources::scrape::metrics_client();
-    let scraping = loaded.fleet.services.iter().any(|s| s.check.scrape);
-    let first = if scraping { sources::scrape_once(&loaded.fleet, polling, &metrics).await } else { Vec::new() };
-    let started = std::time::Instant::now();
-    for event in first.into_iter().chain(sources::poll_once(&loaded.fleet, polling, &sources::http_client()).await) {
-        state.apply(event);
-    }
-    if let Some(server) = &loaded.fleet.prometheus {
-        match sources::promql_client(server) {
-            Ok(client) => {
-                for (si, svc) in loaded.fleet.services.iter().enumerate() {
-                    let Some(q) = &svc.promql else { continue };
-                    if let Some(up) = &q.up {
-                        let at = SystemTime::now();
-                        let label = q.instance_label.as_deref().unwrap_or("instance");
-                        let result = client.series(up, label, at).await;
-                        state.apply(crate::state::Event::Up { service: si, at, result });
-                    }
-                    if q.has_signals() {
-                        let result = client.point(q, SystemTime::now()).await.map(|p| vec![p]);
-                        state.apply(crate::state::Event::Signals { service: si, result });
-                    }
-                }
-            }
-            Err(e) => tracing::error!(error = %e, "prometheus client"),
-        }
-    }
-    for (ai, spec) in loaded.fleet.aws.iter().enumerate() {
-        let clients = sources::aws::clients(spec).await;
-        for event in sources::aws::poll_account(ai, &clients, spec).await.0 {
-            state.apply(event);
-        }
-    }
-    if scraping {
-        tokio::time::sleep(window.saturating_sub(started.elapsed())).await;
-        for event in sources::scrape_once(&loaded.fleet, polling, &metrics).await {
-            state.apply(event);
-        }
-    }
-    state
+    collector
 }
 
 /// The report of a state at `now`.

@@ -7,25 +7,40 @@ use crate::config::Loaded;
 use crate::history::DeployHistory;
 use crate::notify::Notifier;
 use crate::notify::silences::Silences;
-use crate::sources;
+use crate::sources::rounds::Rounds;
+use crate::sources::{self, Start};
 use crate::state::Verdicts;
 use crate::state::deploys::Deploys;
 use crate::state::{Event, State};
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime};
 use tokio::sync::mpsc;
 use tokio::task::JoinSet;
 
 /// Events waiting to be applied; sources wait when it is full.
 const EVENT_QUEUE: usize = 4096;
 
+/// How a collector runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// The board and `serve`: polls spread over their intervals, webhooks sent, deploys recorded.
+    Live,
+    /// `check` and `snapshot`: every source polled at once and concurrently, scrapes
+    /// `scrape_every` apart; judged at once (no `for`, no N failures in a row); no webhook sent
+    /// and no deploy history written.
+    OneShot { scrape_every: Duration },
+}
+
 pub struct Collector {
     pub state: State,
     rx: mpsc::Receiver<Event>,
     tx: mpsc::Sender<Event>,
-    history: DeployHistory,
+    /// Where changed deploys are appended; `None` in one-shot mode.
+    history: Option<DeployHistory>,
     pub notifier: Notifier,
     /// Every verdict, kept between ticks and made again where the state or time moved.
     verdicts: Verdicts,
+    /// How many rounds each poller has finished.
+    rounds: Rounds,
     /// Every poller; dropped with the collector.
     _pollers: JoinSet<()>,
 }
@@ -33,16 +48,73 @@ pub struct Collector {
 impl Collector {
     /// Starts every poller of the fleet; deploys on record are loaded from `history`.
     pub fn start(loaded: &Loaded, history: DeployHistory) -> Self {
+        Self::with_mode(loaded, history, Mode::Live)
+    }
+
+    /// Starts every poller of the fleet in `mode`; deploys on record are loaded from `history`.
+    pub fn with_mode(loaded: &Loaded, history: DeployHistory, mode: Mode) -> Self {
         let polling = &loaded.config.polling;
         let mut state =
             State::with_backups(&loaded.fleet, &loaded.config.backups, polling.history, polling.stale_after_intervals);
         state.deploys = Deploys::new(state.services.len(), history.load());
         state.silences = Silences::load(Silences::default_path());
         let (tx, rx) = mpsc::channel(EVENT_QUEUE);
-        let pollers =
-            sources::spawn_all(&loaded.fleet, polling, &loaded.config.deploys, &loaded.config.backups, tx.clone());
-        let notifier = Notifier::start(loaded, &tx);
-        Self { state, rx, tx, history, notifier, verdicts: Verdicts::default(), _pollers: pollers }
+        let rounds = Rounds::default();
+        let start = match mode {
+            Mode::Live => Start::Spread,
+            Mode::OneShot { scrape_every } => Start::AtOnce { scrape_every },
+        };
+        let (deploys, backups) = (&loaded.config.deploys, &loaded.config.backups);
+        let pollers = sources::spawn_all(&loaded.fleet, polling, deploys, backups, tx.clone(), start, &rounds);
+        let (notifier, history) = match mode {
+            Mode::Live => (Notifier::start(loaded, &tx), Some(history)),
+            Mode::OneShot { .. } => {
+                state.at_once = true;
+                (Notifier::silent(loaded), None)
+            }
+        };
+        Self { state, rx, tx, history, notifier, verdicts: Verdicts::default(), rounds, _pollers: pollers }
+    }
+
+    /// Applies events until every poller has finished `rounds` rounds, or `within` has passed;
+    /// how many pollers had not by then.
+    pub async fn until_rounds(&mut self, rounds_wanted: u32, within: Duration) -> usize {
+        let deadline = tokio::time::Instant::now() + within;
+        loop {
+            self.apply_waiting();
+            if self.rounds.fewest() >= rounds_wanted {
+                // Every round's events were sent before it was marked done: take them all.
+                self.apply_waiting();
+                return 0;
+            }
+            let rounds = self.rounds.clone();
+            tokio::select! {
+                () = rounds.changed() => {}
+                () = self.next_batch() => {}
+                () = tokio::time::sleep_until(deadline) => {
+                    self.apply_waiting();
+                    return self.rounds.behind(rounds_wanted);
+                }
+            }
+        }
+    }
+
+    /// Applies every event already waiting.
+    fn apply_waiting(&mut self) {
+        while let Ok(event) = self.rx.try_recv() {
+            self.state.apply(event);
+        }
+        self.record_deploys();
+    }
+
+    /// Appends the deploys that changed to the history (in live mode).
+    fn record_deploys(&mut self) {
+        let changed = std::mem::take(&mut self.state.deploys.changed);
+        if let Some(history) = &self.history
+            && let Err(e) = history.append(&changed)
+        {
+            tracing::error!(file = %history.path().display(), error = %e, "deploy history not written");
+        }
     }
 
     /// Where actions send what they did, so it reaches the state like any other event.
@@ -76,12 +148,6 @@ impl Collector {
             return std::future::pending().await;
         };
         self.state.apply(event);
-        while let Ok(more) = self.rx.try_recv() {
-            self.state.apply(more);
-        }
-        let changed = std::mem::take(&mut self.state.deploys.changed);
-        if let Err(e) = self.history.append(&changed) {
-            tracing::error!(file = %self.history.path().display(), error = %e, "deploy history not written");
-        }
+        self.apply_waiting();
     }
 }

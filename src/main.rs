@@ -217,8 +217,8 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
 
     match &cli.command {
         Some(Command::Check { json, window }) => {
-            let state = check::poll_state(&loaded, window.unwrap_or(check::DEFAULT_WINDOW)).await;
-            let report = check::report(&state, SystemTime::now());
+            let collector = check::gather(&loaded, window.unwrap_or(check::DEFAULT_WINDOW), 1).await;
+            let report = check::report(&collector.state, SystemTime::now());
             // Header values, passwords and tokens from the config never reach the output.
             let secrets = opsboard::redact::Secrets::of(&loaded);
             if *json {
@@ -230,12 +230,8 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Some(Command::Snapshot { format, size, out, screen, select, page, rounds }) => {
             let opts = board_options(&cli, &loaded, None)?;
-            let mut state = check::poll_state(&loaded, check::DEFAULT_WINDOW).await;
-            let gap = loaded.fleet.services.iter().map(|s| s.check.interval).min().unwrap_or(Duration::from_secs(2));
-            for _ in 1..*rounds {
-                tokio::time::sleep(gap).await;
-                check::poll_again(&mut state, &loaded).await;
-            }
+            let collector = check::gather(&loaded, check::DEFAULT_WINDOW, *rounds).await;
+            let state = &collector.state;
             let mut view = View {
                 wall: opts.wall.as_ref().map(|(pages, _)| WallPages {
                     pages: pages.clone(),
@@ -258,10 +254,10 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             if *screen == Shot::Rollback {
                 let key = opts.actions.specs.values().find(|a| a.needs_version).map(|a| a.key);
                 let key = key.ok_or_else(|| anyhow::anyhow!("no action with needs_version = true is configured"))?;
-                let _ = view.handle(ui::view::Action::ActionKey(key), &state, SystemTime::now());
+                let _ = view.handle(ui::view::Action::ActionKey(key), state, SystemTime::now());
                 anyhow::ensure!(view.dialog.is_some(), "{}", view.flash.clone().unwrap_or_default());
             }
-            let scene = Scene::new(&state, &view, &opts.look, SystemTime::now());
+            let scene = Scene::new(state, &view, &opts.look, SystemTime::now());
             let buffer = ui::render_to_buffer(&scene, size.0, size.1);
             if out.is_empty() {
                 print!("{}", snapshot::encode(&buffer, *format));

@@ -60,6 +60,18 @@ pub fn targets(loaded: &Loaded) -> Vec<Target> {
 }
 
 impl Notifier {
+    /// A notifier with no destination: it keeps states with memory and sends nothing (`check`,
+    /// `snapshot`).
+    pub fn silent(loaded: &Loaded) -> Self {
+        Self {
+            tracker: Tracker::default(),
+            hooks: Vec::new(),
+            board: loaded.config.board.title.clone(),
+            started: SystemTime::now(),
+            looked_at: None,
+        }
+    }
+
     /// Starts a delivery task per webhook; their results come back through `events`.
     pub fn start(loaded: &Loaded, events: &mpsc::Sender<Event>) -> Self {
         let client = crate::sources::http::client_builder()

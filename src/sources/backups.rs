@@ -163,13 +163,20 @@ fn parse_time(s: &str) -> Option<SystemTime> {
 }
 
 /// Checks job `index` forever on its interval.
-pub async fn run(index: usize, job: BackupJob, aws: Vec<AwsSpec>, tx: mpsc::Sender<Event>) {
+pub async fn run(
+    index: usize,
+    job: BackupJob,
+    aws: Vec<AwsSpec>,
+    tx: mpsc::Sender<Event>,
+    mut round: crate::sources::rounds::Round,
+) {
     let client = crate::sources::http::client();
     loop {
         let sample = check(&job, &client, &aws).await;
         if tx.send(Event::Backup { job: index, sample }).await.is_err() {
             return;
         }
+        round.done();
         tokio::time::sleep(job.interval).await;
     }
 }

@@ -52,7 +52,7 @@ pub async fn fetch(client: &reqwest::Client, url: &str) -> Result<Vec<LogEntry>,
 }
 
 /// Follows the deploy log forever.
-pub async fn run(log: String, interval: Duration, tx: mpsc::Sender<Event>) {
+pub async fn run(log: String, interval: Duration, tx: mpsc::Sender<Event>, mut round: crate::sources::rounds::Round) {
     let client = crate::sources::http::client();
     let mut offset = 0u64;
     loop {
@@ -75,6 +75,7 @@ pub async fn run(log: String, interval: Duration, tx: mpsc::Sender<Event>) {
             Ok(_) => {}
             Err(e) => tracing::warn!(error = %e, "deploy log"),
         }
+        round.done();
         tokio::time::sleep(interval).await;
     }
 }

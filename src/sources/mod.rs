@@ -10,6 +10,7 @@ pub mod health_body;
 pub mod http;
 pub mod plain_http;
 pub mod promql;
+pub mod rounds;
 pub mod schedule;
 pub mod scrape;
 pub mod tls;
@@ -19,8 +20,10 @@ use crate::config::{CheckSpec, Fleet};
 use crate::state::{Event, HealthSample, InstanceId};
 use futures_util::StreamExt;
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
+use rounds::{Round, Rounds};
 use schedule::{Grid, Schedule};
 use std::sync::Arc;
+use std::time::Duration;
 use tokio::sync::{Semaphore, mpsc};
 use tokio::task::JoinSet;
 
@@ -55,28 +58,43 @@ pub fn header_map(check: &CheckSpec) -> HeaderMap {
     map
 }
 
+/// How pollers begin.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Start {
+    /// The board: each first poll lands somewhere in its first interval, so a fleet's checks
+    /// spread out.
+    Spread,
+    /// `check` and `snapshot`: every first poll at once, and scrapes `scrape_every` apart (two
+    /// make a rate).
+    AtOnce { scrape_every: Duration },
+}
+
 /// Starts every poller: health for each instance, metrics where scraping is on, PromQL,
-/// AWS and the deploy log. Dropping the returned set stops them all.
+/// AWS and the deploy log, each counting its rounds in `rounds`. Dropping the returned set stops
+/// them all.
 pub fn spawn_all(
     fleet: &Fleet,
     polling: &Polling,
     deploys: &DeployLogConfig,
     jobs: &[BackupJob],
     tx: mpsc::Sender<Event>,
+    start: Start,
+    rounds: &Rounds,
 ) -> JoinSet<()> {
     let pace = pace(polling);
     let mut set = JoinSet::new();
-    spawn_health(&mut set, fleet, polling, http_client(), pace.clone(), tx.clone());
-    spawn_scrapers(&mut set, fleet, polling, scrape::metrics_client(), pace, tx.clone());
-    spawn_promql(&mut set, fleet, polling, tx.clone());
+    spawn_health(&mut set, fleet, polling, http_client(), (pace.clone(), start, rounds), tx.clone());
+    spawn_scrapers(&mut set, fleet, polling, scrape::metrics_client(), (pace, start, rounds), tx.clone());
+    spawn_promql(&mut set, fleet, polling, tx.clone(), rounds);
     for (i, spec) in fleet.aws.iter().enumerate() {
-        set.spawn(aws::run_account(i, spec.clone(), polling.jitter, polling.backoff_max, tx.clone()));
+        let round = rounds.register(0);
+        set.spawn(aws::run_account(i, spec.clone(), polling.jitter, polling.backoff_max, tx.clone(), round));
     }
     for (i, job) in jobs.iter().enumerate() {
-        set.spawn(backups::run(i, job.clone(), fleet.aws.clone(), tx.clone()));
+        set.spawn(backups::run(i, job.clone(), fleet.aws.clone(), tx.clone(), rounds.register(0)));
     }
     if let Some(log) = &deploys.log {
-        set.spawn(deploy_log::run(log.clone(), deploys.interval, tx));
+        set.spawn(deploy_log::run(log.clone(), deploys.interval, tx, rounds.register(0)));
     }
     set
 }
@@ -92,7 +110,7 @@ pub fn promql_client(server: &crate::config::schema::PrometheusServer) -> Result
     promql::Promql::new(server, headers)
 }
 
-fn spawn_promql(set: &mut JoinSet<()>, fleet: &Fleet, polling: &Polling, tx: mpsc::Sender<Event>) {
+fn spawn_promql(set: &mut JoinSet<()>, fleet: &Fleet, polling: &Polling, tx: mpsc::Sender<Event>, rounds: &Rounds) {
     let Some(server) = &fleet.prometheus else { return };
     let client = match promql_client(server) {
         Ok(c) => c,
@@ -107,6 +125,7 @@ fn spawn_promql(set: &mut JoinSet<()>, fleet: &Fleet, polling: &Polling, tx: mps
             let label = queries.instance_label.clone().unwrap_or_else(|| "instance".into());
             let (client, tx) = (client.clone(), tx.clone());
             let mut schedule = Schedule::new(svc.check.interval, polling.jitter, polling.backoff_max);
+            let mut round = rounds.register(0);
             set.spawn(async move {
                 loop {
                     let at = std::time::SystemTime::now();
@@ -115,6 +134,7 @@ fn spawn_promql(set: &mut JoinSet<()>, fleet: &Fleet, polling: &Polling, tx: mps
                     if tx.send(Event::Up { service: si, at, result }).await.is_err() {
                         return;
                     }
+                    round.done();
                     tokio::time::sleep(schedule.next_delay(fastrand::f64())).await;
                 }
             });
@@ -125,11 +145,13 @@ fn spawn_promql(set: &mut JoinSet<()>, fleet: &Fleet, polling: &Polling, tx: mps
         let (client, tx, interval) = (client.clone(), tx.clone(), svc.check.interval);
         let mut schedule = Schedule::new(interval, polling.jitter, polling.backoff_max);
         let history = polling.history.min(u32::MAX as usize) as u32;
+        let mut round = rounds.register(0);
         set.spawn(async move {
             let result = client.backfill(&queries, std::time::SystemTime::now(), interval, history).await;
             if tx.send(Event::Signals { service: si, result }).await.is_err() {
                 return;
             }
+            round.done();
             loop {
                 tokio::time::sleep(schedule.next_delay(fastrand::f64())).await;
                 let result = client.point(&queries, std::time::SystemTime::now()).await.map(|p| vec![p]);
@@ -137,6 +159,7 @@ fn spawn_promql(set: &mut JoinSet<()>, fleet: &Fleet, polling: &Polling, tx: mps
                 if tx.send(Event::Signals { service: si, result }).await.is_err() {
                     return;
                 }
+                round.done();
             }
         });
     }
@@ -147,7 +170,7 @@ fn spawn_health(
     fleet: &Fleet,
     polling: &Polling,
     client: reqwest::Client,
-    pace: Pace,
+    (pace, start, rounds): (Pace, Start, &Rounds),
     tx: mpsc::Sender<Event>,
 ) {
     for (si, svc) in fleet.services.iter().enumerate() {
@@ -162,7 +185,7 @@ fn spawn_health(
                     (svc.check.tcp_send.clone(), svc.check.tcp_expect.clone(), svc.check.timeout);
                 let schedule = Schedule::new(svc.check.interval, polling.jitter, polling.backoff_max);
                 set.spawn(poll_forever(
-                    schedule,
+                    (schedule, start != Start::Spread, rounds.register(0)),
                     pace,
                     tx,
                     async move || health::probe_tcp(&target, send.as_deref(), expect.as_deref(), timeout).await,
@@ -180,7 +203,7 @@ fn spawn_health(
             let timeout = svc.check.timeout;
             let schedule = Schedule::new(svc.check.interval, polling.jitter, polling.backoff_max);
             set.spawn(poll_forever(
-                schedule,
+                (schedule, start != Start::Spread, rounds.register(0)),
                 pace,
                 tx,
                 async move || health::probe_target(&client, &target, timeout, &tls.0, &tls.1).await,
@@ -194,7 +217,14 @@ fn spawn_health(
 /// Starts only the metrics scrapers (benchmarks compare them with Prometheus scraping alone).
 pub fn spawn_scrapers_only(fleet: &Fleet, polling: &Polling, tx: mpsc::Sender<Event>) -> JoinSet<()> {
     let mut set = JoinSet::new();
-    spawn_scrapers(&mut set, fleet, polling, scrape::metrics_client(), pace(polling), tx);
+    spawn_scrapers(
+        &mut set,
+        fleet,
+        polling,
+        scrape::metrics_client(),
+        (pace(polling), Start::Spread, &Rounds::default()),
+        tx,
+    );
     set
 }
 
@@ -203,7 +233,7 @@ fn spawn_scrapers(
     fleet: &Fleet,
     polling: &Polling,
     client: reqwest::Client,
-    pace: Pace,
+    (pace, start, rounds): (Pace, Start, &Rounds),
     tx: mpsc::Sender<Event>,
 ) {
     for (si, svc) in fleet.services.iter().enumerate().filter(|(_, s)| s.check.scrape) {
@@ -213,9 +243,16 @@ fn spawn_scrapers(
             let id = InstanceId { service: si, instance: ii };
             let mut scraper = scrape::Scraper::new(url, headers.clone());
             let (client, check) = (client.clone(), svc.check.clone());
-            let schedule = Schedule::new(svc.check.interval, polling.jitter, polling.backoff_max);
+            let every = match start {
+                Start::Spread => svc.check.interval,
+                Start::AtOnce { scrape_every } => scrape_every,
+            };
+            // Scrapes of a one-shot run are `scrape_every` apart exactly: that is the rate's window.
+            let jitter = if start == Start::Spread { polling.jitter } else { 0.0 };
+            let schedule = Schedule::new(every, jitter, polling.backoff_max);
             set.spawn(poll_forever(
-                schedule,
+                // A rate needs two scrapes: the first round does not count.
+                (schedule, start != Start::Spread, rounds.register(1)),
                 pace.clone(),
                 tx.clone(),
                 async move || scraper.scrape(&client, check.timeout, &check.names).await,
@@ -234,11 +271,11 @@ fn pace(polling: &Polling) -> Pace {
     (Arc::new(Semaphore::new(polling.max_in_flight)), Grid::new(tokio::time::Instant::now()))
 }
 
-/// The loop every poller runs: a random first delay, then check, report, wait — at most
-/// `limit` checks in flight board-wide, waking on the board's grid, backing off while checks
-/// fail. Ends when the board does.
+/// The loop every poller runs: a random first delay (none `at_once`), then check, report, count
+/// the round, wait — at most `limit` checks in flight board-wide, waking on the board's grid,
+/// backing off while checks fail. Ends when the board does.
 async fn poll_forever<R>(
-    mut schedule: Schedule,
+    (mut schedule, at_once, mut round): (Schedule, bool, Round),
     (limit, grid): Pace,
     tx: mpsc::Sender<Event>,
     mut check: impl AsyncFnMut() -> R,
@@ -246,7 +283,9 @@ async fn poll_forever<R>(
     event: impl Fn(R, std::time::Duration) -> Event,
 ) {
     let wake = |delay, step| grid.wake_at(tokio::time::Instant::now(), delay, step);
-    tokio::time::sleep_until(wake(schedule.first_delay(fastrand::f64()), schedule.grid_step())).await;
+    if !at_once {
+        tokio::time::sleep_until(wake(schedule.first_delay(fastrand::f64()), schedule.grid_step())).await;
+    }
     loop {
         let result = {
             let Ok(_permit) = limit.acquire().await else { return };
@@ -257,6 +296,7 @@ async fn poll_forever<R>(
         if tx.send(event(result, next_in)).await.is_err() {
             return;
         }
+        round.done();
         tokio::time::sleep_until(wake(next_in, schedule.grid_step())).await;
     }
 }

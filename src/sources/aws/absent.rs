@@ -25,13 +25,21 @@ pub async fn poll_account(account: usize, _: &AwsClients, spec: &AwsSpec) -> (Ve
 }
 
 /// Says so once an interval, so the panel shows a current reason rather than a stale one.
-pub async fn run_account(account: usize, spec: AwsSpec, _: f64, _: Duration, tx: mpsc::Sender<Event>) {
+pub async fn run_account(
+    account: usize,
+    spec: AwsSpec,
+    _: f64,
+    _: Duration,
+    tx: mpsc::Sender<Event>,
+    mut round: crate::sources::rounds::Round,
+) {
     loop {
         for e in poll_account(account, &AwsClients, &spec).await.0 {
             if tx.send(e).await.is_err() {
                 return;
             }
         }
+        round.done();
         tokio::time::sleep(spec.interval).await;
     }
 }

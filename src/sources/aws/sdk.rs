@@ -272,7 +272,14 @@ pub async fn poll_account(account: usize, c: &AwsClients, spec: &AwsSpec) -> (Ve
 }
 
 /// Polls one account forever on its interval, backing off (with jitter) on failure and harder on throttling.
-pub async fn run_account(account: usize, spec: AwsSpec, jitter: f64, backoff_max: Duration, tx: mpsc::Sender<Event>) {
+pub async fn run_account(
+    account: usize,
+    spec: AwsSpec,
+    jitter: f64,
+    backoff_max: Duration,
+    tx: mpsc::Sender<Event>,
+    mut round: crate::sources::rounds::Round,
+) {
     let c = clients(&spec).await;
     let mut schedule =
         crate::sources::schedule::Schedule::new(spec.interval, jitter, backoff_max.max(spec.interval * 4));
@@ -287,6 +294,7 @@ pub async fn run_account(account: usize, spec: AwsSpec, jitter: f64, backoff_max
                 return;
             }
         }
+        round.done();
         tokio::time::sleep(schedule.next_delay(fastrand::f64())).await;
     }
 }
