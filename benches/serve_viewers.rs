@@ -3,7 +3,7 @@
 //!
 //! `cargo bench --bench serve_viewers -- flood` measures instead a normal client's `/healthz`, the
 //! server's CPU and its RSS while one address (127.0.0.2) floods it: 600 half-sent heads renewed
-//! as they are closed, 240 live streams each at its own size (40 never read). `OPSBOARD_BIN`
+//! 100 ms after each is closed, 240 live streams each at its own size (40 never read). `OPSBOARD_BIN`
 //! runs another build of the server (to compare before and after).
 //!
 //! `cargo bench --bench serve_viewers` (OPSBOARD_BENCH_SECS=30 per row, two pages of the wall by default). The row with
@@ -115,7 +115,7 @@ fn flood_rows(addr: SocketAddr, pid: u32, secs: Duration) {
     for ip in ["127.0.0.3", "127.0.0.4", "127.0.0.5", "127.0.0.6", "127.0.0.7"] {
         for ip in [ip, &ip.replace(".0.0.", ".0.1.")] {
             let ip: &'static str = Box::leak(ip.to_string().into_boxed_str());
-            rt.spawn(flood::half_open_heads(ip, addr, 200, stop.clone(), opened.clone()));
+            rt.spawn(flood::half_open_heads(ip, addr, (200, Duration::from_millis(100)), stop.clone(), opened.clone()));
         }
     }
     std::thread::sleep(Duration::from_secs(3));
@@ -126,7 +126,13 @@ fn flood_rows(addr: SocketAddr, pid: u32, secs: Duration) {
 
     let stop = Arc::new(AtomicBool::new(false));
     let (opened, streamed) = (Arc::new(AtomicU64::new(0)), Arc::new(AtomicU64::new(0)));
-    rt.spawn(flood::half_open_heads("127.0.0.2", addr, 600, stop.clone(), opened.clone()));
+    rt.spawn(flood::half_open_heads(
+        "127.0.0.2",
+        addr,
+        (600, Duration::from_millis(100)),
+        stop.clone(),
+        opened.clone(),
+    ));
     for i in 0..240u16 {
         rt.spawn(flood::stream("127.0.0.2", addr, 160 + i, 60 + i % 140, i >= 40, stop.clone(), streamed.clone()));
     }

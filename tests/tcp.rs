@@ -83,6 +83,8 @@ instances = ["tcp://127.0.0.1:{port}"]
         (Some("redis-a"), Some("ok"), Some(0)),
         "{a}"
     );
+    // The check ends as soon as the expected answer is in: no 200 ms pause for more is counted.
+    assert!(a["latency_ms"].as_u64().is_some_and(|ms| ms < 200), "the answer's latency: {a}");
     let b = &redis["instances"][1];
     assert_eq!((b["status"].as_str(), b["reason"].as_str()), (Some("crit"), Some("connection refused")), "{b}");
     assert!(redis["signals_note"].is_null() || !redis["signals_note"].as_str().unwrap().contains("scrape"), "{redis}");

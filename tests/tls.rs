@@ -134,11 +134,27 @@ async fn tls_failures_in_words() {
         ),
         (ca_as_leaf, TlsSpec::default(), "self-signed certificate (a CA certificate used by the server): set ca_file"),
     ] {
+        let default_trust = tls.ca_pem.is_none();
         let s = check(addr, tls).await;
         let v = s.verdict(SLOW);
         assert_eq!(v.status, Status::Crit, "{s:?}");
         assert!(v.reason.starts_with(words), "{:?} vs {words:?}", v.reason);
         assert!(!v.reason.contains("Other(") && !v.reason.contains("Error"), "no debug strings: {}", v.reason);
+        if default_trust {
+            // A scrape of the same server words it the same way.
+            let url = format!("https://{addr}/metrics").parse().unwrap();
+            let client = opsboard::sources::scrape::metrics_client();
+            let scraped = opsboard::sources::scrape::scrape(
+                &client,
+                url,
+                &HeaderMap::new(),
+                Duration::from_secs(5),
+                &Default::default(),
+            )
+            .await;
+            let err = scraped.outcome.expect_err("the scrape fails too");
+            assert!(err.contains(words), "the scrape's words: {err:?}, the health check's: {words:?}");
+        }
     }
     // Not speaking TLS at all.
     let plain = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();

@@ -103,7 +103,7 @@ async fn deliver(client: &reqwest::Client, target: &Target, body: &Value) -> Res
         let sent = tokio::time::timeout(target.timeout, client.post(&target.url).json(body).send()).await;
         match sent {
             Err(_) => last = format!("no answer within {}", crate::format::duration(target.timeout)),
-            Ok(Err(e)) => last = if e.is_connect() { "connection refused".into() } else { "request failed".into() },
+            Ok(Err(e)) => last = crate::sources::http::classify(&e).to_string(),
             Ok(Ok(resp)) => {
                 let code = resp.status();
                 if code.is_success() {

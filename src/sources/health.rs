@@ -120,12 +120,7 @@ async fn fetch_reqwest(
     }
     let mut resp = match request.send().await {
         Ok(r) => r,
-        Err(e) => {
-            return HealthOutcome::Failed(match super::tls::failure(&e) {
-                Some(words) => ProbeError::Tls(words),
-                None => classify(&e),
-            });
-        }
+        Err(e) => return HealthOutcome::Failed(classify(&e)),
     };
     let cert = super::tls::cert_seen(&resp, tls, SystemTime::now()).map(std::sync::Arc::new);
     let code = resp.status().as_u16();

@@ -44,6 +44,10 @@ pub fn classify(e: &reqwest::Error) -> ProbeError {
     if e.is_timeout() {
         return ProbeError::Other("timeout".into());
     }
+    // Before the io::Error that wraps it, whose words are rustls' debug string.
+    if let Some(words) = super::tls::failure(e) {
+        return ProbeError::Tls(words);
+    }
     let mut source: Option<&(dyn std::error::Error + 'static)> = Some(e);
     while let Some(s) = source {
         if let Some(io) = s.downcast_ref::<std::io::Error>() {

@@ -16,11 +16,12 @@ pub async fn connect_from(ip: &str, to: SocketAddr) -> std::io::Result<TcpStream
     socket.connect(to).await
 }
 
-/// Keeps `count` connections that each sent half a head; one the server closes is replaced.
+/// Keeps `count` connections that each sent half a head; one the server closes is replaced
+/// `renew_after` later.
 pub async fn half_open_heads(
     from: &'static str,
     to: SocketAddr,
-    count: usize,
+    (count, renew_after): (usize, Duration),
     stop: Arc<AtomicBool>,
     opened: Arc<AtomicU64>,
 ) {
@@ -43,8 +44,7 @@ pub async fn half_open_heads(
                         break;
                     }
                 }
-                // Renewed half a second after the server closes it: ~1,200 new connections a second.
-                tokio::time::sleep(Duration::from_millis(500)).await;
+                tokio::time::sleep(renew_after).await;
             }
         });
     }
