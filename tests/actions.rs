@@ -7,7 +7,7 @@ mod common;
 use common::tmux::Tmux;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 const BIN: &str = env!("CARGO_BIN_EXE_opsboard");
 const WAIT: Duration = Duration::from_secs(25);
@@ -30,11 +30,7 @@ impl Fleet {
             .stderr(Stdio::null())
             .spawn()
             .unwrap();
-        let deadline = Instant::now() + WAIT;
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(Instant::now() < deadline);
-            std::thread::sleep(Duration::from_millis(100));
-        }
+        common::listening(port, WAIT, "http.server");
         Self { child, port, dir: dir.to_path_buf() }
     }
 
@@ -152,11 +148,7 @@ fn audit_start_is_on_disk_before_the_command_runs_and_survives_kill_9() {
     tmux.wait_for("the dialog", |s| s.contains("rollback · api"));
     tmux.text("api");
     tmux.keys(&["Enter"]);
-    let deadline = Instant::now() + WAIT;
-    while !dir.path().join("started").exists() {
-        assert!(Instant::now() < deadline, "the command never started");
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    common::eventually(WAIT, "the command started", || dir.path().join("started").exists().then_some(()));
     let pid = std::fs::read_to_string(dir.path().join("pid")).unwrap();
     Command::new("kill").args(["-KILL", pid.trim()]).status().unwrap();
     let records = audit(dir.path());

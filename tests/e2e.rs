@@ -146,11 +146,7 @@ impl PythonServer {
             .stderr(std::process::Stdio::null())
             .spawn()
             .expect("python3");
-        let deadline = Instant::now() + WAIT;
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(Instant::now() < deadline, "http.server did not start");
-            std::thread::sleep(Duration::from_millis(100));
-        }
+        common::listening(port, WAIT, "http.server");
         Self { child, port }
     }
 

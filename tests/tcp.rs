@@ -1,9 +1,11 @@
 //! `tcp://` instances against a real Redis (Debian's redis-server, started here on 127.0.0.1):
 //! PING → +PONG, an answer that is not the expected one, and a closed port.
 
+mod common;
+
 use std::net::TcpListener;
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 struct Redis {
     child: Child,
@@ -29,11 +31,7 @@ fn redis() -> Redis {
         .stderr(Stdio::null())
         .spawn()
         .expect("redis-server (scripts/test installs it)");
-    let deadline = Instant::now() + Duration::from_secs(15);
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(Instant::now() < deadline, "redis-server did not start");
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    common::listening(port, Duration::from_secs(15), "redis-server");
     Redis { child, port }
 }
 

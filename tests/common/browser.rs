@@ -59,14 +59,9 @@ impl Browser {
             .spawn()
             .expect("chromium starts");
         let file = profile.path().join("DevToolsActivePort");
-        let deadline = Instant::now() + Duration::from_secs(30);
-        let port = loop {
-            if let Some(p) = std::fs::read_to_string(&file).ok().and_then(|t| t.lines().next()?.parse().ok()) {
-                break p;
-            }
-            assert!(Instant::now() < deadline, "chromium did not open its DevTools port");
-            std::thread::sleep(Duration::from_millis(100));
-        };
+        let port = super::eventually(Duration::from_secs(30), "chromium's DevTools port", || {
+            std::fs::read_to_string(&file).ok().and_then(|t| t.lines().next()?.parse().ok())
+        });
         Self { child, _profile: profile, port }
     }
 

@@ -165,6 +165,26 @@ async fn handle(
     stream.shutdown().await
 }
 
+/// Asks `probe` every 50 ms until it gives `Some`, for at most `within`; panics naming `what`
+/// otherwise. Tests wait on conditions with this, never on a fixed time.
+pub fn eventually<T>(within: Duration, what: &str, mut probe: impl FnMut() -> Option<T>) -> T {
+    let deadline = std::time::Instant::now() + within;
+    loop {
+        if let Some(v) = probe() {
+            return v;
+        }
+        assert!(std::time::Instant::now() < deadline, "{what}: not within {within:?}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// Waits until something accepts connections on 127.0.0.1:`port`.
+pub fn listening(port: u16, within: Duration, what: &str) {
+    eventually(within, &format!("{what} listening on {port}"), || {
+        std::net::TcpStream::connect(("127.0.0.1", port)).ok().map(drop)
+    });
+}
+
 /// A port on 127.0.0.1 with nothing listening.
 pub fn closed_port() -> SocketAddr {
     let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();

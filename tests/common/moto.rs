@@ -2,7 +2,7 @@
 //! and boto3 to seed it.
 
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 pub struct Moto {
     pub url: String,
@@ -30,11 +30,7 @@ pub fn start_on(port: Option<u16>, auth: bool) -> Moto {
         cmd.env("INITIAL_NO_AUTH_ACTION_COUNT", "0");
     }
     let child = cmd.spawn().expect("moto_server: run scripts/test, which creates the venv");
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(Instant::now() < deadline, "moto did not start");
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    super::listening(port, Duration::from_secs(30), "moto");
     Moto { url: format!("http://127.0.0.1:{port}"), port, child }
 }
 

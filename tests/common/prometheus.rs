@@ -1,7 +1,7 @@
 //! A real Prometheus (Debian's `prometheus`) on 127.0.0.1 with a throwaway storage dir.
 
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 pub struct Prometheus {
     pub url: String,
@@ -39,15 +39,9 @@ pub fn start(targets: &[String]) -> Prometheus {
         .spawn()
         .expect("Debian's prometheus must be installed (scripts/test installs it)");
     let url = format!("http://127.0.0.1:{port}");
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        let ready = reqwest::blocking_ready(&format!("{url}/-/ready"));
-        if ready {
-            break;
-        }
-        assert!(Instant::now() < deadline, "prometheus did not become ready");
-        std::thread::sleep(Duration::from_millis(200));
-    }
+    super::eventually(Duration::from_secs(30), "prometheus ready", || {
+        reqwest::blocking_ready(&format!("{url}/-/ready")).then_some(())
+    });
     Prometheus { url, child, _dir: dir }
 }
 
