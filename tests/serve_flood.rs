@@ -96,6 +96,8 @@ fn a_flood_from_one_address_leaves_healthz_and_a_watching_page_unharmed() {
         }
         std::thread::sleep(Duration::from_millis(50));
     }
+    // What the page shows at the height of the flood, for a person to look at.
+    tab.screenshot(&std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("web-under-flood.png"));
     let metrics = browser::http("GET", addr.port(), "/metrics");
     let frames_drawn = tab.eval("window.changes").as_u64().unwrap_or(0);
     stop.store(true, Ordering::Relaxed);
