@@ -25,21 +25,11 @@ impl DeployHistory {
 
     /// Every deploy on record, oldest first. Unreadable lines are skipped and named in the log.
     pub fn load(&self) -> Vec<Deploy> {
-        let Ok(text) = std::fs::read_to_string(&self.path) else { return Vec::new() };
-        let mut records = Vec::new();
-        for (i, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
-            match serde_json::from_str::<Deploy>(line) {
-                Ok(d) => records.push(d),
-                Err(e) => {
-                    tracing::warn!(file = %self.path.display(), line = i + 1, error = %e, "skipped an unreadable deploy record")
-                }
-            }
-        }
-        fold_history(records)
+        fold_history(crate::store::log::read(&self.path))
     }
 
     /// Appends records, one line each, and flushes them to disk.
     pub fn append(&self, deploys: &[Deploy]) -> std::io::Result<()> {
-        crate::jsonl::append(&self.path, deploys)
+        crate::store::log::append(&self.path, deploys)
     }
 }

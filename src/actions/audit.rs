@@ -89,6 +89,10 @@ pub struct SilenceRecord<'a> {
     pub reason: &'a str,
 }
 
+/// The audit file is moved aside (and kept) once it holds this much: years of actions for a
+/// team, and small enough to open in an editor.
+const ROTATE_AT_BYTES: u64 = 16 * 1024 * 1024;
+
 /// The audit file in the data dir.
 #[derive(Debug, Clone)]
 pub struct AuditLog {
@@ -111,12 +115,12 @@ impl AuditLog {
 
     /// Appends one record and flushes it to disk before returning.
     pub fn append(&self, record: &AuditRecord) -> std::io::Result<()> {
-        crate::jsonl::append(&self.path, std::slice::from_ref(record))
+        crate::store::log::append_rotating(&self.path, std::slice::from_ref(record), ROTATE_AT_BYTES)
     }
 
     /// Appends a silence set or lifted.
     pub fn silence(&self, record: &SilenceRecord) -> std::io::Result<()> {
-        crate::jsonl::append(&self.path, std::slice::from_ref(record))
+        crate::store::log::append_rotating(&self.path, std::slice::from_ref(record), ROTATE_AT_BYTES)
     }
 }
 

@@ -3,7 +3,7 @@
 //! state on the board, only the notification.
 
 use serde::{Deserialize, Serialize};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -63,15 +63,7 @@ impl Silences {
 
     /// The silences on file; an unreadable file is named in the log and starts empty.
     pub fn load(path: Option<PathBuf>) -> Self {
-        let list = path
-            .as_deref()
-            .and_then(|p| match std::fs::read_to_string(p) {
-                Ok(text) => serde_json::from_str(&text)
-                    .map_err(|e| tracing::warn!(file = %p.display(), error = %e, "silences file unreadable; starting without"))
-                    .ok(),
-                Err(_) => None,
-            })
-            .unwrap_or_default();
+        let list = path.as_deref().and_then(crate::store::document::read).unwrap_or_default();
         Self { path, list }
     }
 
@@ -110,7 +102,7 @@ impl Silences {
 
     fn save(&self) -> std::io::Result<()> {
         let Some(path) = &self.path else { return Ok(()) };
-        write_atomically(path, &serde_json::to_vec_pretty(&self.list).unwrap_or_default())
+        crate::store::document::write(path, &self.list)
     }
 }
 
@@ -170,15 +162,6 @@ impl Change<'_> {
             ),
         }
     }
-}
-
-fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir)?;
-    }
-    let tmp = path.with_extension("json.tmp");
-    std::fs::write(&tmp, bytes)?;
-    std::fs::rename(tmp, path)
 }
 
 #[cfg(test)]

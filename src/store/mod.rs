@@ -1,0 +1,7 @@
+//! Everything the board keeps on disk, written one way: append-only logs (the audit trail,
+//! deploy history) and whole documents (silences). Nothing else in the crate opens a file to
+//! write; a crash at any point leaves each file either as it was or with its new content, and a
+//! torn line at most, which reading skips.
+
+pub mod document;
+pub mod log;
