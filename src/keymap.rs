@@ -1,5 +1,8 @@
-//! Keys to actions. Typing into the filter takes every printable key first.
+//! Keys to actions: terminal key events become the board's [`Key`]s, and the one table in
+//! [`crate::bindings`] says what they do. Typing into the filter or a dialog takes every
+//! printable key first.
 
+use crate::bindings::{self, Command, Key};
 use crate::ui::view::{Action, View};
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 
@@ -32,48 +35,49 @@ pub fn action_for(key: KeyEvent, view: &View) -> Option<Action> {
             _ => None,
         };
     }
-    Some(match key.code {
-        KeyCode::Char('q') => Action::Quit,
-        KeyCode::Char('?') | KeyCode::F(1) => Action::ToggleHelp,
-        KeyCode::Up | KeyCode::Char('k') => Action::Up,
-        KeyCode::Down | KeyCode::Char('j') => Action::Down,
-        KeyCode::Home | KeyCode::Char('g') => Action::Top,
-        KeyCode::End | KeyCode::Char('G') => Action::Bottom,
-        KeyCode::PageUp => Action::PageUp,
-        KeyCode::PageDown => Action::PageDown,
-        KeyCode::Char('u') if ctrl => Action::PageUp,
-        KeyCode::Char('d') if ctrl => Action::PageDown,
-        KeyCode::Enter | KeyCode::Right | KeyCode::Char('l') => Action::Open,
-        KeyCode::Esc | KeyCode::Left | KeyCode::Char('h') | KeyCode::Backspace => Action::Back,
-        KeyCode::Char('/') => Action::StartFilter,
-        KeyCode::Char('s') => Action::ToggleSort,
-        KeyCode::Char('c') => Action::ToggleCompact,
-        KeyCode::Char('d') => Action::ToggleDeploys,
-        KeyCode::Char('b') => Action::ToggleBackups,
-        KeyCode::Char('o') => Action::ToggleOutput,
-        KeyCode::Char('m') => Action::Silence,
-        KeyCode::Char(c) if !ctrl => Action::ActionKey(c),
+    let bound = match key.code {
+        KeyCode::Char(c) if ctrl => Key::Ctrl(c),
+        KeyCode::Char(c) => Key::Char(c),
+        KeyCode::Up => Key::Up,
+        KeyCode::Down => Key::Down,
+        KeyCode::Left => Key::Left,
+        KeyCode::Right => Key::Right,
+        KeyCode::Home => Key::Home,
+        KeyCode::End => Key::End,
+        KeyCode::PageUp => Key::PageUp,
+        KeyCode::PageDown => Key::PageDown,
+        KeyCode::Enter => Key::Enter,
+        KeyCode::Esc => Key::Esc,
+        KeyCode::Backspace => Key::Backspace,
+        KeyCode::F(n) => Key::F(n),
         _ => return None,
-    })
+    };
+    match (bindings::command_for(bound), bound) {
+        (Some(command), _) => Some(action(command)),
+        (None, Key::Char(c)) => Some(Action::ActionKey(c)),
+        (None, _) => None,
+    }
 }
 
-/// Keys the board itself uses; a configured action may not take one.
-pub const BOARD_KEYS: &[char] = &['q', '?', 'k', 'j', 'g', 'G', 'l', 'h', '/', 's', 'c', 'd', 'b', 'o', 'm'];
-
-/// Key, what it does: the help overlay lists these.
-pub const HELP: &[(&str, &str)] = &[
-    ("↑ ↓  k j", "move"),
-    ("g G  Home End", "first / last"),
-    ("PgUp PgDn", "page"),
-    ("⏎ → l", "open service detail"),
-    ("Esc ← h", "back"),
-    ("/", "filter services (Esc clears)"),
-    ("s", "sort: worst first / config order"),
-    ("c", "compact view: every service, one line"),
-    ("d", "deploys: recent, newest first"),
-    ("b", "backups: age, size, state"),
-    ("o", "output of the last action on a service"),
-    ("m", "mute a service's notifications"),
-    ("?", "this help"),
-    ("q  Ctrl-C", "quit"),
-];
+/// What a board command does to the view.
+fn action(command: Command) -> Action {
+    match command {
+        Command::Up => Action::Up,
+        Command::Down => Action::Down,
+        Command::Top => Action::Top,
+        Command::Bottom => Action::Bottom,
+        Command::PageUp => Action::PageUp,
+        Command::PageDown => Action::PageDown,
+        Command::Open => Action::Open,
+        Command::Back => Action::Back,
+        Command::StartFilter => Action::StartFilter,
+        Command::ToggleSort => Action::ToggleSort,
+        Command::ToggleCompact => Action::ToggleCompact,
+        Command::ToggleDeploys => Action::ToggleDeploys,
+        Command::ToggleBackups => Action::ToggleBackups,
+        Command::ToggleOutput => Action::ToggleOutput,
+        Command::Silence => Action::Silence,
+        Command::ToggleHelp => Action::ToggleHelp,
+        Command::Quit => Action::Quit,
+    }
+}

@@ -2,6 +2,7 @@
 
 pub mod actions;
 pub mod app;
+pub mod bindings;
 pub mod check;
 pub mod collector;
 pub mod config;

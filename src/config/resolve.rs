@@ -325,13 +325,13 @@ pub fn resolve(config: &Config, layers: &[Layer]) -> Result<Fleet, ConfigError> 
         }
     }
     for (name, action) in &config.actions {
-        if crate::keymap::BOARD_KEYS.contains(&action.key) {
+        if crate::bindings::board_chars().any(|c| c == action.key) {
             return Err(err(
                 &format!("actions.{name}"),
                 "key",
                 format!("`{}` is one of the board's own keys", action.key),
             )
-            .hint(Some(format!("the board uses {}", crate::keymap::BOARD_KEYS.iter().collect::<String>()))));
+            .hint(Some(format!("the board uses {}", crate::bindings::board_chars().collect::<String>()))));
         }
         if let Some(bad) = unknown_placeholder(&action.command) {
             return Err(err(&format!("actions.{name}"), "command", format!("unknown placeholder `{{{bad}}}`")).hint(

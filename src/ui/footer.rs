@@ -2,6 +2,7 @@
 
 use super::Scene;
 use super::view::Screen;
+use crate::bindings::{Command, binding};
 use ratatui::{
     Frame,
     layout::Rect,
@@ -23,26 +24,9 @@ pub fn render(frame: &mut Frame, area: Rect, scene: &Scene) {
         ])
     } else {
         let mut spans = Vec::new();
-        let hints: &[(&str, &str)] = match view.screen {
-            Screen::Overview => &[
-                ("?", "help"),
-                ("↑↓", "move"),
-                ("⏎", "detail"),
-                ("/", "filter"),
-                ("s", "sort"),
-                ("c", "compact"),
-                ("q", "quit"),
-            ],
-            Screen::Deploys => &[("?", "help"), ("d", "panels"), ("q", "quit")],
-            Screen::Backups => &[("?", "help"), ("b", "panels"), ("q", "quit")],
-            Screen::Compact => {
-                &[("?", "help"), ("↑↓", "move"), ("⏎", "detail"), ("/", "filter"), ("c", "panels"), ("q", "quit")]
-            }
-            Screen::Detail => &[("?", "help"), ("↑↓", "instance"), ("Esc", "back"), ("q", "quit")],
-        };
-        for (key, what) in hints {
-            spans.push(Span::styled(format!(" {key}"), theme.accent()));
-            spans.push(Span::styled(format!(" {what} "), theme.dim()));
+        for (keys, word) in hints(view.screen) {
+            spans.push(Span::styled(format!(" {keys}"), theme.accent()));
+            spans.push(Span::styled(format!(" {word} "), theme.dim()));
         }
         if !view.read_only {
             for (name, a) in &view.actions.specs {
@@ -64,4 +48,44 @@ pub fn render(frame: &mut Frame, area: Rect, scene: &Scene) {
         Line::from(spans)
     };
     frame.render_widget(Paragraph::new(line).style(theme.base()), area);
+}
+
+/// The commands a screen's footer names, with the word for each where the screen gives it another.
+fn commands(screen: Screen) -> &'static [(&'static [Command], Option<&'static str>)] {
+    const HELP: (&[Command], Option<&str>) = (&[Command::ToggleHelp], None);
+    const MOVE: (&[Command], Option<&str>) = (&[Command::Up, Command::Down], None);
+    const QUIT: (&[Command], Option<&str>) = (&[Command::Quit], None);
+    match screen {
+        Screen::Overview => &[
+            HELP,
+            MOVE,
+            (&[Command::Open], None),
+            (&[Command::StartFilter], None),
+            (&[Command::ToggleSort], None),
+            (&[Command::ToggleCompact], None),
+            QUIT,
+        ],
+        Screen::Deploys => &[HELP, (&[Command::ToggleDeploys], Some("panels")), QUIT],
+        Screen::Backups => &[HELP, (&[Command::ToggleBackups], Some("panels")), QUIT],
+        Screen::Compact => &[
+            HELP,
+            MOVE,
+            (&[Command::Open], None),
+            (&[Command::StartFilter], None),
+            (&[Command::ToggleCompact], Some("panels")),
+            QUIT,
+        ],
+        Screen::Detail => &[HELP, (&[Command::Up, Command::Down], Some("instance")), (&[Command::Back], None), QUIT],
+    }
+}
+
+/// Each hint as drawn: the first key of each of its commands ("↑↓"), and its word.
+fn hints(screen: Screen) -> Vec<(String, &'static str)> {
+    commands(screen)
+        .iter()
+        .map(|(cmds, word)| {
+            let keys: String = cmds.iter().filter_map(|c| binding(*c).keys.first()).map(|k| k.label()).collect();
+            (keys, word.unwrap_or_else(|| cmds.first().map_or("", |c| binding(*c).hint)))
+        })
+        .collect()
 }

@@ -1,7 +1,6 @@
 //! The `?` overlay: every key and what it does.
 
 use super::{Scene, centered};
-use crate::keymap::HELP;
 use ratatui::{
     Frame,
     layout::Rect,
@@ -11,9 +10,9 @@ use ratatui::{
 
 pub fn render(frame: &mut Frame, area: Rect, scene: &Scene) {
     let theme = scene.theme;
-    let mut lines: Vec<Line> = HELP
-        .iter()
-        .map(|(key, what)| Line::from(vec![Span::styled(format!(" {key:<14}"), theme.accent()), Span::raw(*what)]))
+    let mut lines: Vec<Line> = crate::bindings::help_lines()
+        .into_iter()
+        .map(|(keys, what)| Line::from(vec![Span::styled(format!(" {keys:<14}"), theme.accent()), Span::raw(what)]))
         .collect();
     for (name, a) in &scene.view.actions.specs {
         let what = if scene.view.read_only {
