@@ -105,13 +105,14 @@ pub async fn run(loaded: &Loaded, opts: &BoardOptions) -> anyhow::Result<()> {
                                     command: request.command.clone(),
                                     at: SystemTime::now(),
                                 };
-                                collector.state.apply(Event::Action { service: request.service, event: started });
+                                let _ = collector.apply(Event::Action { service: request.service, event: started });
                                 tracing::info!(action = %request.action, service = %request.service_name, command = %request.command, "action started");
                                 tokio::spawn(runner::run(request, opts.audit.clone(), operator.clone(), tx.clone()));
                             }
                             Outcome::Silence { item, length, reason, lift } => {
                                 let change = crate::notify::silences::Change { item: &item, length, reason: &reason, lift };
-                                view.flash = Some(change.apply(&mut collector.state.silences, &opts.audit, &operator, opts.look.utc_offset_secs));
+                                let kept = collector.apply(change.audited(&opts.audit, &operator));
+                                view.flash = Some(change.words(&collector.state.silences, kept, opts.look.utc_offset_secs));
                             }
                             Outcome::Nothing => {}
                         }

@@ -20,7 +20,7 @@ pub struct Report {
     pub deploys: Vec<DeployReport>,
     pub backups: Vec<BackupReport>,
     /// Notifications muted now, by item.
-    pub silences: Vec<crate::notify::silences::Silence>,
+    pub silences: Vec<crate::state::silences::Silence>,
 }
 
 #[derive(Debug, Serialize)]

@@ -6,12 +6,13 @@
 use crate::config::Loaded;
 use crate::history::DeployHistory;
 use crate::notify::Notifier;
-use crate::notify::silences::Silences;
 use crate::sources::rounds::Rounds;
 use crate::sources::{self, Start};
 use crate::state::Verdicts;
 use crate::state::deploys::Deploys;
+use crate::state::silences::Silences;
 use crate::state::{Event, State};
+use std::path::PathBuf;
 use std::time::{Duration, SystemTime};
 use tokio::sync::mpsc;
 use tokio::task::JoinSet;
@@ -36,6 +37,8 @@ pub struct Collector {
     tx: mpsc::Sender<Event>,
     /// Where changed deploys are appended; `None` in one-shot mode.
     history: Option<DeployHistory>,
+    /// Where silences are kept; `None` in one-shot mode (read, never written).
+    silences_file: Option<PathBuf>,
     pub notifier: Notifier,
     /// Every verdict, kept between ticks and made again where the state or time moved.
     verdicts: Verdicts,
@@ -57,7 +60,9 @@ impl Collector {
         let mut state =
             State::with_backups(&loaded.fleet, &loaded.config.backups, polling.history, polling.stale_after_intervals);
         state.deploys = Deploys::new(state.services.len(), history.load());
-        state.silences = Silences::load(Silences::default_path());
+        let silences_file = crate::config::data_dir().map(|d| d.join("silences.json"));
+        let list = silences_file.as_deref().and_then(crate::store::document::read).unwrap_or_default();
+        state.silences = Silences { list };
         let (tx, rx) = mpsc::channel(EVENT_QUEUE);
         let rounds = Rounds::default();
         let start = match mode {
@@ -66,14 +71,34 @@ impl Collector {
         };
         let (deploys, backups) = (&loaded.config.deploys, &loaded.config.backups);
         let pollers = sources::spawn_all(&loaded.fleet, polling, deploys, backups, tx.clone(), start, &rounds);
-        let (notifier, history) = match mode {
-            Mode::Live => (Notifier::start(loaded, &tx), Some(history)),
+        let (notifier, history, silences_file) = match mode {
+            Mode::Live => (Notifier::start(loaded, &tx), Some(history), silences_file),
             Mode::OneShot { .. } => {
                 state.at_once = true;
-                (Notifier::silent(loaded), None)
+                (Notifier::silent(loaded), None, None)
             }
         };
-        Self { state, rx, tx, history, notifier, verdicts: Verdicts::default(), rounds, _pollers: pollers }
+        let verdicts = Verdicts::default();
+        Self { state, rx, tx, history, silences_file, notifier, verdicts, rounds, _pollers: pollers }
+    }
+
+    /// Keeps silences in `path` instead of the data dir's file (tests), starting from what it holds.
+    pub fn keep_silences_in(&mut self, path: PathBuf) {
+        self.state.silences = Silences { list: crate::store::document::read(&path).unwrap_or_default() };
+        self.silences_file = Some(path);
+    }
+
+    /// Applies one event; a change of silences is written to their file. The result of that
+    /// write (always `Ok` for other events).
+    pub fn apply(&mut self, event: Event) -> std::io::Result<()> {
+        let silences = matches!(event, Event::Silenced(_) | Event::Unsilenced { .. });
+        self.state.apply(event);
+        match (&self.silences_file, silences) {
+            (Some(path), true) => crate::store::document::write(path, &self.state.silences.list).inspect_err(|e| {
+                tracing::error!(file = %path.display(), error = %e, "silences file not written");
+            }),
+            _ => Ok(()),
+        }
     }
 
     /// Applies events until every poller has finished `rounds` rounds, or `within` has passed;
@@ -102,7 +127,7 @@ impl Collector {
     /// Applies every event already waiting.
     fn apply_waiting(&mut self) {
         while let Ok(event) = self.rx.try_recv() {
-            self.state.apply(event);
+            let _ = self.apply(event);
         }
         self.record_deploys();
     }
@@ -126,7 +151,9 @@ impl Collector {
     /// silences end, webhooks are told.
     pub fn tick(&mut self, now: SystemTime) {
         self.verdicts.refresh(&self.state, now);
-        self.notifier.tick(&mut self.state, &self.verdicts, now);
+        for event in self.notifier.tick(&self.state, &self.verdicts, now) {
+            let _ = self.apply(event);
+        }
     }
 
     /// Brings the kept verdicts to `now` (for a frame); only what changed is made again.
@@ -147,7 +174,7 @@ impl Collector {
             // The collector holds a sender itself, so the channel never closes while it lives.
             return std::future::pending().await;
         };
-        self.state.apply(event);
+        let _ = self.apply(event);
         self.apply_waiting();
     }
 }

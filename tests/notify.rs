@@ -9,7 +9,7 @@ use common::receiver::{self, Receiver};
 use common::{Reply, TestServer, serve_with};
 use opsboard::collector::Collector;
 use opsboard::history::DeployHistory;
-use opsboard::notify::silences::{Silence, Silences};
+use opsboard::state::silences::Silence;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant, SystemTime};
@@ -77,7 +77,7 @@ async fn drive(c: &mut Collector, within: Duration, done: impl Fn(&Collector) ->
 
 fn start(loaded: &opsboard::config::Loaded, dir: &std::path::Path) -> Collector {
     let mut c = Collector::start(loaded, DeployHistory::new(dir.join("deploys.jsonl")));
-    c.state.silences = Silences::load(Some(dir.join("silences.json")));
+    c.keep_silences_in(dir.join("silences.json"));
     c
 }
 
@@ -210,7 +210,10 @@ async fn a_silenced_service_sends_nothing_but_still_shows_its_state() {
     let mut c = start(&loaded, dir.path());
     assert!(drive(&mut c, Duration::from_secs(10), |c| service_is(c, "OK")).await);
     let s = Silence::new("service api", Some(Duration::from_secs(1800)), "deploy", "ana", "bastion", SystemTime::now());
-    c.state.silences.add(s).unwrap();
+    c.apply(opsboard::state::Event::Silenced(s)).unwrap();
+    let kept: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join("silences.json")).unwrap()).unwrap();
+    assert_eq!(kept[0]["item"], "service api", "the collector keeps it on disk: {kept}");
     up.store(false, Ordering::SeqCst);
     assert!(drive(&mut c, Duration::from_secs(10), |c| service_is(c, "CRIT")).await, "the state is not hidden");
     drive(&mut c, Duration::from_secs(4), |_| false).await;

@@ -475,7 +475,7 @@ fn the_silence_dialog_and_a_muted_row() {
     assert!(screen.contains("silence · checkout"), "{screen}");
     assert!(screen.contains("◀ 4h ▶") && screen.contains("reason   x"), "{screen}");
     assert!(screen.contains("only its notifications are muted"), "{screen}");
-    let silence = opsboard::notify::silences::Silence::new(
+    let silence = opsboard::state::silences::Silence::new(
         "service checkout",
         Some(Duration::from_secs(3600)),
         "deploy in progress",

@@ -96,19 +96,21 @@ impl Notifier {
         }
     }
 
-    /// Looks at every item's state now (`verdicts` are the state's at `now`); ends silences that
-    /// are over; sends what is due.
-    pub fn tick(&mut self, state: &mut State, verdicts: &Verdicts, now: SystemTime) {
+    /// Looks at every item's state now (`verdicts` are the state's at `now`); sends what is due.
+    /// What it finds for the state (silences that are over, a webhook not keeping up) it returns
+    /// as events.
+    pub fn tick(&mut self, state: &State, verdicts: &Verdicts, now: SystemTime) -> Vec<Event> {
         if self.looked_at != Some(verdicts.revision) {
             self.tracker.update(observe_items(state, verdicts), now);
             self.looked_at = Some(verdicts.revision);
         }
         self.tracker.update(vec![observe_board(state, now, self.started)], now);
         let tracker = &self.tracker;
-        state.silences.expire(now, &|item| tracker.get(item).is_some_and(|t| t.now.status == Status::Ok));
+        let ended = state.silences.ending(now, &|item| tracker.get(item).is_some_and(|t| t.now.status == Status::Ok));
         let silences = &state.silences;
-        let silenced = |item: &str| silences.get(item).is_some();
-        for hook in &mut self.hooks {
+        let silenced = |item: &str| silences.get(item).is_some() && !ended.iter().any(|e| e == item);
+        let mut found = Vec::new();
+        for (target, hook) in self.hooks.iter_mut().enumerate() {
             let due = hook.outbox.due(&self.tracker, &silenced, now);
             if due.is_empty() {
                 continue;
@@ -116,8 +118,13 @@ impl Notifier {
             let body = webhook::body(hook.target.format, &self.board, &due, now);
             if hook.queue.try_send(body).is_err() {
                 tracing::warn!(to = %hook.target.label, "notification dropped: the webhook is not keeping up");
-                state.undelivered = Some((hook.target.label.clone(), "not keeping up; messages dropped".into()));
+                let error = Some("not keeping up; messages dropped".to_string());
+                found.push(Event::Delivery { target, label: hook.target.label.clone(), error });
             }
         }
+        if !ended.is_empty() {
+            found.push(Event::Unsilenced { items: ended });
+        }
+        found
     }
 }

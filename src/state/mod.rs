@@ -8,6 +8,7 @@ mod health;
 pub mod memory;
 mod series;
 mod signals;
+pub mod silences;
 mod status;
 mod trend;
 mod verdicts;
@@ -58,6 +59,10 @@ pub enum Event {
     Up { service: usize, at: SystemTime, result: Result<Vec<crate::sources::promql::UpSeries>, String> },
     /// A notification went out to webhook `target`, or could not.
     Delivery { target: usize, label: String, error: Option<String> },
+    /// An item's notifications muted (from the board).
+    Silenced(silences::Silence),
+    /// Silences lifted, or over (by time, or their item is OK again).
+    Unsilenced { items: Vec<String> },
 }
 
 impl Event {
@@ -68,7 +73,12 @@ impl Event {
             Event::Signals { service, .. } | Event::Up { service, .. } | Event::Action { service, .. } => {
                 Some(*service)
             }
-            Event::Aws { .. } | Event::DeployLog { .. } | Event::Backup { .. } | Event::Delivery { .. } => None,
+            Event::Aws { .. }
+            | Event::DeployLog { .. }
+            | Event::Backup { .. }
+            | Event::Delivery { .. }
+            | Event::Silenced(_)
+            | Event::Unsilenced { .. } => None,
         }
     }
 }
@@ -213,7 +223,7 @@ pub struct State {
     /// that see each instance once and have no time to wait for a threshold to hold.
     pub at_once: bool,
     /// Notifications muted, by item.
-    pub silences: crate::notify::silences::Silences,
+    pub silences: silences::Silences,
     /// The last notification that could not be delivered: the webhook's label and why.
     pub undelivered: Option<(String, String)>,
     /// Events applied so far: kept verdicts brought to the same moment again have nothing to do
@@ -308,6 +318,10 @@ impl State {
                     }
                 }
             },
+            Event::Silenced(silence) => self.silences.add(silence),
+            Event::Unsilenced { items } => {
+                self.silences.lift(&items);
+            }
             Event::DeployLog { entries } => {
                 for e in entries {
                     self.deploys.log(e);
