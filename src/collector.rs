@@ -60,7 +60,7 @@ impl Collector {
         let mut state =
             State::with_backups(&loaded.fleet, &loaded.config.backups, polling.history, polling.stale_after_intervals);
         state.deploys = Deploys::new(state.services.len(), history.load());
-        let silences_file = crate::config::data_dir().map(|d| d.join("silences.json"));
+        let silences_file = crate::store::data_dir().map(|d| d.join("silences.json"));
         let list = silences_file.as_deref().and_then(crate::store::document::read).unwrap_or_default();
         state.silences = Silences { list };
         let (tx, rx) = mpsc::channel(EVENT_QUEUE);

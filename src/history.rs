@@ -16,7 +16,7 @@ impl DeployHistory {
 
     /// `<data dir>/deploys.jsonl`.
     pub fn default_path() -> Option<PathBuf> {
-        crate::config::data_dir().map(|d| d.join("deploys.jsonl"))
+        crate::store::data_dir().map(|d| d.join("deploys.jsonl"))
     }
 
     pub fn path(&self) -> &Path {

@@ -8,7 +8,7 @@ const LOG_QUEUE_LINES: usize = 2_048;
 
 /// The default log file: `<data dir>/opsboard.log`.
 pub fn default_log_file() -> Option<PathBuf> {
-    crate::config::data_dir().map(|d| d.join("opsboard.log"))
+    crate::store::data_dir().map(|d| d.join("opsboard.log"))
 }
 
 /// Starts logging to `path` at the level in `OPSBOARD_LOG` (default `info`).

@@ -203,7 +203,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
     let demo_wanted = cli.demo || matches!(cli.command, Some(Command::Demo));
     let (_demo, loaded) = if demo_wanted {
         let fleet = demo::start(cli.demo_at.unwrap_or_default()).await.context("starting the demo fleet")?;
-        config::override_data_dir(fleet.data_dir());
+        opsboard::store::override_data_dir(fleet.data_dir());
         let loaded = fleet.load()?;
         (Some(fleet), loaded)
     } else {
@@ -220,7 +220,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             let collector = check::gather(&loaded, window.unwrap_or(check::DEFAULT_WINDOW), 1).await;
             let report = check::report(&collector.state, SystemTime::now());
             // Header values, passwords and tokens from the config never reach the output.
-            let secrets = opsboard::redact::Secrets::of(&loaded);
+            let secrets = loaded.secrets();
             if *json {
                 println!("{}", secrets.scrub(&serde_json::to_string_pretty(&report)?));
             } else {
@@ -296,7 +296,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
                 wall: board.wall,
                 history: board.history,
                 font_px: loaded.config.serve.font_size,
-                secrets: opsboard::redact::Secrets::of(&loaded),
+                secrets: loaded.secrets(),
             };
             let (tx, rx) = tokio::sync::oneshot::channel();
             tokio::spawn(async move {

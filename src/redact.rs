@@ -1,8 +1,6 @@
 //! Keeping secrets from the config out of everything opsboard shows to others: the web page, its
 //! JSON and metrics, and `check --json`.
 
-use crate::config::Loaded;
-
 /// What is shown in place of a secret.
 pub const MASK: &str = "****";
 
@@ -43,35 +41,6 @@ pub struct Secrets {
 const MIN_SECRET_LEN: usize = 4;
 
 impl Secrets {
-    pub fn of(loaded: &Loaded) -> Self {
-        let mut s = Self::default();
-        for svc in &loaded.fleet.services {
-            for (_, v) in &svc.check.headers {
-                s.add_header(v);
-            }
-            for inst in &svc.instances {
-                s.add_url(&inst.base_url);
-            }
-        }
-        if let Some(p) = &loaded.fleet.prometheus {
-            s.add_url(&p.url);
-            for v in p.headers.values() {
-                s.add_header(v);
-            }
-        }
-        // A webhook URL is its own credential (Slack's carries the token in its path).
-        for n in &loaded.config.notify {
-            s.add(&n.url);
-            if let Ok(u) = reqwest::Url::parse(&n.url) {
-                s.add(u.path().trim_start_matches('/'));
-            }
-        }
-        if let Some(log) = &loaded.config.deploys.log {
-            s.add_url(log);
-        }
-        s
-    }
-
     pub fn add(&mut self, secret: &str) {
         if secret.len() >= MIN_SECRET_LEN && !self.values.iter().any(|v| v == secret) {
             self.values.push(secret.to_string());
@@ -81,14 +50,14 @@ impl Secrets {
     }
 
     /// A header value, and its credential alone when it is `Bearer x` / `Basic x`.
-    fn add_header(&mut self, value: &str) {
+    pub fn add_header(&mut self, value: &str) {
         self.add(value);
         if let Some((_, credential)) = value.split_once(' ') {
             self.add(credential.trim());
         }
     }
 
-    fn add_url(&mut self, raw: &str) {
+    pub fn add_url(&mut self, raw: &str) {
         let Ok(u) = reqwest::Url::parse(raw) else { return };
         if let Some(p) = u.password() {
             self.add(p);

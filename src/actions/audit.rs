@@ -106,7 +106,7 @@ impl AuditLog {
 
     /// `<data dir>/audit.jsonl`.
     pub fn default_path() -> Option<PathBuf> {
-        crate::config::data_dir().map(|d| d.join("audit.jsonl"))
+        crate::store::data_dir().map(|d| d.join("audit.jsonl"))
     }
 
     pub fn path(&self) -> &Path {

@@ -1,5 +1,6 @@
 //! The fleet config: schema, layering (defaults < file < override), validation with line numbers.
 
+pub mod answer;
 pub mod aws;
 mod duration;
 mod error;
@@ -32,6 +33,40 @@ pub struct Loaded {
     pub files: Vec<PathBuf>,
 }
 
+impl Loaded {
+    /// Every secret the config holds (header values, passwords in URLs, webhook URLs), to keep
+    /// out of every output.
+    pub fn secrets(&self) -> crate::redact::Secrets {
+        let loaded = self;
+        let mut s = crate::redact::Secrets::default();
+        for svc in &loaded.fleet.services {
+            for (_, v) in &svc.check.headers {
+                s.add_header(v);
+            }
+            for inst in &svc.instances {
+                s.add_url(&inst.base_url);
+            }
+        }
+        if let Some(p) = &loaded.fleet.prometheus {
+            s.add_url(&p.url);
+            for v in p.headers.values() {
+                s.add_header(v);
+            }
+        }
+        // A webhook URL is its own credential (Slack's carries the token in its path).
+        for n in &loaded.config.notify {
+            s.add(&n.url);
+            if let Ok(u) = reqwest::Url::parse(&n.url) {
+                s.add(u.path().trim_start_matches('/'));
+            }
+        }
+        if let Some(log) = &loaded.config.deploys.log {
+            s.add_url(log);
+        }
+        s
+    }
+}
+
 /// Where the layers come from.
 #[derive(Debug, Clone, Default)]
 pub struct Sources {
@@ -62,22 +97,6 @@ pub fn default_config_path() -> Option<PathBuf> {
 /// The directory for the user's config and themes.
 pub fn config_dir() -> Option<PathBuf> {
     directories::ProjectDirs::from("", "", "opsboard").map(|d| d.config_dir().to_path_buf())
-}
-
-static DATA_DIR_OVERRIDE: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
-
-/// Points the data dir elsewhere for the rest of the run (the demo keeps its history,
-/// audit log and logs out of the real ones).
-pub fn override_data_dir(dir: PathBuf) {
-    let _ = DATA_DIR_OVERRIDE.set(dir);
-}
-
-/// The directory for history, audit log and logs.
-pub fn data_dir() -> Option<PathBuf> {
-    if let Some(dir) = DATA_DIR_OVERRIDE.get() {
-        return Some(dir.clone());
-    }
-    directories::ProjectDirs::from("", "", "opsboard").map(|d| d.data_dir().to_path_buf())
 }
 
 /// Reads every layer from disk and merges them.

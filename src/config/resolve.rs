@@ -86,7 +86,7 @@ pub struct CheckSpec {
     pub tcp_send: Option<String>,
     pub tcp_expect: Option<String>,
     /// Conditions on the health answer.
-    pub answer: crate::sources::answer::AnswerSpec,
+    pub answer: super::answer::AnswerSpec,
 }
 
 const MIN_INTERVAL: Duration = Duration::from_millis(100);
@@ -353,8 +353,8 @@ pub fn resolve(config: &Config, layers: &[Layer]) -> Result<Fleet, ConfigError> 
 }
 
 /// The service's conditions on its health answer, each checked here so a mistake names its key.
-fn answer_spec(svc: &super::schema::Service) -> Result<crate::sources::answer::AnswerSpec, (&'static str, String)> {
-    use crate::sources::answer::{AnswerSpec, JsonCondition};
+fn answer_spec(svc: &super::schema::Service) -> Result<super::answer::AnswerSpec, (&'static str, String)> {
+    use super::answer::{AnswerSpec, JsonCondition};
     let regex = match &svc.body_regex {
         Some(r) => Some(regex::Regex::new(r).map_err(|e| ("body_regex", format!("not a regular expression: {e}")))?),
         None => None,

@@ -40,13 +40,13 @@ pub enum MinState {
     Crit,
 }
 
-impl MinState {
-    pub fn status(self) -> crate::state::Status {
-        match self {
-            MinState::Warn => crate::state::Status::Warn,
-            MinState::Crit => crate::state::Status::Crit,
-        }
-    }
+/// How a webhook's body is written.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum WebhookFormat {
+    #[default]
+    Json,
+    Slack,
 }
 
 /// The terminal bell on a change: off, or from this state up.
@@ -69,7 +69,7 @@ pub struct NotifyConfig {
     /// Write it as `"${SLACK_WEBHOOK_URL}"`: it is never drawn or logged whole.
     pub url: String,
     #[serde(default)]
-    pub format: crate::notify::webhook::Format,
+    pub format: WebhookFormat,
     #[serde(default)]
     pub min_state: MinState,
     /// Only these services; empty for all (ASGs, backups and the board always pass).

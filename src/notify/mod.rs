@@ -49,7 +49,7 @@ pub fn targets(loaded: &Loaded) -> Vec<Target> {
             timeout: n.timeout,
             retries: n.retries,
             policy: Policy {
-                min_state: n.min_state.status(),
+                min_state: n.min_state.into(),
                 services: n.services.clone(),
                 envs: n.envs.clone(),
                 cooldown: n.cooldown,

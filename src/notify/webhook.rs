@@ -12,18 +12,11 @@
 use super::change::{Change, title};
 use super::policy::Policy;
 use crate::state::Event;
-use serde::Deserialize;
 use serde_json::{Value, json};
 use std::time::{Duration, SystemTime};
 use tokio::sync::mpsc;
 
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Format {
-    #[default]
-    Json,
-    Slack,
-}
+pub use crate::config::schema::WebhookFormat as Format;
 
 /// One destination.
 #[derive(Debug, Clone)]

@@ -1,7 +1,8 @@
 //! Sources: async tasks that poll the fleet on their own schedules and send [`Event`]s.
 //! A source knows its config, a client and a sender; it knows nothing of the board.
 
-pub mod answer;
+/// What a health answer must hold: configured in `config::answer`, where it is parsed.
+pub use crate::config::answer;
 pub mod aws;
 pub mod backups;
 pub mod deploy_log;

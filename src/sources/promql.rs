@@ -11,14 +11,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 /// Query responses larger than this are refused.
 const MAX_RESPONSE_BYTES: usize = 8 * 1024 * 1024;
 
-/// One instance's series of an `up` query.
-#[derive(Debug, Clone, PartialEq)]
-pub struct UpSeries {
-    pub instance: String,
-    pub value: f64,
-    /// `up`, `probe_success` …: how the reason names it.
-    pub metric: String,
-}
+pub use crate::state::UpSeries;
 
 /// A client for one Prometheus-compatible server.
 #[derive(Clone)]

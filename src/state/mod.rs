@@ -38,6 +38,15 @@ pub struct InstanceId {
     pub instance: usize,
 }
 
+/// One instance's series of an `up` query.
+#[derive(Debug, Clone, PartialEq)]
+pub struct UpSeries {
+    pub instance: String,
+    pub value: f64,
+    /// `up`, `probe_success` …: how the reason names it.
+    pub metric: String,
+}
+
 /// Everything a source can tell the board.
 #[derive(Debug, Clone)]
 pub enum Event {
@@ -56,7 +65,7 @@ pub enum Event {
     /// A backup job was checked.
     Backup { job: usize, sample: backups::BackupSample },
     /// The instances of a service whose health comes from Prometheus' `up`, or why not.
-    Up { service: usize, at: SystemTime, result: Result<Vec<crate::sources::promql::UpSeries>, String> },
+    Up { service: usize, at: SystemTime, result: Result<Vec<UpSeries>, String> },
     /// A notification went out to webhook `target`, or could not.
     Delivery { target: usize, label: String, error: Option<String> },
     /// An item's notifications muted (from the board).
@@ -530,12 +539,7 @@ impl State {
     /// Every verdict at `now`, computed once.
     /// Instance rows from an `up` query: a series seen for the first time adds its row; each
     /// row gets a check result (1 up, 0 down, absent or a failed query: down with why).
-    fn apply_up(
-        &mut self,
-        service: usize,
-        at: SystemTime,
-        result: Result<Vec<crate::sources::promql::UpSeries>, String>,
-    ) {
+    fn apply_up(&mut self, service: usize, at: SystemTime, result: Result<Vec<UpSeries>, String>) {
         let Some(svc) = self.services.get_mut(service) else { return };
         let series = match &result {
             Ok(series) => series.clone(),

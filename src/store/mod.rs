@@ -3,5 +3,8 @@
 //! write; a crash at any point leaves each file either as it was or with its new content, and a
 //! torn line at most, which reading skips.
 
+mod dir;
 pub mod document;
 pub mod log;
+
+pub use dir::{data_dir, override_data_dir};
