@@ -44,9 +44,11 @@ impl Key {
     }
 }
 
-/// What a board key does (the keys of configured actions and of dialogs are not in the table).
+/// Things a key can ask for: the board's commands (bound in [`BINDINGS`]), and what typing into
+/// the filter or a dialog, a configured action's key and the wall's timer ask for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Command {
+pub enum Action {
+    Quit,
     Up,
     Down,
     Top,
@@ -55,21 +57,35 @@ pub enum Command {
     PageDown,
     Open,
     Back,
+    ToggleHelp,
     StartFilter,
     ToggleSort,
+    FilterChar(char),
+    FilterBackspace,
+    FilterAccept,
+    FilterCancel,
     ToggleCompact,
     ToggleDeploys,
     ToggleBackups,
+    /// The wall's timer: show the next page.
+    NextPage,
+    /// A key that may be bound to a configured action.
+    ActionKey(char),
     ToggleOutput,
+    DialogChar(char),
+    DialogBackspace,
+    DialogPrevVersion,
+    DialogNextVersion,
+    DialogConfirm,
+    DialogCancel,
+    /// Mute the selected service's notifications.
     Silence,
-    ToggleHelp,
-    Quit,
 }
 
-/// One command's keys and words.
+/// One board action's keys and words.
 #[derive(Debug)]
 pub struct Binding {
-    pub command: Command,
+    pub action: Action,
     /// Every key bound to it, the ones the help shows first.
     pub keys: &'static [Key],
     /// How many of `keys` the help shows.
@@ -80,39 +96,39 @@ pub struct Binding {
     pub hint: &'static str,
 }
 
-const fn bind(command: Command, keys: &'static [Key], shown: usize, help: &'static str, hint: &'static str) -> Binding {
-    Binding { command, keys, shown, help, hint }
+const fn bind(action: Action, keys: &'static [Key], shown: usize, help: &'static str, hint: &'static str) -> Binding {
+    Binding { action, keys, shown, help, hint }
 }
 
 /// The board's keys, in the help's order.
 pub const BINDINGS: &[Binding] = &[
-    bind(Command::Up, &[Key::Up, Key::Char('k')], 2, "move", "move"),
-    bind(Command::Down, &[Key::Down, Key::Char('j')], 2, "move", "move"),
-    bind(Command::Top, &[Key::Char('g'), Key::Home], 2, "first / last", "first"),
-    bind(Command::Bottom, &[Key::Char('G'), Key::End], 2, "first / last", "last"),
-    bind(Command::PageUp, &[Key::PageUp, Key::Ctrl('u')], 1, "page", "page"),
-    bind(Command::PageDown, &[Key::PageDown, Key::Ctrl('d')], 1, "page", "page"),
-    bind(Command::Open, &[Key::Enter, Key::Right, Key::Char('l')], 3, "open service detail", "detail"),
-    bind(Command::Back, &[Key::Esc, Key::Left, Key::Char('h'), Key::Backspace], 3, "back", "back"),
-    bind(Command::StartFilter, &[Key::Char('/')], 1, "filter services (Esc clears)", "filter"),
-    bind(Command::ToggleSort, &[Key::Char('s')], 1, "sort: worst first / config order", "sort"),
-    bind(Command::ToggleCompact, &[Key::Char('c')], 1, "compact view: every service, one line", "compact"),
-    bind(Command::ToggleDeploys, &[Key::Char('d')], 1, "deploys: recent, newest first", "deploys"),
-    bind(Command::ToggleBackups, &[Key::Char('b')], 1, "backups: age, size, state", "backups"),
-    bind(Command::ToggleOutput, &[Key::Char('o')], 1, "output of the last action on a service", "output"),
-    bind(Command::Silence, &[Key::Char('m')], 1, "mute a service's notifications", "mute"),
-    bind(Command::ToggleHelp, &[Key::Char('?'), Key::F(1)], 1, "this help", "help"),
-    bind(Command::Quit, &[Key::Char('q'), Key::Ctrl('c'), Key::Ctrl('q')], 2, "quit", "quit"),
+    bind(Action::Up, &[Key::Up, Key::Char('k')], 2, "move", "move"),
+    bind(Action::Down, &[Key::Down, Key::Char('j')], 2, "move", "move"),
+    bind(Action::Top, &[Key::Char('g'), Key::Home], 2, "first / last", "first"),
+    bind(Action::Bottom, &[Key::Char('G'), Key::End], 2, "first / last", "last"),
+    bind(Action::PageUp, &[Key::PageUp, Key::Ctrl('u')], 1, "page", "page"),
+    bind(Action::PageDown, &[Key::PageDown, Key::Ctrl('d')], 1, "page", "page"),
+    bind(Action::Open, &[Key::Enter, Key::Right, Key::Char('l')], 3, "open service detail", "detail"),
+    bind(Action::Back, &[Key::Esc, Key::Left, Key::Char('h'), Key::Backspace], 3, "back", "back"),
+    bind(Action::StartFilter, &[Key::Char('/')], 1, "filter services (Esc clears)", "filter"),
+    bind(Action::ToggleSort, &[Key::Char('s')], 1, "sort: worst first / config order", "sort"),
+    bind(Action::ToggleCompact, &[Key::Char('c')], 1, "compact view: every service, one line", "compact"),
+    bind(Action::ToggleDeploys, &[Key::Char('d')], 1, "deploys: recent, newest first", "deploys"),
+    bind(Action::ToggleBackups, &[Key::Char('b')], 1, "backups: age, size, state", "backups"),
+    bind(Action::ToggleOutput, &[Key::Char('o')], 1, "output of the last action on a service", "output"),
+    bind(Action::Silence, &[Key::Char('m')], 1, "mute a service's notifications", "mute"),
+    bind(Action::ToggleHelp, &[Key::Char('?'), Key::F(1)], 1, "this help", "help"),
+    bind(Action::Quit, &[Key::Char('q'), Key::Ctrl('c'), Key::Ctrl('q')], 2, "quit", "quit"),
 ];
 
-/// The command bound to `key`, if any.
-pub fn command_for(key: Key) -> Option<Command> {
-    BINDINGS.iter().find(|b| b.keys.contains(&key)).map(|b| b.command)
+/// The action bound to `key`, if any.
+pub fn bound_to(key: Key) -> Option<Action> {
+    BINDINGS.iter().find(|b| b.keys.contains(&key)).map(|b| b.action)
 }
 
-/// A command's row of the table.
-pub fn binding(command: Command) -> &'static Binding {
-    BINDINGS.iter().find(|b| b.command == command).unwrap_or(&BINDINGS[0])
+/// An action's row of the table.
+pub fn binding(action: Action) -> &'static Binding {
+    BINDINGS.iter().find(|b| b.action == action).unwrap_or(&BINDINGS[0])
 }
 
 /// The plain characters the board uses: a configured action may not take one.
@@ -157,7 +173,7 @@ mod tests {
             assert!(!keys[i + 1..].contains(k), "{k:?} is bound twice");
         }
         for b in BINDINGS {
-            assert_eq!(binding(b.command).command, b.command);
+            assert_eq!(binding(b.action).action, b.action);
             assert!(b.shown >= 1 && b.shown <= b.keys.len(), "{b:?}");
         }
     }

@@ -2,7 +2,7 @@
 //! [`crate::bindings`] says what they do. Typing into the filter or a dialog takes every
 //! printable key first.
 
-use crate::bindings::{self, Command, Key};
+use crate::bindings::{self, Key};
 use crate::ui::view::{Action, View};
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 
@@ -52,32 +52,9 @@ pub fn action_for(key: KeyEvent, view: &View) -> Option<Action> {
         KeyCode::F(n) => Key::F(n),
         _ => return None,
     };
-    match (bindings::command_for(bound), bound) {
-        (Some(command), _) => Some(action(command)),
+    match (bindings::bound_to(bound), bound) {
+        (Some(action), _) => Some(action),
         (None, Key::Char(c)) => Some(Action::ActionKey(c)),
         (None, _) => None,
-    }
-}
-
-/// What a board command does to the view.
-fn action(command: Command) -> Action {
-    match command {
-        Command::Up => Action::Up,
-        Command::Down => Action::Down,
-        Command::Top => Action::Top,
-        Command::Bottom => Action::Bottom,
-        Command::PageUp => Action::PageUp,
-        Command::PageDown => Action::PageDown,
-        Command::Open => Action::Open,
-        Command::Back => Action::Back,
-        Command::StartFilter => Action::StartFilter,
-        Command::ToggleSort => Action::ToggleSort,
-        Command::ToggleCompact => Action::ToggleCompact,
-        Command::ToggleDeploys => Action::ToggleDeploys,
-        Command::ToggleBackups => Action::ToggleBackups,
-        Command::ToggleOutput => Action::ToggleOutput,
-        Command::Silence => Action::Silence,
-        Command::ToggleHelp => Action::ToggleHelp,
-        Command::Quit => Action::Quit,
     }
 }

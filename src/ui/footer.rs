@@ -2,7 +2,7 @@
 
 use super::Scene;
 use super::view::Screen;
-use crate::bindings::{Command, binding};
+use crate::bindings::{Action, binding};
 use ratatui::{
     Frame,
     layout::Rect,
@@ -51,31 +51,31 @@ pub fn render(frame: &mut Frame, area: Rect, scene: &Scene) {
 }
 
 /// The commands a screen's footer names, with the word for each where the screen gives it another.
-fn commands(screen: Screen) -> &'static [(&'static [Command], Option<&'static str>)] {
-    const HELP: (&[Command], Option<&str>) = (&[Command::ToggleHelp], None);
-    const MOVE: (&[Command], Option<&str>) = (&[Command::Up, Command::Down], None);
-    const QUIT: (&[Command], Option<&str>) = (&[Command::Quit], None);
+fn commands(screen: Screen) -> &'static [(&'static [Action], Option<&'static str>)] {
+    const HELP: (&[Action], Option<&str>) = (&[Action::ToggleHelp], None);
+    const MOVE: (&[Action], Option<&str>) = (&[Action::Up, Action::Down], None);
+    const QUIT: (&[Action], Option<&str>) = (&[Action::Quit], None);
     match screen {
         Screen::Overview => &[
             HELP,
             MOVE,
-            (&[Command::Open], None),
-            (&[Command::StartFilter], None),
-            (&[Command::ToggleSort], None),
-            (&[Command::ToggleCompact], None),
+            (&[Action::Open], None),
+            (&[Action::StartFilter], None),
+            (&[Action::ToggleSort], None),
+            (&[Action::ToggleCompact], None),
             QUIT,
         ],
-        Screen::Deploys => &[HELP, (&[Command::ToggleDeploys], Some("panels")), QUIT],
-        Screen::Backups => &[HELP, (&[Command::ToggleBackups], Some("panels")), QUIT],
+        Screen::Deploys => &[HELP, (&[Action::ToggleDeploys], Some("panels")), QUIT],
+        Screen::Backups => &[HELP, (&[Action::ToggleBackups], Some("panels")), QUIT],
         Screen::Compact => &[
             HELP,
             MOVE,
-            (&[Command::Open], None),
-            (&[Command::StartFilter], None),
-            (&[Command::ToggleCompact], Some("panels")),
+            (&[Action::Open], None),
+            (&[Action::StartFilter], None),
+            (&[Action::ToggleCompact], Some("panels")),
             QUIT,
         ],
-        Screen::Detail => &[HELP, (&[Command::Up, Command::Down], Some("instance")), (&[Command::Back], None), QUIT],
+        Screen::Detail => &[HELP, (&[Action::Up, Action::Down], Some("instance")), (&[Action::Back], None), QUIT],
     }
 }
 

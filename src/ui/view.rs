@@ -29,42 +29,7 @@ pub enum SortOrder {
     Config,
 }
 
-/// Things a key can ask for. Keys map to actions in [`crate::keymap`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Action {
-    Quit,
-    Up,
-    Down,
-    Top,
-    Bottom,
-    PageUp,
-    PageDown,
-    Open,
-    Back,
-    ToggleHelp,
-    StartFilter,
-    ToggleSort,
-    FilterChar(char),
-    FilterBackspace,
-    FilterAccept,
-    FilterCancel,
-    ToggleCompact,
-    ToggleDeploys,
-    ToggleBackups,
-    /// The wall's timer: show the next page.
-    NextPage,
-    /// A key that may be bound to a configured action.
-    ActionKey(char),
-    ToggleOutput,
-    DialogChar(char),
-    DialogBackspace,
-    DialogPrevVersion,
-    DialogNextVersion,
-    DialogConfirm,
-    DialogCancel,
-    /// Mute the selected service's notifications.
-    Silence,
-}
+pub use crate::bindings::Action;
 
 /// What handling a key asks the loop to do.
 #[derive(Debug, Clone, PartialEq, Eq)]
