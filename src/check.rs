@@ -280,7 +280,7 @@ pub fn report(state: &State, now: SystemTime) -> Report {
             ended: d.ended.map(secs),
             who: d.who.clone(),
             link: d.link.clone(),
-            error_rise: crate::ui::deploys::error_rise(state, d, now),
+            error_rise: crate::state::deploys::error_rise(state, d, now),
         })
         .collect();
     let backups = state

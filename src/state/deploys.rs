@@ -342,6 +342,23 @@ mod unix_ms_opt {
     }
 }
 
+/// Error rate is compared over this long before and after a deploy starts.
+const AROUND: Duration = Duration::from_secs(300);
+
+/// The service's mean error rate before and after the deploy started, when it rose
+/// to at least twice as much and by at least a percentage point.
+pub fn error_rise(state: &super::State, d: &Deploy, now: SystemTime) -> Option<(f64, f64)> {
+    let svc = state.services.iter().find(|s| s.name == d.service)?;
+    let mean = |from: SystemTime, to: SystemTime| {
+        let v: Vec<f64> =
+            svc.signals.iter().filter(|p| p.at >= from && p.at < to).filter_map(|p| p.error_ratio).collect();
+        (!v.is_empty()).then(|| v.iter().sum::<f64>() / v.len() as f64)
+    };
+    let before = mean(d.started - AROUND, d.started)?;
+    let after = mean(d.started, (d.started + AROUND).min(now + Duration::from_secs(1)))?;
+    (after >= before * 2.0 && after - before >= 0.01).then_some((before, after))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

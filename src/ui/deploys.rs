@@ -12,10 +12,6 @@ use ratatui::{
     text::{Line, Span},
     widgets::{Block, Cell, Row, Table},
 };
-use std::time::{Duration, SystemTime};
-
-/// Error rate is compared over this long before and after a deploy starts.
-const AROUND: Duration = Duration::from_secs(300);
 
 /// Rows the panel has to show, at most `recent` deploys: the mixed services, then the deploys.
 pub fn rows_wanted(scene: &Scene, recent: usize) -> usize {
@@ -59,7 +55,7 @@ pub fn render(frame: &mut Frame, area: Rect, scene: &Scene) {
             DeployState::RolledBack => Status::Stale,
         };
         let progress = if d.state == DeployState::Rolling { progress(scene.state, d) } else { String::new() };
-        let rise = error_rise(scene.state, d, scene.now)
+        let rise = crate::state::deploys::error_rise(scene.state, d, scene.now)
             .map(|(b, a)| format!("⚠ errors {} → {}", percent(b), percent(a)))
             .unwrap_or_default();
         let rise = cut::line(Line::from(Span::styled(rise, theme.status(Status::Crit))), rise_width);
@@ -93,18 +89,4 @@ pub fn progress(state: &State, d: &Deploy) -> String {
     let total: usize = rollout.iter().map(|(_, n)| n).sum();
     let on = rollout.iter().find(|(v, _)| *v == d.version).map_or(0, |(_, n)| *n);
     format!("{on}/{total}")
-}
-
-/// The service's mean error rate before and after the deploy started, when it rose
-/// to at least twice as much and by at least a percentage point.
-pub fn error_rise(state: &State, d: &Deploy, now: SystemTime) -> Option<(f64, f64)> {
-    let svc = state.services.iter().find(|s| s.name == d.service)?;
-    let mean = |from: SystemTime, to: SystemTime| {
-        let v: Vec<f64> =
-            svc.signals.iter().filter(|p| p.at >= from && p.at < to).filter_map(|p| p.error_ratio).collect();
-        (!v.is_empty()).then(|| v.iter().sum::<f64>() / v.len() as f64)
-    };
-    let before = mean(d.started - AROUND, d.started)?;
-    let after = mean(d.started, (d.started + AROUND).min(now + Duration::from_secs(1)))?;
-    (after >= before * 2.0 && after - before >= 0.01).then_some((before, after))
 }
