@@ -107,7 +107,7 @@ impl Collector {
         let deadline = tokio::time::Instant::now() + within;
         loop {
             self.apply_waiting();
-            if self.rounds.fewest() >= rounds_wanted {
+            if self.rounds.behind(rounds_wanted) == 0 {
                 // Every round's events were sent before it was marked done: take them all.
                 self.apply_waiting();
                 return 0;

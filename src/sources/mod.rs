@@ -88,14 +88,14 @@ pub fn spawn_all(
     spawn_scrapers(&mut set, fleet, polling, scrape::metrics_client(), (pace, start, rounds), tx.clone());
     spawn_promql(&mut set, fleet, polling, tx.clone(), rounds);
     for (i, spec) in fleet.aws.iter().enumerate() {
-        let round = rounds.register(0);
+        let round = rounds.register_once();
         set.spawn(aws::run_account(i, spec.clone(), polling.jitter, polling.backoff_max, tx.clone(), round));
     }
     for (i, job) in jobs.iter().enumerate() {
-        set.spawn(backups::run(i, job.clone(), fleet.aws.clone(), tx.clone(), rounds.register(0)));
+        set.spawn(backups::run(i, job.clone(), fleet.aws.clone(), tx.clone(), rounds.register_once()));
     }
     if let Some(log) = &deploys.log {
-        set.spawn(deploy_log::run(log.clone(), deploys.interval, tx, rounds.register(0)));
+        set.spawn(deploy_log::run(log.clone(), deploys.interval, tx, rounds.register_once()));
     }
     set
 }
@@ -126,7 +126,7 @@ fn spawn_promql(set: &mut JoinSet<()>, fleet: &Fleet, polling: &Polling, tx: mps
             let label = queries.instance_label.clone().unwrap_or_else(|| "instance".into());
             let (client, tx) = (client.clone(), tx.clone());
             let mut schedule = Schedule::new(svc.check.interval, polling.jitter, polling.backoff_max);
-            let mut round = rounds.register(0);
+            let mut round = rounds.register_once();
             set.spawn(async move {
                 loop {
                     let at = std::time::SystemTime::now();
@@ -146,7 +146,7 @@ fn spawn_promql(set: &mut JoinSet<()>, fleet: &Fleet, polling: &Polling, tx: mps
         let (client, tx, interval) = (client.clone(), tx.clone(), svc.check.interval);
         let mut schedule = Schedule::new(interval, polling.jitter, polling.backoff_max);
         let history = polling.history.min(u32::MAX as usize) as u32;
-        let mut round = rounds.register(0);
+        let mut round = rounds.register_once();
         set.spawn(async move {
             let result = client.backfill(&queries, std::time::SystemTime::now(), interval, history).await;
             if tx.send(Event::Signals { service: si, result }).await.is_err() {

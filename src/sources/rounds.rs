@@ -9,8 +9,10 @@ use tokio::sync::Notify;
 
 #[derive(Default)]
 struct Inner {
-    /// Rounds finished, one entry per poller.
-    done: Mutex<Vec<u32>>,
+    /// Rounds finished, and whether the poller's rounds are repeated for `--rounds` (health
+    /// checks and scrapes) or one is enough (AWS, backups, PromQL, the deploy log): one entry
+    /// per poller.
+    done: Mutex<Vec<(u32, bool)>>,
     changed: Notify,
 }
 
@@ -36,7 +38,8 @@ impl Round {
         if self.seen <= self.warm_up {
             return;
         }
-        if let Some(n) = self.rounds.inner.done.lock().unwrap_or_else(PoisonError::into_inner).get_mut(self.index) {
+        if let Some((n, _)) = self.rounds.inner.done.lock().unwrap_or_else(PoisonError::into_inner).get_mut(self.index)
+        {
             *n = n.saturating_add(1);
         }
         self.rounds.inner.changed.notify_one();
@@ -44,21 +47,27 @@ impl Round {
 }
 
 impl Rounds {
-    /// A counter for a new poller; its first `warm_up` rounds do not count.
+    /// A counter for a new poller whose rounds are repeated for `--rounds` (health checks,
+    /// scrapes); its first `warm_up` rounds do not count.
     pub fn register(&self, warm_up: u32) -> Round {
+        self.add(warm_up, true)
+    }
+
+    /// A counter for a poller of which one answer is enough (AWS, backups, PromQL, deploy log).
+    pub fn register_once(&self) -> Round {
+        self.add(0, false)
+    }
+
+    fn add(&self, warm_up: u32, repeats: bool) -> Round {
         let mut done = self.inner.done.lock().unwrap_or_else(PoisonError::into_inner);
-        done.push(0);
+        done.push((0, repeats));
         Round { index: done.len() - 1, warm_up, seen: 0, rounds: self.clone() }
     }
 
-    /// The fewest rounds any poller has finished (`u32::MAX` with no poller).
-    pub fn fewest(&self) -> u32 {
-        self.inner.done.lock().unwrap_or_else(PoisonError::into_inner).iter().copied().min().unwrap_or(u32::MAX)
-    }
-
-    /// Pollers that have finished fewer than `rounds`.
+    /// Pollers that have not finished `rounds` (or, if one answer is enough for them, one).
     pub fn behind(&self, rounds: u32) -> usize {
-        self.inner.done.lock().unwrap_or_else(PoisonError::into_inner).iter().filter(|&&n| n < rounds).count()
+        let done = self.inner.done.lock().unwrap_or_else(PoisonError::into_inner);
+        done.iter().filter(|&&(n, repeats)| n < if repeats { rounds } else { rounds.min(1) }).count()
     }
 
     /// Resolves after some poller marks a round done (at once if one did since the last call).
@@ -74,15 +83,19 @@ mod tests {
     #[test]
     fn the_slowest_poller_sets_the_count_and_warm_up_rounds_do_not_count() {
         let rounds = Rounds::default();
-        assert_eq!(rounds.fewest(), u32::MAX);
+        assert_eq!(rounds.behind(3), 0, "no poller, none behind");
         let mut health = rounds.register(0);
         let mut scrape = rounds.register(1);
+        let mut aws = rounds.register_once();
         health.done();
         scrape.done();
-        assert_eq!((rounds.fewest(), rounds.behind(1)), (0, 1), "a scrape's first round gives no rate");
+        assert_eq!(rounds.behind(1), 2, "a scrape's first round gives no rate; AWS has not answered");
         scrape.done();
-        assert_eq!((rounds.fewest(), rounds.behind(1)), (1, 0));
+        aws.done();
+        assert_eq!(rounds.behind(1), 0);
+        assert_eq!(rounds.behind(2), 2, "health and scrape repeat; one AWS answer is enough");
         health.done();
-        assert_eq!(rounds.fewest(), 1);
+        scrape.done();
+        assert_eq!(rounds.behind(2), 0);
     }
 }
