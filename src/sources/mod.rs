@@ -184,7 +184,7 @@ fn spawn_health(
                 let (target, pace, tx) = (target.to_string(), pace.clone(), tx.clone());
                 let (send, expect, timeout) =
                     (svc.check.tcp_send.clone(), svc.check.tcp_expect.clone(), svc.check.timeout);
-                let schedule = Schedule::new(svc.check.interval, polling.jitter, polling.backoff_max);
+                let schedule = health_schedule(svc.check.interval, polling, start);
                 set.spawn(poll_forever(
                     (schedule, start != Start::Spread, rounds.register(0)),
                     pace,
@@ -202,7 +202,7 @@ fn spawn_health(
             let target = health::Target::new(url, headers.clone());
             let (client, pace, tx, tls) = (client.clone(), pace.clone(), tx.clone(), tls.clone());
             let timeout = svc.check.timeout;
-            let schedule = Schedule::new(svc.check.interval, polling.jitter, polling.backoff_max);
+            let schedule = health_schedule(svc.check.interval, polling, start);
             set.spawn(poll_forever(
                 (schedule, start != Start::Spread, rounds.register(0)),
                 pace,
@@ -212,6 +212,15 @@ fn spawn_health(
                 move |sample, next_in| Event::Health { id, sample, next_in },
             ));
         }
+    }
+}
+
+/// A health poller's schedule: its interval on the board; in a one-shot run, rounds no further
+/// apart than the scrapes (`snapshot --rounds`: every service polled once a round), without jitter.
+fn health_schedule(interval: Duration, polling: &Polling, start: Start) -> Schedule {
+    match start {
+        Start::Spread => Schedule::new(interval, polling.jitter, polling.backoff_max),
+        Start::AtOnce { scrape_every } => Schedule::new(interval.min(scrape_every), 0.0, polling.backoff_max),
     }
 }
 
