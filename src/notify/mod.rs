@@ -87,13 +87,7 @@ impl Notifier {
                 target,
             })
             .collect();
-        Self {
-            tracker: Tracker::default(),
-            hooks,
-            board: loaded.config.board.title.clone(),
-            started: SystemTime::now(),
-            looked_at: None,
-        }
+        Self { hooks, ..Self::silent(loaded) }
     }
 
     /// Looks at every item's state now (`verdicts` are the state's at `now`); sends what is due.

@@ -220,7 +220,11 @@ fn spawn_health(
 fn health_schedule(interval: Duration, polling: &Polling, start: Start) -> Schedule {
     match start {
         Start::Spread => Schedule::new(interval, polling.jitter, polling.backoff_max),
-        Start::AtOnce { scrape_every } => Schedule::new(interval.min(scrape_every), 0.0, polling.backoff_max),
+        // No backoff either: a failing instance must not make the run wait for its rounds.
+        Start::AtOnce { scrape_every } => {
+            let every = interval.min(scrape_every);
+            Schedule::new(every, 0.0, every)
+        }
     }
 }
 
@@ -258,8 +262,9 @@ fn spawn_scrapers(
                 Start::AtOnce { scrape_every } => scrape_every,
             };
             // Scrapes of a one-shot run are `scrape_every` apart exactly: that is the rate's window.
-            let jitter = if start == Start::Spread { polling.jitter } else { 0.0 };
-            let schedule = Schedule::new(every, jitter, polling.backoff_max);
+            let (jitter, backoff_max) =
+                if start == Start::Spread { (polling.jitter, polling.backoff_max) } else { (0.0, every) };
+            let schedule = Schedule::new(every, jitter, backoff_max);
             set.spawn(poll_forever(
                 // A rate needs two scrapes: the first round does not count.
                 (schedule, start != Start::Spread, rounds.register(1)),
