@@ -26,7 +26,7 @@ fn fleet() -> State {
     State::new(&loaded.fleet, 120, 3)
 }
 
-fn health(service: usize, at: SystemTime) -> Event {
+fn health(state: &State, service: usize, at: SystemTime) -> Event {
     let outcome = HealthOutcome::Response {
         code: 200,
         body: BodyVerdict::Healthy,
@@ -36,14 +36,15 @@ fn health(service: usize, at: SystemTime) -> Event {
         status_expected: None,
     };
     let sample = HealthSample { at, latency: Duration::from_micros(300), outcome };
-    Event::Health { id: InstanceId { service, instance: 0 }, sample, next_in: Duration::from_secs(5) }
+    let key = state.instance_key(InstanceId { service, instance: 0 }).expect("one instance each");
+    Event::Health { key, sample, next_in: Duration::from_secs(5) }
 }
 
 fn bench(c: &mut Criterion) {
     let start = SystemTime::now();
     let mut state = fleet();
     for si in 0..SERVICES {
-        state.apply(health(si, start));
+        state.apply(health(&state, si, start));
     }
     let mut verdicts = Verdicts::default();
     verdicts.refresh(&state, start);
@@ -56,7 +57,7 @@ fn bench(c: &mut Criterion) {
                 second += 1;
                 let now = start + Duration::from_secs(second);
                 for k in 0..SERVICES / 5 {
-                    state.apply(health((second as usize * 200 + k) % SERVICES, now));
+                    state.apply(health(&state, (second as usize * 200 + k) % SERVICES, now));
                 }
                 let t = std::time::Instant::now();
                 verdicts.refresh(&state, now);

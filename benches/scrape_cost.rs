@@ -208,7 +208,7 @@ fn memory(n: usize, secs: Duration) {
     for round in 1..=1000u64 {
         let at = base + Duration::from_secs(INTERVAL_SECS * round);
         for service in 0..n {
-            let id = InstanceId { service, instance: 0 };
+            let key = state.instance_key(InstanceId { service, instance: 0 }).expect("one instance each");
             let sample = HealthSample {
                 at,
                 latency: Duration::from_micros(900 + (round * 37 + service as u64) % 400),
@@ -221,10 +221,10 @@ fn memory(n: usize, secs: Duration) {
                     status_expected: None,
                 },
             };
-            state.apply(Event::Health { id, sample, next_in: Duration::from_secs(INTERVAL_SECS) });
+            state.apply(Event::Health { key: key.clone(), sample, next_in: Duration::from_secs(INTERVAL_SECS) });
             let mut c = counts.clone();
             c.requests = Some(round as f64 * 100.0);
-            state.apply(Event::Scrape { id, result: ScrapeResult { at, outcome: Ok(c) } });
+            state.apply(Event::Scrape { key, result: ScrapeResult { at, outcome: Ok(c) } });
         }
         if [100, 360, 720, 1000].contains(&round) {
             let held = HEAP.load(Ordering::Relaxed).saturating_sub(before);

@@ -105,7 +105,7 @@ pub async fn run(loaded: &Loaded, opts: &BoardOptions) -> anyhow::Result<()> {
                                     command: request.command.clone(),
                                     at: SystemTime::now(),
                                 };
-                                let _ = collector.apply(Event::Action { service: request.service, event: started });
+                                let _ = collector.apply(Event::Action { service: request.service_name.as_str().into(), event: started });
                                 tracing::info!(action = %request.action, service = %request.service_name, command = %request.command, "action started");
                                 tokio::spawn(runner::run(request, opts.audit.clone(), operator.clone(), tx.clone()));
                             }

@@ -6,16 +6,17 @@
 use crate::config::Loaded;
 use crate::history::DeployHistory;
 use crate::notify::Notifier;
+use crate::sources::Start;
+use crate::sources::pollers::Pollers;
 use crate::sources::rounds::Rounds;
-use crate::sources::{self, Start};
 use crate::state::Verdicts;
 use crate::state::deploys::Deploys;
 use crate::state::silences::Silences;
 use crate::state::{Event, State};
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 use tokio::sync::mpsc;
-use tokio::task::JoinSet;
 
 /// Events waiting to be applied; sources wait when it is full.
 const EVENT_QUEUE: usize = 4096;
@@ -44,8 +45,10 @@ pub struct Collector {
     verdicts: Verdicts,
     /// How many rounds each poller has finished.
     rounds: Rounds,
+    /// The config as it stands, with every change of shape applied: what the pollers follow.
+    loaded: Arc<Loaded>,
     /// Every poller; dropped with the collector.
-    _pollers: JoinSet<()>,
+    pollers: Pollers,
 }
 
 impl Collector {
@@ -59,7 +62,7 @@ impl Collector {
         let polling = &loaded.config.polling;
         let mut state =
             State::with_backups(&loaded.fleet, &loaded.config.backups, polling.history, polling.stale_after_intervals);
-        state.deploys = Deploys::new(state.services.len(), history.load());
+        state.deploys = Deploys::new(history.load());
         let silences_file = crate::store::data_dir().map(|d| d.join("silences.json"));
         let list = silences_file.as_deref().and_then(crate::store::document::read).unwrap_or_default();
         state.silences = Silences { list };
@@ -69,8 +72,7 @@ impl Collector {
             Mode::Live => Start::Spread,
             Mode::OneShot { scrape_every } => Start::AtOnce { scrape_every },
         };
-        let (deploys, backups) = (&loaded.config.deploys, &loaded.config.backups);
-        let pollers = sources::spawn_all(&loaded.fleet, polling, deploys, backups, tx.clone(), start, &rounds);
+        let pollers = Pollers::start(loaded, tx.clone(), start, &rounds);
         let (notifier, history, silences_file) = match mode {
             Mode::Live => (Notifier::start(loaded, &tx), Some(history), silences_file),
             Mode::OneShot { .. } => {
@@ -79,7 +81,8 @@ impl Collector {
             }
         };
         let verdicts = Verdicts::default();
-        Self { state, rx, tx, history, silences_file, notifier, verdicts, rounds, _pollers: pollers }
+        let loaded = Arc::new(loaded.clone());
+        Self { state, rx, tx, history, silences_file, notifier, verdicts, rounds, loaded, pollers }
     }
 
     /// Keeps silences in `path` instead of the data dir's file (tests), starting from what it holds.
@@ -88,11 +91,15 @@ impl Collector {
         self.silences_file = Some(path);
     }
 
-    /// Applies one event; a change of silences is written to their file. The result of that
-    /// write (always `Ok` for other events).
+    /// Applies one event; a change of silences is written to their file, a change of shape
+    /// starts and stops pollers. The result of the write (always `Ok` for other events).
     pub fn apply(&mut self, event: Event) -> std::io::Result<()> {
         let silences = matches!(event, Event::Silenced(_) | Event::Unsilenced { .. });
+        let reshaped = self.follow(&event);
         self.state.apply(event);
+        if reshaped {
+            self.pollers.follow(&self.loaded);
+        }
         match (&self.silences_file, silences) {
             (Some(path), true) => crate::store::document::write(path, &self.state.silences.list).inspect_err(|e| {
                 tracing::error!(file = %path.display(), error = %e, "silences file not written");
@@ -122,6 +129,30 @@ impl Collector {
                 }
             }
         }
+    }
+
+    /// The config after a change of shape, if `event` is one.
+    fn follow(&mut self, event: &Event) -> bool {
+        match event {
+            Event::Instances { service, instances } => {
+                let loaded = Arc::make_mut(&mut self.loaded);
+                match loaded.fleet.services.iter_mut().find(|s| *s.name == **service) {
+                    Some(svc) => svc.instances = instances.clone(),
+                    None => return false,
+                }
+                true
+            }
+            Event::Reload(loaded) => {
+                self.loaded = loaded.clone();
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// What is polled now.
+    pub fn jobs(&self) -> impl Iterator<Item = &crate::sources::pollers::Job> {
+        self.pollers.jobs()
     }
 
     /// Applies every event already waiting.

@@ -68,7 +68,7 @@ fn fleet_config(endpoint: &str, instance: &str) -> String {
 async fn poll_aws(state: &mut State, loaded: &config::Loaded) {
     let spec = &loaded.fleet.aws[0];
     let clients = sources::aws::clients(spec).await;
-    for e in sources::aws::poll_account(0, &clients, spec).await.0 {
+    for e in sources::aws::poll_account(&clients, spec).await.0 {
         state.apply(e);
     }
 }
@@ -76,8 +76,8 @@ async fn poll_aws(state: &mut State, loaded: &config::Loaded) {
 fn scrape(state: &mut State, at: SystemTime, body: &str) {
     let names = state.services[0].check.names.clone();
     let counts = opsboard::metrics::extract(body, &names).unwrap();
-    let id = InstanceId { service: 0, instance: 0 };
-    state.apply(Event::Scrape { id, result: ScrapeResult { at, outcome: Ok(counts) } });
+    let key = state.instance_key(InstanceId { service: 0, instance: 0 }).unwrap();
+    state.apply(Event::Scrape { key, result: ScrapeResult { at, outcome: Ok(counts) } });
 }
 
 #[tokio::test]

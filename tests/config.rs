@@ -154,6 +154,13 @@ fn instance_that_is_not_a_url() {
 }
 
 #[test]
+fn an_address_listed_twice_is_refused_it_names_the_instance() {
+    let text = "[services.api]\ninstances = [\"http://10.0.0.1:8080\", \"http://10.0.0.1:8080/\"]\n";
+    let err = assert_located(text, 2, "services.api.instances");
+    assert!(err.message.contains("listed twice"), "{err}");
+}
+
+#[test]
 fn out_of_range_value_is_located() {
     assert_located(&format!("[polling]\njitter = 0.9\n{GOOD_SERVICE}"), 2, "polling.jitter");
 }

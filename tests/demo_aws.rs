@@ -13,7 +13,7 @@ async fn polled(at: u64) -> (State, demo::DemoFleet) {
     let loaded = fleet.load().unwrap();
     let mut state = State::new(&loaded.fleet, 20, 3);
     let spec = &loaded.fleet.aws[0];
-    let (events, failure) = poll_account(0, &clients(spec).await, spec).await;
+    let (events, failure) = poll_account(&clients(spec).await, spec).await;
     assert!(failure.is_none(), "{failure:?}");
     for e in events {
         state.apply(e);

@@ -6,11 +6,24 @@ mod common;
 use common::{Reply, serve_with};
 use opsboard::config;
 use opsboard::history::DeployHistory;
-use opsboard::sources::{deploy_log, http_client, poll_once};
-use opsboard::state::State;
+use opsboard::sources::{deploy_log, health, http_client};
 use opsboard::state::deploys::DeployState;
+use opsboard::state::{Event, InstanceKey, State};
 use std::io::Write;
 use std::sync::{Arc, Mutex};
+
+/// One health check of every instance, each applied as it comes.
+async fn check_all(loaded: &config::Loaded, state: &mut State, client: &reqwest::Client) {
+    for svc in &loaded.fleet.services {
+        for inst in &svc.instances {
+            let check = &svc.check;
+            let headers = reqwest::header::HeaderMap::new();
+            let sample =
+                health::probe(client, &inst.health_url, &headers, check.timeout, &check.tls, &check.answer).await;
+            state.apply(Event::Health { key: InstanceKey::new(&svc.name, inst), sample, next_in: check.interval });
+        }
+    }
+}
 
 #[tokio::test]
 async fn rollout_progress_from_servers_changing_version() {
@@ -28,11 +41,7 @@ async fn rollout_progress_from_servers_changing_version() {
     let loaded = config::load_str("deploys.toml", &toml).unwrap();
     let mut state = State::new(&loaded.fleet, 20, 3);
     let client = http_client();
-    let poll = async |state: &mut State| {
-        for e in poll_once(&loaded.fleet, &loaded.config.polling, &client).await {
-            state.apply(e);
-        }
-    };
+    let poll = async |state: &mut State| check_all(&loaded, state, &client).await;
     poll(&mut state).await;
     assert_eq!(state.rollout(0), vec![("1.4.1".to_string(), 3)]);
     assert!(state.deploys.list.is_empty());
@@ -126,11 +135,9 @@ async fn a_mixed_fleet_across_two_restarts_records_no_deploy() {
     for run in 0..3 {
         // Each run is a board start: history from disk, a few rounds of polling, history back to disk.
         let mut state = State::new(&loaded.fleet, 20, 3);
-        state.deploys = opsboard::state::deploys::Deploys::new(1, history.load());
+        state.deploys = opsboard::state::deploys::Deploys::new(history.load());
         for _ in 0..3 {
-            for e in poll_once(&loaded.fleet, &loaded.config.polling, &client).await {
-                state.apply(e);
-            }
+            check_all(&loaded, &mut state, &client).await;
         }
         history.append(&std::mem::take(&mut state.deploys.changed)).unwrap();
         assert!(state.deploys.list.is_empty(), "run {run}: {:?}", state.deploys.list);

@@ -6,7 +6,7 @@
 mod common;
 
 use common::receiver::{self, Receiver};
-use common::{Reply, TestServer, serve_with};
+use common::{Reply, TestServer, drive, serve_with};
 use opsboard::collector::Collector;
 use opsboard::history::DeployHistory;
 use opsboard::state::silences::Silence;
@@ -55,24 +55,6 @@ instances = ["{}"]
         ));
     }
     opsboard::config::load_str("notify.toml", &text).unwrap_or_else(|e| panic!("{e}"))
-}
-
-/// The loop every screen runs: events in, a tick a second; until `done` or `within` passes.
-async fn drive(c: &mut Collector, within: Duration, done: impl Fn(&Collector) -> bool) -> bool {
-    let deadline = Instant::now() + within;
-    let mut tick = tokio::time::interval(Duration::from_millis(250));
-    while Instant::now() < deadline {
-        tokio::select! {
-            () = c.next_batch() => {}
-            _ = tick.tick() => {
-                c.tick(SystemTime::now());
-            }
-        }
-        if done(c) {
-            return true;
-        }
-    }
-    false
 }
 
 fn start(loaded: &opsboard::config::Loaded, dir: &std::path::Path) -> Collector {

@@ -2,7 +2,7 @@
 
 mod common;
 
-use common::fixtures::{failed, health, http, incident_state, loaded, now, ok};
+use common::fixtures::{failed, health, http, incident_state, key, loaded, now, ok};
 use opsboard::state::{BodyVerdict, Event, InstanceId, ProbeError, State, Status};
 use std::time::Duration;
 
@@ -33,8 +33,8 @@ fn apply_moves_an_instance_through_ok_warn_crit_and_back() {
     ];
     // Each result twice: two in a row confirm a change (unhealthy_after = healthy_after = 2).
     for (sample, status, reason) in steps {
-        s.apply(health(0, 0, sample.clone()));
-        s.apply(health(0, 0, sample));
+        s.apply(health(&s, 0, 0, sample.clone()));
+        s.apply(health(&s, 0, 0, sample));
         let v = s.instance_verdict(WEB0, t);
         assert_eq!((v.status, v.reason.as_str()), (status, reason));
     }
@@ -45,17 +45,17 @@ fn one_failed_check_is_pending_two_are_down_and_two_passes_bring_it_back() {
     let mut s = fresh();
     let t = now();
     let at = |secs: u64| t + Duration::from_secs(secs);
-    s.apply(health(0, 0, ok(at(0), 40)));
-    s.apply(health(0, 0, failed(at(5), ProbeError::Refused)));
+    s.apply(health(&s, 0, 0, ok(at(0), 40)));
+    s.apply(health(&s, 0, 0, failed(at(5), ProbeError::Refused)));
     let v = s.instance_verdict(WEB0, at(5));
     assert_eq!((v.status, v.reason.as_str()), (Status::Ok, "failing 1/2: connection refused"));
-    s.apply(health(0, 0, failed(at(10), ProbeError::Refused)));
+    s.apply(health(&s, 0, 0, failed(at(10), ProbeError::Refused)));
     let v = s.instance_verdict(WEB0, at(10));
     assert_eq!((v.status, v.reason.as_str()), (Status::Crit, "connection refused"));
-    s.apply(health(0, 0, ok(at(15), 40)));
+    s.apply(health(&s, 0, 0, ok(at(15), 40)));
     let v = s.instance_verdict(WEB0, at(15));
     assert_eq!((v.status, v.reason.as_str()), (Status::Crit, "recovering 1/2 after connection refused"));
-    s.apply(health(0, 0, ok(at(20), 40)));
+    s.apply(health(&s, 0, 0, ok(at(20), 40)));
     assert_eq!(s.instance_verdict(WEB0, at(20)).status, Status::Ok);
 }
 
@@ -63,7 +63,7 @@ fn one_failed_check_is_pending_two_are_down_and_two_passes_bring_it_back() {
 fn stale_after_three_missed_intervals() {
     let mut s = fresh();
     let t = now();
-    s.apply(health(0, 0, ok(t, 40)));
+    s.apply(health(&s, 0, 0, ok(t, 40)));
     // interval 5s x 3 + timeout 2s = 17s of grace.
     assert_eq!(s.instance_verdict(WEB0, t + Duration::from_secs(17)).status, Status::Ok);
     let v = s.instance_verdict(WEB0, t + Duration::from_secs(18));
@@ -75,8 +75,8 @@ fn backoff_interval_widens_the_stale_window() {
     let mut s = fresh();
     let t = now();
     let sample = failed(t, ProbeError::Refused);
-    s.apply(Event::Health { id: WEB0, sample: sample.clone(), next_in: Duration::from_secs(40) });
-    s.apply(Event::Health { id: WEB0, sample, next_in: Duration::from_secs(40) });
+    s.apply(Event::Health { key: key(&s, 0, 0), sample: sample.clone(), next_in: Duration::from_secs(40) });
+    s.apply(Event::Health { key: key(&s, 0, 0), sample, next_in: Duration::from_secs(40) });
     // A backed-off instance is polled every 40s: 30s without a result is expected, not stale.
     assert_eq!(s.instance_verdict(WEB0, t + Duration::from_secs(30)).status, Status::Crit);
     assert_eq!(s.instance_verdict(WEB0, t + Duration::from_secs(123)).status, Status::Stale);
@@ -85,8 +85,8 @@ fn backoff_interval_widens_the_stale_window() {
 #[test]
 fn events_for_unknown_instances_are_ignored() {
     let mut s = fresh();
-    s.apply(health(99, 0, ok(now(), 1)));
-    s.apply(health(0, 99, ok(now(), 1)));
+    s.apply(health(&s, 99, 0, ok(now(), 1)));
+    s.apply(health(&s, 0, 99, ok(now(), 1)));
     assert_eq!(s.instance_tally(now()).unknown, s.instance_tally(now()).total());
 }
 
@@ -124,7 +124,7 @@ fn consecutive_failures_count_back_from_the_newest() {
 fn history_is_bounded() {
     let mut s = State::new(&loaded().fleet, 10, 3);
     for i in 0..50 {
-        s.apply(health(0, 0, ok(now() + Duration::from_secs(i), 10)));
+        s.apply(health(&s, 0, 0, ok(now() + Duration::from_secs(i), 10)));
     }
     assert_eq!(s.instance(WEB0).unwrap().health.len(), 10);
 }

@@ -181,7 +181,8 @@ fn with_late_backup() -> State {
         previous_size: None,
         what: "base.tar".into(),
     };
-    state.apply(opsboard::state::Event::Backup { job: 0, sample });
+    let job = state.backups[0].job.name.as_str().into();
+    state.apply(opsboard::state::Event::Backup { job, sample });
     state
 }
 
@@ -218,7 +219,10 @@ fn every_panel_state() -> State {
     state.backups[0].samples = late.backups[0].samples.clone();
     let group = web_asg(&["Healthy", "Healthy"]);
     let at = now() - Duration::from_secs(30);
-    state.apply(Event::Aws { account: 0, event: AwsEvent::Asgs { at, groups: vec![group] } });
+    state.apply(Event::Aws {
+        account: state.aws[0].spec.name.as_str().into(),
+        event: AwsEvent::Asgs { at, groups: vec![group] },
+    });
     let log = r#"{"service":"checkout","version":"1.5.0","who":"ci","when":1763999000}
 {"service":"web","version":"2.1.0","who":"alice","when":1763990000}"#;
     let entries = log.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
@@ -417,11 +421,18 @@ fn aws_panel_shows_groups_metrics_and_a_banner_when_blind() {
     let mut state = State::new(&loaded.fleet, 10, 3);
     let group = web_asg(&["Healthy", "Healthy", "Unhealthy"]);
     let at = now() - Duration::from_secs(30);
-    state.apply(Event::Aws { account: 0, event: AwsEvent::Asgs { at, groups: vec![group] } });
-    state.apply(Event::Aws { account: 0, event: AwsEvent::Metrics { at, values: vec![(1, vec![(at, 57.0)])] } });
-    state.apply(Event::Aws { account: 0, event: AwsEvent::Calls { at, count: 4 } });
     state.apply(Event::Aws {
-        account: 0,
+        account: state.aws[0].spec.name.as_str().into(),
+        event: AwsEvent::Asgs { at, groups: vec![group] },
+    });
+    state.apply(Event::Aws {
+        account: state.aws[0].spec.name.as_str().into(),
+        event: AwsEvent::Metrics { at, values: vec![(1, vec![(at, 57.0)])] },
+    });
+    state
+        .apply(Event::Aws { account: state.aws[0].spec.name.as_str().into(), event: AwsEvent::Calls { at, count: 4 } });
+    state.apply(Event::Aws {
+        account: state.aws[0].spec.name.as_str().into(),
         event: AwsEvent::Failed {
             at: now(),
             error: "AWS credentials expired: refresh them (e.g. aws sso login)".into(),

@@ -59,13 +59,13 @@ impl Fleet {
             self.errors[i] += bad as f64;
             let jitter = Duration::from_millis(self.rng.u64(0..1000));
             let at = t + jitter;
-            self.state.apply(scrape(0, i, at, self.requests[i], self.errors[i], 0.97));
+            self.state.apply(scrape(&self.state, (0, i), at, self.requests[i], self.errors[i], 0.97));
             let sample = if self.refusing && i == 0 {
                 failed(at, ProbeError::Refused)
             } else {
                 ok(at, 20 + self.rng.u64(0..30))
             };
-            self.state.apply(health(0, i, sample));
+            self.state.apply(health(&self.state, 0, i, sample));
         }
     }
 
@@ -186,6 +186,17 @@ fn kept_verdicts_brought_forward_agree_with_verdicts_made_from_nothing() {
                 3..=7 => t + Duration::from_secs(rng.u64(15..60)),
                 _ => t + Duration::from_millis(rng.u64(0..2000)),
             };
+            if rng.u32(0..40) == 0 {
+                // The fleet changes shape: an instance goes, or the config is loaded again whole.
+                let si = rng.usize(0..state.services.len());
+                let mut specs: Vec<_> = state.services[si].instances.iter().map(|i| i.spec.clone()).collect();
+                if specs.len() > 1 && rng.bool() {
+                    specs.remove(rng.usize(0..specs.len()));
+                    state.apply(Event::Instances { service: state.services[si].key.clone(), instances: specs });
+                } else {
+                    state.apply(Event::Reload(std::sync::Arc::new(loaded.clone())));
+                }
+            }
             for _ in 0..rng.usize(0..4) {
                 let si = rng.usize(0..state.services.len());
                 let ii = rng.usize(0..state.services[si].instances.len());
@@ -203,18 +214,18 @@ fn kept_verdicts_brought_forward_agree_with_verdicts_made_from_nothing() {
                         };
                         Ok(vec![point])
                     };
-                    state.apply(Event::Signals { service: si, result });
+                    state.apply(Event::Signals { service: state.services[si].key.clone(), result });
                 } else if rng.u32(0..4) == 0 {
                     counts[si][ii] += rng.f64() * 400.0;
                     let errors = counts[si][ii] * rng.f64() * 0.1;
-                    state.apply(scrape(si, ii, at, counts[si][ii], errors, 0.9));
+                    state.apply(scrape(&state, (si, ii), at, counts[si][ii], errors, 0.9));
                 } else {
                     let sample = match rng.u32(0..10) {
                         0 => failed(at, ProbeError::Refused),
                         1 => ok(at, 900),
                         _ => ok(at, rng.u64(10..80)),
                     };
-                    state.apply(health(si, ii, sample));
+                    state.apply(health(&state, si, ii, sample));
                 }
             }
             kept.refresh(&state, t);
@@ -239,14 +250,14 @@ fn a_revision_comes_with_each_change_and_only_then() {
     let t = now();
     for si in 0..state.services.len() {
         for ii in 0..state.services[si].instances.len() {
-            state.apply(health(si, ii, ok(t, 20)));
+            state.apply(health(&state, si, ii, ok(t, 20)));
         }
     }
     let mut kept = Verdicts::default();
     kept.refresh(&state, t);
     let first = kept.revision;
     // Another OK result changes nothing anyone reads; neither does time while results are current.
-    state.apply(health(0, 0, ok(t + Duration::from_secs(5), 25)));
+    state.apply(health(&state, 0, 0, ok(t + Duration::from_secs(5), 25)));
     kept.refresh(&state, t + Duration::from_secs(6));
     kept.refresh(&state, t + Duration::from_secs(16));
     assert_eq!(kept.revision, first, "nothing changed");

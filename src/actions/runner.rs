@@ -24,9 +24,9 @@ pub struct ActionRequest {
 
 /// Runs `req`, reporting through `tx`. If the audit log cannot be written, nothing runs.
 pub async fn run(req: ActionRequest, audit: AuditLog, operator: Operator, tx: mpsc::Sender<Event>) {
-    let service = req.service;
+    let service: crate::state::ServiceKey = req.service_name.as_str().into();
     let send = |event: ActionEvent| {
-        let tx = tx.clone();
+        let (tx, service) = (tx.clone(), service.clone());
         async move {
             let _ = tx.send(Event::Action { service, event }).await;
         }

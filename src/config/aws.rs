@@ -79,8 +79,8 @@ pub struct CloudWatchQuery {
     pub stat: String,
     pub period: Duration,
     pub unit: Unit,
-    /// Index of the service this value feeds, and as what.
-    pub feeds: Option<(usize, Role)>,
+    /// The service this value feeds (by name), and as what.
+    pub feeds: Option<(String, Role)>,
 }
 
 /// One AWS account in one region, ready to poll.
@@ -113,7 +113,10 @@ pub fn expand(
         return Err(format!("period {period:?} must be 1s..60s or a multiple of 60s"));
     }
     let service = match &m.service {
-        Some(name) => Some(service_index(name).ok_or_else(|| format!("no service named `{name}`"))?),
+        Some(name) => {
+            service_index(name).ok_or_else(|| format!("no service named `{name}`"))?;
+            Some(name.clone())
+        }
         None => None,
     };
     let unit = m.unit.as_deref().map(Unit::parse).transpose()?;
@@ -126,7 +129,7 @@ pub fn expand(
             stat: stat.into(),
             period,
             unit: unit.unwrap_or_else(|| preset_unit(metric)),
-            feeds: service.zip(role),
+            feeds: service.clone().zip(role),
         }
     };
     let need = |v: &Option<String>, key: &str, preset: &str| {

@@ -43,6 +43,14 @@ pub struct InstanceSpec {
     pub metrics_url: String,
 }
 
+impl InstanceSpec {
+    /// What names the instance for as long as it exists, whatever its position: its address,
+    /// or for a row from Prometheus' `up` (which has none) its `instance` label.
+    pub fn key(&self) -> &str {
+        if self.base_url.is_empty() { &self.label } else { &self.base_url }
+    }
+}
+
 /// How an https instance's certificate is checked.
 #[derive(Debug, Clone, PartialEq)]
 pub struct TlsSpec {
@@ -251,6 +259,10 @@ pub fn resolve(config: &Config, layers: &[Layer]) -> Result<Fleet, ConfigError> 
                 (None, None) => host.to_string(),
             };
             let base = url.trim_end_matches('/');
+            if instances.iter().any(|i: &InstanceSpec| i.base_url == base) {
+                // The address names the instance: two of the same would be one row polled twice.
+                return Err(err(&table, "instances", format!("`{url}` is listed twice")));
+            }
             let tcp = parsed.scheme() == "tcp";
             instances.push(InstanceSpec {
                 label,

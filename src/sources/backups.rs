@@ -162,18 +162,13 @@ fn parse_time(s: &str) -> Option<SystemTime> {
     chrono::DateTime::parse_from_rfc3339(s).ok().map(SystemTime::from)
 }
 
-/// Checks job `index` forever on its interval.
-pub async fn run(
-    index: usize,
-    job: BackupJob,
-    aws: Vec<AwsSpec>,
-    tx: mpsc::Sender<Event>,
-    mut round: crate::sources::rounds::Round,
-) {
+/// Checks a job forever on its interval.
+pub async fn run(job: BackupJob, aws: Vec<AwsSpec>, tx: mpsc::Sender<Event>, mut round: crate::sources::rounds::Round) {
     let client = crate::sources::http::client();
+    let name: std::sync::Arc<str> = job.name.as_str().into();
     loop {
         let sample = check(&job, &client, &aws).await;
-        if tx.send(Event::Backup { job: index, sample }).await.is_err() {
+        if tx.send(Event::Backup { job: name.clone(), sample }).await.is_err() {
             return;
         }
         round.done();

@@ -46,6 +46,17 @@ impl Round {
     }
 }
 
+impl Drop for Round {
+    /// A poller stopped (its job left the fleet, or its settings changed) holds no run back.
+    fn drop(&mut self) {
+        if let Some((n, _)) = self.rounds.inner.done.lock().unwrap_or_else(PoisonError::into_inner).get_mut(self.index)
+        {
+            *n = u32::MAX;
+        }
+        self.rounds.inner.changed.notify_one();
+    }
+}
+
 impl Rounds {
     /// A counter for a new poller whose rounds are repeated for `--rounds` (health checks,
     /// scrapes); its first `warm_up` rounds do not count.
@@ -97,5 +108,9 @@ mod tests {
         health.done();
         scrape.done();
         assert_eq!(rounds.behind(2), 0);
+        let late = rounds.register(0);
+        assert_eq!(rounds.behind(2), 1, "a poller started later counts");
+        drop(late);
+        assert_eq!(rounds.behind(2), 0, "a poller stopped holds nothing back");
     }
 }

@@ -2,7 +2,7 @@
 //! progress), merged with what CI writes to a deploy log, kept across restarts.
 
 use serde::{Deserialize, Serialize};
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
 use std::time::{Duration, SystemTime};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -68,9 +68,9 @@ pub struct LogEntry {
 #[derive(Debug, Clone, Default)]
 pub struct Deploys {
     pub list: VecDeque<Deploy>,
-    /// Instances per version at the last complete look, by service index: deploys are the
+    /// Instances per version at the last complete look, by service name: deploys are the
     /// changes from it, never the state the board found at start.
-    pub baseline: Vec<Option<Vec<(String, usize)>>>,
+    pub baseline: HashMap<String, Vec<(String, usize)>>,
     /// Deploys created or changed since the last drain, for the history file.
     pub changed: Vec<Deploy>,
 }
@@ -85,31 +85,36 @@ fn count(rollout: &[(String, usize)], version: &str) -> usize {
 }
 
 impl Deploys {
-    pub fn new(services: usize, history: Vec<Deploy>) -> Self {
+    pub fn new(history: Vec<Deploy>) -> Self {
         let mut list: VecDeque<Deploy> = history.into_iter().collect();
         while list.len() > KEEP {
             list.pop_front();
         }
-        Self { list, baseline: vec![None; services], changed: Vec::new() }
+        Self { list, baseline: HashMap::new(), changed: Vec::new() }
+    }
+
+    /// Forgets the last look at services that are gone from the fleet.
+    pub fn keep_services(&mut self, keep: impl Fn(&str) -> bool) {
+        self.baseline.retain(|name, _| keep(name));
     }
 
     /// Follows a service's rollout: `rollout` is instances per version, most first, from a
     /// complete look (every instance that answered has told its version). A deploy is a version
     /// whose count rises while the board watches; a fleet found mixed stays mixed, recorded as
     /// nothing.
-    pub fn observe(&mut self, service: usize, name: &str, rollout: &[(String, usize)], now: SystemTime) {
-        let Some(slot) = self.baseline.get(service) else { return };
+    pub fn observe(&mut self, name: &str, rollout: &[(String, usize)], now: SystemTime) {
         let total: usize = rollout.iter().map(|(_, n)| n).sum();
         if total == 0 {
             return;
         }
-        if slot.as_deref() == Some(rollout) {
+        let slot = self.baseline.get(name);
+        if slot.map(Vec::as_slice) == Some(rollout) {
             // Nothing moved since the last look: an open deploy was already weighed against this.
             return;
         }
-        let Some(before) = slot.clone() else {
+        let Some(before) = slot.cloned() else {
             self.reconcile(name, rollout, now);
-            self.baseline[service] = Some(rollout.to_vec());
+            self.baseline.insert(name.to_string(), rollout.to_vec());
             return;
         };
         let risen: Vec<&String> = rollout.iter().filter(|(v, n)| *n > count(&before, v)).map(|(v, _)| v).collect();
@@ -124,7 +129,7 @@ impl Deploys {
             let complete = count(rollout, target) == total;
             self.start(name, target.clone(), from, complete, now);
         }
-        self.baseline[service] = Some(rollout.to_vec());
+        self.baseline.insert(name.to_string(), rollout.to_vec());
     }
 
     /// Ends an open deploy when every instance is on its version (done) or none is (rolled back).
@@ -373,15 +378,15 @@ mod tests {
 
     #[test]
     fn a_rolling_deploy_starts_progresses_and_ends() {
-        let mut d = Deploys::new(1, vec![]);
-        d.observe(0, "api", &r(&[("1.0", 5)]), at(0));
+        let mut d = Deploys::new(vec![]);
+        d.observe("api", &r(&[("1.0", 5)]), at(0));
         assert!(d.list.is_empty(), "the first version seen is not a deploy");
-        d.observe(0, "api", &r(&[("1.0", 4), ("1.1", 1)]), at(10));
+        d.observe("api", &r(&[("1.0", 4), ("1.1", 1)]), at(10));
         let dep = d.list.back().unwrap();
         assert_eq!((dep.state, dep.from.as_deref(), dep.version.as_str()), (DeployState::Rolling, Some("1.0"), "1.1"));
-        d.observe(0, "api", &r(&[("1.1", 3), ("1.0", 2)]), at(20));
+        d.observe("api", &r(&[("1.1", 3), ("1.0", 2)]), at(20));
         assert_eq!(d.list.back().unwrap().state, DeployState::Rolling);
-        d.observe(0, "api", &r(&[("1.1", 5)]), at(30));
+        d.observe("api", &r(&[("1.1", 5)]), at(30));
         let dep = d.list.back().unwrap();
         assert_eq!((dep.state, dep.ended), (DeployState::Done, Some(at(30))));
         assert_eq!(d.list.len(), 1);
@@ -389,18 +394,18 @@ mod tests {
 
     #[test]
     fn going_back_mid_rollout_is_a_rollback() {
-        let mut d = Deploys::new(1, vec![]);
-        d.observe(0, "api", &r(&[("1.0", 3)]), at(0));
-        d.observe(0, "api", &r(&[("1.0", 2), ("1.1", 1)]), at(10));
-        d.observe(0, "api", &r(&[("1.0", 3)]), at(20));
+        let mut d = Deploys::new(vec![]);
+        d.observe("api", &r(&[("1.0", 3)]), at(0));
+        d.observe("api", &r(&[("1.0", 2), ("1.1", 1)]), at(10));
+        d.observe("api", &r(&[("1.0", 3)]), at(20));
         assert_eq!(d.list.back().unwrap().state, DeployState::RolledBack);
     }
 
     #[test]
     fn log_entries_name_seen_deploys_or_stand_alone() {
-        let mut d = Deploys::new(1, vec![]);
-        d.observe(0, "api", &r(&[("1.0", 2)]), at(0));
-        d.observe(0, "api", &r(&[("1.1", 2)]), at(100));
+        let mut d = Deploys::new(vec![]);
+        d.observe("api", &r(&[("1.0", 2)]), at(0));
+        d.observe("api", &r(&[("1.1", 2)]), at(100));
         let line =
             r#"{"service":"api","version":"1.1","who":"ci-bot","when":"2023-11-14T22:14:30Z","link":"https://ci/1"}"#;
         d.log(serde_json::from_str(line).unwrap());
@@ -414,16 +419,16 @@ mod tests {
 
     #[test]
     fn a_deploy_announced_in_the_log_is_the_one_then_seen() {
-        let mut d = Deploys::new(1, vec![]);
-        d.observe(0, "api", &r(&[("1.0", 2)]), at(0));
+        let mut d = Deploys::new(vec![]);
+        d.observe("api", &r(&[("1.0", 2)]), at(0));
         d.log(
             serde_json::from_str(
                 r#"{"service":"api","version":"1.1","when":1700000005,"status":"started","who":"ci"}"#,
             )
             .unwrap(),
         );
-        d.observe(0, "api", &r(&[("1.0", 1), ("1.1", 1)]), at(10));
-        d.observe(0, "api", &r(&[("1.1", 2)]), at(20));
+        d.observe("api", &r(&[("1.0", 1), ("1.1", 1)]), at(10));
+        d.observe("api", &r(&[("1.1", 2)]), at(20));
         assert_eq!(d.list.len(), 1, "{:?}", d.list);
         let dep = &d.list[0];
         assert_eq!((dep.state, dep.who.as_deref(), dep.from.as_deref()), (DeployState::Done, Some("ci"), Some("1.0")));
@@ -431,37 +436,37 @@ mod tests {
 
     #[test]
     fn a_fleet_found_mixed_records_nothing_until_a_count_changes() {
-        let mut d = Deploys::new(1, vec![]);
-        d.observe(0, "api", &r(&[("2.0.1", 2), ("2.0.0", 1)]), at(0));
-        d.observe(0, "api", &r(&[("2.0.1", 2), ("2.0.0", 1)]), at(10));
+        let mut d = Deploys::new(vec![]);
+        d.observe("api", &r(&[("2.0.1", 2), ("2.0.0", 1)]), at(0));
+        d.observe("api", &r(&[("2.0.1", 2), ("2.0.0", 1)]), at(10));
         assert!(d.list.is_empty(), "{:?}", d.list);
         // A restart with the same mixed fleet: still nothing.
-        let mut again = Deploys::new(1, d.list.iter().cloned().collect());
-        again.observe(0, "api", &r(&[("2.0.0", 1), ("2.0.1", 2)]), at(20));
+        let mut again = Deploys::new(d.list.iter().cloned().collect());
+        again.observe("api", &r(&[("2.0.0", 1), ("2.0.1", 2)]), at(20));
         assert!(again.list.is_empty());
         // The laggard moves to 2.0.1: that is a deploy of 2.0.1, and it is done.
-        again.observe(0, "api", &r(&[("2.0.1", 3)]), at(30));
+        again.observe("api", &r(&[("2.0.1", 3)]), at(30));
         let dep = again.list.back().unwrap();
         assert_eq!((dep.version.as_str(), dep.from.as_deref(), dep.state), ("2.0.1", Some("2.0.0"), DeployState::Done));
     }
 
     #[test]
     fn a_restart_mid_rollout_continues_the_deploy_on_record() {
-        let mut d = Deploys::new(1, vec![]);
-        d.observe(0, "api", &r(&[("1.0", 3)]), at(0));
-        d.observe(0, "api", &r(&[("1.0", 2), ("1.1", 1)]), at(10));
+        let mut d = Deploys::new(vec![]);
+        d.observe("api", &r(&[("1.0", 3)]), at(0));
+        d.observe("api", &r(&[("1.0", 2), ("1.1", 1)]), at(10));
         let history = fold_history(d.changed.clone());
-        let mut after = Deploys::new(1, history);
-        after.observe(0, "api", &r(&[("1.0", 1), ("1.1", 2)]), at(20));
+        let mut after = Deploys::new(history);
+        after.observe("api", &r(&[("1.0", 1), ("1.1", 2)]), at(20));
         assert_eq!(after.list.len(), 1);
         assert_eq!(after.list[0].state, DeployState::Rolling);
-        after.observe(0, "api", &r(&[("1.1", 3)]), at(30));
+        after.observe("api", &r(&[("1.1", 3)]), at(30));
         assert_eq!((after.list.len(), after.list[0].state), (1, DeployState::Done));
     }
 
     #[test]
     fn a_logged_deploy_comes_from_the_version_deployed_before_it() {
-        let mut d = Deploys::new(1, vec![]);
+        let mut d = Deploys::new(vec![]);
         d.log(serde_json::from_str(r#"{"service":"api","version":"1.0","when":1700000000}"#).unwrap());
         d.log(serde_json::from_str(r#"{"service":"api","version":"1.1","when":1700086400}"#).unwrap());
         let dep = d.list.back().unwrap();
@@ -478,10 +483,10 @@ mod tests {
 
     #[test]
     fn history_folds_updates_of_the_same_deploy() {
-        let mut d = Deploys::new(1, vec![]);
-        d.observe(0, "api", &r(&[("1.0", 2)]), at(0));
-        d.observe(0, "api", &r(&[("1.0", 1), ("1.1", 1)]), at(10));
-        d.observe(0, "api", &r(&[("1.1", 2)]), at(20));
+        let mut d = Deploys::new(vec![]);
+        d.observe("api", &r(&[("1.0", 2)]), at(0));
+        d.observe("api", &r(&[("1.0", 1), ("1.1", 1)]), at(10));
+        d.observe("api", &r(&[("1.1", 2)]), at(20));
         let folded = fold_history(d.changed.clone());
         assert_eq!(folded.len(), 1);
         assert_eq!(folded[0].state, DeployState::Done);

@@ -65,9 +65,9 @@ pub struct Verdicts {
     made: Vec<Made>,
     /// Groups, backup jobs and blind accounts as items, in config order.
     others: Vec<Item>,
-    /// The `now` of the last refresh, the staleness rule it used, and the state's count of
-    /// events then.
-    at: Option<(SystemTime, u32, u64)>,
+    /// The `now` of the last refresh, the staleness rule it used, and the state's counts of
+    /// events and of changes of shape then.
+    at: Option<(SystemTime, u32, u64, u64)>,
 }
 
 /// What one service's verdicts were made from: its count of changes, and until when time alone
@@ -162,10 +162,11 @@ impl Verdicts {
     /// result is what [`Verdicts::of`] gives for the same state and `now`.
     pub fn refresh(&mut self, state: &State, now: SystemTime) {
         let rule = state.stale_after_intervals;
-        if self.at == Some((now, rule, state.events)) && self.services.len() == state.services.len() {
+        if self.at == Some((now, rule, state.events, state.shape)) {
             return;
         }
-        let all = self.services.len() != state.services.len() || self.at.is_none_or(|(at, r, _)| now < at || r != rule);
+        let all = self.services.len() != state.services.len()
+            || self.at.is_none_or(|(at, r, _, shape)| now < at || r != rule || shape != state.shape);
         if all {
             self.services.clear();
             self.made.clear();
@@ -208,7 +209,7 @@ impl Verdicts {
             self.order.sort_by_key(|&i| std::cmp::Reverse(self.services[i].status()));
             self.revision = REVISIONS.fetch_add(1, Ordering::Relaxed);
         }
-        self.at = Some((now, rule, state.events));
+        self.at = Some((now, rule, state.events, state.shape));
     }
 
     /// Service indices, worst first; ties keep config order.

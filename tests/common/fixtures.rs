@@ -2,7 +2,9 @@
 
 use opsboard::config::{self, Loaded};
 use opsboard::metrics::Counts;
-use opsboard::state::{BodyVerdict, Event, HealthOutcome, HealthSample, InstanceId, ProbeError, ScrapeResult, State};
+use opsboard::state::{
+    BodyVerdict, Event, HealthOutcome, HealthSample, InstanceId, InstanceKey, ProbeError, ScrapeResult, State,
+};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// "Now" in every fixture: 2025-11-24 16:00:00 UTC.
@@ -85,20 +87,34 @@ pub fn http(at: SystemTime, code: u16, body: BodyVerdict, latency_ms: u64) -> He
     HealthSample { at, latency: Duration::from_millis(latency_ms), outcome }
 }
 
-pub fn health(service: usize, instance: usize, sample: HealthSample) -> Event {
-    Event::Health { id: InstanceId { service, instance }, sample, next_in: Duration::from_secs(5) }
+/// The key of the instance at a position of `state`; a key that names nothing when none is there.
+pub fn key(state: &State, service: usize, instance: usize) -> InstanceKey {
+    state
+        .instance_key(InstanceId { service, instance })
+        .unwrap_or_else(|| InstanceKey { service: "no such service".into(), instance: "no such instance".into() })
+}
+
+pub fn health(state: &State, service: usize, instance: usize, sample: HealthSample) -> Event {
+    Event::Health { key: key(state, service, instance), sample, next_in: Duration::from_secs(5) }
 }
 
 /// A scrape with cumulative `requests`, `errors`, and all requests in the histogram's `fast` share
 /// under 100 ms, the rest under 1 s.
-pub fn scrape(service: usize, instance: usize, at: SystemTime, requests: f64, errors: f64, fast: f64) -> Event {
+pub fn scrape(
+    state: &State,
+    (service, instance): (usize, usize),
+    at: SystemTime,
+    requests: f64,
+    errors: f64,
+    fast: f64,
+) -> Event {
     let counts = Counts {
         requests: Some(requests),
         errors,
         buckets: vec![(0.1, requests * fast), (1.0, requests), (f64::INFINITY, requests)],
         ..Counts::default()
     };
-    Event::Scrape { id: InstanceId { service, instance }, result: ScrapeResult { at, outcome: Ok(counts) } }
+    Event::Scrape { key: key(state, service, instance), result: ScrapeResult { at, outcome: Ok(counts) } }
 }
 
 /// An incident in progress: a timeout, a 503, two slow nodes, a stale node, a service not yet checked.
@@ -111,7 +127,7 @@ pub fn incident_state() -> State {
         let t = |extra: u64| ago(round * 5 + extra);
         let wave = (round % 4) * 7;
         for i in 0..3 {
-            state.apply(health(0, i, ok(t(1), 30 + wave + i as u64 * 4)));
+            state.apply(health(&state, 0, i, ok(t(1), 30 + wave + i as u64 * 4)));
         }
         for i in 0..4 {
             let sample = if i == 2 && round < 3 {
@@ -119,7 +135,7 @@ pub fn incident_state() -> State {
             } else {
                 ok(t(2), 60 + wave)
             };
-            state.apply(health(1, i, sample));
+            state.apply(health(&state, 1, i, sample));
         }
         for i in 0..3 {
             let sample = if i == 1 && round < 5 {
@@ -127,22 +143,22 @@ pub fn incident_state() -> State {
             } else {
                 http(t(1), 200, BodyVerdict::Healthy, 80 + wave)
             };
-            state.apply(health(2, i, sample));
+            state.apply(health(&state, 2, i, sample));
         }
         for i in 0..5 {
             let latency = if i < 2 && round < 6 { 900 + wave * 3 } else { 45 + wave };
-            state.apply(health(3, i, ok(t(3), latency)));
+            state.apply(health(&state, 3, i, ok(t(3), latency)));
         }
         // Web serves 100 req/s per instance, all fast; payments' errors climb over the last rounds.
         let n = (12 - round) as f64;
         for i in 0..3 {
-            state.apply(scrape(0, i, t(1), 500.0 * n, 0.0, 1.0));
+            state.apply(scrape(&state, (0, i), t(1), 500.0 * n, 0.0, 1.0));
             let errors = if round < 5 { 10.0 * (5 - round) as f64 * (5 - round) as f64 } else { 0.0 };
-            state.apply(scrape(2, i, t(1), 100.0 * n, errors, 0.7));
+            state.apply(scrape(&state, (2, i), t(1), 100.0 * n, errors, 0.7));
         }
-        state.apply(health(4, 0, ok(t(0), 20 + wave)));
+        state.apply(health(&state, 4, 0, ok(t(0), 20 + wave)));
         if round >= 8 {
-            state.apply(health(4, 1, ok(t(0), 22)));
+            state.apply(health(&state, 4, 1, ok(t(0), 22)));
         }
     }
     state

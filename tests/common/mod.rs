@@ -178,6 +178,28 @@ pub fn eventually<T>(within: Duration, what: &str, mut probe: impl FnMut() -> Op
     }
 }
 
+/// The loop every screen runs on a collector: events in, a tick every 250 ms; until `done` holds
+/// or `within` passes. Whether `done` held.
+pub async fn drive(
+    c: &mut opsboard::collector::Collector,
+    within: Duration,
+    done: impl Fn(&opsboard::collector::Collector) -> bool,
+) -> bool {
+    let deadline = tokio::time::Instant::now() + within;
+    let mut tick = tokio::time::interval(Duration::from_millis(250));
+    while tokio::time::Instant::now() < deadline {
+        tokio::select! {
+            () = c.next_batch() => {}
+            _ = tick.tick() => c.tick(std::time::SystemTime::now()),
+            () = tokio::time::sleep_until(deadline) => {}
+        }
+        if done(c) {
+            return true;
+        }
+    }
+    false
+}
+
 /// Waits until something accepts connections on 127.0.0.1:`port`.
 pub fn listening(port: u16, within: Duration, what: &str) {
     eventually(within, &format!("{what} listening on {port}"), || {

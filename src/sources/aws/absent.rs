@@ -15,8 +15,9 @@ pub async fn clients(_: &AwsSpec) -> AwsClients {
 }
 
 /// The account failed, and the services it feeds have no signals from it.
-pub async fn poll_account(account: usize, _: &AwsClients, spec: &AwsSpec) -> (Vec<Event>, Option<String>) {
+pub async fn poll_account(_: &AwsClients, spec: &AwsSpec) -> (Vec<Event>, Option<String>) {
     let at = SystemTime::now();
+    let account = spec.name.as_str().into();
     let mut events = vec![Event::Aws { account, event: AwsEvent::Failed { at, error: NOT_BUILT.into() } }];
     for service in fed_services(&spec.queries) {
         events.push(Event::Signals { service, result: Err(NOT_BUILT.into()) });
@@ -26,7 +27,6 @@ pub async fn poll_account(account: usize, _: &AwsClients, spec: &AwsSpec) -> (Ve
 
 /// Says so once an interval, so the panel shows a current reason rather than a stale one.
 pub async fn run_account(
-    account: usize,
     spec: AwsSpec,
     _: f64,
     _: Duration,
@@ -34,7 +34,7 @@ pub async fn run_account(
     mut round: crate::sources::rounds::Round,
 ) {
     loop {
-        for e in poll_account(account, &AwsClients, &spec).await.0 {
+        for e in poll_account(&AwsClients, &spec).await.0 {
             if tx.send(e).await.is_err() {
                 return;
             }

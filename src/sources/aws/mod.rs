@@ -12,13 +12,15 @@ pub use absent::*;
 pub use sdk::*;
 
 use crate::config::aws::CloudWatchQuery;
+use crate::state::ServiceKey;
 
 /// What an account, or a backup kept in S3 or RDS, shows in a build without AWS.
 pub const NOT_BUILT: &str = "this opsboard was built without AWS support (cargo feature `aws`)";
 
 /// The services whose signals this account's queries feed.
-fn fed_services(queries: &[CloudWatchQuery]) -> Vec<usize> {
-    let mut services: Vec<usize> = queries.iter().filter_map(|q| q.feeds.map(|(s, _)| s)).collect();
+fn fed_services(queries: &[CloudWatchQuery]) -> Vec<ServiceKey> {
+    let mut services: Vec<ServiceKey> =
+        queries.iter().filter_map(|q| q.feeds.as_ref().map(|(s, _)| ServiceKey::from(s.as_str()))).collect();
     services.sort_unstable();
     services.dedup();
     services

@@ -6,7 +6,7 @@ pub mod errors;
 use super::fed_services;
 use crate::config::aws::{AwsSpec, CloudWatchQuery, Role};
 use crate::state::aws::{AsgInstance, AsgSnapshot, AwsEvent};
-use crate::state::{Event, SignalPoint};
+use crate::state::{Event, ServiceKey, SignalPoint};
 use aws_sdk_cloudwatch::config::interceptors::BeforeTransmitInterceptorContextRef;
 use aws_sdk_cloudwatch::config::{ConfigBag, Intercept, RuntimeComponents};
 use aws_sdk_cloudwatch::primitives::DateTime;
@@ -198,23 +198,25 @@ pub async fn metric_data(
 pub fn service_points(
     queries: &[CloudWatchQuery],
     values: &[(usize, Vec<(SystemTime, f64)>)],
-) -> Vec<(usize, SignalPoint)> {
+) -> Vec<(ServiceKey, SignalPoint)> {
     let latest = |i: usize| values.iter().find(|(j, _)| *j == i).and_then(|(_, p)| p.last().copied());
     fed_services(queries)
         .into_iter()
         .filter_map(|si| {
+            let feeds =
+                |q: &CloudWatchQuery, role: Role| q.feeds.as_ref().is_some_and(|(s, r)| **s == *si && *r == role);
             let find = |role: Role| {
                 queries
                     .iter()
                     .enumerate()
-                    .find(|(_, q)| q.feeds == Some((si, role)))
+                    .find(|(_, q)| feeds(q, role))
                     .and_then(|(i, q)| latest(i).map(|v| (v, q.period)))
             };
             let requests = find(Role::Requests);
             let errors = find(Role::Errors);
             let p95 = find(Role::P95);
             let at = [requests, errors, p95].iter().flatten().map(|((t, _), _)| *t).max()?;
-            let errors_read = queries.iter().any(|q| q.feeds == Some((si, Role::Errors)));
+            let errors_read = queries.iter().any(|q| feeds(q, Role::Errors));
             let window = requests.map_or(Duration::from_secs(60), |(_, period)| period);
             // When errors are read, no 5xx datapoint in a period with requests means none were
             // counted (ALBs publish nothing for zero); when they are not read, nobody knows.
@@ -238,13 +240,16 @@ pub fn service_points(
 }
 
 /// One round for one account: groups, metrics, service signals, and the calls it took.
-pub async fn poll_account(account: usize, c: &AwsClients, spec: &AwsSpec) -> (Vec<Event>, Option<AwsFailure>) {
+pub async fn poll_account(c: &AwsClients, spec: &AwsSpec) -> (Vec<Event>, Option<AwsFailure>) {
     let mut events = Vec::new();
+    let account: Arc<str> = spec.name.as_str().into();
     let mut failure = None;
     let now = SystemTime::now();
     if !spec.asgs.is_empty() || spec.asg_prefix.is_some() {
         match describe_groups(c, spec).await {
-            Ok(groups) => events.push(Event::Aws { account, event: AwsEvent::Asgs { at: now, groups } }),
+            Ok(groups) => {
+                events.push(Event::Aws { account: account.clone(), event: AwsEvent::Asgs { at: now, groups } })
+            }
             Err(f) => failure = Some(f),
         }
     }
@@ -256,13 +261,14 @@ pub async fn poll_account(account: usize, c: &AwsClients, spec: &AwsSpec) -> (Ve
                     let point = points.iter().find(|(s, _)| *s == service).map(|(_, p)| *p);
                     events.push(Event::Signals { service, result: Ok(point.into_iter().collect()) });
                 }
-                events.push(Event::Aws { account, event: AwsEvent::Metrics { at: now, values } });
+                events.push(Event::Aws { account: account.clone(), event: AwsEvent::Metrics { at: now, values } });
             }
             Err(f) => failure = Some(f),
         }
     }
     if let Some(f) = &failure {
-        events.push(Event::Aws { account, event: AwsEvent::Failed { at: now, error: f.text.clone() } });
+        events
+            .push(Event::Aws { account: account.clone(), event: AwsEvent::Failed { at: now, error: f.text.clone() } });
         for service in fed_services(&spec.queries) {
             events.push(Event::Signals { service, result: Err(f.text.clone()) });
         }
@@ -273,7 +279,6 @@ pub async fn poll_account(account: usize, c: &AwsClients, spec: &AwsSpec) -> (Ve
 
 /// Polls one account forever on its interval, backing off (with jitter) on failure and harder on throttling.
 pub async fn run_account(
-    account: usize,
     spec: AwsSpec,
     jitter: f64,
     backoff_max: Duration,
@@ -284,7 +289,7 @@ pub async fn run_account(
     let mut schedule =
         crate::sources::schedule::Schedule::new(spec.interval, jitter, backoff_max.max(spec.interval * 4));
     loop {
-        let (events, failure) = poll_account(account, &c, &spec).await;
+        let (events, failure) = poll_account(&c, &spec).await;
         schedule.record(failure.is_some());
         if failure.as_ref().is_some_and(|f| f.throttled) {
             schedule.record(true);
@@ -313,7 +318,7 @@ mod tests {
             stat: "Sum".into(),
             period: Duration::from_secs(60),
             unit: Unit::Count,
-            feeds: Some((0, role)),
+            feeds: Some(("web".into(), role)),
         }
     }
 

@@ -1,0 +1,368 @@
+//! Every poller of a collector, by what it polls: started, stopped and restarted as the fleet
+//! changes shape, while the rest keep their schedules.
+//!
+//! A poller is kept under its job (the instance, service, account or backup job it polls) with a
+//! print of its settings, their `Debug` form, which names every field: the same job with the same
+//! print is left running; the same job with another print is restarted; a job no longer wanted is
+//! stopped. An aborted poller drops its round counter, which then no longer holds a one-shot run.
+
+use super::rounds::Rounds;
+use super::schedule::{Grid, Schedule};
+use super::{Start, aws, backups, deploy_log, header_map, health, http_client, http_client_builder, promql_client};
+use super::{scrape, tls};
+use crate::config::schema::Polling;
+use crate::config::{InstanceSpec, Loaded, ServiceSpec};
+use crate::state::{Event, HealthSample, InstanceKey, ServiceKey};
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+use tokio::sync::{Semaphore, mpsc};
+use tokio::task::{AbortHandle, JoinSet};
+
+/// What one poller polls.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Job {
+    Health(InstanceKey),
+    Scrape(InstanceKey),
+    /// A service's `up` query: its instances from Prometheus.
+    Up(ServiceKey),
+    /// A service's PromQL signals.
+    Promql(ServiceKey),
+    Aws(Arc<str>),
+    Backup(Arc<str>),
+    DeployLog,
+}
+
+/// The running pollers. Dropping this stops them all.
+pub struct Pollers {
+    set: JoinSet<()>,
+    running: HashMap<Job, (String, AbortHandle)>,
+    tx: mpsc::Sender<Event>,
+    start: Start,
+    rounds: Rounds,
+    /// The polling settings the pace was made for; other settings restart every poller.
+    polling: String,
+    pace: Pace,
+    health_client: reqwest::Client,
+    metrics_client: reqwest::Client,
+}
+
+/// What paces the health checks and scrapes: the limit of checks in flight board-wide, and the
+/// grid they wake on.
+type Pace = (Arc<Semaphore>, Grid);
+
+fn pace(polling: &Polling) -> Pace {
+    (Arc::new(Semaphore::new(polling.max_in_flight)), Grid::new(tokio::time::Instant::now()))
+}
+
+impl Pollers {
+    /// Starts every poller `loaded` asks for, each counting its rounds in `rounds`.
+    pub fn start(loaded: &Loaded, tx: mpsc::Sender<Event>, start: Start, rounds: &Rounds) -> Self {
+        let mut pollers = Self {
+            set: JoinSet::new(),
+            running: HashMap::new(),
+            tx,
+            start,
+            rounds: rounds.clone(),
+            polling: format!("{:?}", loaded.config.polling),
+            pace: pace(&loaded.config.polling),
+            health_client: http_client(),
+            metrics_client: scrape::metrics_client(),
+        };
+        pollers.follow(loaded);
+        pollers
+    }
+
+    /// Brings the pollers to what `loaded` asks for: new jobs start, jobs gone stop, jobs whose
+    /// settings changed start again; the rest keep running untouched.
+    pub fn follow(&mut self, loaded: &Loaded) {
+        let polling = &loaded.config.polling;
+        let print = format!("{polling:?}");
+        if print != self.polling {
+            // A new limit of checks in flight is a new semaphore: every poller takes it up.
+            self.stop_all();
+            self.pace = pace(polling);
+            self.polling = print;
+        }
+        let mut wanted = HashSet::new();
+        for svc in &loaded.fleet.services {
+            self.follow_service(svc, polling, &mut wanted);
+        }
+        self.follow_promql(loaded, &mut wanted);
+        for spec in &loaded.fleet.aws {
+            let job = Job::Aws(spec.name.as_str().into());
+            let print = format!("{spec:?}");
+            if !self.keeps(&job, &print, &mut wanted) {
+                let round = self.rounds.register_once();
+                let (spec, tx) = (spec.clone(), self.tx.clone());
+                self.run(job, print, aws::run_account(spec, polling.jitter, polling.backoff_max, tx, round));
+            }
+        }
+        for job_spec in &loaded.config.backups {
+            let job = Job::Backup(job_spec.name.as_str().into());
+            let print = format!("{job_spec:?}{:?}", loaded.fleet.aws);
+            if !self.keeps(&job, &print, &mut wanted) {
+                let round = self.rounds.register_once();
+                let (spec, aws, tx) = (job_spec.clone(), loaded.fleet.aws.clone(), self.tx.clone());
+                self.run(job, print, backups::run(spec, aws, tx, round));
+            }
+        }
+        let deploys = &loaded.config.deploys;
+        if let Some(log) = &deploys.log {
+            let print = format!("{deploys:?}");
+            if !self.keeps(&Job::DeployLog, &print, &mut wanted) {
+                let round = self.rounds.register_once();
+                let future = deploy_log::run(log.clone(), deploys.interval, self.tx.clone(), round);
+                self.run(Job::DeployLog, print, future);
+            }
+        }
+        self.running.retain(|job, (_, handle)| {
+            let keep = wanted.contains(job);
+            if !keep {
+                handle.abort();
+            }
+            keep
+        });
+        // Stopped pollers are reaped here, so a fleet that churns all day holds no dead tasks.
+        while self.set.try_join_next().is_some() {}
+    }
+
+    /// A service's instance pollers: a health check each, and a scrape where scraping is on.
+    fn follow_service(&mut self, svc: &ServiceSpec, polling: &Polling, wanted: &mut HashSet<Job>) {
+        let headers = header_map(&svc.check);
+        // Built at most once a call, and only when one of its instances needs a new poller.
+        let mut own_client: Option<reqwest::Client> = None;
+        for inst in &svc.instances {
+            let key = InstanceKey::new(&svc.name, inst);
+            let print = format!("{inst:?}{:?}", svc.check);
+            if !self.keeps(&Job::Health(key.clone()), &print, wanted) {
+                let client = own_client.get_or_insert_with(|| {
+                    tls::client_for(&svc.check.tls, http_client_builder()).unwrap_or_else(|| self.health_client.clone())
+                });
+                if let Some(future) =
+                    self.health_poller(key.clone(), svc, inst, client.clone(), headers.clone(), polling)
+                {
+                    self.run(Job::Health(key.clone()), print.clone(), future);
+                }
+            }
+            if svc.check.scrape
+                && let Ok(url) = reqwest::Url::parse(&inst.metrics_url)
+                && !self.keeps(&Job::Scrape(key.clone()), &print, wanted)
+            {
+                let future = self.scraper(key.clone(), svc, url, headers.clone(), polling);
+                self.run(Job::Scrape(key), print, future);
+            }
+        }
+    }
+
+    /// One instance's health poller; `None` (with a log line) for an address that is no URL.
+    fn health_poller(
+        &self,
+        key: InstanceKey,
+        svc: &ServiceSpec,
+        inst: &InstanceSpec,
+        client: reqwest::Client,
+        headers: reqwest::header::HeaderMap,
+        polling: &Polling,
+    ) -> Option<impl Future<Output = ()> + Send + 'static> {
+        let check = svc.check.clone();
+        let schedule = health_schedule(check.interval, polling, self.start);
+        let at_once = (schedule, self.start != Start::Spread, self.rounds.register(0));
+        let event = move |sample, next_in| Event::Health { key: key.clone(), sample, next_in };
+        let probe: Probe = match inst.health_url.strip_prefix("tcp://") {
+            Some(target) => Probe::Tcp(target.to_string()),
+            None => match reqwest::Url::parse(&inst.health_url) {
+                Ok(url) => Probe::Http(health::Target::new(url, headers), client),
+                Err(_) => {
+                    tracing::error!(url = %inst.health_url, "not a URL; not polled");
+                    return None;
+                }
+            },
+        };
+        let (pace, tx) = (self.pace.clone(), self.tx.clone());
+        let check_once = async move || match &probe {
+            Probe::Tcp(target) => {
+                let (send, expect) = (check.tcp_send.as_deref(), check.tcp_expect.as_deref());
+                health::probe_tcp(target, send, expect, check.timeout).await
+            }
+            Probe::Http(target, client) => {
+                health::probe_target(client, target, check.timeout, &check.tls, &check.answer).await
+            }
+        };
+        Some(poll_forever(at_once, pace, tx, check_once, HealthSample::is_failure, event))
+    }
+
+    /// One instance's metrics scraper.
+    fn scraper(
+        &self,
+        key: InstanceKey,
+        svc: &ServiceSpec,
+        url: reqwest::Url,
+        headers: reqwest::header::HeaderMap,
+        polling: &Polling,
+    ) -> impl Future<Output = ()> + Send + 'static {
+        let mut scraper = scrape::Scraper::new(url, headers);
+        let (client, check) = (self.metrics_client.clone(), svc.check.clone());
+        let every = match self.start {
+            Start::Spread => svc.check.interval,
+            Start::AtOnce { scrape_every } => scrape_every,
+        };
+        // Scrapes of a one-shot run are `scrape_every` apart exactly: that is the rate's window.
+        let (jitter, backoff_max) =
+            if self.start == Start::Spread { (polling.jitter, polling.backoff_max) } else { (0.0, every) };
+        let schedule = Schedule::new(every, jitter, backoff_max);
+        poll_forever(
+            // A rate needs two scrapes: the first round does not count.
+            (schedule, self.start != Start::Spread, self.rounds.register(1)),
+            self.pace.clone(),
+            self.tx.clone(),
+            async move || scraper.scrape(&client, check.timeout, &check.names).await,
+            |r: &crate::state::ScrapeResult| r.outcome.is_err(),
+            move |result, _| Event::Scrape { key: key.clone(), result },
+        )
+    }
+
+    /// The PromQL pollers: a service's `up` query, and its signals.
+    fn follow_promql(&mut self, loaded: &Loaded, wanted: &mut HashSet<Job>) {
+        let Some(server) = &loaded.fleet.prometheus else { return };
+        let polling = &loaded.config.polling;
+        let mut client = None;
+        for svc in &loaded.fleet.services {
+            let Some(queries) = svc.promql.clone() else { continue };
+            let service: ServiceKey = svc.name.as_str().into();
+            let print = format!("{server:?}{queries:?}{:?}", svc.check.interval);
+            let up = queries.up.clone().filter(|_| !self.keeps(&Job::Up(service.clone()), &print, wanted));
+            let signals = queries.has_signals() && !self.keeps(&Job::Promql(service.clone()), &print, wanted);
+            if up.is_none() && !signals {
+                continue;
+            }
+            if client.is_none() {
+                client = match promql_client(server) {
+                    Ok(c) => Some(c),
+                    Err(e) => {
+                        tracing::error!(error = %e, "prometheus client");
+                        return;
+                    }
+                };
+            }
+            let Some(client) = client.clone() else { return };
+            if let Some(up) = up {
+                let label = queries.instance_label.clone().unwrap_or_else(|| "instance".into());
+                let (client, tx, key) = (client.clone(), self.tx.clone(), service.clone());
+                let mut schedule = Schedule::new(svc.check.interval, polling.jitter, polling.backoff_max);
+                let mut round = self.rounds.register_once();
+                let future = async move {
+                    loop {
+                        let at = std::time::SystemTime::now();
+                        let result = client.series(&up, &label, at).await;
+                        schedule.record(result.is_err());
+                        if tx.send(Event::Up { service: key.clone(), at, result }).await.is_err() {
+                            return;
+                        }
+                        round.done();
+                        tokio::time::sleep(schedule.next_delay(fastrand::f64())).await;
+                    }
+                };
+                self.run(Job::Up(service.clone()), print.clone(), future);
+            }
+            if signals {
+                let (tx, interval) = (self.tx.clone(), svc.check.interval);
+                let mut schedule = Schedule::new(interval, polling.jitter, polling.backoff_max);
+                let history = polling.history.min(u32::MAX as usize) as u32;
+                let mut round = self.rounds.register_once();
+                let key = service.clone();
+                let future = async move {
+                    let result = client.backfill(&queries, std::time::SystemTime::now(), interval, history).await;
+                    if tx.send(Event::Signals { service: key.clone(), result }).await.is_err() {
+                        return;
+                    }
+                    round.done();
+                    loop {
+                        tokio::time::sleep(schedule.next_delay(fastrand::f64())).await;
+                        let result = client.point(&queries, std::time::SystemTime::now()).await.map(|p| vec![p]);
+                        schedule.record(result.is_err());
+                        if tx.send(Event::Signals { service: key.clone(), result }).await.is_err() {
+                            return;
+                        }
+                        round.done();
+                    }
+                };
+                self.run(Job::Promql(service), print, future);
+            }
+        }
+    }
+
+    /// Marks `job` wanted; whether it runs already with these settings (`print`).
+    fn keeps(&self, job: &Job, print: &str, wanted: &mut HashSet<Job>) -> bool {
+        wanted.insert(job.clone());
+        self.running.get(job).is_some_and(|(p, _)| p == print)
+    }
+
+    /// Starts `future` as the poller of `job`, in place of the one running, if any.
+    fn run(&mut self, job: Job, print: String, future: impl Future<Output = ()> + Send + 'static) {
+        if let Some((_, old)) = self.running.remove(&job) {
+            old.abort();
+        }
+        let handle = self.set.spawn(future);
+        self.running.insert(job, (print, handle));
+    }
+
+    fn stop_all(&mut self) {
+        for (_, (_, handle)) in self.running.drain() {
+            handle.abort();
+        }
+    }
+
+    /// The jobs running now.
+    pub fn jobs(&self) -> impl Iterator<Item = &Job> {
+        self.running.keys()
+    }
+}
+
+/// How a health check asks.
+enum Probe {
+    Tcp(String),
+    Http(health::Target, reqwest::Client),
+}
+
+/// A health poller's schedule: its interval on the board; in a one-shot run, rounds no further
+/// apart than the scrapes (`snapshot --rounds`: every service polled once a round), without jitter.
+fn health_schedule(interval: std::time::Duration, polling: &Polling, start: Start) -> Schedule {
+    match start {
+        Start::Spread => Schedule::new(interval, polling.jitter, polling.backoff_max),
+        // No backoff either: a failing instance must not make the run wait for its rounds.
+        Start::AtOnce { scrape_every } => {
+            let every = interval.min(scrape_every);
+            Schedule::new(every, 0.0, every)
+        }
+    }
+}
+
+/// The loop every poller runs: a random first delay (none `at_once`), then check, report, count
+/// the round, wait — at most `limit` checks in flight board-wide, waking on the board's grid,
+/// backing off while checks fail. Ends when the board does, or when its job is stopped.
+async fn poll_forever<R>(
+    (mut schedule, at_once, mut round): (Schedule, bool, super::rounds::Round),
+    (limit, grid): Pace,
+    tx: mpsc::Sender<Event>,
+    mut check: impl AsyncFnMut() -> R,
+    failed: impl Fn(&R) -> bool,
+    event: impl Fn(R, std::time::Duration) -> Event,
+) {
+    let wake = |delay, step| grid.wake_at(tokio::time::Instant::now(), delay, step);
+    if !at_once {
+        tokio::time::sleep_until(wake(schedule.first_delay(fastrand::f64()), schedule.grid_step())).await;
+    }
+    loop {
+        let result = {
+            let Ok(_permit) = limit.acquire().await else { return };
+            check().await
+        };
+        schedule.record(failed(&result));
+        let next_in = schedule.next_delay(fastrand::f64());
+        if tx.send(event(result, next_in)).await.is_err() {
+            return;
+        }
+        round.done();
+        tokio::time::sleep_until(wake(next_in, schedule.grid_step())).await;
+    }
+}

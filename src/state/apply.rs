@@ -1,0 +1,239 @@
+//! [`State::apply`]: how each event changes what the board knows.
+
+use super::{
+    ActionRun, BodyVerdict, Event, External, HealthOutcome, HealthSample, InstanceKey, InstanceState, ProbeError,
+    SignalPoint, State, Status, UpSeries, memory,
+};
+use crate::metrics::Window;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+impl State {
+    /// Folds one event into the state. Events for unknown services or instances are ignored.
+    pub fn apply(&mut self, event: Event) {
+        self.events += 1;
+        if let Some(si) = event.service().and_then(|name| self.service_position(name)) {
+            self.services[si].changes += 1;
+        }
+        match event {
+            Event::Health { key, sample, next_in } => {
+                let Some(id) = self.position(&key) else { return };
+                let at = sample.at;
+                let at_once = self.at_once;
+                let Some(svc) = self.services.get_mut(id.service) else { return };
+                let check = &svc.check;
+                let (unhealthy_after, healthy_after) =
+                    if at_once { (1, 1) } else { (check.unhealthy_after, check.healthy_after) };
+                if let Some(inst) = svc.instances.get_mut(id.instance) {
+                    inst.record(sample);
+                    inst.expected_every = next_in;
+                    let newest: Vec<Status> = inst
+                        .health
+                        .iter()
+                        .rev()
+                        .take(unhealthy_after.max(healthy_after) as usize)
+                        .map(|h| h.status(check.slow_after))
+                        .collect();
+                    inst.level = memory::settle(inst.level, &newest, unhealthy_after, healthy_after);
+                    self.observe_rollout(id.service, at);
+                    self.record_state(id.service, at);
+                }
+            }
+            Event::Backup { job, sample } => {
+                if let Some(b) = self.backups.iter_mut().find(|b| *b.job.name == *job) {
+                    b.samples.push(sample);
+                }
+            }
+            Event::Up { service, at, result } => {
+                if let Some(si) = self.service_position(&service) {
+                    self.apply_up(si, at, result);
+                }
+            }
+            Event::Delivery { label, error, .. } => match error {
+                Some(e) => self.undelivered = Some((label, e)),
+                None => {
+                    if self.undelivered.as_ref().is_some_and(|(l, _)| *l == label) {
+                        self.undelivered = None;
+                    }
+                }
+            },
+            Event::Silenced(silence) => self.silences.add(silence),
+            Event::Unsilenced { items } => {
+                self.silences.lift(&items);
+            }
+            Event::DeployLog { entries } => {
+                for e in entries {
+                    self.deploys.log(e);
+                }
+            }
+            Event::Action { service, event } => {
+                if let Some(si) = self.service_position(&service) {
+                    ActionRun::apply(&mut self.services[si].action, event);
+                }
+            }
+            Event::Aws { account, event } => {
+                if let Some(a) = self.aws.iter_mut().find(|a| *a.spec.name == *account) {
+                    a.apply(event);
+                }
+            }
+            Event::Signals { service, result } => {
+                let Some(service) = self.service_position(&service) else { return };
+                fn ext(s: &mut State, service: usize) -> Option<&mut External> {
+                    s.services.get_mut(service).and_then(|s| s.external.as_mut())
+                }
+                let Some(e) = ext(self, service) else { return };
+                match result {
+                    Ok(points) => {
+                        e.error = None;
+                        let mut newest = None;
+                        for p in points {
+                            let Some(e) = ext(self, service) else { return };
+                            if e.latest.is_none_or(|last| p.at > last.at) {
+                                e.latest = Some(p);
+                                newest = Some(p.at);
+                                // Each point of a backfill goes into the trend in turn.
+                                self.update_signals(service, p.at);
+                            }
+                        }
+                        if let Some(at) = newest {
+                            self.record_state(service, at);
+                        }
+                    }
+                    Err(err) => e.error = Some((SystemTime::now(), err)),
+                }
+            }
+            Event::Scrape { key, result } => {
+                let Some(id) = self.position(&key) else { return };
+                let at = result.at;
+                let formed = self.instance_mut(id).is_some_and(|inst| inst.metrics.apply(result));
+                if formed {
+                    self.merge_service_signals(id.service, at);
+                }
+            }
+            Event::Instances { service, instances } => {
+                if let Some(si) = self.service_position(&service) {
+                    self.set_instances(si, instances);
+                }
+            }
+            Event::Reload(loaded) => self.reshape(&loaded),
+        }
+    }
+
+    /// Feeds the deploy tracker once every instance has been checked and every one that
+    /// answered has told its version: a half-seen fleet is no baseline.
+    fn observe_rollout(&mut self, service: usize, at: SystemTime) {
+        let svc = &self.services[service];
+        let complete = svc.instances.iter().all(|i| {
+            let answered = i.last_answer().is_some();
+            !i.health.is_empty() && (!answered || i.version().or(i.metrics.version.as_deref()).is_some())
+        });
+        if !complete {
+            return;
+        }
+        let rollout = svc.rollout();
+        self.deploys.observe(&svc.name, &rollout, at);
+    }
+
+    /// Merges the fresh windows of a service's instances into one service point at `at`.
+    fn merge_service_signals(&mut self, service: usize, at: SystemTime) {
+        let Some(svc) = self.services.get(service) else { return };
+        let fresh_for = self.signal_fresh_for(&svc.check);
+        let merged = Window::merge(svc.instances.iter().filter_map(|i| i.metrics.fresh_window(at, fresh_for)));
+        let Some(merged) = merged else { return };
+        self.services[service].scraped = Some(SignalPoint::of(at, &merged));
+        self.update_signals(service, at);
+        self.record_state(service, at);
+    }
+
+    /// Adds the service's signals at `at` to its trend and moves its levels. Points closer
+    /// together than half an interval replace each other, so a round of jittered scrapes makes one.
+    fn update_signals(&mut self, service: usize, at: SystemTime) {
+        let Some(point) = self.current_signals(service, at) else { return };
+        let gap = self.signal_fresh_for(&self.services[service].check);
+        let svc = &mut self.services[service];
+        let half = svc.check.interval / 2;
+        match svc.signals.latest() {
+            // A point older than the trend's newest (a late CloudWatch datapoint) moves only the levels.
+            Some(last) if at < last.at => {}
+            Some(last) if at.duration_since(last.at).unwrap_or_default() < half => svc.signals.replace_latest(point),
+            _ => svc.signals.push(point),
+        }
+        let mut t = svc.check.thresholds;
+        if self.at_once {
+            t.hold = Duration::ZERO;
+            t.clear_for = Duration::ZERO;
+        }
+        let lowered = 1.0 - t.clear_margin;
+        let gap = gap.max(svc.external.as_ref().map_or(Duration::ZERO, |e| e.fresh_for));
+        let (up, down) = (point.error_level(&t, 1.0), point.error_level(&t, lowered));
+        svc.errors.update(at, up.unwrap_or(Status::Ok), down.unwrap_or(Status::Ok), (t.hold, t.clear_for), gap);
+        let (up, down) = (point.latency_level(&t, 1.0), point.latency_level(&t, lowered));
+        svc.latency.update(at, up.unwrap_or(Status::Ok), down.unwrap_or(Status::Ok), (t.hold, t.clear_for), gap);
+    }
+
+    /// Records the service's state with memory (no staleness) for flapping.
+    fn record_state(&mut self, service: usize, at: SystemTime) {
+        let Some(svc) = self.services.get_mut(service) else { return };
+        let instances = svc.instances.iter().filter_map(|i| i.level).max();
+        let status = [instances, Some(svc.errors.level), Some(svc.latency.level)].into_iter().flatten().max();
+        if let Some(status) = status {
+            let gap = svc.check.interval / 2;
+            svc.flapping.record(at, status, gap);
+        }
+    }
+
+    /// Instance rows from an `up` query: a series seen for the first time adds its row; each
+    /// row gets a check result (1 up, 0 down, absent or a failed query: down with why).
+    fn apply_up(&mut self, service: usize, at: SystemTime, result: Result<Vec<UpSeries>, String>) {
+        let Some(svc) = self.services.get_mut(service) else { return };
+        let series = match &result {
+            Ok(series) => series.clone(),
+            Err(_) => Vec::new(),
+        };
+        let mut added = false;
+        for s in &series {
+            if !svc.instances.iter().any(|i| i.spec.label == s.instance) {
+                added = true;
+                let history = svc.signals.capacity();
+                let spec = crate::config::InstanceSpec {
+                    label: s.instance.clone(),
+                    base_url: String::new(),
+                    health_url: String::new(),
+                    metrics_url: String::new(),
+                };
+                svc.instances.push(InstanceState::new(spec, history, &svc.check));
+            }
+        }
+        let key = svc.key.clone();
+        if added {
+            self.reshaped();
+        }
+        let svc = &self.services[service];
+        let ok = HealthOutcome::Response {
+            code: 0,
+            body: BodyVerdict::Healthy,
+            version: None,
+            truncated: false,
+            cert: None,
+            status_expected: None,
+        };
+        let next_in = svc.check.interval;
+        let outcomes: Vec<HealthOutcome> = svc
+            .instances
+            .iter()
+            .map(|inst| match (&result, series.iter().find(|s| s.instance == inst.spec.label)) {
+                (Err(e), _) => HealthOutcome::Failed(ProbeError::Other(format!("Prometheus: {e}"))),
+                (Ok(_), Some(s)) if s.value >= 1.0 => ok.clone(),
+                (Ok(_), Some(s)) => {
+                    HealthOutcome::Failed(ProbeError::Other(format!("{} is {} in Prometheus", s.metric, s.value)))
+                }
+                (Ok(_), None) => HealthOutcome::Failed(ProbeError::Other("gone from the up query".into())),
+            })
+            .collect();
+        let keys: Vec<Arc<str>> = svc.instances.iter().map(|i| Arc::from(i.spec.key())).collect();
+        for (instance, outcome) in keys.into_iter().zip(outcomes) {
+            let sample = HealthSample { at, latency: Duration::ZERO, outcome };
+            self.apply(Event::Health { key: InstanceKey { service: key.clone(), instance }, sample, next_in });
+        }
+    }
+}

@@ -1,0 +1,99 @@
+//! What a source can tell the board, and the stable names events use for what they are about.
+//!
+//! Events name services, instances, accounts and backup jobs by key (config names and
+//! addresses), never by position: the fleet can change shape between an event's sending and its
+//! applying, and an instance that came or went moves every position after it.
+
+use super::{ActionEvent, HealthSample, ScrapeResult, SignalPoint, aws, backups, deploys, silences};
+use crate::config::{InstanceSpec, Loaded};
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+/// A service: its name.
+pub type ServiceKey = Arc<str>;
+
+/// An instance: its service's name and its own key ([`InstanceSpec::key`]: its address).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct InstanceKey {
+    pub service: ServiceKey,
+    pub instance: Arc<str>,
+}
+
+impl InstanceKey {
+    pub fn new(service: &str, instance: &InstanceSpec) -> Self {
+        Self { service: service.into(), instance: instance.key().into() }
+    }
+}
+
+impl std::fmt::Display for InstanceKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}", self.service, self.instance)
+    }
+}
+
+/// One instance's series of an `up` query.
+#[derive(Debug, Clone, PartialEq)]
+pub struct UpSeries {
+    pub instance: String,
+    pub value: f64,
+    /// `up`, `probe_success` …: how the reason names it.
+    pub metric: String,
+}
+
+/// Everything a source can tell the board.
+#[derive(Debug, Clone)]
+pub enum Event {
+    /// A health check finished; the next one is due in `next_in`.
+    Health { key: InstanceKey, sample: HealthSample, next_in: Duration },
+    /// A metrics scrape finished.
+    Scrape { key: InstanceKey, result: ScrapeResult },
+    /// Service-level signal points from PromQL or CloudWatch, oldest first, or why they failed.
+    Signals { service: ServiceKey, result: Result<Vec<SignalPoint>, String> },
+    /// Something from one AWS account (by name).
+    Aws { account: Arc<str>, event: aws::AwsEvent },
+    /// Something from an action running against a service.
+    Action { service: ServiceKey, event: ActionEvent },
+    /// New lines of the deploy log.
+    DeployLog { entries: Vec<deploys::LogEntry> },
+    /// A backup job (by name) was checked.
+    Backup { job: Arc<str>, sample: backups::BackupSample },
+    /// The instances of a service whose health comes from Prometheus' `up`, or why not.
+    Up { service: ServiceKey, at: SystemTime, result: Result<Vec<UpSeries>, String> },
+    /// A notification went out to webhook `target`, or could not.
+    Delivery { target: usize, label: String, error: Option<String> },
+    /// An item's notifications muted (from the board).
+    Silenced(silences::Silence),
+    /// Silences lifted, or over (by time, or their item is OK again).
+    Unsilenced { items: Vec<String> },
+    /// A service's instances are now these, in this order: instances that stay keep their
+    /// history, new ones start unchecked, the rest are gone.
+    Instances { service: ServiceKey, instances: Vec<InstanceSpec> },
+    /// The config was loaded again: services, backups and accounts that stay (by name) keep
+    /// what they know, new ones start empty, the rest are gone.
+    Reload(Arc<Loaded>),
+}
+
+impl Event {
+    /// The service the event is about, if it is about one.
+    pub(super) fn service(&self) -> Option<&str> {
+        match self {
+            Event::Health { key, .. } | Event::Scrape { key, .. } => Some(&key.service),
+            Event::Signals { service, .. }
+            | Event::Up { service, .. }
+            | Event::Action { service, .. }
+            | Event::Instances { service, .. } => Some(service),
+            Event::Aws { .. }
+            | Event::DeployLog { .. }
+            | Event::Backup { .. }
+            | Event::Delivery { .. }
+            | Event::Silenced(_)
+            | Event::Unsilenced { .. }
+            | Event::Reload(_) => None,
+        }
+    }
+
+    /// Whether the event changes the fleet's shape (what is polled), not only what is known.
+    pub fn reshapes(&self) -> bool {
+        matches!(self, Event::Instances { .. } | Event::Reload(_))
+    }
+}
