@@ -1,24 +1,19 @@
 //! opsboard: a terminal ops dashboard for fleets of web services.
+//!
+//! This crate holds the screens and the commands; `opsboard-core` holds everything they show,
+//! re-exported here under the same names.
 
-pub mod actions;
+pub use opsboard_core::{
+    actions, bindings, collector, config, format, history, logging, metrics, notify, redact, report, sources, state,
+    store,
+};
+
 pub mod app;
-pub mod bindings;
 pub mod check;
-pub mod collector;
-pub mod config;
 pub mod demo;
-pub mod format;
-pub mod history;
 pub mod input;
 pub mod keymap;
-pub mod logging;
-pub mod metrics;
-pub mod notify;
-pub mod redact;
 pub mod serve;
 pub mod snapshot;
-pub mod sources;
-pub mod state;
-pub mod store;
 pub mod terminal;
 pub mod ui;

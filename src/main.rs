@@ -218,7 +218,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
     match &cli.command {
         Some(Command::Check { json, window }) => {
             let collector = check::gather(&loaded, window.unwrap_or(check::DEFAULT_WINDOW), 1).await;
-            let report = check::report(&collector.state, SystemTime::now());
+            let report = opsboard::report::report(&collector.state, SystemTime::now());
             // Header values, passwords and tokens from the config never reach the output.
             let secrets = loaded.secrets();
             if *json {

@@ -196,9 +196,10 @@ fn wall_rotates_pages_and_says_stale_when_the_fleet_stops_answering() {
 
     // Keys other than quit do nothing on the wall; q leaves.
     tmux.keys(&["Enter", "/", "x", "?"]);
-    std::thread::sleep(Duration::from_millis(500));
-    let screen = tmux.screen();
-    assert!(!screen.contains("keys") && !screen.contains("last results"), "{screen}");
+    // The keys arrived (the wall says it takes none) and did nothing: no detail, filter or help.
+    let screen = tmux.wait_for("the refusal", |s| s.contains(opsboard::ui::view::WALL_REFUSAL));
+    let opened = ["last results", "Esc clear", "to close"];
+    assert!(opened.iter().all(|o| !screen.contains(o)), "{screen}");
     tmux.keys(&["q"]);
     let screen = tmux.wait_for("exit", |s| s.contains("DONE"));
     assert!(screen.contains("EXIT=0") && restored(&screen), "{screen}");

@@ -1,6 +1,6 @@
 //! `opsboard serve` under a flood from one address (127.0.0.2): half-sent heads renewed as fast
-//! as they are closed, hundreds of live streams each at its own size (some never read), a 1 MiB
-//! head and a 50 MiB body. Meanwhile a normal client on 127.0.0.1 asks `/healthz` and a real page
+//! as they are closed, hundreds of live streams each at its own size (some never read); a 1 MiB
+//! head and a 50 MiB body from 127.0.0.3. Meanwhile a normal client on 127.0.0.1 asks `/healthz` and a real page
 //! (headless chromium) watches the board.
 
 mod common;
@@ -14,6 +14,9 @@ use std::time::{Duration, Instant};
 
 /// The flood's address; the normal client and the page use 127.0.0.1.
 const FLOODER: &str = "127.0.0.2";
+/// The oversized head and body come from their own address: from the flooder's, a head the
+/// server is still reading is one of its oldest waiting connections, which the flood evicts.
+const OVERSIZED: &str = "127.0.0.3";
 /// Half-sent heads kept open at once (more than one address may hold).
 const HALF_OPEN: usize = 600;
 /// A half-sent head is sent again this long after the server closes it: ~1,200 a second in all
@@ -71,9 +74,9 @@ fn a_flood_from_one_address_leaves_healthz_and_a_watching_page_unharmed() {
     let mut huge_head = b"GET / HTTP/1.1\r\nHost: board\r\nX-Filler: ".to_vec();
     huge_head.resize(huge_head.len() + (1 << 20), b'a');
     huge_head.extend_from_slice(b"\r\n\r\n");
-    let big_head = rt.spawn(send_big(FLOODER, addr, huge_head, 0));
+    let big_head = rt.spawn(send_big(OVERSIZED, addr, huge_head, 0));
     let post = b"POST /api/state HTTP/1.1\r\nHost: board\r\nContent-Length: 52428800\r\n\r\n".to_vec();
-    let big_body = rt.spawn(send_big(FLOODER, addr, post, 50 << 20));
+    let big_body = rt.spawn(send_big(OVERSIZED, addr, post, 50 << 20));
 
     // The normal client every 50 ms; the page's alarm every 50 ms, and what it heard each
     // `HEARD_WITHIN`; the server's memory throughout.

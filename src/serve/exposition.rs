@@ -2,7 +2,7 @@
 //! on it. States are numbers in their order of severity: 0 OK, 1 UNKNOWN, 2 STALE, 3 WARN, 4 CRIT
 //! (so `opsboard_service_state >= 3` is WARN or worse).
 
-use crate::check::Report;
+use crate::report::Report;
 use crate::state::Status;
 use std::fmt::Write;
 
@@ -121,7 +121,7 @@ pub fn render(report: &Report, serve: &ServeStats) -> String {
     f.serve(serve);
 
     let svc = &report.services;
-    let sl = |s: &crate::check::ServiceReport| -> Labels { vec![("service", s.name.clone()), ("env", s.env.clone())] };
+    let sl = |s: &crate::report::ServiceReport| -> Labels { vec![("service", s.name.clone()), ("env", s.env.clone())] };
     f.gauge("opsboard_service_state", &format!("Each service's state: {STATES}."), svc, |s| {
         Some((sl(s), f64::from(state_value(s.status))))
     });
@@ -142,7 +142,7 @@ pub fn render(report: &Report, serve: &ServeStats) -> String {
     });
 
     let instances: Vec<_> = svc.iter().flat_map(|s| s.instances.iter().map(move |i| (s, i))).collect();
-    let il = |(s, i): &(&crate::check::ServiceReport, &crate::check::InstanceReport)| -> Labels {
+    let il = |(s, i): &(&crate::report::ServiceReport, &crate::report::InstanceReport)| -> Labels {
         vec![("service", s.name.clone()), ("env", s.env.clone()), ("instance", i.name.clone())]
     };
     f.gauge(
@@ -170,7 +170,7 @@ pub fn render(report: &Report, serve: &ServeStats) -> String {
     });
 
     let a = &report.asgs;
-    let al = |g: &crate::check::AsgReport| -> Labels { vec![("account", g.account.clone()), ("asg", g.name.clone())] };
+    let al = |g: &crate::report::AsgReport| -> Labels { vec![("account", g.account.clone()), ("asg", g.name.clone())] };
     f.gauge("opsboard_asg_in_service", "Instances InService in each Auto Scaling group.", a, |g| {
         Some((al(g), f64::from(g.in_service)))
     });

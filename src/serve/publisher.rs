@@ -4,9 +4,9 @@
 //! HTTP handlers never touch the state: they ask this loop through [`Request`]s and get text
 //! back. A page that falls behind is dropped from its feed, never buffered without bound.
 
-use crate::check;
 use crate::collector::Collector;
 use crate::redact::Secrets;
+use crate::report;
 use crate::ui::view::{Action, View};
 use crate::ui::{self, Look, Scene};
 use hyper::body::Bytes;
@@ -143,13 +143,14 @@ impl Publisher {
                 let _ = reply.send(self.secrets.scrub(&text));
             }
             Request::State { reply } => {
-                let json = serde_json::to_string_pretty(&check::report(&self.collector.state, now)).unwrap_or_default();
+                let json =
+                    serde_json::to_string_pretty(&report::report(&self.collector.state, now)).unwrap_or_default();
                 let _ = reply.send(self.secrets.scrub(&json));
             }
             Request::Metrics { mut serve, reply } => {
                 serve.viewers = feeds.values().map(|f| f.tx.receiver_count()).sum();
                 serve.frame_sizes = feeds.len();
-                let text = super::exposition::render(&check::report(&self.collector.state, now), &serve);
+                let text = super::exposition::render(&report::report(&self.collector.state, now), &serve);
                 let _ = reply.send(self.secrets.scrub(&text));
             }
         }

@@ -47,7 +47,7 @@ pub fn render(frame: &mut Frame, area: Rect, scene: &Scene, wall: &WallPages) {
         Constraint::Length(1),
         Constraint::Length(names_size.map_or(0, |s| s.2)),
         Constraint::Fill(1),
-        Constraint::Length(u16::from(stale.is_some())),
+        Constraint::Length(u16::from(stale.is_some() || scene.view.flash.is_some())),
     ])
     .areas(area);
 
@@ -76,6 +76,9 @@ pub fn render(frame: &mut Frame, area: Rect, scene: &Scene, wall: &WallPages) {
         let style =
             Style::new().fg(theme.bg_or_black()).bg(theme.crit).add_modifier(Modifier::BOLD | Modifier::REVERSED);
         frame.render_widget(Paragraph::new(banner).alignment(Alignment::Center).style(style), bottom);
+    } else if let Some(flash) = &scene.view.flash {
+        let line = Paragraph::new(flash.as_str()).alignment(Alignment::Center).style(theme.status(Status::Warn));
+        frame.render_widget(line, bottom);
     }
 }
 

@@ -1,12 +1,10 @@
-//! `opsboard check`: poll everything once, print a table or JSON, exit 0 / 1 / 2.
+//! The report: what `check --json`, `/api/state` and `/metrics` say, built from the state by one
+//! function per part, each named for the kinds of source that feed it (see [`part`]).
 
-use crate::collector::{Collector, Mode};
-use crate::config::Loaded;
-use crate::history::DeployHistory;
-use crate::state::{InstanceId, State, Status};
+use crate::sources::pollers::Source;
+use crate::state::{InstanceId, State, Status, Verdicts};
 use serde::Serialize;
-use std::fmt::Write;
-use std::time::{Duration, SystemTime};
+use std::time::SystemTime;
 
 #[derive(Debug, Serialize)]
 pub struct Report {
@@ -140,65 +138,95 @@ pub struct InstanceReport {
     pub metrics_error: Option<String>,
 }
 
-/// Time between the two scrapes that make one rate window in `check` and `snapshot`.
-pub const DEFAULT_WINDOW: Duration = Duration::from_secs(2);
-
-/// How long a one-shot run waits for its slowest source beyond the rounds themselves; a source
-/// that has not answered by then is reported as not seen.
-const ONE_SHOT_GRACE: Duration = Duration::from_secs(30);
-
-/// Runs the collector once: every source polled at once and concurrently, until each has
-/// answered `rounds` times (a scrape twice `window` apart for its first rate), or time is up.
-/// No webhook is sent and no deploy history written.
-pub async fn gather(loaded: &Loaded, window: Duration, rounds: u32) -> Collector {
-    let history = DeployHistory::new(DeployHistory::default_path().unwrap_or_default());
-    let mut collector = Collector::with_mode(loaded, history, Mode::OneShot { scrape_every: window });
-    let slowest = loaded.fleet.services.iter().map(|s| s.check.interval.max(s.check.timeout)).max().unwrap_or_default();
-    let rounds = rounds.max(1);
-    let within = window.saturating_mul(rounds + 1) + slowest.saturating_mul(rounds - 1) + ONE_SHOT_GRACE;
-    let behind = collector.until_rounds(rounds, within).await;
-    if behind > 0 {
-        tracing::warn!(behind, "sources that had not answered in {within:?}");
-    }
-    collector
+/// A part of the report, each filled from the state by its own function.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Part {
+    /// A row per service and instance, with its verdict and versions.
+    Rows,
+    /// Request rate, error rate and latency on those rows.
+    Signals,
+    /// Auto Scaling groups, CloudWatch values and the accounts themselves.
+    Aws,
+    Backups,
+    Deploys,
 }
 
-/// The report of a state at `now`.
+/// Which part of the report shows what a kind of source finds. A kind of source added to
+/// [`Source`] does not compile until it is given one here.
+fn part(source: Source) -> Part {
+    match source {
+        // Rows come from health checks, and for a service fed by Prometheus' `up`, from it.
+        Source::Health | Source::Up => Part::Rows,
+        // CloudWatch's service signals reach the rows through the state, as these do.
+        Source::Scrape | Source::Promql => Part::Signals,
+        Source::Aws => Part::Aws,
+        Source::Backup => Part::Backups,
+        Source::DeployLog => Part::Deploys,
+    }
+}
+
+/// The report of a state at `now`: each part that some kind of source feeds, in order (rows
+/// before the signals on them); silences, which no source feeds, always.
 pub fn report(state: &State, now: SystemTime) -> Report {
-    let services: Vec<ServiceReport> = state
-        .services
-        .iter()
-        .enumerate()
+    let verdicts = state.verdicts(now);
+    let status = verdicts.service_tally.worst();
+    let status = if verdicts.service_tally.total() == 0 { Status::Ok } else { status };
+    let now_s = secs(now);
+    let silences = state.silences.list.iter().filter(|s| s.until.is_none_or(|t| t > now_s)).cloned().collect();
+    let mut r = Report {
+        status,
+        services: Vec::new(),
+        asgs: Vec::new(),
+        cloudwatch: Vec::new(),
+        aws_accounts: Vec::new(),
+        deploys: Vec::new(),
+        backups: Vec::new(),
+        silences,
+    };
+    let parts: std::collections::BTreeSet<Part> = Source::ALL.iter().copied().map(part).collect();
+    for p in parts {
+        match p {
+            Part::Rows => r.services = rows(state, now),
+            Part::Signals => add_signals(&mut r.services, state, now),
+            Part::Aws => add_aws(&mut r, state, &verdicts, now),
+            Part::Backups => r.backups = backups(state, &verdicts, now),
+            Part::Deploys => r.deploys = deploys(state, now),
+        }
+    }
+    r
+}
+
+fn secs(t: SystemTime) -> u64 {
+    t.duration_since(std::time::UNIX_EPOCH).unwrap_or_default().as_secs()
+}
+
+fn rows(state: &State, now: SystemTime) -> Vec<ServiceReport> {
+    (state.services.iter().enumerate())
         .map(|(si, svc)| {
             let v = state.service_verdict(si, now);
-            let signals = state.current_signals(si, now);
             ServiceReport {
                 name: svc.name.clone(),
                 env: svc.env.name.clone(),
                 status: v.status,
                 reason: v.reason,
-                request_rate: signals.and_then(|p| p.rate).map(|r| round(r, 3)),
-                error_rate: signals.and_then(|p| p.error_ratio).map(|e| round(e, 5)),
-                p95_ms: signals.and_then(|p| p.p95).map(|s| round(s * 1000.0, 2)),
-                signals_note: state.signals_note(si, now),
-                window_s: signals.map(|p| p.window.as_secs_f64()),
-                requests_in_window: signals.and_then(|p| p.requests).map(|r| round(r, 1)),
-                enough_traffic: signals.and_then(|p| p.requests.map(|_| !p.low_traffic(&svc.check.thresholds))),
-                sources: svc.signal_sources().into_iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+                request_rate: None,
+                error_rate: None,
+                p95_ms: None,
+                signals_note: None,
+                window_s: None,
+                requests_in_window: None,
+                enough_traffic: None,
+                sources: Default::default(),
                 versions: state
                     .rollout(si)
                     .into_iter()
                     .map(|(v, n)| VersionCount { version: v, instances: n })
                     .collect(),
                 mixed_versions: state.mixed_versions(si),
-                instances: svc
-                    .instances
-                    .iter()
-                    .enumerate()
+                instances: (svc.instances.iter().enumerate())
                     .map(|(ii, inst)| {
                         let iv = state.instance_verdict(InstanceId { service: si, instance: ii }, now);
                         let last = inst.health.latest();
-                        let point = inst.metrics.latest.as_ref();
                         InstanceReport {
                             name: inst.spec.label.clone(),
                             url: crate::redact::url(&inst.spec.health_url),
@@ -207,25 +235,45 @@ pub fn report(state: &State, now: SystemTime) -> Report {
                             latency_ms: last.map(|s| s.latency.as_millis() as u64),
                             reason: iv.reason,
                             version: inst.version().or(inst.metrics.version.as_deref()).map(str::to_string),
-                            request_rate: point.and_then(|p| p.rate).map(|r| round(r, 3)),
-                            error_rate: point.and_then(|p| p.error_ratio).map(|e| round(e, 5)),
-                            p95_ms: point.and_then(|p| p.p95).map(|s| round(s * 1000.0, 2)),
-                            metrics_error: inst.metrics.error.as_ref().map(|(_, e)| e.clone()),
+                            request_rate: None,
+                            error_rate: None,
+                            p95_ms: None,
+                            metrics_error: None,
                         }
                     })
                     .collect(),
             }
         })
-        .collect();
-    let verdicts = state.verdicts(now);
-    let mut asgs = Vec::new();
-    let mut cloudwatch = Vec::new();
-    let mut aws_accounts = Vec::new();
+        .collect()
+}
+
+fn add_signals(rows: &mut [ServiceReport], state: &State, now: SystemTime) {
+    for ((si, svc), row) in state.services.iter().enumerate().zip(rows) {
+        let signals = state.current_signals(si, now);
+        row.request_rate = signals.and_then(|p| p.rate).map(|r| round(r, 3));
+        row.error_rate = signals.and_then(|p| p.error_ratio).map(|e| round(e, 5));
+        row.p95_ms = signals.and_then(|p| p.p95).map(|s| round(s * 1000.0, 2));
+        row.signals_note = state.signals_note(si, now);
+        row.window_s = signals.map(|p| p.window.as_secs_f64());
+        row.requests_in_window = signals.and_then(|p| p.requests).map(|r| round(r, 1));
+        row.enough_traffic = signals.and_then(|p| p.requests.map(|_| !p.low_traffic(&svc.check.thresholds)));
+        row.sources = svc.signal_sources().into_iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        for (inst, r) in svc.instances.iter().zip(&mut row.instances) {
+            let point = inst.metrics.latest.as_ref();
+            r.request_rate = point.and_then(|p| p.rate).map(|r| round(r, 3));
+            r.error_rate = point.and_then(|p| p.error_ratio).map(|e| round(e, 5));
+            r.p95_ms = point.and_then(|p| p.p95).map(|s| round(s * 1000.0, 2));
+            r.metrics_error = inst.metrics.error.as_ref().map(|(_, e)| e.clone());
+        }
+    }
+}
+
+fn add_aws(r: &mut Report, state: &State, verdicts: &Verdicts, now: SystemTime) {
     for (ai, account) in state.aws.iter().enumerate() {
         for (gi, (name, g)) in account.asgs.iter().enumerate() {
             let Some(s) = g.latest() else { continue };
             let v = &verdicts.aws[ai][gi];
-            asgs.push(AsgReport {
+            r.asgs.push(AsgReport {
                 account: account.spec.name.clone(),
                 name: name.clone(),
                 desired: s.desired,
@@ -250,27 +298,24 @@ pub fn report(state: &State, now: SystemTime) -> Report {
         }
         for m in &account.metrics {
             let latest = m.points.latest();
-            cloudwatch.push(CloudWatchReport {
+            r.cloudwatch.push(CloudWatchReport {
                 account: account.spec.name.clone(),
                 label: m.label.clone(),
                 value: latest.map(|(_, v)| *v),
-                at: latest.map(|(t, _)| t.duration_since(std::time::UNIX_EPOCH).unwrap_or_default().as_secs()),
+                at: latest.map(|(t, _)| secs(*t)),
             });
         }
-        aws_accounts.push(AwsAccountReport {
+        r.aws_accounts.push(AwsAccountReport {
             name: account.spec.name.clone(),
             region: account.spec.region.clone(),
             api_calls_last_minute: account.calls_last_minute(now),
             error: account.error.as_ref().map(|(_, e)| e.clone()),
         });
     }
-    let status = verdicts.service_tally.worst();
-    let status = if verdicts.service_tally.total() == 0 { Status::Ok } else { status };
-    let secs = |t: SystemTime| t.duration_since(std::time::UNIX_EPOCH).unwrap_or_default().as_secs();
-    let deploys = state
-        .deploys
-        .recent()
-        .take(50)
+}
+
+fn deploys(state: &State, now: SystemTime) -> Vec<DeployReport> {
+    (state.deploys.recent().take(50))
         .map(|d| DeployReport {
             service: d.service.clone(),
             version: d.version.clone(),
@@ -282,11 +327,11 @@ pub fn report(state: &State, now: SystemTime) -> Report {
             link: d.link.clone(),
             error_rise: crate::state::deploys::error_rise(state, d, now),
         })
-        .collect();
-    let backups = state
-        .backups
-        .iter()
-        .zip(&verdicts.backups)
+        .collect()
+}
+
+fn backups(state: &State, verdicts: &Verdicts, now: SystemTime) -> Vec<BackupReport> {
+    (state.backups.iter().zip(&verdicts.backups))
         .map(|(b, v)| BackupReport {
             name: b.job.name.clone(),
             age_s: b.age(now).map(|a| a.as_secs()),
@@ -295,79 +340,10 @@ pub fn report(state: &State, now: SystemTime) -> Report {
             reason: v.reason.clone(),
             size_bytes: b.samples.latest().and_then(|s| s.size),
         })
-        .collect();
-    let now_s = secs(now);
-    let silences = state.silences.list.iter().filter(|s| s.until.is_none_or(|t| t > now_s)).cloned().collect();
-    Report { status, services, asgs, cloudwatch, aws_accounts, deploys, backups, silences }
+        .collect()
 }
 
 fn round(v: f64, digits: i32) -> f64 {
     let f = 10f64.powi(digits);
     (v * f).round() / f
-}
-
-/// A plain table for people: one line per service, one more per instance that is not ok.
-pub fn table(report: &Report) -> String {
-    let name_w = report.services.iter().map(|s| s.name.len()).max().unwrap_or(7).max(7);
-    let mut out = String::new();
-    let _ = writeln!(
-        out,
-        "{:<8} {:<name_w$} {:<8} {:<9} {:>8} {:>7} {:>8}  REASON",
-        "STATUS", "SERVICE", "ENV", "INSTANCES", "REQ/S", "ERR", "P95"
-    );
-    for s in &report.services {
-        let ok = s.instances.iter().filter(|i| i.status == Status::Ok).count();
-        let _ = writeln!(
-            out,
-            "{:<8} {:<name_w$} {:<8} {:<9} {:>8} {:>7} {:>8}  {}",
-            s.status.word(),
-            s.name,
-            s.env,
-            format!("{ok}/{}", s.instances.len()),
-            s.request_rate.map(|r| format!("{r:.1}")).unwrap_or_else(|| "—".into()),
-            s.error_rate.map(crate::state::percent).unwrap_or_else(|| "—".into()),
-            s.p95_ms
-                .map(|p| crate::format::duration(Duration::from_secs_f64(p / 1000.0)))
-                .unwrap_or_else(|| "—".into()),
-            s.reason
-        );
-        for i in s.instances.iter().filter(|i| i.status != Status::Ok) {
-            let latency = i.latency_ms.map(|l| format!("{l}ms")).unwrap_or_default();
-            let _ = writeln!(out, "  {:<6} {} {latency} {}", i.status.word(), i.url, i.reason);
-        }
-    }
-    for a in &report.asgs {
-        let _ = writeln!(
-            out,
-            "{:<8} asg {} ({}): {}/{} in service, {} pending, min {} max {} {}",
-            a.status.word(),
-            a.name,
-            a.account,
-            a.in_service,
-            a.desired,
-            a.pending,
-            a.min,
-            a.max,
-            a.reason
-        );
-    }
-    for b in &report.backups {
-        let age = b.age_s.map(|s| format!("{} old", crate::format::age(Duration::from_secs(s))));
-        let age = age.unwrap_or_else(|| "age unknown".into());
-        let _ = writeln!(
-            out,
-            "{:<8} backup {}: {age} (allowed {}) {}",
-            b.status.word(),
-            b.name,
-            crate::format::age(Duration::from_secs(b.max_age_s)),
-            b.reason
-        );
-    }
-    for a in &report.aws_accounts {
-        if let Some(e) = &a.error {
-            let _ = writeln!(out, "UNKNOWN  aws {} ({}): {e}", a.name, a.region);
-        }
-    }
-    let _ = writeln!(out, "overall: {}", report.status.word());
-    out
 }

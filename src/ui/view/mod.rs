@@ -1,8 +1,11 @@
 //! What the person is looking at: screen, selection, filter, overlays. Changed only by key actions.
 
+mod dialogs;
+
+pub use dialogs::{Dialog, SILENCE_CHOICES, SilenceDialog, request, silence_item};
+
 use crate::actions::ActionSpecs;
 use crate::actions::runner::ActionRequest;
-use crate::actions::template::{Fill, fill};
 use crate::config::schema::Page;
 use crate::state::{State, Verdicts};
 use std::time::{Duration, SystemTime};
@@ -46,64 +49,8 @@ pub enum Outcome {
     },
 }
 
-/// How long a silence lasts; the last choice lifts one in force.
-pub const SILENCE_CHOICES: [(&str, Option<Duration>); 4] = [
-    ("30m", Some(Duration::from_secs(1800))),
-    ("1h", Some(Duration::from_secs(3600))),
-    ("4h", Some(Duration::from_secs(4 * 3600))),
-    ("until OK", None),
-];
-
-/// The dialog that silences a service.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SilenceDialog {
-    pub service: usize,
-    /// Into [`SILENCE_CHOICES`]; one past its end lifts the silence in force.
-    pub choice: usize,
-    /// Whether a silence is in force (then lifting it is a choice).
-    pub silenced: bool,
-    pub reason: String,
-}
-
-impl SilenceDialog {
-    pub fn choices(&self) -> usize {
-        SILENCE_CHOICES.len() + usize::from(self.silenced)
-    }
-
-    pub fn choice_label(&self) -> &'static str {
-        SILENCE_CHOICES.get(self.choice).map_or("lift the silence", |(l, _)| l)
-    }
-}
-
-/// The confirmation dialog of an action.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Dialog {
-    pub action: String,
-    pub service: usize,
-    pub from_version: Option<String>,
-    /// Versions to go to, the default first.
-    pub versions: Vec<String>,
-    pub choice: usize,
-    pub needs_version: bool,
-    /// What the person has typed; it must equal the service's name.
-    pub typed: String,
-    /// With no earlier version known, the version the person types, entered before the name.
-    pub typed_version: String,
-    /// Keys go to `typed_version` until Enter.
-    pub entering_version: bool,
-}
-
-impl Dialog {
-    pub fn version(&self) -> Option<&str> {
-        if !self.needs_version {
-            return None;
-        }
-        match self.versions.get(self.choice) {
-            Some(v) => Some(v),
-            None => Some(self.typed_version.trim()).filter(|v| !v.is_empty()),
-        }
-    }
-}
+/// What the wall says when a key other than quit is pressed.
+pub const WALL_REFUSAL: &str = "the wall takes no keys: q quits";
 
 /// The wall's pages and which one shows.
 #[derive(Debug, Clone, Default)]
@@ -177,11 +124,15 @@ impl View {
     /// Applies an action: view changes here, a command to run is returned.
     pub fn handle(&mut self, action: Action, state: &State, now: SystemTime) -> Outcome {
         if let Some(wall) = &mut self.wall {
-            // The wall answers only to quit and its own timer.
+            // The wall answers only to quit and its own timer; a key pressed says so until the
+            // page turns, so whoever pressed it sees it arrived.
             match action {
                 Action::Quit => return Outcome::Quit,
-                Action::NextPage => wall.current = (wall.current + 1) % wall.pages.len().max(1),
-                _ => {}
+                Action::NextPage => {
+                    wall.current = (wall.current + 1) % wall.pages.len().max(1);
+                    self.flash = None;
+                }
+                _ => self.flash = Some(WALL_REFUSAL.into()),
             }
             return Outcome::Nothing;
         }
@@ -266,104 +217,6 @@ impl View {
         Outcome::Nothing
     }
 
-    /// Opens the dialog of the action bound to `key` on service `si`, unless something forbids it.
-    fn open_dialog(&mut self, key: char, si: usize, state: &State) {
-        let Some((name, spec)) = self.actions.by_key(key) else { return };
-        let svc = &state.services[si];
-        if self.read_only || svc.env.read_only {
-            let why = if self.read_only {
-                "the board is read-only".to_string()
-            } else {
-                format!("environment {} is read-only", svc.env.label)
-            };
-            self.flash = Some(format!("{name} is off: {why}"));
-            return;
-        }
-        if let Some(run) = svc.action.as_ref().filter(|r| r.running()) {
-            self.flash = Some(format!("{} of {} is already running; one at a time", run.action, svc.name));
-            return;
-        }
-        let from_version = state.current_version(si).map(|(v, _)| v);
-        let versions: Vec<String> =
-            state.versions_seen(si).into_iter().filter(|v| Some(v) != from_version.as_ref()).collect();
-        // With no earlier version known, the person types the one to go to.
-        let entering_version = spec.needs_version && versions.is_empty();
-        self.dialog = Some(Dialog {
-            action: name.to_string(),
-            service: si,
-            from_version,
-            versions,
-            choice: 0,
-            needs_version: spec.needs_version,
-            typed: String::new(),
-            typed_version: String::new(),
-            entering_version,
-        });
-    }
-
-    fn handle_dialog(&mut self, action: Action, state: &State) -> Outcome {
-        let Some(d) = self.dialog.as_mut() else { return Outcome::Nothing };
-        match action {
-            Action::Quit => return Outcome::Quit,
-            Action::DialogCancel => self.dialog = None,
-            Action::DialogChar(c) if d.entering_version => d.typed_version.push(c),
-            Action::DialogChar(c) => d.typed.push(c),
-            Action::DialogBackspace if d.entering_version => {
-                d.typed_version.pop();
-            }
-            Action::DialogBackspace => {
-                d.typed.pop();
-            }
-            Action::DialogConfirm if d.entering_version => match d.version() {
-                Some(_) => d.entering_version = false,
-                None => self.flash = Some("type the version to go to, then ⏎".into()),
-            },
-            Action::DialogPrevVersion => d.choice = d.choice.saturating_sub(1),
-            Action::DialogNextVersion => d.choice = (d.choice + 1).min(d.versions.len().saturating_sub(1)),
-            Action::DialogConfirm => {
-                let svc = &state.services[d.service];
-                if d.typed != svc.name {
-                    self.flash = Some(format!("type `{}` exactly to confirm", svc.name));
-                    return Outcome::Nothing;
-                }
-                let Some(spec) = self.actions.specs.get(&d.action) else { return Outcome::Nothing };
-                let request = request(d, spec, svc);
-                self.output = Some(d.service);
-                self.dialog = None;
-                return Outcome::Run(request);
-            }
-            _ => {}
-        }
-        Outcome::Nothing
-    }
-
-    fn handle_silencing(&mut self, action: Action, state: &State) -> Outcome {
-        let Some(d) = self.silencing.as_mut() else { return Outcome::Nothing };
-        match action {
-            Action::Quit => return Outcome::Quit,
-            Action::DialogCancel => self.silencing = None,
-            Action::DialogChar(c) => d.reason.push(c),
-            Action::DialogBackspace => {
-                d.reason.pop();
-            }
-            Action::DialogPrevVersion => d.choice = d.choice.saturating_sub(1),
-            Action::DialogNextVersion => d.choice = (d.choice + 1).min(d.choices() - 1),
-            Action::DialogConfirm => {
-                let item = silence_item(state, d.service);
-                let outcome = Outcome::Silence {
-                    item,
-                    length: SILENCE_CHOICES.get(d.choice).and_then(|(_, l)| *l),
-                    reason: d.reason.trim().to_string(),
-                    lift: d.choice >= SILENCE_CHOICES.len(),
-                };
-                self.silencing = None;
-                return outcome;
-            }
-            _ => {}
-        }
-        Outcome::Nothing
-    }
-
     fn move_selection(&mut self, action: Action, visible: &[usize], state: &State) {
         if self.screen == Screen::Detail {
             let count = self.selected.and_then(|s| state.services.get(s)).map_or(0, |s| s.instances.len());
@@ -373,35 +226,6 @@ impl View {
         let Some(cur) = self.current(visible) else { return };
         let pos = visible.iter().position(|&s| s == cur).unwrap_or(0);
         self.selected = Some(visible[step(pos, visible.len(), action)]);
-    }
-}
-
-/// The item a service's silence is kept under (as notifications name it).
-pub fn silence_item(state: &State, service: usize) -> String {
-    format!("service {}", state.services[service].name)
-}
-
-/// The command the dialog shows and runs.
-pub fn request(
-    d: &Dialog,
-    spec: &crate::config::schema::ActionConfig,
-    svc: &crate::state::ServiceState,
-) -> ActionRequest {
-    let filled = Fill {
-        service: &svc.name,
-        env: &svc.env.name,
-        version: d.version().unwrap_or(""),
-        from_version: d.from_version.as_deref().unwrap_or(""),
-    };
-    ActionRequest {
-        action: d.action.clone(),
-        service: d.service,
-        service_name: svc.name.clone(),
-        env: svc.env.name.clone(),
-        from_version: d.from_version.clone(),
-        to_version: d.version().map(str::to_string),
-        command: fill(&spec.command, &filled),
-        timeout: spec.timeout,
     }
 }
 

@@ -18,6 +18,40 @@ use std::sync::Arc;
 use tokio::sync::{Semaphore, mpsc};
 use tokio::task::{AbortHandle, JoinSet};
 
+/// Declares [`Source`] and its list together, so that no kind is left off the list.
+macro_rules! sources {
+    ($($(#[$doc:meta])* $kind:ident),* $(,)?) => {
+        /// Every kind of source a collector polls: each [`Job`] is one of them, and the report
+        /// has a part for each (`report::part`, an exhaustive match).
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum Source {
+            $($(#[$doc])* $kind),*
+        }
+
+        impl Source {
+            /// Every kind, in the order declared.
+            pub const ALL: &[Source] = &[$(Source::$kind),*];
+        }
+    };
+}
+
+sources! {
+    /// Health checks of instances (HTTP and TCP).
+    Health,
+    /// Scrapes of instances' `/metrics`.
+    Scrape,
+    /// Prometheus' `up`, giving a service's instances.
+    Up,
+    /// PromQL queries giving a service's signals.
+    Promql,
+    /// An AWS account: Auto Scaling groups and CloudWatch.
+    Aws,
+    /// A backup job.
+    Backup,
+    /// The deploy log.
+    DeployLog,
+}
+
 /// What one poller polls.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Job {
@@ -30,6 +64,21 @@ pub enum Job {
     Aws(Arc<str>),
     Backup(Arc<str>),
     DeployLog,
+}
+
+impl Job {
+    /// The kind of source this job is.
+    pub fn source(&self) -> Source {
+        match self {
+            Job::Health(_) => Source::Health,
+            Job::Scrape(_) => Source::Scrape,
+            Job::Up(_) => Source::Up,
+            Job::Promql(_) => Source::Promql,
+            Job::Aws(_) => Source::Aws,
+            Job::Backup(_) => Source::Backup,
+            Job::DeployLog => Source::DeployLog,
+        }
+    }
 }
 
 /// The running pollers. Dropping this stops them all.

@@ -1,0 +1,195 @@
+//! The dialogs over the board: confirming an action, silencing a service.
+
+use super::{Action, Outcome, View};
+use crate::actions::runner::ActionRequest;
+use crate::actions::template::{Fill, fill};
+use crate::state::State;
+use std::time::Duration;
+
+/// How long a silence lasts; the last choice lifts one in force.
+pub const SILENCE_CHOICES: [(&str, Option<Duration>); 4] = [
+    ("30m", Some(Duration::from_secs(1800))),
+    ("1h", Some(Duration::from_secs(3600))),
+    ("4h", Some(Duration::from_secs(4 * 3600))),
+    ("until OK", None),
+];
+
+/// The dialog that silences a service.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SilenceDialog {
+    pub service: usize,
+    /// Into [`SILENCE_CHOICES`]; one past its end lifts the silence in force.
+    pub choice: usize,
+    /// Whether a silence is in force (then lifting it is a choice).
+    pub silenced: bool,
+    pub reason: String,
+}
+
+impl SilenceDialog {
+    pub fn choices(&self) -> usize {
+        SILENCE_CHOICES.len() + usize::from(self.silenced)
+    }
+
+    pub fn choice_label(&self) -> &'static str {
+        SILENCE_CHOICES.get(self.choice).map_or("lift the silence", |(l, _)| l)
+    }
+}
+
+/// The confirmation dialog of an action.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Dialog {
+    pub action: String,
+    pub service: usize,
+    pub from_version: Option<String>,
+    /// Versions to go to, the default first.
+    pub versions: Vec<String>,
+    pub choice: usize,
+    pub needs_version: bool,
+    /// What the person has typed; it must equal the service's name.
+    pub typed: String,
+    /// With no earlier version known, the version the person types, entered before the name.
+    pub typed_version: String,
+    /// Keys go to `typed_version` until Enter.
+    pub entering_version: bool,
+}
+
+impl Dialog {
+    pub fn version(&self) -> Option<&str> {
+        if !self.needs_version {
+            return None;
+        }
+        match self.versions.get(self.choice) {
+            Some(v) => Some(v),
+            None => Some(self.typed_version.trim()).filter(|v| !v.is_empty()),
+        }
+    }
+}
+
+impl View {
+    /// Opens the dialog of the action bound to `key` on service `si`, unless something forbids it.
+    pub(super) fn open_dialog(&mut self, key: char, si: usize, state: &State) {
+        let Some((name, spec)) = self.actions.by_key(key) else { return };
+        let svc = &state.services[si];
+        if self.read_only || svc.env.read_only {
+            let why = if self.read_only {
+                "the board is read-only".to_string()
+            } else {
+                format!("environment {} is read-only", svc.env.label)
+            };
+            self.flash = Some(format!("{name} is off: {why}"));
+            return;
+        }
+        if let Some(run) = svc.action.as_ref().filter(|r| r.running()) {
+            self.flash = Some(format!("{} of {} is already running; one at a time", run.action, svc.name));
+            return;
+        }
+        let from_version = state.current_version(si).map(|(v, _)| v);
+        let versions: Vec<String> =
+            state.versions_seen(si).into_iter().filter(|v| Some(v) != from_version.as_ref()).collect();
+        // With no earlier version known, the person types the one to go to.
+        let entering_version = spec.needs_version && versions.is_empty();
+        self.dialog = Some(Dialog {
+            action: name.to_string(),
+            service: si,
+            from_version,
+            versions,
+            choice: 0,
+            needs_version: spec.needs_version,
+            typed: String::new(),
+            typed_version: String::new(),
+            entering_version,
+        });
+    }
+
+    pub(super) fn handle_dialog(&mut self, action: Action, state: &State) -> Outcome {
+        let Some(d) = self.dialog.as_mut() else { return Outcome::Nothing };
+        match action {
+            Action::Quit => return Outcome::Quit,
+            Action::DialogCancel => self.dialog = None,
+            Action::DialogChar(c) if d.entering_version => d.typed_version.push(c),
+            Action::DialogChar(c) => d.typed.push(c),
+            Action::DialogBackspace if d.entering_version => {
+                d.typed_version.pop();
+            }
+            Action::DialogBackspace => {
+                d.typed.pop();
+            }
+            Action::DialogConfirm if d.entering_version => match d.version() {
+                Some(_) => d.entering_version = false,
+                None => self.flash = Some("type the version to go to, then ⏎".into()),
+            },
+            Action::DialogPrevVersion => d.choice = d.choice.saturating_sub(1),
+            Action::DialogNextVersion => d.choice = (d.choice + 1).min(d.versions.len().saturating_sub(1)),
+            Action::DialogConfirm => {
+                let svc = &state.services[d.service];
+                if d.typed != svc.name {
+                    self.flash = Some(format!("type `{}` exactly to confirm", svc.name));
+                    return Outcome::Nothing;
+                }
+                let Some(spec) = self.actions.specs.get(&d.action) else { return Outcome::Nothing };
+                let request = request(d, spec, svc);
+                self.output = Some(d.service);
+                self.dialog = None;
+                return Outcome::Run(request);
+            }
+            _ => {}
+        }
+        Outcome::Nothing
+    }
+
+    pub(super) fn handle_silencing(&mut self, action: Action, state: &State) -> Outcome {
+        let Some(d) = self.silencing.as_mut() else { return Outcome::Nothing };
+        match action {
+            Action::Quit => return Outcome::Quit,
+            Action::DialogCancel => self.silencing = None,
+            Action::DialogChar(c) => d.reason.push(c),
+            Action::DialogBackspace => {
+                d.reason.pop();
+            }
+            Action::DialogPrevVersion => d.choice = d.choice.saturating_sub(1),
+            Action::DialogNextVersion => d.choice = (d.choice + 1).min(d.choices() - 1),
+            Action::DialogConfirm => {
+                let item = silence_item(state, d.service);
+                let outcome = Outcome::Silence {
+                    item,
+                    length: SILENCE_CHOICES.get(d.choice).and_then(|(_, l)| *l),
+                    reason: d.reason.trim().to_string(),
+                    lift: d.choice >= SILENCE_CHOICES.len(),
+                };
+                self.silencing = None;
+                return outcome;
+            }
+            _ => {}
+        }
+        Outcome::Nothing
+    }
+}
+
+/// The item a service's silence is kept under (as notifications name it).
+pub fn silence_item(state: &State, service: usize) -> String {
+    format!("service {}", state.services[service].name)
+}
+
+/// The command the dialog shows and runs.
+pub fn request(
+    d: &Dialog,
+    spec: &crate::config::schema::ActionConfig,
+    svc: &crate::state::ServiceState,
+) -> ActionRequest {
+    let filled = Fill {
+        service: &svc.name,
+        env: &svc.env.name,
+        version: d.version().unwrap_or(""),
+        from_version: d.from_version.as_deref().unwrap_or(""),
+    };
+    ActionRequest {
+        action: d.action.clone(),
+        service: d.service,
+        service_name: svc.name.clone(),
+        env: svc.env.name.clone(),
+        from_version: d.from_version.clone(),
+        to_version: d.version().map(str::to_string),
+        command: fill(&spec.command, &filled),
+        timeout: spec.timeout,
+    }
+}
