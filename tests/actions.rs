@@ -84,10 +84,14 @@ fn audit(dir: &Path) -> Vec<serde_json::Value> {
 fn board_after_a_deploy(name: &str, dir: &Path, fleet: &Fleet, env_read_only: bool, cmd: &str, extra: &str) -> Tmux {
     let cfg = config(dir, fleet.port, env_read_only, cmd);
     let tmux = Tmux::start(name, 120, 40, &board(dir, &cfg, extra));
+    // OK is drawn from a check of the one instance, on 1.0.0: the board's first whole look.
     tmux.wait_for("the service", |s| s.contains("api") && s.contains("OK"));
-    std::thread::sleep(Duration::from_millis(800));
     fleet.deploy("2.0.0");
-    std::thread::sleep(Duration::from_millis(1200));
+    // The board recorded the deploy from that look to 2.0.0 (whatever page a wall shows).
+    let history = dir.join("data/opsboard/deploys.jsonl");
+    common::eventually(WAIT, "the deploy to 2.0.0", || {
+        std::fs::read_to_string(&history).ok().filter(|h| h.contains("\"2.0.0\"")).map(drop)
+    });
     tmux
 }
 
@@ -168,40 +172,42 @@ fn press_everything(tmux: &Tmux) {
         tmux.keys(&["Enter"]);
         tmux.keys(&["Escape"]);
     }
-    std::thread::sleep(Duration::from_millis(1500));
 }
 
-/// A board in a mode where actions are off, after every key has been pressed:
+/// A board in a mode where actions are off, after every key has been pressed and `refusal`
+/// drawn for a last R (the keys arrived), then quit (every key was handled before the quit):
 /// no command ran and nothing was audited.
-fn nothing_runs(name: &str, env_read_only: bool, extra: &str) -> (tempfile::TempDir, Fleet, Tmux) {
+fn nothing_runs(name: &str, env_read_only: bool, extra: &str, refusal: &str) {
     let dir = tempfile::tempdir().unwrap();
     let fleet = Fleet::start(dir.path());
     let cmd = format!("touch {}/rolled-{{service}}", dir.path().display());
     let tmux = board_after_a_deploy(name, dir.path(), &fleet, env_read_only, &cmd, extra);
     press_everything(&tmux);
+    tmux.keys(&["R"]);
+    tmux.wait_for("the reason", |s| s.contains(refusal));
+    let pid = std::fs::read_to_string(dir.path().join("pid")).unwrap();
+    tmux.keys(&["q"]);
+    let proc = PathBuf::from(format!("/proc/{}", pid.trim()));
+    common::eventually(WAIT, "the board to quit", || (!proc.exists()).then_some(()));
     assert!(!dir.path().join("rolled-api").exists(), "rollback ran");
     assert!(!dir.path().join("restarted-api").exists(), "restart ran");
     assert!(audit(dir.path()).is_empty());
-    (dir, fleet, tmux)
+    drop(fleet);
 }
 
 #[test]
 fn read_only_board_runs_nothing_whatever_is_pressed() {
-    let (_dir, _fleet, tmux) = nothing_runs("ro", false, "--read-only");
-    tmux.keys(&["R"]);
-    tmux.wait_for("the reason", |s| s.contains("rollback is off: the board is read-only"));
+    nothing_runs("ro", false, "--read-only", "rollback is off: the board is read-only");
 }
 
 #[test]
 fn read_only_environment_runs_nothing_whatever_is_pressed() {
-    let (_dir, _fleet, tmux) = nothing_runs("roenv", true, "");
-    tmux.keys(&["X"]);
-    tmux.wait_for("the reason", |s| s.contains("restart is off: environment prod is read-only"));
+    nothing_runs("roenv", true, "", "rollback is off: environment prod is read-only");
 }
 
 #[test]
 fn wall_runs_nothing_whatever_is_pressed() {
-    nothing_runs("wall", false, "--wall");
+    nothing_runs("wall", false, "--wall", opsboard::ui::view::WALL_REFUSAL);
 }
 
 #[test]

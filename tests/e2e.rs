@@ -221,13 +221,20 @@ fn the_board_draws_on_a_terminal_that_never_answers_and_quits_cleanly() {
         .spawn()
         .expect("script (util-linux)");
     let mut stdout = child.stdout.take().unwrap();
-    let reader = std::thread::spawn(move || {
-        let mut out = Vec::new();
-        let _ = stdout.read_to_end(&mut out);
-        out
+    let drawn = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let reader = {
+        let drawn = drawn.clone();
+        std::thread::spawn(move || {
+            let mut buf = [0u8; 8192];
+            while let Ok(n @ 1..) = stdout.read(&mut buf) {
+                drawn.lock().unwrap().extend_from_slice(&buf[..n]);
+            }
+        })
+    };
+    // Nothing is written to the board until it has drawn its first frame with the fleet on it.
+    common::eventually(WAIT, "the first frames", || {
+        String::from_utf8_lossy(&drawn.lock().unwrap()).contains("checkout-api").then_some(())
     });
-    // Long enough for the first frames; nothing is written to the board until it should quit.
-    std::thread::sleep(Duration::from_secs(4));
     let mut stdin = child.stdin.take().unwrap();
     stdin.write_all(b"q").unwrap();
     stdin.flush().unwrap();
@@ -243,7 +250,8 @@ fn the_board_draws_on_a_terminal_that_never_answers_and_quits_cleanly() {
         std::thread::sleep(Duration::from_millis(100));
     };
     drop(stdin);
-    let out = String::from_utf8_lossy(&reader.join().unwrap()).into_owned();
+    reader.join().unwrap();
+    let out = String::from_utf8_lossy(&drawn.lock().unwrap()).into_owned();
     assert!(status.success(), "exit {status:?}: {}", out.chars().rev().take(400).collect::<String>());
     assert!(out.contains("checkout-api") && out.contains("health"), "the board drew: {out:.400}");
     assert!(out.contains("\u{1b}[?1049l"), "the alternate screen was left");

@@ -119,8 +119,8 @@ async fn fifty_megabyte_body_is_capped_not_read_whole() {
     let server = serve(Reply::Huge { len: LEN }).await;
     let s = check(&server.url("/health")).await;
     assert!(matches!(s.outcome, HealthOutcome::Response { code: 200, truncated: true, .. }), "{:?}", s.outcome);
-    // Give the server a moment to notice the closed connection, then see how much it got out.
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    // Once the server has noticed the closed connection, see how much it got out.
+    server.closed_all(Duration::from_secs(5)).await;
     let sent = server.bytes_sent.load(Ordering::SeqCst);
     assert!(sent < LEN / 4, "server wrote {sent} bytes: the client kept reading");
     assert!(sent >= MAX_HEALTH_BODY_BYTES as u64);
@@ -145,8 +145,8 @@ async fn checks_leave_no_connection_in_time_wait_on_either_end() {
         let s = check(&server.url("/health")).await;
         assert!(matches!(s.outcome, HealthOutcome::Response { code: 200, body: BodyVerdict::Healthy, .. }));
     }
-    // The server has closed its side of each connection by now.
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    // Once the server has closed its side of each connection.
+    server.closed_all(Duration::from_secs(5)).await;
     assert_eq!(server.requests.load(Ordering::SeqCst), 3);
     assert_eq!(time_wait_on(server.addr.port()), 0, "a closed check left its connection waiting");
 }
@@ -341,7 +341,7 @@ async fn chunked_bodies_are_joined_and_capped() {
     let huge = serve(Reply::Chunked { size: 64 * 1024, count: 800, last_line: "end" }).await;
     let s = check(&huge.url("/")).await;
     assert!(matches!(s.outcome, HealthOutcome::Response { code: 200, truncated: true, .. }), "{:?}", s.outcome);
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    huge.closed_all(Duration::from_secs(5)).await;
     assert!(huge.bytes_sent.load(Ordering::SeqCst) < 12 * 1024 * 1024);
 }
 

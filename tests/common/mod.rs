@@ -46,12 +46,24 @@ pub struct TestServer {
     pub addr: SocketAddr,
     pub bytes_sent: Arc<AtomicU64>,
     pub requests: Arc<AtomicU64>,
+    /// Connections accepted and not yet closed by the server.
+    pub open: Arc<AtomicU64>,
     task: tokio::task::JoinHandle<()>,
 }
 
 impl TestServer {
     pub fn url(&self, path: &str) -> String {
         format!("http://{}{path}", self.addr)
+    }
+
+    /// Waits until the server has closed every connection it accepted (its counts are final
+    /// then), for at most `within`.
+    pub async fn closed_all(&self, within: Duration) {
+        let deadline = tokio::time::Instant::now() + within;
+        while self.open.load(Ordering::SeqCst) > 0 {
+            assert!(tokio::time::Instant::now() < deadline, "the server kept a connection for {within:?}");
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
     }
 }
 
@@ -73,17 +85,21 @@ pub async fn serve_with(reply: impl Fn(&str) -> Reply + Send + Sync + 'static) -
     let bytes_sent = Arc::new(AtomicU64::new(0));
     let requests = Arc::new(AtomicU64::new(0));
     let reply = Arc::new(reply);
-    let (sent, reqs) = (bytes_sent.clone(), requests.clone());
+    let open = Arc::new(AtomicU64::new(0));
+    let (sent, reqs, conns) = (bytes_sent.clone(), requests.clone(), open.clone());
     let task = tokio::spawn(async move {
         loop {
             let Ok((stream, _)) = listener.accept().await else { return };
-            let (reply, sent, reqs) = (reply.clone(), sent.clone(), reqs.clone());
+            let (reply, sent, reqs, conns) = (reply.clone(), sent.clone(), reqs.clone(), conns.clone());
+            conns.fetch_add(1, Ordering::SeqCst);
             tokio::spawn(async move {
+                // The stream is dropped (closed) when `handle` returns.
                 let _ = handle(stream, &*reply, &sent, &reqs).await;
+                conns.fetch_sub(1, Ordering::SeqCst);
             });
         }
     });
-    TestServer { addr, bytes_sent, requests, task }
+    TestServer { addr, bytes_sent, requests, open, task }
 }
 
 async fn handle(
