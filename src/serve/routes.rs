@@ -44,9 +44,7 @@ fn text(code: StatusCode, body: &str) -> Response<Body> {
 /// The query's parameters, decoded.
 fn params(req: &Request<Incoming>) -> Vec<(String, String)> {
     let q = req.uri().query().unwrap_or_default();
-    reqwest::Url::parse(&format!("http://h/?{q}"))
-        .map(|u| u.query_pairs().map(|(k, v)| (k.into_owned(), v.into_owned())).collect())
-        .unwrap_or_default()
+    form_urlencoded::parse(q.as_bytes()).into_owned().collect()
 }
 
 fn param<T: std::str::FromStr>(params: &[(String, String)], key: &str) -> Option<T> {
@@ -55,16 +53,11 @@ fn param<T: std::str::FromStr>(params: &[(String, String)], key: &str) -> Option
 
 /// The address without `token`, to send a browser to once the cookie is set.
 fn without_token(req: &Request<Incoming>, params: &[(String, String)]) -> String {
-    let rest: Vec<(&str, &str)> =
-        params.iter().filter(|(k, _)| k != "token").map(|(k, v)| (k.as_str(), v.as_str())).collect();
-    let mut u = reqwest::Url::parse("http://h/").expect("static URL");
-    u.set_path(req.uri().path());
-    if !rest.is_empty() {
-        u.query_pairs_mut().extend_pairs(rest);
-    }
-    match u.query() {
-        Some(q) => format!("{}?{q}", u.path()),
-        None => u.path().to_string(),
+    let rest = params.iter().filter(|(k, _)| k != "token");
+    let query = form_urlencoded::Serializer::new(String::new()).extend_pairs(rest).finish();
+    match query.as_str() {
+        "" => req.uri().path().to_string(),
+        q => format!("{}?{q}", req.uri().path()),
     }
 }
 
