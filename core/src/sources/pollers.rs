@@ -2,8 +2,8 @@
 //! changes shape, while the rest keep their schedules.
 //!
 //! A poller is kept under its job (the instance, service, account or backup job it polls) with a
-//! print of its settings, their `Debug` form, which names every field: the same job with the same
-//! print is left running; the same job with another print is restarted; a job no longer wanted is
+//! print of its settings, a hash of their `Debug` form, which names every field: the same job with
+//! the same print is left running; the same job with another print is restarted; a job no longer wanted is
 //! stopped. An aborted poller drops its round counter, which then no longer holds a one-shot run.
 
 use super::rounds::Rounds;
@@ -11,7 +11,7 @@ use super::schedule::{Grid, Schedule};
 use super::{Start, aws, backups, deploy_log, header_map, health, http_client, http_client_builder, promql_client};
 use super::{scrape, tls};
 use crate::config::schema::Polling;
-use crate::config::{InstanceSpec, Loaded, ServiceSpec};
+use crate::config::{CheckSpec, InstanceSpec, Loaded, ServiceSpec};
 use crate::state::{Event, HealthSample, InstanceKey, ServiceKey};
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
@@ -84,12 +84,12 @@ impl Job {
 /// The running pollers. Dropping this stops them all.
 pub struct Pollers {
     set: JoinSet<()>,
-    running: HashMap<Job, (String, AbortHandle)>,
+    running: HashMap<Job, (Print, AbortHandle)>,
     tx: mpsc::Sender<Event>,
     start: Start,
     rounds: Rounds,
     /// The polling settings the pace was made for; other settings restart every poller.
-    polling: String,
+    polling: Print,
     pace: Pace,
     health_client: reqwest::Client,
     metrics_client: reqwest::Client,
@@ -112,7 +112,7 @@ impl Pollers {
             tx,
             start,
             rounds: rounds.clone(),
-            polling: format!("{:?}", loaded.config.polling),
+            polling: print(&[&loaded.config.polling]),
             pace: pace(&loaded.config.polling),
             health_client: http_client(),
             metrics_client: scrape::metrics_client(),
@@ -125,12 +125,12 @@ impl Pollers {
     /// settings changed start again; the rest keep running untouched.
     pub fn follow(&mut self, loaded: &Loaded) {
         let polling = &loaded.config.polling;
-        let print = format!("{polling:?}");
-        if print != self.polling {
+        let settings = print(&[polling]);
+        if settings != self.polling {
             // A new limit of checks in flight is a new semaphore: every poller takes it up.
             self.stop_all();
             self.pace = pace(polling);
-            self.polling = print;
+            self.polling = settings;
         }
         let mut wanted = HashSet::new();
         for svc in &loaded.fleet.services {
@@ -139,8 +139,8 @@ impl Pollers {
         self.follow_promql(loaded, &mut wanted);
         for spec in &loaded.fleet.aws {
             let job = Job::Aws(spec.name.as_str().into());
-            let print = format!("{spec:?}");
-            if !self.keeps(&job, &print, &mut wanted) {
+            let print = print(&[spec]);
+            if !self.keeps(&job, print, &mut wanted) {
                 let round = self.rounds.register_once();
                 let (spec, tx) = (spec.clone(), self.tx.clone());
                 self.run(job, print, aws::run_account(spec, polling.jitter, polling.backoff_max, tx, round));
@@ -148,8 +148,8 @@ impl Pollers {
         }
         for job_spec in &loaded.config.backups {
             let job = Job::Backup(job_spec.name.as_str().into());
-            let print = format!("{job_spec:?}{:?}", loaded.fleet.aws);
-            if !self.keeps(&job, &print, &mut wanted) {
+            let print = print(&[job_spec, &loaded.fleet.aws]);
+            if !self.keeps(&job, print, &mut wanted) {
                 let round = self.rounds.register_once();
                 let (spec, aws, tx) = (job_spec.clone(), loaded.fleet.aws.clone(), self.tx.clone());
                 self.run(job, print, backups::run(spec, aws, tx, round));
@@ -157,8 +157,8 @@ impl Pollers {
         }
         let deploys = &loaded.config.deploys;
         if let Some(log) = &deploys.log {
-            let print = format!("{deploys:?}");
-            if !self.keeps(&Job::DeployLog, &print, &mut wanted) {
+            let print = print(&[deploys]);
+            if !self.keeps(&Job::DeployLog, print, &mut wanted) {
                 let round = self.rounds.register_once();
                 let future = deploy_log::run(log.clone(), deploys.interval, self.tx.clone(), round);
                 self.run(Job::DeployLog, print, future);
@@ -178,26 +178,28 @@ impl Pollers {
     /// A service's instance pollers: a health check each, and a scrape where scraping is on.
     fn follow_service(&mut self, svc: &ServiceSpec, polling: &Polling, wanted: &mut HashSet<Job>) {
         let headers = header_map(&svc.check);
+        // One copy of the service's settings for all its pollers, and one print of them.
+        let check = Arc::new(svc.check.clone());
+        let check_print = print(&[&svc.check]);
         // Built at most once a call, and only when one of its instances needs a new poller.
         let mut own_client: Option<reqwest::Client> = None;
         for inst in &svc.instances {
             let key = InstanceKey::new(&svc.name, inst);
-            let print = format!("{inst:?}{:?}", svc.check);
-            if !self.keeps(&Job::Health(key.clone()), &print, wanted) {
+            let print = print(&[inst, &check_print]);
+            if !self.keeps(&Job::Health(key.clone()), print, wanted) {
                 let client = own_client.get_or_insert_with(|| {
                     tls::client_for(&svc.check.tls, http_client_builder()).unwrap_or_else(|| self.health_client.clone())
                 });
-                if let Some(future) =
-                    self.health_poller(key.clone(), svc, inst, client.clone(), headers.clone(), polling)
-                {
-                    self.run(Job::Health(key.clone()), print.clone(), future);
+                let future = self.health_poller(key.clone(), check.clone(), inst, client.clone(), headers.clone(), polling);
+                if let Some(future) = future {
+                    self.run(Job::Health(key.clone()), print, future);
                 }
             }
             if svc.check.scrape
                 && let Ok(url) = reqwest::Url::parse(&inst.metrics_url)
-                && !self.keeps(&Job::Scrape(key.clone()), &print, wanted)
+                && !self.keeps(&Job::Scrape(key.clone()), print, wanted)
             {
-                let future = self.scraper(key.clone(), svc, url, headers.clone(), polling);
+                let future = self.scraper(key.clone(), check.clone(), url, headers.clone(), polling);
                 self.run(Job::Scrape(key), print, future);
             }
         }
@@ -207,13 +209,12 @@ impl Pollers {
     fn health_poller(
         &self,
         key: InstanceKey,
-        svc: &ServiceSpec,
+        check: Arc<CheckSpec>,
         inst: &InstanceSpec,
         client: reqwest::Client,
         headers: reqwest::header::HeaderMap,
         polling: &Polling,
     ) -> Option<impl Future<Output = ()> + Send + 'static> {
-        let check = svc.check.clone();
         let schedule = health_schedule(check.interval, polling, self.start);
         let at_once = (schedule, self.start != Start::Spread, self.rounds.register(0));
         let event = move |sample, next_in| Event::Health { key: key.clone(), sample, next_in };
@@ -244,15 +245,15 @@ impl Pollers {
     fn scraper(
         &self,
         key: InstanceKey,
-        svc: &ServiceSpec,
+        check: Arc<CheckSpec>,
         url: reqwest::Url,
         headers: reqwest::header::HeaderMap,
         polling: &Polling,
     ) -> impl Future<Output = ()> + Send + 'static {
         let mut scraper = scrape::Scraper::new(url, headers);
-        let (client, check) = (self.metrics_client.clone(), svc.check.clone());
+        let client = self.metrics_client.clone();
         let every = match self.start {
-            Start::Spread => svc.check.interval,
+            Start::Spread => check.interval,
             Start::AtOnce { scrape_every } => scrape_every,
         };
         // Scrapes of a one-shot run are `scrape_every` apart exactly: that is the rate's window.
@@ -278,9 +279,9 @@ impl Pollers {
         for svc in &loaded.fleet.services {
             let Some(queries) = svc.promql.clone() else { continue };
             let service: ServiceKey = svc.name.as_str().into();
-            let print = format!("{server:?}{queries:?}{:?}", svc.check.interval);
-            let up = queries.up.clone().filter(|_| !self.keeps(&Job::Up(service.clone()), &print, wanted));
-            let signals = queries.has_signals() && !self.keeps(&Job::Promql(service.clone()), &print, wanted);
+            let print = print(&[server, &queries, &svc.check.interval]);
+            let up = queries.up.clone().filter(|_| !self.keeps(&Job::Up(service.clone()), print, wanted));
+            let signals = queries.has_signals() && !self.keeps(&Job::Promql(service.clone()), print, wanted);
             if up.is_none() && !signals {
                 continue;
             }
@@ -311,7 +312,7 @@ impl Pollers {
                         tokio::time::sleep(schedule.next_delay(fastrand::f64())).await;
                     }
                 };
-                self.run(Job::Up(service.clone()), print.clone(), future);
+                self.run(Job::Up(service.clone()), print, future);
             }
             if signals {
                 let (tx, interval) = (self.tx.clone(), svc.check.interval);
@@ -341,13 +342,13 @@ impl Pollers {
     }
 
     /// Marks `job` wanted; whether it runs already with these settings (`print`).
-    fn keeps(&self, job: &Job, print: &str, wanted: &mut HashSet<Job>) -> bool {
+    fn keeps(&self, job: &Job, print: Print, wanted: &mut HashSet<Job>) -> bool {
         wanted.insert(job.clone());
-        self.running.get(job).is_some_and(|(p, _)| p == print)
+        self.running.get(job).is_some_and(|(p, _)| *p == print)
     }
 
     /// Starts `future` as the poller of `job`, in place of the one running, if any.
-    fn run(&mut self, job: Job, print: String, future: impl Future<Output = ()> + Send + 'static) {
+    fn run(&mut self, job: Job, print: Print, future: impl Future<Output = ()> + Send + 'static) {
         if let Some((_, old)) = self.running.remove(&job) {
             old.abort();
         }
@@ -365,6 +366,28 @@ impl Pollers {
     pub fn jobs(&self) -> impl Iterator<Item = &Job> {
         self.running.keys()
     }
+}
+
+/// A print of settings: a hash of their `Debug` form, made without building the text (a service's
+/// settings are kilobytes, and a print is kept for each of thousands of pollers).
+type Print = u64;
+
+fn print(parts: &[&dyn std::fmt::Debug]) -> Print {
+    use std::fmt::Write;
+    use std::hash::Hasher;
+    struct Feed(std::collections::hash_map::DefaultHasher);
+    impl Write for Feed {
+        fn write_str(&mut self, s: &str) -> std::fmt::Result {
+            self.0.write(s.as_bytes());
+            Ok(())
+        }
+    }
+    let mut feed = Feed(Default::default());
+    for part in parts {
+        // A separator, so that ("ab", "c") and ("a", "bc") differ.
+        let _ = write!(feed, "{part:?}\u{1f}");
+    }
+    feed.0.finish()
 }
 
 /// How a health check asks.
