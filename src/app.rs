@@ -44,7 +44,7 @@ pub struct BoardOptions {
 }
 
 /// Runs the interactive board until the person quits or a signal arrives.
-pub async fn run(loaded: &Loaded, opts: &BoardOptions) -> anyhow::Result<()> {
+pub async fn run(loaded: &std::sync::Arc<Loaded>, opts: &BoardOptions) -> anyhow::Result<()> {
     let mut collector = Collector::start(loaded, opts.history.clone());
     let tx = collector.sender();
     let operator = Operator::from_env();

@@ -214,6 +214,8 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         (None, config::load(&sources, &env)?)
     };
+    // One copy, shared with the collector, which follows the fleet as it changes shape.
+    let loaded = std::sync::Arc::new(loaded);
 
     match &cli.command {
         Some(Command::Check { json, window }) => {

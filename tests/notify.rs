@@ -58,7 +58,7 @@ instances = ["{}"]
 }
 
 fn start(loaded: &opsboard::config::Loaded, dir: &std::path::Path) -> Collector {
-    let mut c = Collector::start(loaded, DeployHistory::new(dir.join("deploys.jsonl")));
+    let mut c = Collector::start(&Arc::new(loaded.clone()), DeployHistory::new(dir.join("deploys.jsonl")));
     c.keep_silences_in(dir.join("silences.json"));
     c
 }

@@ -53,12 +53,12 @@ pub struct Collector {
 
 impl Collector {
     /// Starts every poller of the fleet; deploys on record are loaded from `history`.
-    pub fn start(loaded: &Loaded, history: DeployHistory) -> Self {
+    pub fn start(loaded: &Arc<Loaded>, history: DeployHistory) -> Self {
         Self::with_mode(loaded, history, Mode::Live)
     }
 
     /// Starts every poller of the fleet in `mode`; deploys on record are loaded from `history`.
-    pub fn with_mode(loaded: &Loaded, history: DeployHistory, mode: Mode) -> Self {
+    pub fn with_mode(loaded: &Arc<Loaded>, history: DeployHistory, mode: Mode) -> Self {
         let polling = &loaded.config.polling;
         let mut state =
             State::with_backups(&loaded.fleet, &loaded.config.backups, polling.history, polling.stale_after_intervals);
@@ -81,7 +81,7 @@ impl Collector {
             }
         };
         let verdicts = Verdicts::default();
-        let loaded = Arc::new(loaded.clone());
+        let loaded = loaded.clone();
         Self { state, rx, tx, history, silences_file, notifier, verdicts, rounds, loaded, pollers }
     }
 

@@ -19,7 +19,7 @@ const ONE_SHOT_GRACE: Duration = Duration::from_secs(30);
 /// Runs the collector once: every source polled at once and concurrently, until each has
 /// answered `rounds` times (a scrape twice `window` apart for its first rate), or time is up.
 /// No webhook is sent and no deploy history written.
-pub async fn gather(loaded: &Loaded, window: Duration, rounds: u32) -> Collector {
+pub async fn gather(loaded: &std::sync::Arc<Loaded>, window: Duration, rounds: u32) -> Collector {
     let history = DeployHistory::new(DeployHistory::default_path().unwrap_or_default());
     let mut collector = Collector::with_mode(loaded, history, Mode::OneShot { scrape_every: window });
     let slowest = loaded.fleet.services.iter().map(|s| s.check.interval.max(s.check.timeout)).max().unwrap_or_default();

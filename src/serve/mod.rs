@@ -112,7 +112,7 @@ fn listen(addr: SocketAddr) -> std::io::Result<std::net::TcpListener> {
 /// HTTP runs on a thread of its own: drawing a frame for a large page takes milliseconds, and a
 /// `/healthz`, an accept or a page's stream must never wait behind it.
 pub async fn run(
-    loaded: &crate::config::Loaded,
+    loaded: &std::sync::Arc<crate::config::Loaded>,
     opts: ServeOptions,
     bound: Option<tokio::sync::oneshot::Sender<SocketAddr>>,
 ) -> Result<(), ServeError> {
