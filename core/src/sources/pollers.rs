@@ -178,8 +178,9 @@ impl Pollers {
     /// A service's instance pollers: a health check each, and a scrape where scraping is on.
     fn follow_service(&mut self, svc: &ServiceSpec, polling: &Polling, wanted: &mut HashSet<Job>) {
         let headers = header_map(&svc.check);
-        // One copy of the service's settings for all its pollers, and one print of them.
-        let check = Arc::new(svc.check.clone());
+        // One copy of what the service's pollers need, made when the first needs it, and one
+        // print of the service's settings.
+        let (mut probe_spec, mut scrape_spec) = (None, None);
         let check_print = print(&[&svc.check]);
         // Built at most once a call, and only when one of its instances needs a new poller.
         let mut own_client: Option<reqwest::Client> = None;
@@ -190,7 +191,8 @@ impl Pollers {
                 let client = own_client.get_or_insert_with(|| {
                     tls::client_for(&svc.check.tls, http_client_builder()).unwrap_or_else(|| self.health_client.clone())
                 });
-                let future = self.health_poller(key.clone(), check.clone(), inst, client.clone(), headers.clone(), polling);
+                let spec = probe_spec.get_or_insert_with(|| Arc::new(ProbeSpec::of(&svc.check))).clone();
+                let future = self.health_poller(key.clone(), spec, inst, client.clone(), headers.clone(), polling);
                 if let Some(future) = future {
                     self.run(Job::Health(key.clone()), print, future);
                 }
@@ -199,7 +201,8 @@ impl Pollers {
                 && let Ok(url) = reqwest::Url::parse(&inst.metrics_url)
                 && !self.keeps(&Job::Scrape(key.clone()), print, wanted)
             {
-                let future = self.scraper(key.clone(), check.clone(), url, headers.clone(), polling);
+                let check = scrape_spec.get_or_insert_with(|| Arc::new(svc.check.clone())).clone();
+                let future = self.scraper(key.clone(), check, url, headers.clone(), polling);
                 self.run(Job::Scrape(key), print, future);
             }
         }
@@ -209,7 +212,7 @@ impl Pollers {
     fn health_poller(
         &self,
         key: InstanceKey,
-        check: Arc<CheckSpec>,
+        check: Arc<ProbeSpec>,
         inst: &InstanceSpec,
         client: reqwest::Client,
         headers: reqwest::header::HeaderMap,
@@ -388,6 +391,29 @@ fn print(parts: &[&dyn std::fmt::Debug]) -> Print {
         let _ = write!(feed, "{part:?}\u{1f}");
     }
     feed.0.finish()
+}
+
+/// What a service's health checks need of its settings, shared by its instances' pollers.
+struct ProbeSpec {
+    interval: std::time::Duration,
+    timeout: std::time::Duration,
+    tls: crate::config::TlsSpec,
+    answer: super::answer::AnswerSpec,
+    tcp_send: Option<String>,
+    tcp_expect: Option<String>,
+}
+
+impl ProbeSpec {
+    fn of(check: &CheckSpec) -> Self {
+        Self {
+            interval: check.interval,
+            timeout: check.timeout,
+            tls: check.tls.clone(),
+            answer: check.answer.clone(),
+            tcp_send: check.tcp_send.clone(),
+            tcp_expect: check.tcp_expect.clone(),
+        }
+    }
 }
 
 /// How a health check asks.
