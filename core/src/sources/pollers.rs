@@ -192,10 +192,8 @@ impl Pollers {
                     tls::client_for(&svc.check.tls, http_client_builder()).unwrap_or_else(|| self.health_client.clone())
                 });
                 let spec = probe_spec.get_or_insert_with(|| Arc::new(ProbeSpec::of(&svc.check))).clone();
-                let future = self.health_poller(key.clone(), spec, inst, client.clone(), headers.clone(), polling);
-                if let Some(future) = future {
-                    self.run(Job::Health(key.clone()), print, future);
-                }
+                let (client, headers) = (client.clone(), headers.clone());
+                self.start_health((Job::Health(key.clone()), print), key.clone(), spec, inst, client, headers, polling);
             }
             if svc.check.scrape
                 && let Ok(url) = reqwest::Url::parse(&inst.metrics_url)
@@ -208,40 +206,43 @@ impl Pollers {
         }
     }
 
-    /// One instance's health poller; `None` (with a log line) for an address that is no URL.
-    fn health_poller(
-        &self,
+    /// Starts one instance's health poller as `job`; none (with a log line) for an address that
+    /// is no URL. TCP and HTTP pollers are separate futures: a TCP check's read buffer is no
+    /// part of every HTTP poller's task.
+    #[allow(clippy::too_many_arguments)]
+    fn start_health(
+        &mut self,
+        (job, print): (Job, Print),
         key: InstanceKey,
         check: Arc<ProbeSpec>,
         inst: &InstanceSpec,
         client: reqwest::Client,
         headers: reqwest::header::HeaderMap,
         polling: &Polling,
-    ) -> Option<impl Future<Output = ()> + Send + 'static> {
+    ) {
         let schedule = health_schedule(check.interval, polling, self.start);
         let at_once = (schedule, self.start != Start::Spread, self.rounds.register(0));
         let event = move |sample, next_in| Event::Health { key: key.clone(), sample, next_in };
-        let probe: Probe = match inst.health_url.strip_prefix("tcp://") {
-            Some(target) => Probe::Tcp(target.to_string()),
-            None => match reqwest::Url::parse(&inst.health_url) {
-                Ok(url) => Probe::Http(health::Target::new(url, headers), client),
-                Err(_) => {
-                    tracing::error!(url = %inst.health_url, "not a URL; not polled");
-                    return None;
-                }
-            },
-        };
         let (pace, tx) = (self.pace.clone(), self.tx.clone());
-        let check_once = async move || match &probe {
-            Probe::Tcp(target) => {
+        if let Some(target) = inst.health_url.strip_prefix("tcp://") {
+            let target = target.to_string();
+            let check_once = async move || {
                 let (send, expect) = (check.tcp_send.as_deref(), check.tcp_expect.as_deref());
-                health::probe_tcp(target, send, expect, check.timeout).await
-            }
-            Probe::Http(target, client) => {
-                health::probe_target(client, target, check.timeout, &check.tls, &check.answer).await
-            }
+                health::probe_tcp(&target, send, expect, check.timeout).await
+            };
+            let future = poll_forever(at_once, pace, tx, check_once, HealthSample::is_failure, event);
+            return self.run(job, print, future);
+        }
+        let Ok(url) = reqwest::Url::parse(&inst.health_url) else {
+            tracing::error!(url = %inst.health_url, "not a URL; not polled");
+            return;
         };
-        Some(poll_forever(at_once, pace, tx, check_once, HealthSample::is_failure, event))
+        let target = health::Target::new(url, headers);
+        let check_once = async move || {
+            health::probe_target(&client, &target, check.timeout, &check.tls, &check.answer).await
+        };
+        let future = poll_forever(at_once, pace, tx, check_once, HealthSample::is_failure, event);
+        self.run(job, print, future);
     }
 
     /// One instance's metrics scraper.
@@ -414,12 +415,6 @@ impl ProbeSpec {
             tcp_expect: check.tcp_expect.clone(),
         }
     }
-}
-
-/// How a health check asks.
-enum Probe {
-    Tcp(String),
-    Http(health::Target, reqwest::Client),
 }
 
 /// A health poller's schedule: its interval on the board; in a one-shot run, rounds no further
