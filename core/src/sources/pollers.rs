@@ -238,9 +238,8 @@ impl Pollers {
             return;
         };
         let target = health::Target::new(url, headers);
-        let check_once = async move || {
-            health::probe_target(&client, &target, check.timeout, &check.tls, &check.answer).await
-        };
+        let check_once =
+            async move || health::probe_target(&client, &target, check.timeout, &check.tls, &check.answer).await;
         let future = poll_forever(at_once, pace, tx, check_once, HealthSample::is_failure, event);
         self.run(job, print, future);
     }
