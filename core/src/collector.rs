@@ -135,11 +135,11 @@ impl Collector {
     fn follow(&mut self, event: &Event) -> bool {
         match event {
             Event::Instances { service, instances } => {
-                let loaded = Arc::make_mut(&mut self.loaded);
-                match loaded.fleet.services.iter_mut().find(|s| *s.name == **service) {
-                    Some(svc) => svc.instances = instances.clone(),
-                    None => return false,
-                }
+                let Some(si) = self.loaded.fleet.services.iter().position(|s| *s.name == **service) else {
+                    return false;
+                };
+                // The first change of shape copies the config the caller shares; later ones do not.
+                Arc::make_mut(&mut self.loaded).fleet.services[si].instances = instances.clone();
                 true
             }
             Event::Reload(loaded) => {
