@@ -1,4 +1,4 @@
-//! AWS accounts resolved: presets expanded into CloudWatch queries, services named by index.
+//! AWS accounts resolved: presets expanded into CloudWatch queries, the services they feed named.
 
 use super::schema::{AwsAccount, CloudWatchMetric};
 use std::time::Duration;
