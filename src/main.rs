@@ -250,7 +250,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
                 ..View::default()
             };
             if let Some(name) = select {
-                view.selected = state.services.iter().position(|s| &s.name == name);
+                view.selected = state.services.iter().position(|s| *s.name == **name);
                 anyhow::ensure!(view.selected.is_some(), "no service named `{name}`");
             }
             if *screen == Shot::Rollback {

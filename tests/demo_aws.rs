@@ -34,7 +34,7 @@ async fn search_scales_out_during_its_spike_through_the_sdk() {
     let (_, v) = cpu.points.latest().unwrap();
     assert!((70.0..=85.0).contains(v), "CPU during the spike: {v}");
     // The load balancer feeds the web frontend's traffic: 540 req/s, 0.2% errors.
-    let web = state.services.iter().position(|s| s.name == "web-frontend").unwrap();
+    let web = state.services.iter().position(|s| &*s.name == "web-frontend").unwrap();
     let p = state.current_signals(web, SystemTime::now()).unwrap();
     assert!(p.rate.is_some_and(|r| (500.0..=580.0).contains(&r)), "{p:?}");
     assert!(p.error_ratio.is_some_and(|e| (0.001..0.004).contains(&e)), "{p:?}");

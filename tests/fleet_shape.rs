@@ -122,7 +122,7 @@ async fn instances_and_services_come_and_go_while_the_rest_keep_what_they_know()
     assert!(web_changes >= 1, "web went from CRIT to OK");
     c.sender().send(Event::Reload(Arc::new(reloaded))).await.unwrap();
     assert!(drive(&mut c, WAIT, |c| checks(c, &kdb) >= 2).await, "the new service is checked");
-    let names: Vec<&str> = c.state.services.iter().map(|s| s.name.as_str()).collect();
+    let names: Vec<&str> = c.state.services.iter().map(|s| &*s.name).collect();
     assert_eq!(names, ["web", "db"]);
     assert!(!polled(&c, &Job::Health(kapi.clone())), "api is no longer polled");
     assert!(polled(&c, &Job::Health(ka.clone())) && polled(&c, &Job::Health(kd.clone())));

@@ -99,7 +99,7 @@ async fn panel_numbers_match_the_query_api() {
 
     // The board shows exactly those numbers.
     let mut state = State::new(&loaded.fleet, 120, 3);
-    state.apply(Event::Signals { service: state.services[0].key.clone(), result: Ok(vec![point]) });
+    state.apply(Event::Signals { service: state.services[0].name.clone(), result: Ok(vec![point]) });
     let text = frame(&state, point.at, 120, 30);
     assert!(text.contains(&opsboard::format::rate(rate)), "{text}");
     assert!(text.contains(&percent(point.error_ratio.unwrap())), "{text}");
@@ -119,7 +119,7 @@ async fn query_errors_are_shown_in_words() {
     assert!(err.starts_with("promql rate: bad_data: "), "{err}");
 
     let mut state = State::new(&loaded.fleet, 120, 3);
-    state.apply(Event::Signals { service: state.services[0].key.clone(), result: Err(err.clone()) });
+    state.apply(Event::Signals { service: state.services[0].name.clone(), result: Err(err.clone()) });
     let text = frame(&state, SystemTime::now(), 200, 20);
     assert!(text.contains("promql rate: bad_data"), "{text}");
 }

@@ -107,7 +107,7 @@ fn tallies_and_worst_first_order() {
     let t = s.service_tally(now());
     assert_eq!((t.ok, t.warn, t.crit, t.stale, t.unknown), (1, 1, 2, 1, 1));
     assert_eq!(t.worst(), Status::Crit);
-    let order: Vec<&str> = s.services_worst_first(now()).into_iter().map(|i| s.services[i].name.as_str()).collect();
+    let order: Vec<&str> = s.services_worst_first(now()).into_iter().map(|i| &*s.services[i].name).collect();
     assert_eq!(order, ["checkout", "payments", "search", "auth", "reports", "web"]);
     assert_eq!(s.last_update(), Some(now()));
 }

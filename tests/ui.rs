@@ -106,7 +106,7 @@ fn selection_follows_the_service_not_the_row() {
     let state = incident_state();
     let view = view_after(&state, &[Action::Down]);
     let selected = view.selected.expect("a service is selected");
-    assert_eq!(state.services[selected].name, "payments");
+    assert_eq!(&*state.services[selected].name, "payments");
     let view = view_after(&state, &[Action::Down, Action::ToggleSort]);
     assert_eq!(view.selected, Some(selected), "re-sorting keeps the same service selected");
 }
@@ -449,7 +449,7 @@ fn aws_panel_shows_groups_metrics_and_a_banner_when_blind() {
 #[test]
 fn with_no_earlier_version_known_the_rollback_asks_for_one_then_the_name() {
     let state = incident_state();
-    let search = state.services.iter().position(|s| s.name == "search").unwrap();
+    let search = state.services.iter().position(|s| &*s.name == "search").unwrap();
     let config: opsboard::config::schema::ActionConfig =
         toml::from_str("command = \"deploy {service} {version}\"\nkey = \"R\"\nneeds_version = true\n").unwrap();
     let mut view = View { selected: Some(search), ..View::default() };
@@ -537,7 +537,7 @@ fn one_snapshot_writes_the_same_frame_to_each_out_in_the_format_its_name_asks() 
 fn text_too_long_for_its_column_ends_in_an_ellipsis() {
     let mut state = with_late_backup();
     let long = "payments-settlement-reconciliation-worker";
-    let si = state.services.iter().position(|s| s.name == "payments").unwrap();
+    let si = state.services.iter().position(|s| &*s.name == "payments").unwrap();
     state.services[si].name = long.into();
     let text = frame(&state, &View::default(), 80, 24);
     let rows: Vec<&str> = text.lines().filter(|l| l.contains("payments-set")).collect();
@@ -556,7 +556,7 @@ fn text_too_long_for_its_column_ends_in_an_ellipsis() {
 fn a_long_instance_name_is_cut_with_an_ellipsis_in_the_detail_screen() {
     let mut state = incident_state();
     let long = "ip-10-0-2-1.eu-west-1.compute.internal:8080";
-    let si = state.services.iter().position(|s| s.name == "checkout").unwrap();
+    let si = state.services.iter().position(|s| &*s.name == "checkout").unwrap();
     state.services[si].instances[0].spec.label = long.into();
     let view = view_after(&state, &[Action::Open]);
     assert_eq!(view.screen, Screen::Detail);

@@ -192,7 +192,7 @@ fn kept_verdicts_brought_forward_agree_with_verdicts_made_from_nothing() {
                 let mut specs: Vec<_> = state.services[si].instances.iter().map(|i| i.spec.clone()).collect();
                 if specs.len() > 1 && rng.bool() {
                     specs.remove(rng.usize(0..specs.len()));
-                    state.apply(Event::Instances { service: state.services[si].key.clone(), instances: specs });
+                    state.apply(Event::Instances { service: state.services[si].name.clone(), instances: specs });
                 } else {
                     state.apply(Event::Reload(std::sync::Arc::new(loaded.clone())));
                 }
@@ -214,7 +214,7 @@ fn kept_verdicts_brought_forward_agree_with_verdicts_made_from_nothing() {
                         };
                         Ok(vec![point])
                     };
-                    state.apply(Event::Signals { service: state.services[si].key.clone(), result });
+                    state.apply(Event::Signals { service: state.services[si].name.clone(), result });
                 } else if rng.u32(0..4) == 0 {
                     counts[si][ii] += rng.f64() * 400.0;
                     let errors = counts[si][ii] * rng.f64() * 0.1;

@@ -205,7 +205,7 @@ fn rows(state: &State, now: SystemTime) -> Vec<ServiceReport> {
         .map(|(si, svc)| {
             let v = state.service_verdict(si, now);
             ServiceReport {
-                name: svc.name.clone(),
+                name: svc.name.to_string(),
                 env: svc.env.name.clone(),
                 status: v.status,
                 reason: v.reason,

@@ -64,7 +64,7 @@ fn service_line<'a>(scene: &Scene, si: usize, selected: bool) -> Line<'a> {
     }
     let mut spans = vec![
         Span::styled(format!("{} {:<5} ", symbols::status(status), short_word(status)), theme.status(status)),
-        Span::styled(svc.name.clone(), name_style),
+        Span::styled(svc.name.to_string(), name_style),
         Span::styled(format!(" {}", svc.env.label), super::env_style(&svc.env, theme)),
     ];
     if let Some(muted) = super::silence_label(scene, si) {

@@ -37,7 +37,7 @@ pub fn render(frame: &mut Frame, area: Rect, scene: &Scene) {
             let m = scene.state.mixed_versions(si)?;
             Some(Row::new(vec![
                 Cell::from(Span::styled("now", theme.dim())),
-                Cell::from(cut::line(Line::raw(scene.state.services[si].name.clone()), service_width)),
+                Cell::from(cut::line(Line::raw(&*scene.state.services[si].name), service_width)),
                 Cell::from(cut::line(
                     Line::from(Span::styled(format!("mixed: {m}"), theme.status(Status::Warn))),
                     version_width,
@@ -84,7 +84,7 @@ pub fn render(frame: &mut Frame, area: Rect, scene: &Scene) {
 
 /// "3/5 on 1.4.2" while a deploy rolls.
 pub fn progress(state: &State, d: &Deploy) -> String {
-    let Some(si) = state.services.iter().position(|s| s.name == d.service) else { return String::new() };
+    let Some(si) = state.services.iter().position(|s| *s.name == *d.service) else { return String::new() };
     let rollout = state.rollout(si);
     let total: usize = rollout.iter().map(|(_, n)| n).sum();
     let on = rollout.iter().find(|(v, _)| *v == d.version).map_or(0, |(_, n)| *n);

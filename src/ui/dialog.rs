@@ -16,7 +16,7 @@ pub fn render(frame: &mut Frame, area: Rect, scene: &Scene, d: &Dialog) {
     let command = request(d, spec, svc).command;
     let mut lines = vec![Line::from(vec![
         Span::styled(" service   ", theme.dim()),
-        Span::styled(svc.name.clone(), theme.title()),
+        Span::styled(&*svc.name, theme.title()),
         Span::styled(format!("  ({})", svc.env.label), super::env_style(&svc.env, theme)),
     ])];
     let rollout = scene.state.rollout(d.service);
@@ -49,7 +49,7 @@ pub fn render(frame: &mut Frame, area: Rect, scene: &Scene, d: &Dialog) {
     lines.push(Line::styled(format!("   {command}"), theme.accent()));
     lines.push(Line::raw(""));
     if !d.entering_version {
-        let matches = d.typed == svc.name;
+        let matches = *d.typed == *svc.name;
         lines.push(Line::from(vec![
             Span::raw(format!(" type {} to confirm: ", svc.name)),
             Span::styled(d.typed.clone(), if matches { theme.status(crate::state::Status::Ok) } else { theme.base() }),

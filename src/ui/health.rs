@@ -80,10 +80,10 @@ fn row<'a>(scene: &Scene, si: usize, name_room: u16, reason_room: u16) -> Row<'a
         Cell::from(status_cell::span(verdict.status, theme)),
         Cell::from(cut::line(
             if svc.check.tls.verify {
-                Line::raw(svc.name.clone())
+                Line::raw(svc.name.to_string())
             } else {
                 // Certificates are not checked for this service: say so on its row.
-                Line::from(vec![Span::raw(svc.name.clone()), Span::styled(" ⚠", theme.status(Status::Warn))])
+                Line::from(vec![Span::raw(svc.name.to_string()), Span::styled(" ⚠", theme.status(Status::Warn))])
             },
             name_room,
         )),

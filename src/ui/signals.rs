@@ -99,7 +99,7 @@ fn row<'a>(scene: &Scene, si: usize, status: Status, trend: usize, name_room: u1
     };
     Row::new(vec![
         state_cell,
-        Cell::from(cut::line(Line::raw(svc.name.clone()), name_room)),
+        Cell::from(cut::line(Line::raw(svc.name.to_string()), name_room)),
         Cell::from(Span::styled(current.and_then(|p| p.rate).map(format::rate).unwrap_or_else(dash), traffic_style)),
         Cell::from(Span::styled(current.and_then(|p| p.error_ratio).map(percent).unwrap_or_else(dash), err_style)),
         // Error rates against zero and the warning level: under it, low bars; full ones only at or over it.

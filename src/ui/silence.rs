@@ -16,7 +16,7 @@ pub fn render(frame: &mut Frame, area: Rect, scene: &Scene, d: &SilenceDialog) {
     let mut lines = vec![
         Line::from(vec![
             Span::styled(" service  ", theme.dim()),
-            Span::styled(svc.name.clone(), theme.title()),
+            Span::styled(&*svc.name, theme.title()),
             Span::styled(format!("  ({})", svc.env.label), super::env_style(&svc.env, theme)),
             Span::raw("  "),
             Span::styled(format!("{} {}", v.status.word(), v.reason), theme.status(v.status)),

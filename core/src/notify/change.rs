@@ -28,12 +28,8 @@ impl Observed {
 /// The items of one moment's verdicts; accounts the board sees count as OK.
 pub fn observe_items(state: &State, verdicts: &Verdicts) -> Vec<Observed> {
     // A service with no `env` is in the implicit "default" one: not worth a word.
-    let envs: HashMap<&str, &str> = state
-        .services
-        .iter()
-        .filter(|s| s.env.name != "default")
-        .map(|s| (s.name.as_str(), s.env.name.as_str()))
-        .collect();
+    let envs: HashMap<&str, &str> =
+        state.services.iter().filter(|s| s.env.name != "default").map(|s| (&*s.name, s.env.name.as_str())).collect();
     let mut out: Vec<Observed> = verdicts
         .items
         .iter()

@@ -112,7 +112,7 @@ impl Pollers {
             tx,
             start,
             rounds: rounds.clone(),
-            polling: print(&[&loaded.config.polling]),
+            polling: print_of(&[&loaded.config.polling]),
             pace: pace(&loaded.config.polling),
             health_client: http_client(),
             metrics_client: scrape::metrics_client(),
@@ -125,7 +125,7 @@ impl Pollers {
     /// settings changed start again; the rest keep running untouched.
     pub fn follow(&mut self, loaded: &Loaded) {
         let polling = &loaded.config.polling;
-        let settings = print(&[polling]);
+        let settings = print_of(&[polling]);
         if settings != self.polling {
             // A new limit of checks in flight is a new semaphore: every poller takes it up.
             self.stop_all();
@@ -139,7 +139,7 @@ impl Pollers {
         self.follow_promql(loaded, &mut wanted);
         for spec in &loaded.fleet.aws {
             let job = Job::Aws(spec.name.as_str().into());
-            let print = print(&[spec]);
+            let print = print_of(&[spec]);
             if !self.keeps(&job, print, &mut wanted) {
                 let round = self.rounds.register_once();
                 let (spec, tx) = (spec.clone(), self.tx.clone());
@@ -148,7 +148,7 @@ impl Pollers {
         }
         for job_spec in &loaded.config.backups {
             let job = Job::Backup(job_spec.name.as_str().into());
-            let print = print(&[job_spec, &loaded.fleet.aws]);
+            let print = print_of(&[job_spec, &loaded.fleet.aws]);
             if !self.keeps(&job, print, &mut wanted) {
                 let round = self.rounds.register_once();
                 let (spec, aws, tx) = (job_spec.clone(), loaded.fleet.aws.clone(), self.tx.clone());
@@ -157,7 +157,7 @@ impl Pollers {
         }
         let deploys = &loaded.config.deploys;
         if let Some(log) = &deploys.log {
-            let print = print(&[deploys]);
+            let print = print_of(&[deploys]);
             if !self.keeps(&Job::DeployLog, print, &mut wanted) {
                 let round = self.rounds.register_once();
                 let future = deploy_log::run(log.clone(), deploys.interval, self.tx.clone(), round);
@@ -173,6 +173,13 @@ impl Pollers {
         });
         // Stopped pollers are reaped here, so a fleet that churns all day holds no dead tasks.
         while self.set.try_join_next().is_some() {}
+        let mut by_source: Vec<(Source, usize)> = Source::ALL.iter().map(|&s| (s, 0)).collect();
+        for job in self.running.keys() {
+            if let Some((_, n)) = by_source.iter_mut().find(|(s, _)| *s == job.source()) {
+                *n += 1;
+            }
+        }
+        tracing::info!(pollers = ?by_source, "polling");
     }
 
     /// A service's instance pollers: a health check each, and a scrape where scraping is on.
@@ -181,12 +188,12 @@ impl Pollers {
         // One copy of what the service's pollers need, made when the first needs it, and one
         // print of the service's settings.
         let (mut probe_spec, mut scrape_spec) = (None, None);
-        let check_print = print(&[&svc.check]);
+        let check_print = print_of(&[&svc.check]);
         // Built at most once a call, and only when one of its instances needs a new poller.
         let mut own_client: Option<reqwest::Client> = None;
         for inst in &svc.instances {
             let key = InstanceKey::new(&svc.name, inst);
-            let print = print(&[inst, &check_print]);
+            let print = print_of(&[inst, &check_print]);
             if !self.keeps(&Job::Health(key.clone()), print, wanted) {
                 let client = own_client.get_or_insert_with(|| {
                     tls::client_for(&svc.check.tls, http_client_builder()).unwrap_or_else(|| self.health_client.clone())
@@ -282,7 +289,7 @@ impl Pollers {
         for svc in &loaded.fleet.services {
             let Some(queries) = svc.promql.clone() else { continue };
             let service: ServiceKey = svc.name.as_str().into();
-            let print = print(&[server, &queries, &svc.check.interval]);
+            let print = print_of(&[server, &queries, &svc.check.interval]);
             let up = queries.up.clone().filter(|_| !self.keeps(&Job::Up(service.clone()), print, wanted));
             let signals = queries.has_signals() && !self.keeps(&Job::Promql(service.clone()), print, wanted);
             if up.is_none() && !signals {
@@ -375,7 +382,7 @@ impl Pollers {
 /// settings are kilobytes, and a print is kept for each of thousands of pollers).
 type Print = u64;
 
-fn print(parts: &[&dyn std::fmt::Debug]) -> Print {
+fn print_of(parts: &[&dyn std::fmt::Debug]) -> Print {
     use std::fmt::Write;
     use std::hash::Hasher;
     struct Feed(std::collections::hash_map::DefaultHasher);

@@ -204,7 +204,7 @@ impl State {
                 svc.instances.push(InstanceState::new(spec, history, &svc.check));
             }
         }
-        let key = svc.key.clone();
+        let key = svc.name.clone();
         if added {
             self.reshaped();
         }

@@ -353,7 +353,7 @@ const AROUND: Duration = Duration::from_secs(300);
 /// The service's mean error rate before and after the deploy started, when it rose
 /// to at least twice as much and by at least a percentage point.
 pub fn error_rise(state: &super::State, d: &Deploy, now: SystemTime) -> Option<(f64, f64)> {
-    let svc = state.services.iter().find(|s| s.name == d.service)?;
+    let svc = state.services.iter().find(|s| *s.name == *d.service)?;
     let mean = |from: SystemTime, to: SystemTime| {
         let v: Vec<f64> =
             svc.signals.iter().filter(|p| p.at >= from && p.at < to).filter_map(|p| p.error_ratio).collect();

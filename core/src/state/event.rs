@@ -25,12 +25,6 @@ impl InstanceKey {
     }
 }
 
-impl std::fmt::Display for InstanceKey {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}/{}", self.service, self.instance)
-    }
-}
-
 /// One instance's series of an `up` query.
 #[derive(Debug, Clone, PartialEq)]
 pub struct UpSeries {
@@ -90,10 +84,5 @@ impl Event {
             | Event::Unsilenced { .. }
             | Event::Reload(_) => None,
         }
-    }
-
-    /// Whether the event changes the fleet's shape (what is polled), not only what is known.
-    pub fn reshapes(&self) -> bool {
-        matches!(self, Event::Instances { .. } | Event::Reload(_))
     }
 }

@@ -81,9 +81,9 @@ impl Positions {
     fn of(services: &[ServiceState]) -> Self {
         let mut p = Self::default();
         for (si, svc) in services.iter().enumerate() {
-            p.services.insert(svc.key.clone(), si);
+            p.services.insert(svc.name.clone(), si);
             for (ii, inst) in svc.instances.iter().enumerate() {
-                let key = InstanceKey { service: svc.key.clone(), instance: inst.spec.key().into() };
+                let key = InstanceKey { service: svc.name.clone(), instance: inst.spec.key().into() };
                 p.instances.insert(key, InstanceId { service: si, instance: ii });
             }
         }
@@ -134,7 +134,7 @@ impl State {
     pub fn instance_key(&self, id: InstanceId) -> Option<InstanceKey> {
         let svc = self.services.get(id.service)?;
         let inst = svc.instances.get(id.instance)?;
-        Some(InstanceKey { service: svc.key.clone(), instance: Arc::from(inst.spec.key()) })
+        Some(InstanceKey { service: svc.name.clone(), instance: Arc::from(inst.spec.key()) })
     }
 
     /// How long a window counts as current: the same grace as health results.

@@ -40,9 +40,8 @@ pub struct External {
 
 #[derive(Debug, Clone)]
 pub struct ServiceState {
-    pub name: String,
-    /// The name again, as events carry it.
-    pub key: ServiceKey,
+    /// Its name, which is also its key in events.
+    pub name: ServiceKey,
     pub env: EnvSpec,
     pub check: CheckSpec,
     pub instances: Vec<InstanceState>,
@@ -68,8 +67,7 @@ impl ServiceState {
     /// A service the board has not heard from yet.
     pub fn new(fleet: &Fleet, spec: &ServiceSpec, history: usize, stale_after_intervals: u32) -> Self {
         Self {
-            name: spec.name.clone(),
-            key: spec.name.as_str().into(),
+            name: spec.name.as_str().into(),
             env: spec.env.clone(),
             check: spec.check.clone(),
             instances: spec.instances.iter().map(|i| InstanceState::new(i.clone(), history, &spec.check)).collect(),

@@ -1,7 +1,7 @@
 //! A fleet that changes shape: instances that come and go, a config loaded again. Whatever stays
 //! (by key) keeps what the board knows of it; the rest starts empty or is gone.
 
-use super::{InstanceState, ServiceState, State, aws, backups, external_of};
+use super::{InstanceState, ServiceKey, ServiceState, State, aws, backups, external_of};
 use crate::config::{Fleet, InstanceSpec, Loaded, ServiceSpec};
 use std::collections::{HashMap, HashSet};
 
@@ -17,11 +17,11 @@ impl State {
         let (fleet, polling) = (&loaded.fleet, &loaded.config.polling);
         self.stale_after_intervals = polling.stale_after_intervals;
         let stale = self.stale_after_intervals;
-        let mut was: HashMap<String, ServiceState> = self.services.drain(..).map(|s| (s.name.clone(), s)).collect();
+        let mut was: HashMap<ServiceKey, ServiceState> = self.services.drain(..).map(|s| (s.name.clone(), s)).collect();
         self.services = fleet
             .services
             .iter()
-            .map(|spec| match was.remove(&spec.name) {
+            .map(|spec| match was.remove(spec.name.as_str()) {
                 Some(kept) => kept.follow(fleet, spec, stale),
                 None => ServiceState::new(fleet, spec, polling.history, stale),
             })
@@ -55,11 +55,6 @@ impl State {
     pub(super) fn reshaped(&mut self) {
         self.shape += 1;
         self.positions = super::Positions::of(&self.services);
-    }
-
-    /// Changes of shape so far.
-    pub fn shape(&self) -> u64 {
-        self.shape
     }
 }
 

@@ -126,7 +126,7 @@ impl Verdicts {
     fn items(&self, state: &State) -> Vec<Item> {
         let mut out: Vec<Item> = Vec::with_capacity(self.services.len() + self.others.len());
         for (svc, v) in state.services.iter().zip(&self.services) {
-            out.push(Item { kind: Kind::Service, name: svc.name.clone(), verdict: super::named_worst(svc, v) });
+            out.push(Item { kind: Kind::Service, name: svc.name.to_string(), verdict: super::named_worst(svc, v) });
         }
         out.extend(self.others.iter().cloned());
         out.sort_by_key(|i| std::cmp::Reverse(i.verdict.status));

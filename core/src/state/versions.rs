@@ -42,7 +42,7 @@ impl State {
                 }
             }
         }
-        for d in self.deploys.list.iter().filter(|d| d.service == svc.name) {
+        for d in self.deploys.list.iter().filter(|d| *d.service == *svc.name) {
             saw(d.ended.unwrap_or(d.started), &d.version);
             if let Some(from) = &d.from {
                 saw(d.started, from);

@@ -122,7 +122,7 @@ impl View {
             Action::DialogNextVersion => d.choice = (d.choice + 1).min(d.versions.len().saturating_sub(1)),
             Action::DialogConfirm => {
                 let svc = &state.services[d.service];
-                if d.typed != svc.name {
+                if *d.typed != *svc.name {
                     self.flash = Some(format!("type `{}` exactly to confirm", svc.name));
                     return Outcome::Nothing;
                 }
@@ -185,7 +185,7 @@ pub fn request(
     ActionRequest {
         action: d.action.clone(),
         service: d.service,
-        service_name: svc.name.clone(),
+        service_name: svc.name.to_string(),
         env: svc.env.name.clone(),
         from_version: d.from_version.clone(),
         to_version: d.version().map(str::to_string),
