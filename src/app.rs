@@ -41,11 +41,14 @@ pub struct BoardOptions {
     pub history: DeployHistory,
     pub max_fps: u32,
     pub mouse: bool,
+    /// The config's files, followed while the board runs (none for the demo).
+    pub config_files: Option<crate::config::Sources>,
 }
 
 /// Runs the interactive board until the person quits or a signal arrives.
 pub async fn run(loaded: &std::sync::Arc<Loaded>, opts: &BoardOptions) -> anyhow::Result<()> {
     let mut collector = Collector::start(loaded, opts.history.clone());
+    collector.watch_config(opts.config_files.clone().unwrap_or_default());
     let tx = collector.sender();
     let operator = Operator::from_env();
     let mut alerts = crate::notify::terminal::Alerts::new(&loaded.config.board, &|k| std::env::var(k).ok());
@@ -113,6 +116,13 @@ pub async fn run(loaded: &std::sync::Arc<Loaded>, opts: &BoardOptions) -> anyhow
                                 let change = crate::notify::silences::Change { item: &item, length, reason: &reason, lift };
                                 let kept = collector.apply(change.audited(&opts.audit, &operator));
                                 view.flash = Some(change.words(&collector.state.silences, kept, opts.look.utc_offset_secs));
+                            }
+                            Outcome::ReloadConfig => {
+                                view.flash = Some(if collector.reload_config() {
+                                    "reloading the config…".into()
+                                } else {
+                                    "no config file to reload".into()
+                                });
                             }
                             Outcome::Nothing => {}
                         }

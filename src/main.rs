@@ -201,18 +201,19 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
     }
 
     let demo_wanted = cli.demo || matches!(cli.command, Some(Command::Demo));
-    let (_demo, loaded) = if demo_wanted {
+    let (_demo, loaded, config_files) = if demo_wanted {
         let fleet = demo::start(cli.demo_at.unwrap_or_default()).await.context("starting the demo fleet")?;
         opsboard::store::override_data_dir(fleet.data_dir());
         let loaded = fleet.load()?;
-        (Some(fleet), loaded)
+        (Some(fleet), loaded, None)
     } else {
         let sources = Sources::discover(cli.config.clone(), &env);
         if sources.user.is_none() && sources.override_file.is_none() {
             let path = config::default_config_path().map(|p| p.display().to_string()).unwrap_or_default();
             anyhow::bail!("no config found at {path}; pass --config PATH, or try `opsboard --demo`");
         }
-        (None, config::load(&sources, &env)?)
+        let loaded = config::load(&sources, &env)?;
+        (None, loaded, Some(sources))
     };
     // One copy, shared with the collector, which follows the fleet as it changes shape.
     let loaded = std::sync::Arc::new(loaded);
@@ -299,6 +300,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
                 history: board.history,
                 font_px: loaded.config.serve.font_size,
                 secrets: loaded.secrets(),
+                config_files,
             };
             let (tx, rx) = tokio::sync::oneshot::channel();
             tokio::spawn(async move {
@@ -310,7 +312,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Some(Command::Demo) | None => {
-            let opts = board_options(&cli, &loaded, None)?;
+            let opts = BoardOptions { config_files, ..board_options(&cli, &loaded, None)? };
             let _log_guard = start_logging(&cli, &loaded);
             tracing::info!(services = loaded.fleet.services.len(), "board starting");
             app::run(&loaded, &opts).await?;
@@ -369,5 +371,6 @@ fn board_options(cli: &Cli, loaded: &Loaded, web_wall: Option<bool>) -> anyhow::
         audit: AuditLog::new(AuditLog::default_path().unwrap_or_else(|| PathBuf::from("audit.jsonl"))),
         max_fps: if slow_link { board.max_fps.min(2) } else { board.max_fps },
         mouse: board.mouse,
+        config_files: None,
     })
 }

@@ -176,18 +176,17 @@ fn install_panic_restore() {
     });
 }
 
-/// Resolves on SIGTERM, SIGINT or SIGHUP: the board then leaves cleanly.
+/// Resolves on SIGTERM or SIGINT: the board then leaves cleanly. SIGHUP reloads the config
+/// (`sources::reload`); a terminal that really hung up fails the next frame's write (within the
+/// second's tick, the clock changes every frame), which ends the board as cleanly.
 pub async fn shutdown_signal() {
     use tokio::signal::unix::{SignalKind, signal};
-    let (Ok(mut term), Ok(mut int), Ok(mut hup)) =
-        (signal(SignalKind::terminate()), signal(SignalKind::interrupt()), signal(SignalKind::hangup()))
-    else {
+    let (Ok(mut term), Ok(mut int)) = (signal(SignalKind::terminate()), signal(SignalKind::interrupt())) else {
         return std::future::pending().await;
     };
     tokio::select! {
         _ = term.recv() => tracing::info!("SIGTERM"),
         _ = int.recv() => tracing::info!("SIGINT"),
-        _ = hup.recv() => tracing::info!("SIGHUP"),
     }
 }
 

@@ -49,6 +49,18 @@ pub struct Collector {
     loaded: Arc<Loaded>,
     /// Every poller; dropped with the collector.
     pollers: Pollers,
+    /// Asks the config watcher to load the config again; the watcher ends with the collector.
+    reload: Option<(mpsc::Sender<()>, tokio::task::JoinHandle<()>)>,
+    /// Whether the watched config has files to load again.
+    reloads_files: bool,
+}
+
+impl Drop for Collector {
+    fn drop(&mut self) {
+        if let Some((_, task)) = &self.reload {
+            task.abort();
+        }
+    }
 }
 
 impl Collector {
@@ -82,7 +94,20 @@ impl Collector {
         };
         let verdicts = Verdicts::default();
         let loaded = loaded.clone();
-        Self { state, rx, tx, history, silences_file, notifier, verdicts, rounds, loaded, pollers }
+        Self {
+            state,
+            rx,
+            tx,
+            history,
+            silences_file,
+            notifier,
+            verdicts,
+            rounds,
+            loaded,
+            pollers,
+            reload: None,
+            reloads_files: false,
+        }
     }
 
     /// Keeps silences in `path` instead of the data dir's file (tests), starting from what it holds.
@@ -142,12 +167,50 @@ impl Collector {
                 Arc::make_mut(&mut self.loaded).fleet.services[si].instances = instances.clone();
                 true
             }
+            Event::Discovered { service, found, .. } => {
+                let Some(si) = self.loaded.fleet.services.iter().position(|s| *s.name == **service) else {
+                    return false;
+                };
+                let instances = found.instances.iter().map(|f| f.spec.clone()).collect();
+                Arc::make_mut(&mut self.loaded).fleet.services[si].instances = instances;
+                true
+            }
             Event::Reload(loaded) => {
-                self.loaded = loaded.clone();
+                let mut next = loaded.clone();
+                // A service whose sources stay keeps the instances they gave until they give more.
+                for (si, svc) in loaded.fleet.services.iter().enumerate() {
+                    let was = self.loaded.fleet.services.iter().find(|s| s.name == svc.name);
+                    if let Some(was) = was.filter(|w| !svc.discovery.is_empty() && w.discovery == svc.discovery) {
+                        Arc::make_mut(&mut next).fleet.services[si].instances = was.instances.clone();
+                    }
+                }
+                self.loaded = next;
                 true
             }
             _ => false,
         }
+    }
+
+    /// Loads the config of `sources` again on SIGHUP, when its files change, and on
+    /// [`Self::reload_config`]: what loads takes effect, what does not is said.
+    pub fn watch_config(&mut self, sources: crate::config::Sources) {
+        self.reloads_files = sources.user.is_some() || sources.override_file.is_some();
+        let (ask, asks) = mpsc::channel(1);
+        let task = tokio::spawn(crate::sources::reload::watch(sources, self.loaded.clone(), self.tx.clone(), asks));
+        self.reload = Some((ask, task));
+    }
+
+    /// Asks for the config to be loaded again; false when there is no config file to load.
+    pub fn reload_config(&self) -> bool {
+        self.reload.as_ref().filter(|_| self.reloads_files).is_some_and(|(ask, _)| {
+            // A reload already asked for and not yet done is as good as a second.
+            !matches!(ask.try_send(()), Err(mpsc::error::TrySendError::Closed(_)))
+        })
+    }
+
+    /// The config as it stands now, every change of shape and reload applied.
+    pub fn loaded(&self) -> &Arc<Loaded> {
+        &self.loaded
     }
 
     /// What is polled now.
@@ -181,6 +244,7 @@ impl Collector {
     /// Once a second: the verdicts are brought to `now`, states are looked at for changes,
     /// silences end, webhooks are told.
     pub fn tick(&mut self, now: SystemTime) {
+        self.state.drop_departed(now);
         self.verdicts.refresh(&self.state, now);
         for event in self.notifier.tick(&self.state, &self.verdicts, now) {
             let _ = self.apply(event);

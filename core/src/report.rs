@@ -19,6 +19,24 @@ pub struct Report {
     pub backups: Vec<BackupReport>,
     /// Notifications muted now, by item.
     pub silences: Vec<crate::state::silences::Silence>,
+    /// What became of the last reload of the config, if there was one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub config_reload: Option<ConfigReloadReport>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ConfigReloadReport {
+    /// Unix seconds.
+    pub at: u64,
+    /// Why the file was refused ("config.toml:4: key `services.api.interval`: …"); everything
+    /// runs as it was.
+    pub error: Option<String>,
+    /// Tables changed that take effect on a restart only: their old values stand.
+    pub needs_restart: Vec<String>,
+    /// Read-only guards the reload removed or weakened.
+    pub weakened: Vec<String>,
+    /// The board's words for it.
+    pub words: String,
 }
 
 #[derive(Debug, Serialize)]
@@ -114,6 +132,28 @@ pub struct ServiceReport {
     /// "2.0.1 on 2, 2.0.0 on 1" when the instances do not agree.
     pub mixed_versions: Option<String>,
     pub instances: Vec<InstanceReport>,
+    /// Where its instances come from besides the config (`instances_from`), if anywhere.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub instances_from: Option<DiscoveryReport>,
+}
+
+/// A service's sources of instances as they stand.
+#[derive(Debug, Serialize)]
+pub struct DiscoveryReport {
+    pub sources: Vec<SourceReport>,
+    /// "targets from Prometheus: HTTP 503, list from 2m ago", the cap reached.
+    pub note: Option<String>,
+    /// How many the sources listed, when more than `max_instances`.
+    pub capped_from: Option<usize>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct SourceReport {
+    pub source: String,
+    pub instances: usize,
+    /// Unix seconds of the list in force.
+    pub listed_at: Option<u64>,
+    pub error: Option<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -136,6 +176,11 @@ pub struct InstanceReport {
     pub p95_ms: Option<f64>,
     /// Why the last scrape failed, if it did.
     pub metrics_error: Option<String>,
+    /// `starting`, `draining` or `gone` while it does not count towards its service.
+    pub life: Option<String>,
+    /// Its load balancer's view (`healthy`, `initial`, `draining` …), for a target group's target.
+    pub lb_state: Option<String>,
+    pub lb_reason: Option<String>,
 }
 
 /// A part of the report, each filled from the state by its own function.
@@ -149,6 +194,8 @@ enum Part {
     Aws,
     Backups,
     Deploys,
+    /// Where the rows come from: each service's sources of instances.
+    Fleet,
 }
 
 /// Which part of the report shows what a kind of source finds. A kind of source added to
@@ -162,6 +209,7 @@ fn part(source: Source) -> Part {
         Source::Aws => Part::Aws,
         Source::Backup => Part::Backups,
         Source::DeployLog => Part::Deploys,
+        Source::Discovery => Part::Fleet,
     }
 }
 
@@ -182,6 +230,16 @@ pub fn report(state: &State, now: SystemTime) -> Report {
         deploys: Vec::new(),
         backups: Vec::new(),
         silences,
+        config_reload: state.config_note.as_ref().map(|n| {
+            let applied = n.outcome.as_ref().ok();
+            ConfigReloadReport {
+                at: secs(n.at),
+                error: n.outcome.as_ref().err().cloned(),
+                needs_restart: applied.map(|a| a.needs_restart.clone()).unwrap_or_default(),
+                weakened: applied.map(|a| a.weakened.clone()).unwrap_or_default(),
+                words: n.words(),
+            }
+        }),
     };
     let parts: std::collections::BTreeSet<Part> = Source::ALL.iter().copied().map(part).collect();
     for p in parts {
@@ -191,6 +249,7 @@ pub fn report(state: &State, now: SystemTime) -> Report {
             Part::Aws => add_aws(&mut r, state, &verdicts, now),
             Part::Backups => r.backups = backups(state, &verdicts, now),
             Part::Deploys => r.deploys = deploys(state, now),
+            Part::Fleet => add_fleet(&mut r.services, state, now),
         }
     }
     r
@@ -239,12 +298,34 @@ fn rows(state: &State, now: SystemTime) -> Vec<ServiceReport> {
                             error_rate: None,
                             p95_ms: None,
                             metrics_error: None,
+                            life: inst.life.word(now).map(str::to_ascii_lowercase),
+                            lb_state: inst.lb.as_ref().map(|l| l.state.clone()),
+                            lb_reason: inst.lb.as_ref().and_then(|l| l.reason.clone()),
                         }
                     })
                     .collect(),
+                instances_from: None,
             }
         })
         .collect()
+}
+
+fn add_fleet(rows: &mut [ServiceReport], state: &State, now: SystemTime) {
+    for ((si, svc), row) in state.services.iter().enumerate().zip(rows) {
+        let Some(d) = &svc.discovery else { continue };
+        row.instances_from = Some(DiscoveryReport {
+            sources: (d.sources.iter())
+                .map(|s| SourceReport {
+                    source: s.what.clone(),
+                    instances: s.count,
+                    listed_at: s.listed_at.map(secs),
+                    error: s.error.clone(),
+                })
+                .collect(),
+            note: state.discovery_note(si, now),
+            capped_from: d.capped.map(|(_, total)| total),
+        });
+    }
 }
 
 fn add_signals(rows: &mut [ServiceReport], state: &State, now: SystemTime) {

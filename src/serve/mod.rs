@@ -67,6 +67,8 @@ pub struct ServeOptions {
     /// The page's font size in CSS pixels, unless the address says `?font=`.
     pub font_px: u16,
     pub secrets: Secrets,
+    /// The config's files, followed while serving (none for the demo).
+    pub config_files: Option<crate::config::Sources>,
 }
 
 /// Why the server would not start.
@@ -125,8 +127,10 @@ pub async fn run(
         secrets.add(t);
     }
     let (ask, requests) = mpsc::channel(256);
+    let mut collector = Collector::start(loaded, opts.history.clone());
+    collector.watch_config(opts.config_files.clone().unwrap_or_default());
     let publisher = Publisher {
-        collector: Collector::start(loaded, opts.history.clone()),
+        collector,
         view: View {
             wall: opts.wall.as_ref().map(|(pages, _)| WallPages { pages: pages.clone(), current: 0 }),
             read_only: true,

@@ -45,6 +45,12 @@ fn instances(frame: &mut Frame, area: Rect, scene: &Scene, si: usize, svc: &Serv
         names.extend(["REQ/S", "ERR", "P95"]);
         widths.extend([Constraint::Length(7), Constraint::Length(5), Constraint::Length(6)]);
     }
+    // A target group's targets: the load balancer's own view beside the board's.
+    let lb = svc.instances.iter().any(|i| i.lb.is_some());
+    if lb {
+        names.push("LB");
+        widths.push(Constraint::Length(9));
+    }
     names.push("REASON");
     widths.push(Constraint::Fill(1));
     let columns = cut::columns(&widths, area.width.saturating_sub(2));
@@ -61,8 +67,12 @@ fn instances(frame: &mut Frame, area: Rect, scene: &Scene, si: usize, svc: &Serv
                 .iter()
                 .map(|s| if s.code().is_some() { s.latency.as_secs_f64() } else { f64::NAN })
                 .collect();
+            let state = match inst.life.word(scene.now) {
+                Some(word) => Span::styled(format!("  {word}"), theme.dim()),
+                None => status_cell::span(v.status, theme),
+            };
             let mut cells = vec![
-                Cell::from(status_cell::span(v.status, theme)),
+                Cell::from(state),
                 Cell::from(cut::line(Line::raw(inst.spec.label.clone()), label_width)),
                 Cell::from(last.and_then(|s| s.code()).map(code_word).unwrap_or_else(|| "—".into())),
                 Cell::from(last.map(|s| format::latency(s.latency)).unwrap_or_default()),
@@ -82,6 +92,11 @@ fn instances(frame: &mut Frame, area: Rect, scene: &Scene, si: usize, svc: &Serv
                     p.and_then(|p| p.p95).map(|s| format::duration(Duration::from_secs_f64(s))).unwrap_or_else(dash),
                 ));
             }
+            if lb {
+                let state = inst.lb.as_ref().map_or("—", |l| l.state.as_str());
+                let style = if matches!(state, "healthy" | "—") { theme.dim() } else { theme.status(Status::Warn) };
+                cells.push(Cell::from(Span::styled(state.to_string(), style)));
+            }
             let reason = match (&inst.metrics.error, v.status) {
                 (Some((_, e)), Status::Ok) => Span::styled(e.clone(), theme.dim()),
                 _ => Span::styled(v.reason, theme.status(v.status)),
@@ -98,6 +113,10 @@ fn instances(frame: &mut Frame, area: Rect, scene: &Scene, si: usize, svc: &Serv
         Span::raw(" "),
         Span::styled(super::silence_label(scene, si).map(|m| format!("{m} ")).unwrap_or_default(), theme.dim()),
         Span::styled(cert_words(svc, sel), theme.dim()),
+        Span::styled(
+            scene.state.discovery_note(si, scene.now).map(|n| format!(" {n} ")).unwrap_or_default(),
+            theme.dim(),
+        ),
     ]);
     let table = Table::new(rows, widths)
         .header(header)
@@ -106,6 +125,17 @@ fn instances(frame: &mut Frame, area: Rect, scene: &Scene, si: usize, svc: &Serv
         .style(theme.base());
     let mut state = TableState::default().with_selected(Some(sel));
     frame.render_stateful_widget(table, area, &mut state);
+}
+
+/// The load balancer's own view of the instance, beside the board's checks.
+fn lb_words(inst: &crate::state::InstanceState) -> String {
+    match &inst.lb {
+        Some(lb) => match &lb.reason {
+            Some(r) => format!(" · load balancer: {} ({r})", lb.state),
+            None => format!(" · load balancer: {}", lb.state),
+        },
+        None => String::new(),
+    }
 }
 
 /// The selected instance's certificate: who it is for, who signed it, until when.
@@ -127,7 +157,7 @@ fn history(frame: &mut Frame, area: Rect, scene: &Scene, svc: &ServiceState, sel
     let theme = scene.theme;
     let Some(inst) = svc.instances.get(sel) else { return };
     let block = Block::bordered()
-        .title(Span::styled(format!(" {} · last results ", inst.spec.label), theme.title()))
+        .title(Span::styled(format!(" {} · last results{} ", inst.spec.label, lb_words(inst)), theme.title()))
         .border_style(theme.border())
         .style(theme.base());
     let inner = block.inner(area);

@@ -42,6 +42,17 @@ pub fn render(frame: &mut Frame, area: Rect, scene: &Scene) {
         if let Some((label, why)) = &scene.state.undelivered {
             spans.push(Span::styled(format!("  ⚠ notify {label}: {why}"), theme.status(crate::state::Status::Warn)));
         }
+        if let Some(note) = &scene.state.config_note {
+            // A refusal or a weakened guard stays until a reload that says neither; the rest for a minute.
+            let recent = scene.now.duration_since(note.at).unwrap_or_default() < std::time::Duration::from_secs(60);
+            if note.warns() {
+                // First, so that a narrow terminal cuts the key hints, not this.
+                spans
+                    .insert(0, Span::styled(format!(" ⚠ {} ", note.words()), theme.status(crate::state::Status::Warn)));
+            } else if recent {
+                spans.push(Span::styled(format!("  {}", note.words()), theme.dim()));
+            }
+        }
         if !view.filter.is_empty() {
             spans.push(Span::styled(format!("  filter: {}", view.filter), theme.accent()));
         }

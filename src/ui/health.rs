@@ -1,6 +1,7 @@
 //! The instance-health panel: one row per service, one symbol per instance.
 
 use super::Scene;
+use super::symbols;
 use super::widgets::{cut, status_cell};
 use crate::format;
 use crate::state::{ServiceState, Status, Verdict};
@@ -65,13 +66,17 @@ fn row<'a>(scene: &Scene, si: usize, name_room: u16, reason_room: u16) -> Row<'a
     let svc = &scene.state.services[si];
     // The grid shows which instance is bad; the reason column says why.
     let verdicts = &scene.verdicts.services[si];
-    let verdict = verdicts.worst_verdict().cloned().unwrap_or_else(|| Verdict::new(Status::Unknown, ""));
+    let verdict = verdicts.health_verdict().cloned().unwrap_or_else(|| Verdict::new(Status::Unknown, ""));
     let mut grid: Vec<Span> = svc
         .instances
         .iter()
         .enumerate()
         .take(MAX_INSTANCE_CELLS)
-        .map(|(ii, _)| status_cell::symbol(verdicts.instances[ii].status, theme))
+        .map(|(ii, _)| match verdicts.counted.get(ii) {
+            // Starting, draining or gone: there, but not counted.
+            Some(false) => Span::styled(symbols::status(verdicts.instances[ii].status), theme.dim()),
+            _ => status_cell::symbol(verdicts.instances[ii].status, theme),
+        })
         .collect();
     if svc.instances.len() > MAX_INSTANCE_CELLS {
         grid.push(Span::styled(format!("+{}", svc.instances.len() - MAX_INSTANCE_CELLS), theme.dim()));
@@ -116,9 +121,10 @@ fn reason<'a>(scene: &Scene, si: usize, verdict: Verdict) -> Span<'a> {
     if !verdict.reason.is_empty() {
         return Span::styled(verdict.reason, theme.dim());
     }
-    match scene.state.mixed_versions(si) {
-        Some(m) => Span::styled(format!("mixed: {m}"), theme.dim()),
-        None => Span::raw(""),
+    match (scene.state.mixed_versions(si), scene.state.discovery_note(si, scene.now)) {
+        (Some(m), _) => Span::styled(format!("mixed: {m}"), theme.dim()),
+        (None, Some(note)) => Span::styled(note, theme.dim()),
+        (None, None) => Span::raw(""),
     }
 }
 

@@ -80,7 +80,12 @@ pub async fn serve(reply: Reply) -> TestServer {
 
 /// Starts a server whose reply depends on the request head (request line and headers).
 pub async fn serve_with(reply: impl Fn(&str) -> Reply + Send + Sync + 'static) -> TestServer {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    serve_at("127.0.0.1:0".parse().unwrap(), reply).await
+}
+
+/// Starts a server on `at` (any loopback address and port) whose reply depends on the request head.
+pub async fn serve_at(at: SocketAddr, reply: impl Fn(&str) -> Reply + Send + Sync + 'static) -> TestServer {
+    let listener = TcpListener::bind(at).await.unwrap();
     let addr = listener.local_addr().unwrap();
     let bytes_sent = Arc::new(AtomicU64::new(0));
     let requests = Arc::new(AtomicU64::new(0));

@@ -18,16 +18,29 @@ impl Drop for Prometheus {
 
 /// Starts Prometheus scraping `targets` (host:port) every second and waits until it is ready.
 pub fn start(targets: &[String]) -> Prometheus {
+    let list: Vec<String> = targets.iter().map(|t| format!("'{t}'")).collect();
+    let job = format!("  - job_name: app\n    static_configs:\n      - targets: [{}]\n", list.join(", "));
+    start_with(&job)
+}
+
+/// Starts Prometheus with a job `job_name` whose targets come from file_sd `file` (its own
+/// discovery: it watches the file, and reads it again every second).
+pub fn start_file_sd(job_name: &str, file: &std::path::Path) -> Prometheus {
+    let job = format!(
+        "  - job_name: {job_name}\n    file_sd_configs:\n      - files: ['{}']\n        refresh_interval: 1s\n",
+        file.display()
+    );
+    start_with(&job)
+}
+
+/// Starts Prometheus with these scrape jobs (YAML list items) and waits until it is ready.
+fn start_with(jobs: &str) -> Prometheus {
     let dir = tempfile::tempdir().unwrap();
     let port = super::closed_port().port();
     let config = dir.path().join("prometheus.yml");
-    let list: Vec<String> = targets.iter().map(|t| format!("'{t}'")).collect();
     std::fs::write(
         &config,
-        format!(
-            "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\nscrape_configs:\n  - job_name: app\n    static_configs:\n      - targets: [{}]\n",
-            list.join(", ")
-        ),
+        format!("global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\nscrape_configs:\n{jobs}"),
     )
     .unwrap();
     let child = Command::new("prometheus")

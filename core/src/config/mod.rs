@@ -2,12 +2,14 @@
 
 pub mod answer;
 pub mod aws;
+pub mod discovery;
 mod duration;
 mod error;
 mod interpolate;
 mod layers;
 mod locate;
 mod resolve;
+pub mod review;
 pub mod schema;
 
 pub use duration::parse as parse_duration;

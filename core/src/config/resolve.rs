@@ -1,6 +1,7 @@
 //! Turns the merged config into a fleet with every default applied, and checks what serde cannot.
 
 use super::aws::{AwsSpec, resolve_account};
+use super::discovery::DiscoverySpec;
 use super::error::ConfigError;
 use super::layers::Layer;
 use super::locate::find_key_line;
@@ -29,10 +30,24 @@ pub struct EnvSpec {
 pub struct ServiceSpec {
     pub name: String,
     pub env: EnvSpec,
+    /// The instances polled: those the config lists, and with `discovery` those its sources
+    /// gave last.
     pub instances: Vec<InstanceSpec>,
+    /// The instances the config lists itself.
+    pub listed: Vec<InstanceSpec>,
     pub check: CheckSpec,
     pub promql: Option<PromqlQueries>,
+    /// Where more instances come from (`instances_from`).
+    pub discovery: Vec<DiscoverySpec>,
+    /// At most this many instances.
+    pub max_instances: usize,
+    /// The paths a discovered instance is checked and scraped on.
+    pub health_path: String,
+    pub metrics_path: String,
 }
+
+/// The most instances a service has unless it says otherwise.
+pub const DEFAULT_MAX_INSTANCES: usize = 10_000;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct InstanceSpec {
@@ -44,6 +59,18 @@ pub struct InstanceSpec {
 }
 
 impl InstanceSpec {
+    /// An instance found by a source: `scheme://host:port` with the service's paths on it, named
+    /// `name` (else `host:port`).
+    pub fn discovered(scheme: &str, host_port: &str, name: Option<&str>, svc: &ServiceSpec) -> Self {
+        let base = format!("{scheme}://{host_port}");
+        Self {
+            label: name.map_or_else(|| host_port.to_string(), str::to_string),
+            health_url: join_path(&base, &svc.health_path),
+            metrics_url: join_path(&base, &svc.metrics_path),
+            base_url: base,
+        }
+    }
+
     /// What names the instance for as long as it exists, whatever its position: its address,
     /// or for a row from Prometheus' `up` (which has none) its `instance` label.
     pub fn key(&self) -> &str {
@@ -231,9 +258,27 @@ pub fn resolve(config: &Config, layers: &[Layer]) -> Result<Fleet, ConfigError> 
             }
         }
         let from_up = svc.promql.as_ref().is_some_and(|q| q.up.is_some());
-        if svc.instances.is_empty() && !from_up {
+        let accounts: Vec<&str> = config.aws.keys().map(String::as_str).collect();
+        let mut discovery = Vec::with_capacity(svc.instances_from.len());
+        for (i, src) in svc.instances_from.iter().enumerate() {
+            let spec = super::discovery::resolve(src, config.prometheus.is_some(), &accounts)
+                .map_err(|m| err(&table, "instances_from", format!("entry {}: {m}", i + 1)))?;
+            discovery.push(spec);
+        }
+        if from_up && !discovery.is_empty() {
+            return Err(err(
+                &table,
+                "instances_from",
+                "a service gets its instances from promql.up or instances_from, not both".into(),
+            ));
+        }
+        let max_instances = svc.max_instances.unwrap_or(DEFAULT_MAX_INSTANCES);
+        if max_instances == 0 {
+            return Err(err(&table, "max_instances", "must be at least 1".into()));
+        }
+        if svc.instances.is_empty() && !from_up && discovery.is_empty() {
             return Err(err("services", name, format!("service `{name}` has no instances"))
-                .hint(Some("add instances = [\"http://host:port\"]".into())));
+                .hint(Some("add instances = [\"http://host:port\"] or instances_from = [...]".into())));
         }
         let health_path = svc.health_path.as_deref().unwrap_or(&d.health_path);
         let metrics_path = svc.metrics_path.as_deref().unwrap_or(&d.metrics_path);
@@ -299,9 +344,14 @@ pub fn resolve(config: &Config, layers: &[Layer]) -> Result<Fleet, ConfigError> 
                 color: env_cfg.color,
                 read_only: env_cfg.read_only,
             },
+            listed: instances.clone(),
             instances,
             check,
             promql: svc.promql.clone(),
+            discovery,
+            max_instances,
+            health_path: health_path.to_string(),
+            metrics_path: metrics_path.to_string(),
         });
         if svc.promql.is_some() && config.prometheus.is_none() {
             return Err(err(

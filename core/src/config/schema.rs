@@ -572,6 +572,11 @@ pub struct Service {
     pub env: Option<String>,
     /// Base URLs, e.g. `"http://10.0.3.7:8080"`, or tables `{ url = "…", name = "web-1" }`.
     pub instances: Vec<InstanceEntry>,
+    /// Where more instances come from, followed as they come and go: Prometheus' targets,
+    /// file_sd files, DNS, a target group, an Auto Scaling group.
+    pub instances_from: Vec<super::discovery::InstanceSource>,
+    /// At most this many instances (default 10,000): the rest are left out, and the board says so.
+    pub max_instances: Option<usize>,
     pub health_path: Option<String>,
     pub metrics_path: Option<String>,
     #[serde(deserialize_with = "duration::optional")]

@@ -8,7 +8,9 @@
 
 use super::rounds::Rounds;
 use super::schedule::{Grid, Schedule};
-use super::{Start, aws, backups, deploy_log, header_map, health, http_client, http_client_builder, promql_client};
+use super::{
+    Start, aws, backups, deploy_log, discovery, header_map, health, http_client, http_client_builder, promql_client,
+};
 use super::{scrape, tls};
 use crate::config::schema::Polling;
 use crate::config::{CheckSpec, InstanceSpec, Loaded, ServiceSpec};
@@ -50,6 +52,8 @@ sources! {
     Backup,
     /// The deploy log.
     DeployLog,
+    /// A service's sources of instances (`instances_from`).
+    Discovery,
 }
 
 /// What one poller polls.
@@ -64,6 +68,8 @@ pub enum Job {
     Aws(Arc<str>),
     Backup(Arc<str>),
     DeployLog,
+    /// A service's sources of instances.
+    Discover(ServiceKey),
 }
 
 impl Job {
@@ -77,6 +83,7 @@ impl Job {
             Job::Aws(_) => Source::Aws,
             Job::Backup(_) => Source::Backup,
             Job::DeployLog => Source::DeployLog,
+            Job::Discover(_) => Source::Discovery,
         }
     }
 }
@@ -135,6 +142,17 @@ impl Pollers {
         let mut wanted = HashSet::new();
         for svc in &loaded.fleet.services {
             self.follow_service(svc, polling, &mut wanted);
+            if !svc.discovery.is_empty() {
+                let job = Job::Discover(svc.name.as_str().into());
+                // Not the instances: those are what it gives.
+                let (listed, paths) = (&svc.listed, (&svc.health_path, &svc.metrics_path));
+                let print = print_of(&[&svc.discovery, listed, &paths, &svc.max_instances, &loaded.fleet.prometheus]);
+                if !self.keeps(&job, print, &mut wanted) {
+                    let round = self.rounds.register_once();
+                    let (spec, server) = (Arc::new(svc.clone()), loaded.fleet.prometheus.clone());
+                    self.run(job, print, discovery::run(spec, server, self.tx.clone(), round));
+                }
+            }
         }
         self.follow_promql(loaded, &mut wanted);
         for spec in &loaded.fleet.aws {

@@ -107,23 +107,7 @@ impl Promql {
     }
 
     async fn get(&self, path: &str, params: &[(&str, String)]) -> Result<Value, String> {
-        let mut url = self.base.join(path).map_err(|e| e.to_string())?;
-        url.query_pairs_mut().extend_pairs(params.iter().map(|(k, v)| (*k, v.as_str())));
-        let request = self.client.get(url).headers(self.headers.clone());
-        let fetch = async {
-            let mut resp = request.send().await.map_err(|e| classify(&e).to_string())?;
-            let code = resp.status().as_u16();
-            let (body, truncated) = read_capped(&mut resp, MAX_RESPONSE_BYTES)
-                .await
-                .map_err(|e| format!("reading response: {}", short_error(&e)))?;
-            if truncated {
-                return Err(format!("response over {}", crate::format::bytes(MAX_RESPONSE_BYTES as u64)));
-            }
-            Ok::<(u16, Vec<u8>), String>((code, body))
-        };
-        let (code, body) = tokio::time::timeout(self.timeout, fetch)
-            .await
-            .map_err(|_| format!("timeout after {}", crate::format::duration(self.timeout)))??;
+        let (code, body) = self.fetch(path, params, MAX_RESPONSE_BYTES).await?;
         let json: Value =
             serde_json::from_slice(&body).map_err(|_| format!("HTTP {code}: not a Prometheus API response"))?;
         if json["status"] != "success" {
@@ -132,6 +116,27 @@ impl Promql {
             return Err(format!("{kind}: {msg}"));
         }
         Ok(json["data"].clone())
+    }
+
+    /// A GET of `path` with `params`: its status and body (at most `cap` bytes), within the
+    /// server's timeout.
+    pub async fn fetch(&self, path: &str, params: &[(&str, String)], cap: usize) -> Result<(u16, Vec<u8>), String> {
+        let mut url = self.base.join(path).map_err(|e| e.to_string())?;
+        url.query_pairs_mut().extend_pairs(params.iter().map(|(k, v)| (*k, v.as_str())));
+        let request = self.client.get(url).headers(self.headers.clone());
+        let fetch = async {
+            let mut resp = request.send().await.map_err(|e| classify(&e).to_string())?;
+            let code = resp.status().as_u16();
+            let (body, truncated) =
+                read_capped(&mut resp, cap).await.map_err(|e| format!("reading response: {}", short_error(&e)))?;
+            if truncated {
+                return Err(format!("response over {}", crate::format::bytes(cap as u64)));
+            }
+            Ok::<(u16, Vec<u8>), String>((code, body))
+        };
+        tokio::time::timeout(self.timeout, fetch)
+            .await
+            .map_err(|_| format!("timeout after {}", crate::format::duration(self.timeout)))?
     }
 
     /// Runs every configured query at `at` and makes one signal point.

@@ -1,8 +1,8 @@
 //! [`State::apply`]: how each event changes what the board knows.
 
 use super::{
-    ActionRun, BodyVerdict, Event, External, HealthOutcome, HealthSample, InstanceKey, InstanceState, ProbeError,
-    SignalPoint, State, Status, UpSeries, memory,
+    ActionRun, BodyVerdict, Event, External, HealthOutcome, HealthSample, InstanceKey, ProbeError, SignalPoint, State,
+    Status, UpSeries, memory,
 };
 use crate::metrics::Window;
 use std::sync::Arc;
@@ -25,6 +25,23 @@ impl State {
                 let (unhealthy_after, healthy_after) =
                     if at_once { (1, 1) } else { (check.unhealthy_after, check.healthy_after) };
                 if let Some(inst) = svc.instances.get_mut(id.instance) {
+                    // A late answer of a poller stopped when its instance left.
+                    if !inst.present() {
+                        return;
+                    }
+                    if let super::Life::Starting { until, .. } = inst.life
+                        && at < until
+                    {
+                        // Failed checks within the grace do not count; the first answer ends it.
+                        let passed = !sample.is_failure();
+                        inst.record(sample);
+                        inst.expected_every = next_in;
+                        if passed {
+                            inst.life = super::Life::Serving;
+                            inst.level = inst.health.latest().map(|h| h.status(check.slow_after));
+                        }
+                        return;
+                    }
                     inst.record(sample);
                     inst.expected_every = next_in;
                     let newest: Vec<Status> = inst
@@ -115,7 +132,14 @@ impl State {
                     self.set_instances(si, instances);
                 }
             }
+            Event::Discovered { service, at, found } => {
+                if let Some(si) = self.service_position(&service) {
+                    self.services[si].follow_found(found, at);
+                    self.reshaped();
+                }
+            }
             Event::Reload(loaded) => self.reshape(&loaded),
+            Event::Config(note) => self.config_note = Some(note),
         }
     }
 
@@ -123,7 +147,7 @@ impl State {
     /// answered has told its version: a half-seen fleet is no baseline.
     fn observe_rollout(&mut self, service: usize, at: SystemTime) {
         let svc = &self.services[service];
-        let complete = svc.instances.iter().all(|i| {
+        let complete = svc.instances.iter().filter(|i| i.present()).all(|i| {
             let answered = i.last_answer().is_some();
             !i.health.is_empty() && (!answered || i.version().or(i.metrics.version.as_deref()).is_some())
         });
@@ -138,7 +162,8 @@ impl State {
     fn merge_service_signals(&mut self, service: usize, at: SystemTime) {
         let Some(svc) = self.services.get(service) else { return };
         let fresh_for = self.signal_fresh_for(&svc.check);
-        let merged = Window::merge(svc.instances.iter().filter_map(|i| i.metrics.fresh_window(at, fresh_for)));
+        let present = svc.instances.iter().filter(|i| i.present());
+        let merged = Window::merge(present.filter_map(|i| i.metrics.fresh_window(at, fresh_for)));
         let Some(merged) = merged else { return };
         self.services[service].scraped = Some(SignalPoint::of(at, &merged));
         self.update_signals(service, at);
@@ -174,7 +199,7 @@ impl State {
     /// Records the service's state with memory (no staleness) for flapping.
     fn record_state(&mut self, service: usize, at: SystemTime) {
         let Some(svc) = self.services.get_mut(service) else { return };
-        let instances = svc.instances.iter().filter_map(|i| i.level).max();
+        let instances = svc.instances.iter().filter(|i| i.counts(at)).filter_map(|i| i.level).max();
         let status = [instances, Some(svc.errors.level), Some(svc.latency.level)].into_iter().flatten().max();
         if let Some(status) = status {
             let gap = svc.check.interval / 2;
@@ -186,29 +211,34 @@ impl State {
     /// row gets a check result (1 up, 0 down, absent or a failed query: down with why).
     fn apply_up(&mut self, service: usize, at: SystemTime, result: Result<Vec<UpSeries>, String>) {
         let Some(svc) = self.services.get_mut(service) else { return };
-        let series = match &result {
-            Ok(series) => series.clone(),
-            Err(_) => Vec::new(),
-        };
-        let mut added = false;
-        for s in &series {
-            if !svc.instances.iter().any(|i| i.spec.label == s.instance) {
-                added = true;
-                let history = svc.signals.capacity();
-                let spec = crate::config::InstanceSpec {
-                    label: s.instance.clone(),
-                    base_url: String::new(),
-                    health_url: String::new(),
-                    metrics_url: String::new(),
-                };
-                svc.instances.push(InstanceState::new(spec, history, &svc.check));
-            }
-        }
-        let key = svc.name.clone();
-        if added {
+        if let Ok(series) = &result {
+            // The query is the service's source of instances: a new series is a new instance
+            // ("starting"), one that goes away is gone, as for every other source.
+            let instances = series
+                .iter()
+                .map(|s| super::FoundInstance {
+                    spec: crate::config::InstanceSpec {
+                        label: s.instance.clone(),
+                        base_url: String::new(),
+                        health_url: String::new(),
+                        metrics_url: String::new(),
+                    },
+                    grace: crate::config::discovery::DEFAULT_GRACE,
+                    lb: None,
+                })
+                .collect();
+            let view = super::SourceView {
+                what: "the up query".into(),
+                count: series.len(),
+                listed_at: Some(at),
+                error: None,
+                empty: "the up query returns no series".into(),
+            };
+            svc.follow_found(super::Found { instances, sources: vec![view], capped: None }, at);
             self.reshaped();
         }
         let svc = &self.services[service];
+        let series = result.as_ref().map(Vec::as_slice).unwrap_or_default();
         let ok = HealthOutcome::Response {
             code: 0,
             body: BodyVerdict::Healthy,
@@ -218,20 +248,21 @@ impl State {
             status_expected: None,
         };
         let next_in = svc.check.interval;
-        let outcomes: Vec<HealthOutcome> = svc
-            .instances
-            .iter()
-            .map(|inst| match (&result, series.iter().find(|s| s.instance == inst.spec.label)) {
-                (Err(e), _) => HealthOutcome::Failed(ProbeError::Other(format!("Prometheus: {e}"))),
-                (Ok(_), Some(s)) if s.value >= 1.0 => ok.clone(),
-                (Ok(_), Some(s)) => {
-                    HealthOutcome::Failed(ProbeError::Other(format!("{} is {} in Prometheus", s.metric, s.value)))
-                }
-                (Ok(_), None) => HealthOutcome::Failed(ProbeError::Other("gone from the up query".into())),
+        let outcomes: Vec<(Arc<str>, HealthOutcome)> = (svc.instances.iter().filter(|i| i.present()))
+            .filter_map(|inst| {
+                let outcome = match (&result, series.iter().find(|s| s.instance == inst.spec.label)) {
+                    (Err(e), _) => HealthOutcome::Failed(ProbeError::Other(format!("Prometheus: {e}"))),
+                    (Ok(_), Some(s)) if s.value >= 1.0 => ok.clone(),
+                    (Ok(_), Some(s)) => {
+                        HealthOutcome::Failed(ProbeError::Other(format!("{} is {} in Prometheus", s.metric, s.value)))
+                    }
+                    (Ok(_), None) => return None,
+                };
+                Some((Arc::from(inst.spec.key()), outcome))
             })
             .collect();
-        let keys: Vec<Arc<str>> = svc.instances.iter().map(|i| Arc::from(i.spec.key())).collect();
-        for (instance, outcome) in keys.into_iter().zip(outcomes) {
+        let key = svc.name.clone();
+        for (instance, outcome) in outcomes {
             let sample = HealthSample { at, latency: Duration::ZERO, outcome };
             self.apply(Event::Health { key: InstanceKey { service: key.clone(), instance }, sample, next_in });
         }

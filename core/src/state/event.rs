@@ -62,6 +62,11 @@ pub enum Event {
     /// A service's instances are now these, in this order: instances that stay keep their
     /// history, new ones start unchecked, the rest are gone.
     Instances { service: ServiceKey, instances: Vec<InstanceSpec> },
+    /// What a service's sources of instances (`instances_from`) list now, at `at`: listed
+    /// instances that stay keep their history, new ones start ("starting"), the rest are gone.
+    Discovered { service: ServiceKey, at: SystemTime, found: super::Found },
+    /// What became of loading the config again (its refusal, what needs a restart).
+    Config(crate::config::review::ConfigNote),
     /// The config was loaded again: services, backups and accounts that stay (by name) keep
     /// what they know, new ones start empty, the rest are gone.
     Reload(Arc<Loaded>),
@@ -75,14 +80,16 @@ impl Event {
             Event::Signals { service, .. }
             | Event::Up { service, .. }
             | Event::Action { service, .. }
-            | Event::Instances { service, .. } => Some(service),
+            | Event::Instances { service, .. }
+            | Event::Discovered { service, .. } => Some(service),
             Event::Aws { .. }
             | Event::DeployLog { .. }
             | Event::Backup { .. }
             | Event::Delivery { .. }
             | Event::Silenced(_)
             | Event::Unsilenced { .. }
-            | Event::Reload(_) => None,
+            | Event::Reload(_)
+            | Event::Config(_) => None,
         }
     }
 }

@@ -17,6 +17,10 @@ pub struct InstanceState {
     pub metrics: InstanceMetrics,
     /// The confirmed level: changed only by `unhealthy_after` / `healthy_after` results in a row.
     pub level: Option<Status>,
+    /// Starting, serving, draining or gone: whether it counts towards its service.
+    pub life: super::life::Life,
+    /// Its load balancer's view of it, when it is a target group's target.
+    pub lb: Option<super::life::LbView>,
     /// Checks recorded so far; the newest with a version and the newest that got an answer, by
     /// number: what [`Self::version`] and [`State::last_answer`] read without searching the ring.
     recorded: u64,
@@ -32,6 +36,8 @@ impl InstanceState {
             expected_every: check.interval,
             metrics: InstanceMetrics::new(check.window),
             level: None,
+            life: super::life::Life::Serving,
+            lb: None,
             recorded: 0,
             newest_version: None,
             newest_answer: None,
@@ -62,8 +68,17 @@ impl InstanceState {
         self.newest_answer.filter(|(n, _)| self.kept(*n)).map(|(_, at)| at)
     }
 
-    /// Unknown before the first check, stale when results stop, else the latest check's verdict.
+    /// Unknown before the first check, stale when results stop, else the latest check's verdict;
+    /// what its life says instead while it starts, drains or is gone.
     pub fn verdict(&self, check: &CheckSpec, stale_after_intervals: u32, now: SystemTime) -> Verdict {
+        if !self.present() {
+            return self.life_verdict(Verdict::new(Status::Unknown, ""), now);
+        }
+        self.life_verdict(self.checked_verdict(check, stale_after_intervals, now), now)
+    }
+
+    /// What the checks alone say.
+    fn checked_verdict(&self, check: &CheckSpec, stale_after_intervals: u32, now: SystemTime) -> Verdict {
         let Some(last) = self.health.latest() else {
             return Verdict::new(Status::Unknown, "not checked yet");
         };

@@ -9,6 +9,7 @@ pub mod deploys;
 mod event;
 mod health;
 mod instance;
+pub mod life;
 pub mod memory;
 mod notes;
 mod series;
@@ -25,6 +26,7 @@ pub use action_run::{ActionEvent, ActionRun};
 pub use event::{Event, InstanceKey, ServiceKey, UpSeries};
 pub use health::{BodyVerdict, CertSeen, HealthOutcome, HealthSample, ProbeError};
 pub use instance::{HEALTH_SAMPLES_KEPT, InstanceState};
+pub use life::{Discovery, Found, FoundInstance, LbView, Life, SourceView};
 pub use series::Ring;
 pub use service::{CLOUDWATCH_DELAY, External, Feeds, ServiceState, named_worst};
 pub use signals::{InstanceMetrics, ScrapeResult, SignalPoint, percent};
@@ -61,6 +63,8 @@ pub struct State {
     pub silences: silences::Silences,
     /// The last notification that could not be delivered: the webhook's label and why.
     pub undelivered: Option<(String, String)>,
+    /// What became of the last reload of the config, if there was one.
+    pub config_note: Option<crate::config::review::ConfigNote>,
     /// Events applied so far: kept verdicts brought to the same moment again have nothing to do
     /// while this has not moved.
     events: u64,
@@ -114,6 +118,7 @@ impl State {
             at_once: false,
             silences: Default::default(),
             undelivered: None,
+            config_note: None,
             events: 0,
             shape: 0,
             aws: fleet.aws.iter().map(aws::AwsAccountState::new).collect(),
@@ -276,11 +281,6 @@ impl State {
     pub fn last_update(&self) -> Option<SystemTime> {
         self.services.iter().flat_map(|s| &s.instances).filter_map(|i| i.health.latest().map(|h| h.at)).max()
     }
-}
-
-/// The worst verdict's index, the first of equals; among equals one with a reason (a pending change).
-fn worst_index(verdicts: &[Verdict]) -> Option<usize> {
-    verdicts.iter().enumerate().rev().max_by_key(|(_, v)| (v.status, !v.reason.is_empty())).map(|(i, _)| i)
 }
 
 /// A debounced level at this point: the level, with the latest value in the reason, and what is

@@ -59,6 +59,8 @@ pub struct ServiceState {
     pub flapping: memory::Flapping,
     /// The latest action run against this service.
     pub action: Option<ActionRun>,
+    /// What its sources of instances say, when it has any (`instances_from`).
+    pub discovery: Option<super::Discovery>,
     /// Events applied to this service: kept verdicts are made again when it moves.
     pub(super) changes: u64,
 }
@@ -78,13 +80,15 @@ impl ServiceState {
             latency: memory::Debounced::default(),
             flapping: memory::Flapping::default(),
             action: None,
+            discovery: (!spec.discovery.is_empty()).then(super::Discovery::default),
             changes: 0,
         }
     }
 
     /// Whether the instances report more than one version right now.
     pub fn versions_differ(&self) -> bool {
-        let mut versions = self.instances.iter().filter_map(|i| i.version().or(i.metrics.version.as_deref()));
+        let mut versions =
+            self.instances.iter().filter(|i| i.present()).filter_map(|i| i.version().or(i.metrics.version.as_deref()));
         let first = versions.next();
         versions.any(|v| Some(v) != first)
     }
@@ -92,7 +96,7 @@ impl ServiceState {
     /// Instances per version right now, most first: a rolling deploy shows as two entries.
     pub fn rollout(&self) -> Vec<(String, usize)> {
         let mut counts: Vec<(String, usize)> = Vec::new();
-        for inst in &self.instances {
+        for inst in self.instances.iter().filter(|i| i.present()) {
             let Some(v) = inst.version().or(inst.metrics.version.as_deref()) else { continue };
             match counts.iter_mut().find(|(name, _)| name == v) {
                 Some((_, n)) => *n += 1,
@@ -183,6 +187,7 @@ pub fn named_worst(svc: &ServiceState, v: &ServiceVerdicts) -> Verdict {
         return f.clone();
     }
     let health = match (v.worst, v.worst_verdict()) {
+        _ if let Some(f) = &v.fleet => f.clone(),
         (Some(_), Some(w)) if w.status == Status::Ok => w.clone(),
         (Some(i), Some(w)) => Verdict::new(w.status, format!("{}: {}", svc.instances[i].spec.label, w.reason)),
         _ => Verdict::new(Status::Unknown, "no instances"),

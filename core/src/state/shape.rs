@@ -92,9 +92,15 @@ impl ServiceState {
             }
             (_, now) => now,
         };
-        // The rows of a service fed by Prometheus' `up` come from the query, not the config.
-        if spec.promql.as_ref().is_none_or(|q| q.up.is_none()) {
-            self.set_instances(spec.instances.clone());
+        // The rows of a service fed by Prometheus' `up` come from the query, and those of one
+        // with sources of instances from its sources (which send a new list when they change).
+        if spec.discovery.is_empty() {
+            self.discovery = None;
+            if spec.promql.as_ref().is_none_or(|q| q.up.is_none()) {
+                self.set_instances(spec.instances.clone());
+            }
+        } else if self.discovery.is_none() {
+            self.discovery = Some(super::Discovery::default());
         }
         if window_changed {
             // Windows of another length would merge into wrong rates.

@@ -20,22 +20,34 @@ pub struct ServiceVerdicts {
     pub signals: Option<Verdict>,
     /// "flapping between OK and CRIT (…)", while the service's state changes too often.
     pub flapping: Option<Verdict>,
+    /// About the fleet itself: "no instances: the target group is empty".
+    pub fleet: Option<Verdict>,
+    /// Whether each instance counts (not starting within its grace, draining or gone).
+    pub counted: Vec<bool>,
 }
 
 impl ServiceVerdicts {
     /// As bad as the worst instance or its signals; unknown without instances. A flapping
     /// service is one steady warning, unless nothing about it is current.
     pub fn status(&self) -> Status {
-        let health = self.worst_verdict().map_or(Status::Unknown, |v| v.status);
+        let health = self.health_status();
         match &self.flapping {
             Some(f) if health != Status::Stale => f.status,
             _ => self.signals.as_ref().map_or(health, |s| health.max(s.status)),
         }
     }
 
-    /// Health status alone.
+    /// Health status alone: the worst instance's, or the fleet's own (no instances at all).
     pub fn health_status(&self) -> Status {
-        self.worst_verdict().map_or(Status::Unknown, |v| v.status)
+        match &self.fleet {
+            Some(f) => f.status,
+            None => self.worst_verdict().map_or(Status::Unknown, |v| v.status),
+        }
+    }
+
+    /// The verdict the health panel shows: the fleet's own, else the worst instance's.
+    pub fn health_verdict(&self) -> Option<&Verdict> {
+        self.fleet.as_ref().or_else(|| self.worst_verdict())
     }
 
     pub fn worst_verdict(&self) -> Option<&Verdict> {
@@ -204,7 +216,11 @@ impl Verdicts {
         if changed {
             self.items = self.items(state);
             self.service_tally = self.items.iter().map(|i| i.verdict.status).collect();
-            self.instance_tally = self.services.iter().flat_map(|s| s.instances.iter().map(|v| v.status)).collect();
+            self.instance_tally = (self.services.iter().zip(&state.services))
+                .flat_map(|(v, s)| {
+                    v.instances.iter().zip(&s.instances).filter(|(_, i)| i.present()).map(|(v, _)| v.status)
+                })
+                .collect();
             self.order = (0..self.services.len()).collect();
             self.order.sort_by_key(|&i| std::cmp::Reverse(self.services[i].status()));
             self.revision = REVISIONS.fetch_add(1, Ordering::Relaxed);
@@ -224,7 +240,15 @@ fn service_verdicts(state: &State, si: usize, svc: &ServiceState, now: SystemTim
         svc.instances.iter().map(|i| i.verdict(&svc.check, state.stale_after_intervals, now)).collect();
     let signals = state.signal_verdict(si, now);
     let flapping = svc.flapping.flapping.then(|| Verdict::new(Status::Warn, svc.flapping.reason()));
-    ServiceVerdicts { worst: super::worst_index(&instances), instances, signals, flapping }
+    let counted: Vec<bool> = svc.instances.iter().map(|i| i.counts(now)).collect();
+    // The worst instance among those that count; among all when none does (all starting).
+    let any_counts = counted.iter().any(|c| *c);
+    let worst = (instances.iter().enumerate())
+        .filter(|(i, _)| !any_counts || counted[*i])
+        .rev()
+        .max_by_key(|(_, v)| (v.status, !v.reason.is_empty()))
+        .map(|(i, _)| i);
+    ServiceVerdicts { worst, instances, signals, flapping, fleet: svc.fleet_verdict(), counted }
 }
 
 /// Until when a service's verdicts made at `now` stay the same if nothing happens to it: the
@@ -238,6 +262,12 @@ fn holds_until(state: &State, svc: &ServiceState, now: SystemTime) -> Option<Sys
         until = Some(until.map_or(end, |u| u.min(end)));
     };
     for inst in &svc.instances {
+        match inst.life {
+            // "gone 40s ago" counts its age.
+            super::Life::Gone { .. } => ends(now, Duration::ZERO),
+            super::Life::Starting { until, .. } if now < until => ends(until, Duration::ZERO),
+            _ => {}
+        }
         if let Some(last) = inst.health.latest() {
             ends(last.at, inst.stale_after(&svc.check, state.stale_after_intervals));
         }

@@ -47,6 +47,8 @@ pub enum Outcome {
         reason: String,
         lift: bool,
     },
+    /// Load the config again.
+    ReloadConfig,
 }
 
 /// What the wall says when a key other than quit is pressed.
@@ -146,6 +148,7 @@ impl View {
         let visible = self.visible(state, &state.verdicts(now));
         match action {
             Action::Quit => return Outcome::Quit,
+            Action::ReloadConfig => return Outcome::ReloadConfig,
             Action::NextPage | Action::DialogChar(_) | Action::DialogBackspace | Action::DialogPrevVersion => {}
             Action::DialogNextVersion | Action::DialogConfirm | Action::DialogCancel => {}
             Action::ActionKey(key) => {

@@ -1,0 +1,220 @@
+//! A service's sources of instances (`instances_from`), read on their intervals and merged into
+//! one list: what [`Event::Discovered`] carries to the state, and what the pollers follow.
+//!
+//! A source that fails keeps its last list (the board shows its age and why); an empty answer
+//! from a source that had instances (but a file) needs two in a row before its rows go; the merged list is
+//! cut at the service's `max_instances`. Only a list that differs from the last one sent is sent.
+
+mod dns;
+mod file_sd;
+pub mod prometheus;
+
+use crate::config::discovery::{DiscoverySpec, SourceKind};
+use crate::config::schema::PrometheusServer;
+use crate::config::{InstanceSpec, ServiceSpec};
+use crate::sources::rounds::Round;
+use crate::state::{Event, Found, FoundInstance, LbView, ServiceKey, SourceView};
+use std::collections::HashSet;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+use tokio::sync::mpsc;
+use tokio::time::Instant;
+
+/// How often file_sd files are looked at for a change.
+const FILES_LOOKED_AT: Duration = Duration::from_secs(1);
+/// The longest one read of a source may take.
+const READ_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// One instance as a source gives it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Target {
+    /// `host:port` (`[v6]:port`).
+    pub host_port: String,
+    /// The scheme the source says (a scrape URL's, file_sd's `__scheme__`), else the entry's.
+    pub scheme: Option<String>,
+    /// The row's name, from the source's `name_label`; else `host:port`.
+    pub name: Option<String>,
+    pub lb: Option<LbView>,
+}
+
+/// How one source is read.
+enum Reader {
+    Prometheus(crate::sources::promql::Promql, prometheus::Selector),
+    FileSd(file_sd::Files),
+    Dns(Box<dns::Records>),
+}
+
+impl Reader {
+    fn new(spec: &DiscoverySpec, server: Option<&PrometheusServer>) -> Result<Self, String> {
+        Ok(match &spec.kind {
+            SourceKind::Prometheus { matchers } => {
+                let server = server.ok_or("no [prometheus] server")?;
+                Reader::Prometheus(crate::sources::promql_client(server)?, prometheus::Selector::new(matchers))
+            }
+            SourceKind::FileSd { glob } => Reader::FileSd(file_sd::Files::new(glob)),
+            SourceKind::Dns { server, .. } | SourceKind::DnsSrv { server, .. } => {
+                Reader::Dns(Box::new(dns::Records::new(*server, Duration::from_secs(5))?))
+            }
+            SourceKind::TargetGroup { .. } | SourceKind::Asg { .. } => {
+                return Err("target groups and ASGs are not read by this build".into());
+            }
+        })
+    }
+
+    async fn list(&mut self, spec: &DiscoverySpec) -> Result<Vec<Target>, String> {
+        match (self, &spec.kind) {
+            (Reader::Prometheus(client, selector), _) => prometheus::list(client, selector, &spec.name_label).await,
+            (Reader::FileSd(files), _) => files.list(&spec.name_label),
+            (Reader::Dns(r), SourceKind::Dns { name, port, .. }) => r.addresses(name, *port).await,
+            (Reader::Dns(r), SourceKind::DnsSrv { name, .. }) => r.services(name).await,
+            (Reader::Dns(_), _) => Err("not a DNS source".into()),
+        }
+    }
+}
+
+/// One source as it stands.
+struct Running {
+    spec: DiscoverySpec,
+    reader: Result<Reader, String>,
+    list: Vec<Target>,
+    listed_at: Option<SystemTime>,
+    error: Option<String>,
+    /// Empty answers in a row while the list was not empty.
+    empties: u32,
+    due: Instant,
+}
+
+impl Running {
+    async fn read(&mut self) {
+        let now = Instant::now();
+        self.due = now + self.spec.interval;
+        let reader = match &mut self.reader {
+            Ok(r) => r,
+            Err(e) => {
+                self.error = Some(e.clone());
+                return;
+            }
+        };
+        let result = match tokio::time::timeout(READ_TIMEOUT, reader.list(&self.spec)).await {
+            Ok(r) => r,
+            Err(_) => Err(format!("no answer within {}", crate::format::duration(READ_TIMEOUT))),
+        };
+        // A file says what it says; an API or a resolver that answers empty once may be wrong.
+        let file = matches!(self.reader, Ok(Reader::FileSd(_)));
+        match result {
+            Ok(list) if list.is_empty() && !self.list.is_empty() && self.empties == 0 && !file => {
+                // One empty answer is not yet the end of every instance: the next must agree.
+                self.empties = 1;
+                self.error = None;
+            }
+            Ok(list) => {
+                self.list = list;
+                self.listed_at = Some(SystemTime::now());
+                self.error = None;
+                self.empties = 0;
+            }
+            Err(e) => {
+                tracing::warn!(source = %self.spec.describe(), error = %e, "instances not read");
+                self.error = Some(e);
+            }
+        }
+    }
+
+    /// Whether the source should be read now: it is due, or its files changed.
+    fn wanted(&self, now: Instant) -> bool {
+        match &self.reader {
+            Ok(Reader::FileSd(files)) => now >= self.due || files.changed(),
+            _ => now >= self.due,
+        }
+    }
+
+    fn next_look(&self) -> Instant {
+        match &self.reader {
+            Ok(Reader::FileSd(_)) => self.due.min(Instant::now() + FILES_LOOKED_AT),
+            _ => self.due,
+        }
+    }
+
+    fn view(&self) -> SourceView {
+        SourceView {
+            what: self.spec.describe(),
+            count: self.list.len(),
+            listed_at: self.listed_at,
+            error: self.error.clone(),
+            empty: self.spec.empty_words(),
+        }
+    }
+}
+
+/// Reads `svc`'s sources for as long as the board runs, sending the merged list when it changes.
+pub async fn run(svc: Arc<ServiceSpec>, server: Option<PrometheusServer>, tx: mpsc::Sender<Event>, mut round: Round) {
+    let start = Instant::now();
+    let mut sources: Vec<Running> = svc
+        .discovery
+        .iter()
+        .map(|spec| Running {
+            reader: Reader::new(spec, server.as_ref()),
+            spec: spec.clone(),
+            list: Vec::new(),
+            listed_at: None,
+            error: None,
+            empties: 0,
+            due: start,
+        })
+        .collect();
+    let service: ServiceKey = svc.name.as_str().into();
+    let mut sent: Option<Found> = None;
+    loop {
+        let now = Instant::now();
+        for s in sources.iter_mut().filter(|s| s.wanted(now)) {
+            s.read().await;
+        }
+        let found = merge(&svc, &sources);
+        if sent.as_ref().is_none_or(|was| !same(was, &found)) {
+            let event = Event::Discovered { service: service.clone(), at: SystemTime::now(), found: found.clone() };
+            if tx.send(event).await.is_err() {
+                return;
+            }
+            sent = Some(found);
+        }
+        round.done();
+        let next = sources.iter().map(Running::next_look).min().unwrap_or(now + Duration::from_secs(60));
+        tokio::time::sleep_until(next).await;
+    }
+}
+
+/// Whether two lists say the same, apart from when unchanged lists were read.
+fn same(a: &Found, b: &Found) -> bool {
+    let views = |f: &Found| -> Vec<(String, usize, Option<String>)> {
+        f.sources.iter().map(|s| (s.what.clone(), s.count, s.error.clone())).collect()
+    };
+    a.instances == b.instances && a.capped == b.capped && views(a) == views(b)
+}
+
+/// The service's listed instances, then each source's, each address once, at most
+/// `max_instances`.
+fn merge(svc: &ServiceSpec, sources: &[Running]) -> Found {
+    let mut seen: HashSet<String> = HashSet::new();
+    let mut instances = Vec::new();
+    let mut total = 0usize;
+    let configured =
+        svc.listed.iter().map(|spec| FoundInstance { spec: spec.clone(), grace: Duration::ZERO, lb: None });
+    let discovered = sources.iter().flat_map(|s| {
+        s.list.iter().map(|t| {
+            let scheme = t.scheme.as_deref().unwrap_or(&s.spec.scheme);
+            let spec = InstanceSpec::discovered(scheme, &t.host_port, t.name.as_deref(), svc);
+            FoundInstance { spec, grace: s.spec.grace, lb: t.lb.clone() }
+        })
+    });
+    for f in configured.chain(discovered) {
+        if !seen.insert(f.spec.key().to_string()) {
+            continue;
+        }
+        total += 1;
+        if instances.len() < svc.max_instances {
+            instances.push(f);
+        }
+    }
+    let capped = (total > instances.len()).then_some(total);
+    Found { instances, sources: sources.iter().map(Running::view).collect(), capped }
+}
