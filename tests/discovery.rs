@@ -307,3 +307,33 @@ async fn dns_a_and_srv_records_are_followed() {
         rows(&c, "srv")
     );
 }
+
+#[tokio::test]
+async fn a_change_in_the_count_of_instances_is_an_info_notice() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = app("127.0.0.1:0", "1.0.0").await;
+    let b = app("127.0.0.1:0", "1.0.0").await;
+    let sd = dir.path().join("web.json");
+    replace(&sd, &groups(&[(&a, "web-a")]));
+    let info = common::receiver::start(&[], false).await;
+    let warn = common::receiver::start(&[], false).await;
+    let hook = |r: &common::receiver::Receiver, min: &str| {
+        format!("[[notify]]\nurl = \"{}\"\nformat = \"json\"\nmin_state = \"{min}\"\ngroup_wait = \"500ms\"\n", r.url())
+    };
+    let loaded = board(&format!(
+        "[services.web]\ninstances_from = [{{ file_sd = \"{}\" }}]\n{}{}",
+        sd.display(),
+        hook(&info, "info"),
+        hook(&warn, "warn")
+    ));
+    let mut c = start(loaded, dir.path());
+    assert!(drive(&mut c, WAIT, |c| checked_ok(c, "web", "web-a")).await);
+    replace(&sd, &groups(&[(&a, "web-a"), (&b, "web-b")]));
+    assert!(
+        drive(&mut c, WAIT, |_| info.bodies().iter().any(|b| b.contains("1 → 2 instances"))).await,
+        "the info destination is told: {:?}",
+        info.bodies()
+    );
+    assert!(checked_ok(&c, "web", "web-b"));
+    assert!(warn.bodies().is_empty(), "a warn destination is not: {:?}", warn.bodies());
+}

@@ -35,6 +35,8 @@ pub struct Config {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum MinState {
+    /// Warnings and worse, and notices below them: a service's count of instances changing.
+    Info,
     #[default]
     Warn,
     Crit,

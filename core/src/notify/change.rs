@@ -146,6 +146,9 @@ impl Change {
             kind => format!("{kind} {}", self.name),
         };
         let env = self.env.as_deref().map(|e| format!(" ({e})")).unwrap_or_default();
+        if self.kind == "instances" {
+            return format!("ℹ {}{env}: {}", self.name, self.reason);
+        }
         match self.state {
             Status::Ok => {
                 let after = self

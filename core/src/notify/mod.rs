@@ -32,6 +32,16 @@ pub struct Notifier {
     started: SystemTime,
     /// The revision of the verdicts last looked at: the same again has no change to find.
     looked_at: Option<u64>,
+    /// Each service's count of instances as last told, and the count since it changed, from when.
+    counts: std::collections::HashMap<String, Count>,
+}
+
+/// A service's count of instances: as last told (`told`), and now (`now`, since `since`).
+#[derive(Debug, Clone, Copy)]
+struct Count {
+    told: usize,
+    now: usize,
+    since: SystemTime,
 }
 
 /// The webhooks of a config, as destinations with their policies.
@@ -50,6 +60,7 @@ pub fn targets(loaded: &Loaded) -> Vec<Target> {
             retries: n.retries,
             policy: Policy {
                 min_state: n.min_state.into(),
+                info: n.min_state == crate::config::schema::MinState::Info,
                 services: n.services.clone(),
                 envs: n.envs.clone(),
                 cooldown: n.cooldown,
@@ -60,6 +71,36 @@ pub fn targets(loaded: &Loaded) -> Vec<Target> {
 }
 
 impl Notifier {
+    /// "search: 5 → 7 instances", for each service whose count of instances changed and has held
+    /// for the longest `group_wait` of the destinations that want notices (a scale-out of five
+    /// arrives as one); the first count seen is the baseline.
+    fn count_notices(&mut self, state: &State, now: SystemTime) -> Vec<change::Change> {
+        let settle = self.hooks.iter().filter(|h| h.outbox.policy.info).map(|h| h.outbox.policy.group_wait).max();
+        let mut out = Vec::new();
+        for svc in &state.services {
+            let n = svc.instances.iter().filter(|i| i.present()).count();
+            let env = (svc.env.name != "default").then(|| svc.env.name.clone());
+            let c = self.counts.entry(svc.name.to_string()).or_insert(Count { told: n, now: n, since: now });
+            if c.now != n {
+                (c.now, c.since) = (n, now);
+            }
+            let settled = settle.is_some_and(|s| now.duration_since(c.since).unwrap_or_default() >= s);
+            if c.told != c.now && settled {
+                out.push(change::Change {
+                    kind: "instances",
+                    name: svc.name.to_string(),
+                    env,
+                    state: Status::Ok,
+                    previous: Status::Ok,
+                    reason: format!("{} → {} instances", c.told, c.now),
+                    previous_for_s: None,
+                });
+                c.told = c.now;
+            }
+        }
+        out
+    }
+
     /// A notifier with no destination: it keeps states with memory and sends nothing (`check`,
     /// `snapshot`).
     pub fn silent(loaded: &Loaded) -> Self {
@@ -69,6 +110,7 @@ impl Notifier {
             board: loaded.config.board.title.clone(),
             started: SystemTime::now(),
             looked_at: None,
+            counts: std::collections::HashMap::new(),
         }
     }
 
@@ -103,9 +145,13 @@ impl Notifier {
         let ended = state.silences.ending(now, &|item| tracker.get(item).is_some_and(|t| t.now.status == Status::Ok));
         let silences = &state.silences;
         let silenced = |item: &str| silences.get(item).is_some() && !ended.iter().any(|e| e == item);
+        let notices = self.count_notices(state, now);
         let mut found = Vec::new();
         for (target, hook) in self.hooks.iter_mut().enumerate() {
-            let due = hook.outbox.due(&self.tracker, &silenced, now);
+            let mut due = hook.outbox.due(&self.tracker, &silenced, now);
+            let outbox = &hook.outbox;
+            let wanted = |c: &&change::Change| outbox.policy.info && outbox.wants("service", &c.name, c.env.as_deref());
+            due.extend(notices.iter().filter(wanted).filter(|c| !silenced(&format!("service {}", c.name))).cloned());
             if due.is_empty() {
                 continue;
             }

@@ -10,6 +10,8 @@ use std::time::{Duration, SystemTime};
 #[derive(Debug, Clone, PartialEq)]
 pub struct Policy {
     pub min_state: Status,
+    /// Also notices below warnings (`min_state = "info"`): counts of instances changing.
+    pub info: bool,
     /// Only these services (by name); empty for all. Other kinds always pass.
     pub services: Vec<String>,
     /// Only services in these environments; empty for all.
@@ -47,7 +49,7 @@ impl Outbox {
         if severity(s) >= severity(self.policy.min_state).max(1) { s } else { Status::Ok }
     }
 
-    fn wants(&self, kind: &str, name: &str, env: Option<&str>) -> bool {
+    pub fn wants(&self, kind: &str, name: &str, env: Option<&str>) -> bool {
         kind != "service"
             || ((self.policy.services.is_empty() || self.policy.services.iter().any(|s| s == name))
                 && (self.policy.envs.is_empty() || env.is_some_and(|e| self.policy.envs.iter().any(|x| x == e))))
@@ -121,6 +123,7 @@ mod tests {
     fn policy(min: Status) -> Policy {
         Policy {
             min_state: min,
+            info: false,
             services: vec![],
             envs: vec![],
             cooldown: Duration::from_secs(300),

@@ -86,6 +86,7 @@ impl Alerts {
         let outbox = |min: Status| {
             super::policy::Outbox::new(super::policy::Policy {
                 min_state: min,
+                info: false,
                 services: vec![],
                 envs: vec![],
                 cooldown: TERMINAL_COOLDOWN,

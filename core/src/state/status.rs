@@ -120,7 +120,7 @@ impl FromIterator<Status> for Tally {
 impl From<crate::config::schema::MinState> for Status {
     fn from(m: crate::config::schema::MinState) -> Self {
         match m {
-            crate::config::schema::MinState::Warn => Status::Warn,
+            crate::config::schema::MinState::Info | crate::config::schema::MinState::Warn => Status::Warn,
             crate::config::schema::MinState::Crit => Status::Crit,
         }
     }
