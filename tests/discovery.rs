@@ -337,3 +337,19 @@ async fn a_change_in_the_count_of_instances_is_an_info_notice() {
     assert!(checked_ok(&c, "web", "web-b"));
     assert!(warn.bodies().is_empty(), "a warn destination is not: {:?}", warn.bodies());
 }
+
+#[tokio::test]
+async fn check_waits_for_the_instances_its_sources_find() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = app("127.0.0.1:0", "1.0.0").await;
+    let sd = dir.path().join("api.json");
+    replace(&sd, &groups(&[(&a, "api-a")]));
+    let loaded = Arc::new(board(&format!("[services.api]\ninstances_from = [{{ file_sd = \"{}\" }}]\n", sd.display())));
+    let c = opsboard::check::gather(&loaded, Duration::from_millis(500), 1).await;
+    let report = opsboard::report::report(&c.state, SystemTime::now());
+    let api = &report.services[0];
+    assert_eq!(api.instances.len(), 1, "{api:?}");
+    assert_eq!((api.instances[0].name.as_str(), api.instances[0].status), ("api-a", Status::Ok), "{api:?}");
+    let from = api.instances_from.as_ref().expect("the sources are reported");
+    assert_eq!((from.sources[0].instances, from.sources[0].error.as_deref()), (1, None));
+}

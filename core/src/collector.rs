@@ -142,7 +142,10 @@ impl Collector {
             if self.rounds.behind(rounds_wanted) == 0 {
                 // Every round's events were sent before it was marked done: take them all.
                 self.apply_waiting();
-                return 0;
+                // Unless they started pollers (instances found): then those are waited for too.
+                if self.rounds.behind(rounds_wanted) == 0 {
+                    return 0;
+                }
             }
             let rounds = self.rounds.clone();
             tokio::select! {
