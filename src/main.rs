@@ -190,7 +190,10 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(loaded) => {
                 let instances: usize = loaded.fleet.services.iter().map(|s| s.instances.len()).sum();
                 let files: Vec<String> = loaded.files.iter().map(|f| f.display().to_string()).collect();
-                println!("ok: {} services, {instances} instances ({})", loaded.fleet.services.len(), files.join(" < "));
+                let sources: usize = loaded.fleet.services.iter().map(|s| s.discovery.len()).sum();
+                let found = if sources > 0 { format!(" and {sources} sources of instances") } else { String::new() };
+                let services = loaded.fleet.services.len();
+                println!("ok: {services} services, {instances} instances{found} ({})", files.join(" < "));
                 ExitCode::SUCCESS
             }
             Err(e) => {

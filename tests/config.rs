@@ -241,7 +241,19 @@ fn example_config_loads_and_documents_every_key() {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("config.example.toml");
     let sources = Sources { user: Some(path.clone()), explicit: true, override_file: None };
     let loaded = config::load(&sources, &no_env).unwrap();
-    assert_eq!(loaded.fleet.services.len(), 4);
+    assert_eq!(loaded.fleet.services.len(), 5);
+    let api = loaded.fleet.services.iter().find(|s| s.name == "api").unwrap();
+    let kinds: Vec<String> = api.discovery.iter().map(|d| d.describe()).collect();
+    assert_eq!(
+        kinds,
+        [
+            "targets from Prometheus",
+            "file_sd /etc/prometheus/targets/api-*.json",
+            "DNS api.internal",
+            "DNS SRV _http._tcp.api.internal"
+        ]
+    );
+    assert_eq!(api.max_instances, 10_000);
     assert_eq!(loaded.fleet.aws[0].queries.len(), 7, "alb (3) + rds (3) + one custom");
     let cache = loaded.fleet.services.iter().find(|s| s.name == "cache").unwrap();
     assert_eq!(cache.check.tcp_send.as_deref(), Some("PING\r\n"));
@@ -301,6 +313,14 @@ fn example_config_loads_and_documents_every_key() {
         "instances",
         "url",
         "name",
+        "instances_from",
+        "max_instances",
+        "file_sd",
+        "dns_srv",
+        "dns_server",
+        "name_label",
+        "grace",
+        "scheme",
     ] {
         assert!(text.contains(&format!("{key} =")) || text.contains(&format!("{key} ")), "example lacks `{key}`");
     }
@@ -319,5 +339,20 @@ fn validate_command_exits_non_zero_and_points_at_the_line() {
     let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("config.example.toml");
     let out = Command::new(env!("CARGO_BIN_EXE_opsboard")).arg("validate").arg(&example).output().unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
-    assert!(String::from_utf8_lossy(&out.stdout).starts_with("ok: 4 services, 5 instances"));
+    assert!(String::from_utf8_lossy(&out.stdout).starts_with("ok: 5 services, 5 instances and 4 sources of instances"));
+}
+
+#[test]
+fn a_source_of_instances_that_lacks_what_it_needs_names_its_line_and_key() {
+    let text = "[services.api]\nhealth_path = \"/health\"\ninstances_from = [\n  { dns = \"api.internal\" },\n]\n";
+    let err = config::load_str("fleet.toml", text).unwrap_err();
+    assert_eq!((err.line, err.key.as_deref()), (Some(3), Some("services.api.instances_from")), "{err}");
+    assert!(err.message.contains("entry 1: `dns` needs a `port`"), "{err}");
+    let typo = "[services.api]\ninstances_from = [{ file_sd = \"/x/*.json\", gracee = \"1m\" }]\n";
+    let err = config::load_str("fleet.toml", typo).unwrap_err();
+    assert!(err.to_string().contains("gracee"), "{err}");
+    let both = "[prometheus]\nurl = \"http://127.0.0.1:9090\"\n[services.api]\ninstances_from = [{ prometheus = 'job=\"api\"' }]\n\
+                [services.api.promql]\nup = 'up{job=\"api\"}'\n";
+    let err = config::load_str("fleet.toml", both).unwrap_err();
+    assert!(err.message.contains("not both"), "{err}");
 }

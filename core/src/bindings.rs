@@ -119,13 +119,7 @@ pub const BINDINGS: &[Binding] = &[
     bind(Action::ToggleBackups, &[Key::Char('b')], 1, "backups: age, size, state", "backups"),
     bind(Action::ToggleOutput, &[Key::Char('o')], 1, "output of the last action on a service", "output"),
     bind(Action::Silence, &[Key::Char('m')], 1, "mute a service's notifications", "mute"),
-    bind(
-        Action::ReloadConfig,
-        &[Key::Ctrl('r')],
-        1,
-        "reload the config (also on SIGHUP and when it changes)",
-        "reload",
-    ),
+    bind(Action::ReloadConfig, &[Key::Ctrl('r')], 1, "reload the config", "reload"),
     bind(Action::ToggleHelp, &[Key::Char('?'), Key::F(1)], 1, "this help", "help"),
     bind(Action::Quit, &[Key::Char('q'), Key::Ctrl('c'), Key::Ctrl('q')], 2, "quit", "quit"),
 ];

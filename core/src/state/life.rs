@@ -190,9 +190,13 @@ impl ServiceState {
             }
             departed.push(inst);
         }
-        departed.sort_by_key(|i| match i.life {
-            Life::Gone { since } => since,
-            _ => at,
+        // In a stable order (the map's is not): by when they left, then by name.
+        departed.sort_by(|a, b| {
+            let since = |i: &InstanceState| match i.life {
+                Life::Gone { since } => since,
+                _ => at,
+            };
+            (since(a), &a.spec.label).cmp(&(since(b), &b.spec.label))
         });
         self.instances.extend(departed);
         let sources = found.sources;

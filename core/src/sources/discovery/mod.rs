@@ -107,7 +107,9 @@ impl Running {
                 self.empties = 1;
                 self.error = None;
             }
-            Ok(list) => {
+            Ok(mut list) => {
+                // Sources answer in no promised order (Prometheus' is its maps'): rows are by name.
+                list.sort_by(|a, b| (&a.name, &a.host_port).cmp(&(&b.name, &b.host_port)));
                 self.list = list;
                 self.listed_at = Some(SystemTime::now());
                 self.error = None;
