@@ -117,7 +117,7 @@ async fn main() {
     let served = Arc::new(AtomicU64::new(0));
     let addr = serve(body.clone(), served.clone()).await;
     let toml = format!(
-        "[polling]\nmax_in_flight = 64\n[defaults]\ninterval = \"10m\"\ntimeout = \"1s\"\nscrape = false\n\
+        "[polling]\nmax_in_flight = 64\n[defaults]\ninterval = \"10m\"\nwindow = \"10m\"\ntimeout = \"1s\"\nscrape = false\n\
          [prometheus]\nurl = \"http://{addr}\"\ntimeout = \"10s\"\n\
          [services.api]\ninstances_from = [{{ prometheus = 'job=\"api\"', interval = \"1s\" }}]\n"
     );
