@@ -339,7 +339,7 @@ async fn a_change_in_the_count_of_instances_is_an_info_notice() {
 }
 
 #[tokio::test]
-async fn check_waits_for_the_instances_its_sources_find() {
+async fn check_reports_the_instances_its_sources_find() {
     let dir = tempfile::tempdir().unwrap();
     let a = app("127.0.0.1:0", "1.0.0").await;
     let sd = dir.path().join("api.json");

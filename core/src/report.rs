@@ -178,9 +178,6 @@ pub struct InstanceReport {
     pub metrics_error: Option<String>,
     /// `starting`, `draining` or `gone` while it does not count towards its service.
     pub life: Option<String>,
-    /// Its load balancer's view (`healthy`, `initial`, `draining` …), for a target group's target.
-    pub lb_state: Option<String>,
-    pub lb_reason: Option<String>,
 }
 
 /// A part of the report, each filled from the state by its own function.
@@ -299,8 +296,6 @@ fn rows(state: &State, now: SystemTime) -> Vec<ServiceReport> {
                             p95_ms: None,
                             metrics_error: None,
                             life: inst.life.word(now).map(str::to_ascii_lowercase),
-                            lb_state: inst.lb.as_ref().map(|l| l.state.clone()),
-                            lb_reason: inst.lb.as_ref().and_then(|l| l.reason.clone()),
                         }
                     })
                     .collect(),

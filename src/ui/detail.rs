@@ -45,12 +45,6 @@ fn instances(frame: &mut Frame, area: Rect, scene: &Scene, si: usize, svc: &Serv
         names.extend(["REQ/S", "ERR", "P95"]);
         widths.extend([Constraint::Length(7), Constraint::Length(5), Constraint::Length(6)]);
     }
-    // A target group's targets: the load balancer's own view beside the board's.
-    let lb = svc.instances.iter().any(|i| i.lb.is_some());
-    if lb {
-        names.push("LB");
-        widths.push(Constraint::Length(9));
-    }
     names.push("REASON");
     widths.push(Constraint::Fill(1));
     let columns = cut::columns(&widths, area.width.saturating_sub(2));
@@ -92,11 +86,6 @@ fn instances(frame: &mut Frame, area: Rect, scene: &Scene, si: usize, svc: &Serv
                     p.and_then(|p| p.p95).map(|s| format::duration(Duration::from_secs_f64(s))).unwrap_or_else(dash),
                 ));
             }
-            if lb {
-                let state = inst.lb.as_ref().map_or("—", |l| l.state.as_str());
-                let style = if matches!(state, "healthy" | "—") { theme.dim() } else { theme.status(Status::Warn) };
-                cells.push(Cell::from(Span::styled(state.to_string(), style)));
-            }
             let reason = match (&inst.metrics.error, v.status) {
                 (Some((_, e)), Status::Ok) => Span::styled(e.clone(), theme.dim()),
                 _ => Span::styled(v.reason, theme.status(v.status)),
@@ -127,17 +116,6 @@ fn instances(frame: &mut Frame, area: Rect, scene: &Scene, si: usize, svc: &Serv
     frame.render_stateful_widget(table, area, &mut state);
 }
 
-/// The load balancer's own view of the instance, beside the board's checks.
-fn lb_words(inst: &crate::state::InstanceState) -> String {
-    match &inst.lb {
-        Some(lb) => match &lb.reason {
-            Some(r) => format!(" · load balancer: {} ({r})", lb.state),
-            None => format!(" · load balancer: {}", lb.state),
-        },
-        None => String::new(),
-    }
-}
-
 /// The selected instance's certificate: who it is for, who signed it, until when.
 fn cert_words(svc: &ServiceState, sel: usize) -> String {
     let unverified = if svc.check.tls.verify { "" } else { "⚠ tls_verify = false: certificates not checked · " };
@@ -157,7 +135,7 @@ fn history(frame: &mut Frame, area: Rect, scene: &Scene, svc: &ServiceState, sel
     let theme = scene.theme;
     let Some(inst) = svc.instances.get(sel) else { return };
     let block = Block::bordered()
-        .title(Span::styled(format!(" {} · last results{} ", inst.spec.label, lb_words(inst)), theme.title()))
+        .title(Span::styled(format!(" {} · last results ", inst.spec.label), theme.title()))
         .border_style(theme.border())
         .style(theme.base());
     let inner = block.inner(area);

@@ -17,19 +17,7 @@ const LOOK_EVERY: Duration = Duration::from_secs(1);
 /// A change must hold this long before the file is read: editors write in steps.
 const SETTLE: Duration = Duration::from_millis(300);
 
-/// What the files looked like: each path's length, modification time and inode, if it exists.
-type Print = Vec<(PathBuf, Option<(u64, SystemTime, u64)>)>;
-
-fn print(paths: &[PathBuf]) -> Print {
-    use std::os::unix::fs::MetadataExt;
-    paths
-        .iter()
-        .map(|p| {
-            let m = std::fs::metadata(p).ok().and_then(|m| Some((m.len(), m.modified().ok()?, m.ino())));
-            (p.clone(), m)
-        })
-        .collect()
-}
+use crate::store::print::of as print;
 
 /// Watches the files of `sources` and SIGHUP, and hears `asks`; sends [`Event::Reload`] with
 /// the config as it takes effect, and an [`Event::Config`] note either way. Ends with the board.

@@ -6,5 +6,6 @@
 mod dir;
 pub mod document;
 pub mod log;
+pub mod print;
 
 pub use dir::{data_dir, override_data_dir};

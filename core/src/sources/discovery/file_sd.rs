@@ -3,6 +3,7 @@
 //! (a file replaced by rename, as editors and Ansible do, is a new inode) reads them again.
 
 use super::Target;
+use crate::store::print::Print;
 use serde::Deserialize;
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -17,9 +18,6 @@ struct Group {
     #[serde(default)]
     labels: HashMap<String, String>,
 }
-
-/// What the matching files looked like when last read: path, length, modification time, inode.
-type Print = Vec<(PathBuf, u64, std::time::SystemTime, u64)>;
 
 pub struct Files {
     glob: String,
@@ -39,16 +37,7 @@ impl Files {
     }
 
     fn print(&self) -> Print {
-        use std::os::unix::fs::MetadataExt;
-        let paths = self.paths().unwrap_or_default();
-        paths
-            .into_iter()
-            .filter_map(|p| {
-                let m = std::fs::metadata(&p).ok()?;
-                let modified = m.modified().ok()?;
-                Some((p, m.len(), modified, m.ino()))
-            })
-            .collect()
+        crate::store::print::of(self.paths().unwrap_or_default())
     }
 
     /// Whether the files changed since they were last read.
@@ -63,7 +52,8 @@ impl Files {
         // Marked read even when it fails: a broken file is read again when it changes.
         self.seen = Some(print.clone());
         let mut out = Vec::new();
-        for (path, len, ..) in &print {
+        for (path, meta) in &print {
+            let Some((len, ..)) = meta else { continue };
             if *len > MAX_FILE_BYTES {
                 return Err(format!("{}: larger than {}", path.display(), crate::format::bytes(MAX_FILE_BYTES)));
             }

@@ -79,8 +79,8 @@ struct Running {
     list: Vec<Target>,
     listed_at: Option<SystemTime>,
     error: Option<String>,
-    /// Empty answers in a row while the list was not empty.
-    empties: u32,
+    /// Whether the last answer was empty while the list was not (the next must agree).
+    empty_once: bool,
     due: Instant,
 }
 
@@ -102,9 +102,9 @@ impl Running {
         // A file says what it says; an API or a resolver that answers empty once may be wrong.
         let file = matches!(self.reader, Ok(Reader::FileSd(_)));
         match result {
-            Ok(list) if list.is_empty() && !self.list.is_empty() && self.empties == 0 && !file => {
+            Ok(list) if list.is_empty() && !self.list.is_empty() && !self.empty_once && !file => {
                 // One empty answer is not yet the end of every instance: the next must agree.
-                self.empties = 1;
+                self.empty_once = true;
                 self.error = None;
             }
             Ok(mut list) => {
@@ -113,7 +113,7 @@ impl Running {
                 self.list = list;
                 self.listed_at = Some(SystemTime::now());
                 self.error = None;
-                self.empties = 0;
+                self.empty_once = false;
             }
             Err(e) => {
                 tracing::warn!(source = %self.spec.describe(), error = %e, "instances not read");
@@ -160,7 +160,7 @@ pub async fn run(svc: Arc<ServiceSpec>, server: Option<PrometheusServer>, tx: mp
             list: Vec::new(),
             listed_at: None,
             error: None,
-            empties: 0,
+            empty_once: false,
             due: start,
         })
         .collect();
@@ -168,18 +168,24 @@ pub async fn run(svc: Arc<ServiceSpec>, server: Option<PrometheusServer>, tx: mp
     let mut sent: Option<Found> = None;
     loop {
         let now = Instant::now();
+        let mut read = false;
         for s in sources.iter_mut().filter(|s| s.wanted(now)) {
             s.read().await;
+            read = true;
         }
-        let found = merge(&svc, &sources);
-        if sent.as_ref().is_none_or(|was| !same(was, &found)) {
-            let event = Event::Discovered { service: service.clone(), at: SystemTime::now(), found: found.clone() };
-            if tx.send(event).await.is_err() {
-                return;
+        // file_sd's look each second mostly finds nothing changed: nothing to merge then.
+        if read {
+            let found = merge(&svc, &sources);
+            if sent.as_ref().is_none_or(|was| !same(was, &found)) {
+                let at = SystemTime::now();
+                let event = Event::Discovered { service: service.clone(), at, found: found.clone() };
+                if tx.send(event).await.is_err() {
+                    return;
+                }
+                sent = Some(found);
             }
-            sent = Some(found);
+            round.done();
         }
-        round.done();
         let next = sources.iter().map(Running::next_look).min().unwrap_or(now + Duration::from_secs(60));
         tokio::time::sleep_until(next).await;
     }
