@@ -250,11 +250,17 @@ fn example_config_loads_and_documents_every_key() {
             "targets from Prometheus",
             "file_sd /etc/prometheus/targets/api-*.json",
             "DNS api.internal",
-            "DNS SRV _http._tcp.api.internal"
+            "DNS SRV _http._tcp.api.internal",
+            "target group api-prod",
+            "ASG api-prod-asg"
         ]
     );
     assert_eq!(api.max_instances, 10_000);
     assert_eq!(loaded.fleet.aws[0].queries.len(), 7, "alb (3) + rds (3) + one custom");
+    let alarms = loaded.fleet.aws[0].alarms.as_ref().unwrap();
+    assert_eq!(alarms.service_of("orders-db-storage-low"), Some("checkout-api"), "as mapped");
+    assert_eq!(alarms.service_of("prod-checkout-api-latency"), Some("checkout-api"), "by the name in it");
+    assert!(alarms.warns("prod-checkout-api-latency"));
     let cache = loaded.fleet.services.iter().find(|s| s.name == "cache").unwrap();
     assert_eq!(cache.check.tcp_send.as_deref(), Some("PING\r\n"));
     assert!(!cache.check.scrape, "a TCP-only service is not scraped");
@@ -321,6 +327,15 @@ fn example_config_loads_and_documents_every_key() {
         "name_label",
         "grace",
         "scheme",
+        "target_group",
+        "asg",
+        "aws",
+        "address",
+        "port",
+        "prefix",
+        "names",
+        "services",
+        "warn",
     ] {
         assert!(text.contains(&format!("{key} =")) || text.contains(&format!("{key} ")), "example lacks `{key}`");
     }
@@ -339,7 +354,7 @@ fn validate_command_exits_non_zero_and_points_at_the_line() {
     let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("config.example.toml");
     let out = Command::new(env!("CARGO_BIN_EXE_opsboard")).arg("validate").arg(&example).output().unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
-    assert!(String::from_utf8_lossy(&out.stdout).starts_with("ok: 5 services, 5 instances and 4 sources of instances"));
+    assert!(String::from_utf8_lossy(&out.stdout).starts_with("ok: 5 services, 5 instances and 6 sources of instances"));
 }
 
 #[test]
@@ -355,4 +370,17 @@ fn a_source_of_instances_that_lacks_what_it_needs_names_its_line_and_key() {
                 [services.api.promql]\nup = 'up{job=\"api\"}'\n";
     let err = config::load_str("fleet.toml", both).unwrap_err();
     assert!(err.message.contains("not both"), "{err}");
+}
+
+#[test]
+fn alarms_without_a_prefix_or_names_or_of_no_service_are_named() {
+    let account = "[aws.prod]\nregion = \"eu-west-1\"\n";
+    let (_, err) = error_of(&format!("{GOOD_SERVICE}{account}[aws.prod.alarms]\nwarn = [\"x\"]\n"));
+    assert_eq!(err.key.as_deref(), Some("aws.prod.alarms"), "{err}");
+    assert!(err.message.contains("needs `prefix` or `names`"), "{err}");
+    let text =
+        format!("{GOOD_SERVICE}{account}[aws.prod.alarms]\nprefix = \"p-\"\nservices = {{ \"p-5xx\" = \"apii\" }}\n");
+    let (_, err) = error_of(&text);
+    assert!(err.message.contains("alarm `p-5xx` names no service `apii`"), "{err}");
+    assert_located(&format!("{GOOD_SERVICE}{account}[aws.prod.alarms]\nprefx = \"p-\"\n"), 7, "aws.prod.alarms.prefx");
 }

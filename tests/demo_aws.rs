@@ -2,6 +2,8 @@
 //! serves on 127.0.0.1, at chosen points of the story.
 #![cfg(feature = "aws")]
 
+mod common;
+
 use opsboard::demo;
 use opsboard::sources::aws::{clients, poll_account};
 use opsboard::state::{State, Status};
@@ -30,6 +32,14 @@ async fn search_scales_out_during_its_spike_through_the_sdk() {
     let (state, _fleet) = polled(30).await;
     let search = group(&state, demo::aws::SEARCH_ASG);
     assert_eq!((search.desired, search.in_service(), search.pending()), (7, 5, 2));
+    // Its p95 alarm fires, as a warning (the account's `warn`), through DescribeAlarms.
+    let alarm = state.aws[0].alarm_verdict("search").expect("the p95 alarm fires during the spike");
+    assert_eq!(alarm.status, Status::Warn);
+    assert!(
+        alarm.reason.starts_with("alarm demo-search-p95: 2 out of the last 3 datapoints [0.91, 0.93]"),
+        "{alarm:?}"
+    );
+    assert_eq!(state.aws[0].alarm_verdict("payments"), None);
     let cpu = state.aws[0].metrics.iter().find(|m| m.label == "search CPU %").unwrap();
     let (_, v) = cpu.points.latest().unwrap();
     assert!((70.0..=85.0).contains(v), "CPU during the spike: {v}");
@@ -50,4 +60,59 @@ async fn an_unhealthy_web_node_shows_then_is_replaced() {
     let web = group(&state, demo::aws::WEB_ASG);
     assert_eq!((web.in_service(), web.unhealthy()), (3, 0));
     assert!(web.instances.iter().any(|i| i.id == "i-0web04"));
+}
+
+/// The board on the demo fleet started `at` into its story.
+async fn board(at: u64) -> (opsboard::collector::Collector, demo::DemoFleet, tempfile::TempDir) {
+    let fleet = demo::start(Duration::from_secs(at)).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let loaded = std::sync::Arc::new(fleet.load().unwrap());
+    let c = opsboard::collector::Collector::start(
+        &loaded,
+        opsboard::history::DeployHistory::new(dir.path().join("deploys.jsonl")),
+    );
+    (c, fleet, dir)
+}
+
+fn lives(c: &opsboard::collector::Collector, service: &str) -> Vec<(String, opsboard::state::Life)> {
+    let si = c.state.service_position(service).unwrap();
+    c.state.services[si].instances.iter().map(|i| (i.spec.label.clone(), i.life)).collect()
+}
+
+#[tokio::test]
+async fn the_health_panel_grows_with_search_s_target_group() {
+    let (mut c, _fleet, _dir) = board(45).await;
+    let seven = |c: &opsboard::collector::Collector| {
+        let si = c.state.service_position("search").unwrap();
+        let insts = &c.state.services[si].instances;
+        insts.len() == 7 && insts.iter().all(|i| i.level == Some(Status::Ok))
+    };
+    assert!(common::drive(&mut c, Duration::from_secs(20), seven).await, "{:?}", lives(&c, "search"));
+    let si = c.state.service_position("search").unwrap();
+    let names: Vec<String> = c.state.services[si].instances.iter().map(|i| i.spec.label.clone()).collect();
+    assert_eq!(names, (1..=7).map(|i| format!("i-0search{i:02}")).collect::<Vec<_>>(), "the group's instances, by ID");
+    assert!(c.state.services[si].instances.iter().all(|i| i.lb.as_ref().is_some_and(|l| l.state == "healthy")));
+}
+
+#[tokio::test]
+async fn a_replaced_web_node_drains_and_goes_while_its_successor_starts() {
+    use opsboard::state::Life;
+    let (mut c, _fleet, _dir) = board(176).await;
+    // i-0web02 is terminating (its load balancer drains it); i-0web04 boots, refusing, for its grace.
+    let replacing = |c: &opsboard::collector::Collector| {
+        let l = lives(c, "web-frontend");
+        l.iter().any(|(n, life)| n == "i-0web02" && *life == Life::Draining)
+            && l.iter().any(|(n, life)| n == "i-0web04" && matches!(life, Life::Starting { .. }))
+    };
+    assert!(common::drive(&mut c, Duration::from_secs(10), replacing).await, "{:?}", lives(&c, "web-frontend"));
+    c.refresh_verdicts(SystemTime::now());
+    let si = c.state.service_position("web-frontend").unwrap();
+    assert!(c.verdicts().services[si].status() < Status::Crit, "a replacement is no outage");
+    // At 190 s the old node has left its group: gone; the new one answers and serves.
+    let replaced = |c: &opsboard::collector::Collector| {
+        let l = lives(c, "web-frontend");
+        l.iter().any(|(n, life)| n == "i-0web02" && matches!(life, Life::Gone { .. }))
+            && l.iter().any(|(n, life)| n == "i-0web04" && *life == Life::Serving)
+    };
+    assert!(common::drive(&mut c, Duration::from_secs(30), replaced).await, "{:?}", lives(&c, "web-frontend"));
 }

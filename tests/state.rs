@@ -128,3 +128,53 @@ fn history_is_bounded() {
     }
     assert_eq!(s.instance(WEB0).unwrap().health.len(), 10);
 }
+
+#[test]
+fn a_load_balancer_s_or_group_s_view_moves_an_instance_s_life() {
+    use opsboard::state::{Found, FoundInstance, LbView, Life, SourceView, ViewBy};
+    let toml = "[services.web]\ninstances_from = [{ file_sd = \"/nonexistent/*.json\" }]\n";
+    let loaded = opsboard::config::load_str("lb.toml", toml).unwrap();
+    let mut s = State::new(&loaded.fleet, 120, 3);
+    let svc = loaded.fleet.services[0].clone();
+    let t = now();
+    let view = SourceView {
+        what: "target group web".into(),
+        count: 0,
+        listed_at: Some(t),
+        error: None,
+        empty: "the target group is empty".into(),
+    };
+    let found = |views: &[(&str, ViewBy, &str)]| Found {
+        instances: views
+            .iter()
+            .map(|(addr, by, state)| FoundInstance {
+                spec: opsboard::config::InstanceSpec::discovered("http", addr, None, &svc),
+                grace: Duration::from_secs(60),
+                lb: Some(LbView { by: *by, state: (*state).into(), reason: None }),
+            })
+            .collect(),
+        sources: vec![view.clone()],
+        capped: None,
+    };
+    let lives = |s: &State| -> Vec<Life> { s.services[0].instances.iter().map(|i| i.life).collect() };
+    let lb = ViewBy::LoadBalancer;
+    let asg = ViewBy::AutoScaling;
+    // The first list was there before the board, but what its source still brings up is new.
+    let first = [("10.0.0.1:80", lb, "healthy"), ("10.0.0.2:80", lb, "initial"), ("10.0.0.3:80", asg, "Pending:Wait")];
+    s.apply(Event::Discovered { service: "web".into(), at: t, found: found(&first) });
+    let l = lives(&s);
+    assert_eq!(l[0], Life::Serving);
+    assert!(matches!(l[1], Life::Starting { .. }) && matches!(l[2], Life::Starting { .. }), "{l:?}");
+    // Drained by the load balancer, taken out by the group: shown, not counted; back in: serving.
+    let leaving =
+        [("10.0.0.1:80", lb, "draining"), ("10.0.0.2:80", lb, "healthy"), ("10.0.0.3:80", asg, "Terminating:Wait")];
+    s.apply(Event::Discovered { service: "web".into(), at: t, found: found(&leaving) });
+    let l = lives(&s);
+    assert_eq!((l[0], l[2]), (Life::Draining, Life::Draining));
+    assert!(!s.services[0].instances[0].counts(t));
+    let v = s.instance_verdict(InstanceId { service: 0, instance: 0 }, t);
+    assert_eq!(v.reason, "draining (load balancer: draining)");
+    let back = [("10.0.0.1:80", lb, "healthy"), ("10.0.0.2:80", lb, "healthy"), ("10.0.0.3:80", asg, "InService")];
+    s.apply(Event::Discovered { service: "web".into(), at: t, found: found(&back) });
+    assert_eq!(lives(&s)[0], Life::Serving);
+}

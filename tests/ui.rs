@@ -566,3 +566,33 @@ fn a_long_instance_name_is_cut_with_an_ellipsis_in_the_detail_screen() {
     assert!(row.contains("ip-10-0-2-1.eu…") && !row.contains(long), "{row}");
     assert!(text.lines().any(|l| l.contains(&format!("{long} · last results"))), "{text}");
 }
+
+#[test]
+fn the_load_balancer_s_view_is_a_column_and_the_selected_row_s_line() {
+    use opsboard::state::{LbView, Life, ViewBy};
+    let mut state = incident_state();
+    let si = state.services.iter().position(|s| &*s.name == "checkout").unwrap();
+    let lb = |s: &str, reason: Option<&str>| LbView {
+        by: ViewBy::LoadBalancer,
+        state: s.into(),
+        reason: reason.map(Into::into),
+    };
+    let instances = &mut state.services[si].instances;
+    for i in instances.iter_mut() {
+        i.lb = Some(lb("healthy", None));
+    }
+    instances[0].lb = Some(lb("draining", Some("Target.DeregistrationInProgress")));
+    instances[0].life = Life::Draining;
+    let view = view_after(&state, &[Action::Open]);
+    let text = frame(&state, &view, 80, 24);
+    let header = text.lines().find(|l| l.contains("STATE") && l.contains("INSTANCE")).unwrap();
+    assert!(header.contains("INSTANCE") && header.contains(" LB "), "{header}");
+    let row = text.lines().find(|l| l.contains("10.0.2.1:8080") && !l.contains("last results")).unwrap();
+    assert!(row.contains(" DRAINING") && row.contains("draining"), "{row}");
+    assert!(text.lines().any(|l| l.contains("10.0.2.2:8080") && l.contains("healthy")), "{text}");
+    // The selected row's history names the load balancer's reason code in full.
+    assert!(text.lines().any(|l| l.contains("load balancer: draining (Target.DeregistrationInProgress)")), "{text}");
+    // A service none of whose instances has such a view has no such column.
+    let plain = frame(&incident_state(), &view, 80, 24);
+    assert!(!plain.lines().any(|l| l.contains("STATE") && l.contains(" LB ")), "{plain}");
+}

@@ -104,6 +104,20 @@ pub struct AwsAccountReport {
     pub region: String,
     pub api_calls_last_minute: usize,
     pub error: Option<String>,
+    /// The CloudWatch alarms it reads (none unless `[aws.NAME.alarms]` is set).
+    pub alarms: Vec<AlarmReport>,
+}
+
+/// One CloudWatch alarm: `{"name": "web-5xx", "state": "ALARM", "status": "crit", "service":
+/// "web", "reason": "1 out of the last 1 datapoints [140.0] was greater than the threshold (100.0)"}`.
+#[derive(Debug, Serialize)]
+pub struct AlarmReport {
+    pub name: String,
+    pub state: String,
+    pub status: Status,
+    pub service: Option<String>,
+    pub reason: String,
+    pub composite: bool,
 }
 
 #[derive(Debug, Serialize)]
@@ -178,6 +192,17 @@ pub struct InstanceReport {
     pub metrics_error: Option<String>,
     /// `starting`, `draining` or `gone` while it does not count towards its service.
     pub life: Option<String>,
+    /// What its target group's load balancer or its Auto Scaling group says of it.
+    pub lb: Option<LbReport>,
+}
+
+/// A source's own view of an instance: `{"by": "load balancer", "state": "draining", "reason":
+/// "Target.DeregistrationInProgress"}`.
+#[derive(Debug, Serialize)]
+pub struct LbReport {
+    pub by: &'static str,
+    pub state: String,
+    pub reason: Option<String>,
 }
 
 /// A part of the report, each filled from the state by its own function.
@@ -296,6 +321,11 @@ fn rows(state: &State, now: SystemTime) -> Vec<ServiceReport> {
                             p95_ms: None,
                             metrics_error: None,
                             life: inst.life.word(now).map(str::to_ascii_lowercase),
+                            lb: inst.lb.as_ref().map(|l| LbReport {
+                                by: l.by.words(),
+                                state: l.state.clone(),
+                                reason: l.reason.clone(),
+                            }),
                         }
                     })
                     .collect(),
@@ -386,6 +416,16 @@ fn add_aws(r: &mut Report, state: &State, verdicts: &Verdicts, now: SystemTime) 
             region: account.spec.region.clone(),
             api_calls_last_minute: account.calls_last_minute(now),
             error: account.error.as_ref().map(|(_, e)| e.clone()),
+            alarms: (account.alarms.iter())
+                .map(|a| AlarmReport {
+                    name: a.name.clone(),
+                    state: a.state.clone(),
+                    status: account.alarm_status(a),
+                    service: account.spec.alarms.as_ref().and_then(|s| s.service_of(&a.name)).map(str::to_string),
+                    reason: a.reason.clone(),
+                    composite: a.composite,
+                })
+                .collect(),
         });
     }
 }

@@ -8,8 +8,10 @@ use http_body_util::{BodyExt, Full};
 use hyper::body::{Bytes, Incoming};
 use hyper::{Request, Response};
 use hyper_util::rt::TokioIo;
+use std::collections::HashMap;
 use std::fmt::Write;
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 use tokio::net::TcpListener;
 
@@ -20,6 +22,24 @@ pub const LOAD_BALANCER: &str = "app/web-frontend/50dc6c495c0c9188";
 pub const DATABASE: &str = "orders-db";
 /// The period of every demo metric: short, so the demo moves.
 pub const PERIOD: Duration = Duration::from_secs(10);
+
+/// The services whose instances come from a target group of the demo account (each group's
+/// instances registered in it), the group, and the most instances the story gives it.
+pub const TARGET_GROUPS: &[(&str, &str, usize)] = &[("search", "search-tg", 7), ("web-frontend", "web-frontend-tg", 4)];
+
+/// The target group `service`'s instances come from, and how many instances it may hold.
+pub fn target_group(service: &str) -> Option<(&'static str, usize)> {
+    TARGET_GROUPS.iter().find(|(s, _, _)| *s == service).map(|(_, tg, most)| (*tg, *most))
+}
+
+/// The instance ID of `service`'s `index`th instance, as its group names it.
+pub fn instance_id(service: &str, index: usize) -> String {
+    let short = if service == "web-frontend" { "web" } else { service };
+    format!("i-0{short}{:02}", index + 1)
+}
+
+/// Each instance's port on 127.0.0.1, by instance ID: where EC2 and the target groups send the board.
+pub type Ports = Arc<HashMap<String, u16>>;
 
 /// One instance of a group at a point in the story.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -98,11 +118,75 @@ pub fn metric(name: &str, dimension: &str, t: Duration) -> Option<f64> {
     })
 }
 
+/// The target group of `asg`, and what its load balancer says of each instance.
+fn target_health(i: &GroupInstance) -> (&'static str, Option<(&'static str, &'static str)>) {
+    match (i.lifecycle, i.health) {
+        ("Pending", _) => ("initial", Some(("Elb.RegistrationInProgress", "Target registration is in progress"))),
+        ("InService", "Healthy") => ("healthy", None),
+        ("InService", _) => {
+            ("unhealthy", Some(("Target.ResponseCodeMismatch", "Health checks failed with these codes: [503]")))
+        }
+        _ => ("draining", Some(("Target.DeregistrationInProgress", "Target deregistration is in progress"))),
+    }
+}
+
+/// The `instances_from` entry of a service whose instances come from a target group.
+pub fn instances_from(target_group: &str) -> String {
+    format!(
+        "instances_from = [{{ target_group = \"{target_group}\", aws = \"demo\", interval = \"5s\", grace = \"20s\" }}]\n"
+    )
+}
+
+/// One of the demo account's alarms at a point in the story.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DemoAlarm {
+    pub name: &'static str,
+    pub state: &'static str,
+    pub reason: String,
+    /// Seconds into the cycle when it entered that state.
+    pub since: u64,
+}
+
+/// The alarms at story time `t`: search's p95 (a warning) during its spike, payments' 5xx while
+/// its node fails, and the database's connections, which stay OK.
+pub fn alarms(t: Duration) -> Vec<DemoAlarm> {
+    let s = (t.as_millis() % CYCLE.as_millis()) as u64 / 1000;
+    let crossed = |points: &str, op: &str, threshold: &str| {
+        format!(
+            "Threshold Crossed: 2 out of the last 3 datapoints [{points}] were {op} the threshold ({threshold}) \
+             (minimum 2 datapoints for OK -> ALARM transition)."
+        )
+    };
+    let window = |from: u64, to: u64, reason: String| match s {
+        _ if (from..=to).contains(&s) => ("ALARM", reason, from),
+        _ if s > to => ("OK", "Threshold Crossed: no datapoints were greater than the threshold.".to_string(), to + 1),
+        _ => ("OK", "Threshold Crossed: no datapoints were greater than the threshold.".to_string(), 0),
+    };
+    let (p95, p95_why, p95_since) =
+        window(30, 64, crossed("0.91 (02/12/26 10:00:00), 0.93 (02/12/26 09:59:50)", "greater than", "0.5"));
+    let (pay, pay_why, pay_since) = window(
+        80,
+        124,
+        crossed("41.0 (02/12/26 10:00:00), 38.0 (02/12/26 09:59:50)", "greater than or equal to", "10.0"),
+    );
+    vec![
+        DemoAlarm {
+            name: "demo-orders-db-connections",
+            state: "OK",
+            reason: "Threshold Crossed: no datapoints were greater than the threshold.".into(),
+            since: 0,
+        },
+        DemoAlarm { name: "demo-payments-5xx", state: pay, reason: pay_why, since: pay_since },
+        DemoAlarm { name: "demo-search-p95", state: p95, reason: p95_why, since: p95_since },
+    ]
+}
+
 /// The config of the demo account, pointing at `addr`.
 pub fn config(addr: SocketAddr) -> String {
     format!(
         "\n[aws.demo]\nregion = \"eu-west-1\"\nendpoint_url = \"http://{addr}\"\ninterval = \"10s\"\ngrace = \"20s\"\n\
          asgs = [\"{SEARCH_ASG}\", \"{WEB_ASG}\"]\n\
+         \n[aws.demo.alarms]\nprefix = \"demo-\"\nwarn = [\"demo-search-p95\"]\n\
          \n[[aws.demo.metrics]]\npreset = \"alb\"\nload_balancer = \"{LOAD_BALANCER}\"\nlabel = \"web ALB\"\nservice = \"web-frontend\"\nperiod = \"10s\"\n\
          \n[[aws.demo.metrics]]\npreset = \"ec2\"\nasg = \"{SEARCH_ASG}\"\nlabel = \"search\"\nperiod = \"10s\"\n\
          \n[[aws.demo.metrics]]\npreset = \"rds\"\ndb_instance = \"{DATABASE}\"\nlabel = \"orders DB\"\nperiod = \"10s\"\n"
@@ -110,18 +194,23 @@ pub fn config(addr: SocketAddr) -> String {
 }
 
 /// Binds 127.0.0.1 on a free port and answers the Query API until the task is dropped.
-pub async fn spawn(clock: StoryClock) -> std::io::Result<(SocketAddr, tokio::task::JoinHandle<()>)> {
+pub async fn spawn(clock: StoryClock, ports: Ports) -> std::io::Result<(SocketAddr, tokio::task::JoinHandle<()>)> {
     let listener = TcpListener::bind("127.0.0.1:0").await?;
     let addr = listener.local_addr()?;
     let handle = tokio::spawn(async move {
         loop {
             let Ok((stream, _)) = listener.accept().await else { continue };
+            let ports = ports.clone();
             tokio::spawn(async move {
-                let service = hyper::service::service_fn(move |req: Request<Incoming>| async move {
-                    let body = req.into_body().collect().await.map(|b| b.to_bytes()).unwrap_or_default();
-                    let (status, xml) = answer(&String::from_utf8_lossy(&body), clock.now(), SystemTime::now());
-                    let resp = Response::builder().status(status).header("content-type", "text/xml");
-                    Ok::<_, std::convert::Infallible>(resp.body(Full::new(Bytes::from(xml))).unwrap_or_default())
+                let service = hyper::service::service_fn(move |req: Request<Incoming>| {
+                    let ports = ports.clone();
+                    async move {
+                        let body = req.into_body().collect().await.map(|b| b.to_bytes()).unwrap_or_default();
+                        let (status, xml) =
+                            answer(&String::from_utf8_lossy(&body), clock.now(), SystemTime::now(), &ports);
+                        let resp = Response::builder().status(status).header("content-type", "text/xml");
+                        Ok::<_, std::convert::Infallible>(resp.body(Full::new(Bytes::from(xml))).unwrap_or_default())
+                    }
                 });
                 let _ =
                     hyper::server::conn::http1::Builder::new().serve_connection(TokioIo::new(stream), service).await;
@@ -132,7 +221,7 @@ pub async fn spawn(clock: StoryClock) -> std::io::Result<(SocketAddr, tokio::tas
 }
 
 /// The answer to one form-encoded Query API request at story time `t` (wall clock `now`).
-pub fn answer(form: &str, t: Duration, now: SystemTime) -> (u16, String) {
+pub fn answer(form: &str, t: Duration, now: SystemTime, ports: &HashMap<String, u16>) -> (u16, String) {
     let params: Vec<(String, String)> = reqwest::Url::parse(&format!("http://x/?{form}"))
         .map(|u| u.query_pairs().map(|(k, v)| (k.into_owned(), v.into_owned())).collect())
         .unwrap_or_default();
@@ -147,6 +236,18 @@ pub fn answer(form: &str, t: Duration, now: SystemTime) -> (u16, String) {
             (200, describe_groups(t, &wanted))
         }
         Some("GetMetricData") => (200, metric_data(&params, t, now)),
+        Some("DescribeAlarms") => (200, describe_alarms(t, now)),
+        Some("DescribeTargetGroups") => {
+            let wanted: Vec<&str> =
+                params.iter().filter(|(k, _)| k.starts_with("Names.member.")).map(|(_, v)| v.as_str()).collect();
+            describe_target_groups(&wanted)
+        }
+        Some("DescribeTargetHealth") => describe_target_health(get("TargetGroupArn").unwrap_or_default(), t, ports),
+        Some("DescribeInstances") => {
+            let ids: Vec<&str> =
+                params.iter().filter(|(k, _)| k.starts_with("Filter.1.Value.")).map(|(_, v)| v.as_str()).collect();
+            (200, describe_instances(&ids, ports))
+        }
         other => (
             400,
             format!(
@@ -187,6 +288,106 @@ fn describe_groups(t: Duration, wanted: &[&str]) -> String {
         "</AutoScalingGroups></DescribeAutoScalingGroupsResult>\
          <ResponseMetadata><RequestId>demo</RequestId></ResponseMetadata></DescribeAutoScalingGroupsResponse>",
     );
+    xml
+}
+
+/// The alarms as CloudWatch's `DescribeAlarms` answers (every one matches the prefix).
+fn describe_alarms(t: Duration, now: SystemTime) -> String {
+    let into_cycle = (t.as_millis() % CYCLE.as_millis()) as u64 / 1000;
+    let mut xml = String::from(
+        "<DescribeAlarmsResponse xmlns=\"http://monitoring.amazonaws.com/doc/2010-08-01/\"><DescribeAlarmsResult><MetricAlarms>",
+    );
+    for a in alarms(t) {
+        let since = now - Duration::from_secs(into_cycle.saturating_sub(a.since));
+        let since = chrono::DateTime::<chrono::Utc>::from(since).format("%Y-%m-%dT%H:%M:%S%.3fZ");
+        let _ = write!(
+            xml,
+            "<member><AlarmName>{}</AlarmName><StateValue>{}</StateValue><StateReason>{}</StateReason>\
+             <StateUpdatedTimestamp>{since}</StateUpdatedTimestamp><Namespace>AWS/ApplicationELB</Namespace></member>",
+            a.name,
+            a.state,
+            a.reason.replace('>', "&gt;")
+        );
+    }
+    xml.push_str("</MetricAlarms><CompositeAlarms/></DescribeAlarmsResult><ResponseMetadata><RequestId>demo</RequestId></ResponseMetadata></DescribeAlarmsResponse>");
+    xml
+}
+
+const ELB_NS: &str = "http://elasticloadbalancing.amazonaws.com/doc/2015-12-01/";
+
+fn arn(target_group: &str) -> String {
+    format!("arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/{target_group}/73e2d6bc24d8a067")
+}
+
+fn elb_error(code: &str, message: &str) -> (u16, String) {
+    let xml = format!(
+        "<ErrorResponse xmlns=\"{ELB_NS}\"><Error><Type>Sender</Type><Code>{code}</Code><Message>{message}</Message></Error>\
+         <RequestId>demo</RequestId></ErrorResponse>"
+    );
+    (400, xml)
+}
+
+fn describe_target_groups(wanted: &[&str]) -> (u16, String) {
+    let found: Vec<&str> =
+        TARGET_GROUPS.iter().map(|(_, tg, _)| *tg).filter(|tg| wanted.is_empty() || wanted.contains(tg)).collect();
+    if found.len() < wanted.len() {
+        return elb_error("TargetGroupNotFound", "One or more target groups not found");
+    }
+    let mut xml =
+        format!("<DescribeTargetGroupsResponse xmlns=\"{ELB_NS}\"><DescribeTargetGroupsResult><TargetGroups>");
+    for tg in found {
+        let _ = write!(
+            xml,
+            "<member><TargetGroupArn>{}</TargetGroupArn><TargetGroupName>{tg}</TargetGroupName><Protocol>HTTP</Protocol>\
+             <Port>80</Port><VpcId>vpc-3ac0fb5f</VpcId><HealthCheckPath>/health</HealthCheckPath><TargetType>instance</TargetType></member>",
+            arn(tg)
+        );
+    }
+    xml.push_str("</TargetGroups></DescribeTargetGroupsResult><ResponseMetadata><RequestId>demo</RequestId></ResponseMetadata></DescribeTargetGroupsResponse>");
+    (200, xml)
+}
+
+/// The registered targets of a target group: its Auto Scaling group's instances, each on its own
+/// port, with the load balancer's view of each as the story has it.
+fn describe_target_health(target_group_arn: &str, t: Duration, ports: &HashMap<String, u16>) -> (u16, String) {
+    let Some((service, _, _)) = TARGET_GROUPS.iter().find(|(_, tg, _)| arn(tg) == target_group_arn) else {
+        return elb_error("TargetGroupNotFound", "One or more target groups not found");
+    };
+    let asg = if *service == "search" { SEARCH_ASG } else { WEB_ASG };
+    let mut xml = format!(
+        "<DescribeTargetHealthResponse xmlns=\"{ELB_NS}\"><DescribeTargetHealthResult><TargetHealthDescriptions>"
+    );
+    for i in groups(t).into_iter().filter(|g| g.name == asg).flat_map(|g| g.instances) {
+        let Some(port) = ports.get(&i.id) else { continue };
+        let (state, why) = target_health(&i);
+        let reason = why
+            .map(|(code, text)| format!("<Reason>{code}</Reason><Description>{text}</Description>"))
+            .unwrap_or_default();
+        let _ = write!(
+            xml,
+            "<member><HealthCheckPort>{port}</HealthCheckPort><Target><Id>{}</Id><Port>{port}</Port>\
+             <AvailabilityZone>eu-west-1a</AvailabilityZone></Target><TargetHealth><State>{state}</State>{reason}</TargetHealth></member>",
+            i.id
+        );
+    }
+    xml.push_str("</TargetHealthDescriptions></DescribeTargetHealthResult><ResponseMetadata><RequestId>demo</RequestId></ResponseMetadata></DescribeTargetHealthResponse>");
+    (200, xml)
+}
+
+/// The instances of `ids` the demo runs, all on 127.0.0.1.
+fn describe_instances(ids: &[&str], ports: &HashMap<String, u16>) -> String {
+    let mut xml = String::from(
+        "<DescribeInstancesResponse xmlns=\"http://ec2.amazonaws.com/doc/2016-11-15/\"><requestId>demo</requestId>\
+         <reservationSet><item><reservationId>r-0demo</reservationId><instancesSet>",
+    );
+    for id in ids.iter().filter(|id| ports.contains_key(**id)) {
+        let _ = write!(
+            xml,
+            "<item><instanceId>{id}</instanceId><instanceState><code>16</code><name>running</name></instanceState>\
+             <privateDnsName>ip-127-0-0-1.eu-west-1.compute.internal</privateDnsName><privateIpAddress>127.0.0.1</privateIpAddress></item>"
+        );
+    }
+    xml.push_str("</instancesSet></item></reservationSet></DescribeInstancesResponse>");
     xml
 }
 
@@ -259,8 +460,23 @@ mod tests {
 
     #[test]
     fn an_unknown_action_is_an_error_in_the_query_protocol() {
-        let (status, xml) = answer("Action=DeleteEverything&Version=2010-08-01", at(0), SystemTime::now());
+        let (status, xml) =
+            answer("Action=DeleteEverything&Version=2010-08-01", at(0), SystemTime::now(), &HashMap::new());
         assert_eq!(status, 400);
         assert!(xml.contains("<Code>InvalidAction</Code>"));
+    }
+
+    #[test]
+    fn the_load_balancer_sees_the_replaced_web_node_drain_and_its_successor_register() {
+        let ports: HashMap<String, u16> = (0..4).map(|i| (instance_id("web-frontend", i), 9000 + i as u16)).collect();
+        let health = |s| describe_target_health(&arn("web-frontend-tg"), at(s), &ports).1;
+        assert!(health(165).contains("<Id>i-0web02</Id><Port>9001</Port>"));
+        assert!(health(165).contains("<State>unhealthy</State><Reason>Target.ResponseCodeMismatch</Reason>"));
+        let replacing = health(180);
+        assert!(replacing.contains("<State>draining</State>") && replacing.contains("<State>initial</State>"));
+        assert!(!health(200).contains("i-0web02") && health(200).contains("i-0web04"));
+        let (status, xml) = answer("Action=DescribeTargetGroups&Names.member.1=nope", at(0), SystemTime::now(), &ports);
+        assert_eq!(status, 400);
+        assert!(xml.contains("TargetGroupNotFound"));
     }
 }

@@ -59,10 +59,19 @@ pub async fn start(offset: Duration) -> std::io::Result<DemoFleet> {
     );
     let mut rollout: Vec<Arc<SimInstance>> = Vec::new();
     let mut urls_of: Vec<(String, Vec<String>)> = Vec::new();
+    // Instances a target group of the demo account holds: by ID, the port each answers on.
+    let mut ports: std::collections::HashMap<String, u16> = std::collections::HashMap::new();
     for svc in story::SERVICES {
-        let _ = write!(toml, "\n[services.{}]\nenv = \"{}\"\ninstances = [\n", svc.name, svc.env);
+        let _ = write!(toml, "\n[services.{}]\nenv = \"{}\"\n", svc.name, svc.env);
+        let grouped = group_of(svc.name);
+        // A grouped service runs the most instances its group ever holds; the group says which serve.
+        let count = grouped.map_or(svc.instances, |(_, most)| most);
+        match grouped {
+            Some((target_group, _)) => toml.push_str(&instances_from(target_group)),
+            None => toml.push_str("instances = [\n"),
+        }
         let mut urls = Vec::new();
-        for i in 0..svc.instances {
+        for i in 0..count {
             let sim = Arc::new(SimInstance::new(svc, i, clock));
             if svc.name == story::DEPLOYED {
                 rollout.push(sim.clone());
@@ -70,9 +79,14 @@ pub async fn start(offset: Duration) -> std::io::Result<DemoFleet> {
             let (addr, handle) = server::spawn(sim).await?;
             servers.push(handle);
             urls.push(format!("http://{addr}"));
-            let _ = writeln!(toml, "  {{ url = \"http://{addr}\", name = \"{}-{}\" }},", svc.name, i + 1);
+            match grouped {
+                Some(_) => _ = ports.insert(instance_id(svc.name, i), addr.port()),
+                None => _ = writeln!(toml, "  {{ url = \"http://{addr}\", name = \"{}-{}\" }},", svc.name, i + 1),
+            }
         }
-        toml.push_str("]\n");
+        if grouped.is_none() {
+            toml.push_str("]\n");
+        }
         urls_of.push((svc.name.to_string(), urls));
     }
     // Rollback really rolls back: it calls each instance's deploy hook through this binary.
@@ -105,12 +119,44 @@ pub async fn start(offset: Duration) -> std::io::Result<DemoFleet> {
     // The demo's AWS account needs the SDK to be read; a build without it leaves the account out.
     #[cfg(feature = "aws")]
     {
-        let (aws_addr, aws_server) = aws::spawn(clock).await?;
+        let (aws_addr, aws_server) = aws::spawn(clock, Arc::new(ports)).await?;
         servers.push(aws_server);
         toml.push_str(&aws::config(aws_addr));
     }
     backups(&dir, &mut toml, urls_of.iter().find(|(n, _)| n == story::BACKED_UP).map(|(_, u)| u[0].as_str()))?;
     Ok(DemoFleet { config_toml: toml, servers, dir })
+}
+
+/// The target group a service's instances come from, and the most it holds: with AWS built in,
+/// the demo account's groups scale and replace instances and the board follows them.
+#[cfg(feature = "aws")]
+fn group_of(service: &str) -> Option<(&'static str, usize)> {
+    aws::target_group(service)
+}
+
+#[cfg(not(feature = "aws"))]
+fn group_of(_: &str) -> Option<(&'static str, usize)> {
+    None
+}
+
+#[cfg(feature = "aws")]
+fn instances_from(target_group: &str) -> String {
+    aws::instances_from(target_group)
+}
+
+#[cfg(not(feature = "aws"))]
+fn instances_from(_: &str) -> String {
+    String::new()
+}
+
+#[cfg(feature = "aws")]
+fn instance_id(service: &str, index: usize) -> String {
+    aws::instance_id(service, index)
+}
+
+#[cfg(not(feature = "aws"))]
+fn instance_id(_: &str, index: usize) -> String {
+    index.to_string()
 }
 
 /// Every cycle, at `story::DEPLOY_AT`, rolls the deployed service to a bad version, one

@@ -145,6 +145,10 @@ pub fn behavior(service: &DemoService, instance: usize, t: Duration) -> Behavior
         ("recommendations", _, 130..=189) => {
             Behavior { health: HealthMode::Degraded, latency: Duration::from_millis(450), error_ratio: 0.06, ..base }
         }
+        // Instances the groups launch boot for a while before they answer (see demo::aws).
+        ("search", 5 | 6, 25..=32) | ("web-frontend", 3, 175..=182) => Behavior { health: HealthMode::Refuse, ..base },
+        // A web node fails its checks until its group replaces it.
+        ("web-frontend", 1, 160..=189) => Behavior { health: HealthMode::Failing, error_ratio: 0.2, ..base },
         // An auth node goes away entirely and comes back.
         ("auth", 1, 200..=229) => Behavior { health: HealthMode::Refuse, ..base },
         _ => base,

@@ -1,10 +1,12 @@
 //! The AWS panel: per account a banner when it cannot see, its Auto Scaling groups with
-//! capacity and trend, its CloudWatch values, and the API calls it makes per minute.
+//! capacity and trend, its CloudWatch alarms (those not OK by name), its CloudWatch values,
+//! and the API calls it makes per minute.
 
 use super::Scene;
 use super::widgets::{cut, spark, status_cell};
 use crate::format;
 use crate::state::Status;
+use crate::state::aws::{Alarm, AwsAccountState};
 use ratatui::{
     Frame,
     layout::{Constraint, Rect},
@@ -66,6 +68,12 @@ pub fn render(frame: &mut Frame, area: Rect, scene: &Scene) {
             }
             rows.push(Row::new(vec![Cell::from(status_cell::span(v.status, theme)), text(Line::from(spans))]));
         }
+        if account.spec.alarms.is_some() {
+            rows.extend(alarm_rows(account, scene).into_iter().map(|(status, line)| {
+                let cell = status.map_or_else(|| Cell::from(""), |s| Cell::from(status_cell::span(s, theme)));
+                Row::new(vec![cell, text(line)])
+            }));
+        }
         for (m, q) in account.metrics.iter().zip(&account.spec.queries) {
             let values: Vec<f64> = m.points.iter().map(|(_, v)| *v).collect();
             let current = m.points.latest().map(|(_, v)| q.unit.format(*v, q.period)).unwrap_or_else(|| "—".into());
@@ -85,9 +93,51 @@ pub fn render(frame: &mut Frame, area: Rect, scene: &Scene) {
     frame.render_widget(table, area);
 }
 
+/// An account's alarms: a line that counts them, then one for each not OK, firing first.
+fn alarm_rows(account: &AwsAccountState, scene: &Scene) -> Vec<(Option<Status>, Line<'static>)> {
+    let theme = scene.theme;
+    let mut not_ok: Vec<(&Alarm, Status)> =
+        account.alarms.iter().map(|a| (a, account.alarm_status(a))).filter(|(_, s)| *s != Status::Ok).collect();
+    not_ok.sort_by_key(|(_, s)| std::cmp::Reverse(*s));
+    let firing = account.alarms.iter().filter(|a| a.firing()).count();
+    let mut counts = format!("{} OK", account.alarms.len() - not_ok.len());
+    if firing > 0 {
+        counts = format!("{firing} in ALARM, {counts}");
+    }
+    let waiting = not_ok.len() - firing;
+    if waiting > 0 {
+        counts.push_str(&format!(", {waiting} insufficient data"));
+    }
+    let mut rows =
+        vec![(None, Line::from(vec![Span::styled(format!("{:<24} ", "alarms"), theme.base()), Span::raw(counts)]))];
+    for (a, status) in not_ok {
+        let since = a
+            .since
+            .map(|t| format!(" · {} ago", format::age(scene.now.duration_since(t).unwrap_or_default())))
+            .unwrap_or_default();
+        let words = if a.reason.is_empty() { a.state.clone() } else { a.reason.clone() };
+        rows.push((
+            Some(status),
+            Line::from(vec![
+                Span::styled(format!("{:<24} ", a.name), theme.base()),
+                Span::styled(format!("{words}{since}"), theme.status(status)),
+            ]),
+        ));
+    }
+    rows
+}
+
 /// Rows the panel needs, for layout.
 pub fn height(scene: &Scene) -> u16 {
-    let rows: usize =
-        scene.state.aws.iter().map(|a| 1 + usize::from(a.error.is_some()) + a.asgs.len() + a.metrics.len()).sum();
+    let alarms = |a: &AwsAccountState| match a.spec.alarms {
+        Some(_) => 1 + a.alarms.iter().filter(|x| a.alarm_status(x) != Status::Ok).count(),
+        None => 0,
+    };
+    let rows: usize = scene
+        .state
+        .aws
+        .iter()
+        .map(|a| 1 + usize::from(a.error.is_some()) + a.asgs.len() + alarms(a) + a.metrics.len())
+        .sum();
     rows as u16 + 2
 }

@@ -3,7 +3,7 @@
 use super::Scene;
 use super::widgets::{cut, spark, status_cell};
 use crate::format;
-use crate::state::{ServiceState, Status, percent};
+use crate::state::{LbView, ServiceState, Status, ViewBy, percent};
 use ratatui::{
     Frame,
     layout::{Constraint, Layout, Rect},
@@ -45,6 +45,18 @@ fn instances(frame: &mut Frame, area: Rect, scene: &Scene, si: usize, svc: &Serv
         names.extend(["REQ/S", "ERR", "P95"]);
         widths.extend([Constraint::Length(7), Constraint::Length(5), Constraint::Length(6)]);
     }
+    // What the instances' own source says of them, when it says anything: after the name. On
+    // a narrow terminal it takes the trend's place (the history below draws the trend).
+    let lb_header = lb_header(svc);
+    if let Some(h) = lb_header {
+        if !wide {
+            names.remove(4);
+            widths.remove(4);
+        }
+        names.insert(2, h);
+        widths.insert(2, Constraint::Length(LB_WIDTH));
+    }
+    let trend_shown = wide || lb_header.is_none();
     names.push("REASON");
     widths.push(Constraint::Fill(1));
     let columns = cut::columns(&widths, area.width.saturating_sub(2));
@@ -62,21 +74,29 @@ fn instances(frame: &mut Frame, area: Rect, scene: &Scene, si: usize, svc: &Serv
                 .map(|s| if s.code().is_some() { s.latency.as_secs_f64() } else { f64::NAN })
                 .collect();
             let state = match inst.life.word(scene.now) {
-                Some(word) => Span::styled(format!("  {word}"), theme.dim()),
+                // One space in: STARTING and DRAINING fill the column.
+                Some(word) => Span::styled(format!(" {word}"), theme.dim()),
                 None => status_cell::span(v.status, theme),
             };
-            let mut cells = vec![
-                Cell::from(state),
-                Cell::from(cut::line(Line::raw(inst.spec.label.clone()), label_width)),
+            let mut cells =
+                vec![Cell::from(state), Cell::from(cut::line(Line::raw(inst.spec.label.clone()), label_width))];
+            if lb_header.is_some() {
+                cells.push(Cell::from(lb_cell(inst.lb.as_ref(), theme)));
+            }
+            cells.extend([
                 Cell::from(last.and_then(|s| s.code()).map(code_word).unwrap_or_else(|| "—".into())),
                 Cell::from(last.map(|s| format::latency(s.latency)).unwrap_or_default()),
-                Cell::from(Span::styled(spark::inline(&latencies, trend as usize), theme.accent())),
+            ]);
+            if trend_shown {
+                cells.push(Cell::from(Span::styled(spark::inline(&latencies, trend as usize), theme.accent())));
+            }
+            cells.extend([
                 Cell::from(Span::styled(
                     inst.age(scene.now).map(|a| format::age_or_fresh(a, svc.check.interval)).unwrap_or_default(),
                     theme.dim(),
                 )),
                 Cell::from(inst.version().or(inst.metrics.version.as_deref()).unwrap_or("").to_string()),
-            ];
+            ]);
             if wide {
                 let p = inst.metrics.latest.as_ref();
                 let dash = || "—".to_string();
@@ -116,6 +136,37 @@ fn instances(frame: &mut Frame, area: Rect, scene: &Scene, si: usize, svc: &Serv
     frame.render_stateful_widget(table, area, &mut state);
 }
 
+/// The LB column's width: `unhealthy` and `InService` fit, `Terminating:Wait` is cut.
+const LB_WIDTH: u16 = 9;
+
+/// The LB column's header, when some instance has a load balancer's or a group's view.
+fn lb_header(svc: &ServiceState) -> Option<&'static str> {
+    let mut by = svc.instances.iter().filter_map(|i| i.lb.as_ref().map(|l| l.by));
+    let first = by.next()?;
+    Some(match (first, by.all(|b| b == first)) {
+        (_, false) => "LB/ASG",
+        (ViewBy::LoadBalancer, true) => "LB",
+        (ViewBy::AutoScaling, true) => "ASG",
+    })
+}
+
+/// One instance's view from its load balancer or group, coloured as the board's own states.
+fn lb_cell<'a>(lb: Option<&LbView>, theme: &super::theme::Theme) -> Span<'a> {
+    let Some(lb) = lb else { return Span::styled("—", theme.dim()) };
+    let status = match (lb.by, lb.state.as_str()) {
+        (_, _) if lb.draining() || lb.initial() => None,
+        (ViewBy::LoadBalancer, "healthy") => Some(Status::Ok),
+        (ViewBy::LoadBalancer, "unhealthy") => Some(Status::Crit),
+        (ViewBy::AutoScaling, "InService") if lb.reason.is_none() => Some(Status::Ok),
+        (ViewBy::AutoScaling, _) if lb.reason.is_some() => Some(Status::Crit),
+        _ => None,
+    };
+    let style = status.map_or_else(|| theme.dim(), |s| theme.status(s));
+    let mut word = lb.state.clone();
+    word.truncate(word.char_indices().nth(LB_WIDTH as usize).map_or(word.len(), |(i, _)| i));
+    Span::styled(word, style)
+}
+
 /// The selected instance's certificate: who it is for, who signed it, until when.
 fn cert_words(svc: &ServiceState, sel: usize) -> String {
     let unverified = if svc.check.tls.verify { "" } else { "⚠ tls_verify = false: certificates not checked · " };
@@ -144,8 +195,15 @@ fn history(frame: &mut Frame, area: Rect, scene: &Scene, svc: &ServiceState, sel
         return;
     }
     let spark_height = if inner.height >= 10 { 4 } else { 0 };
-    let [list_area, spark_area] =
-        Layout::vertical([Constraint::Fill(1), Constraint::Length(spark_height)]).areas(inner);
+    // The load balancer's or group's view in full, reason code and all, above the results.
+    let lb_height = u16::from(inst.lb.is_some() && inner.height >= 3);
+    let [lb_area, list_area, spark_area] =
+        Layout::vertical([Constraint::Length(lb_height), Constraint::Fill(1), Constraint::Length(spark_height)])
+            .areas(inner);
+    if let Some(lb) = inst.lb.as_ref().filter(|_| lb_height > 0) {
+        let text = Line::styled(format!("{}: {}", lb.by.words(), lb.words()), theme.dim());
+        frame.render_widget(cut::line(text, lb_area.width), lb_area);
+    }
     let widths = [
         Constraint::Length(8),
         Constraint::Length(9),

@@ -244,5 +244,6 @@ pub mod flood;
 pub mod moto;
 pub mod prometheus;
 pub mod receiver;
+pub mod rows;
 pub mod served;
 pub mod tmux;

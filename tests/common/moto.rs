@@ -40,12 +40,18 @@ pub fn start() -> Moto {
 
 /// Runs Python with boto3 against moto; `body` sees `kw` (client keyword arguments) and `datetime`.
 pub fn boto3(moto: &Moto, body: &str) {
+    boto3_out(moto, body);
+}
+
+/// As [`boto3`], giving what the script printed.
+pub fn boto3_out(moto: &Moto, body: &str) -> String {
     let script = format!(
-        "import boto3, datetime\nkw = dict(endpoint_url='{}', region_name='eu-west-1', aws_access_key_id='test', aws_secret_access_key='test')\n{body}\n",
+        "import boto3, datetime, json\nkw = dict(endpoint_url='{}', region_name='eu-west-1', aws_access_key_id='test', aws_secret_access_key='test')\n{body}\n",
         moto.url
     );
     let out = Command::new(format!("{}/bin/python", venv())).arg("-c").arg(&script).output().unwrap();
     assert!(out.status.success(), "boto3 failed: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
 /// A launch template and an Auto Scaling group of `desired` instances.

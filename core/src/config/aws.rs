@@ -1,6 +1,6 @@
 //! AWS accounts resolved: presets expanded into CloudWatch queries, the services they feed named.
 
-use super::schema::{AwsAccount, CloudWatchMetric};
+use super::schema::{AlarmsTable, AwsAccount, CloudWatchMetric};
 use std::time::Duration;
 
 /// What a CloudWatch value means for a service's signals.
@@ -95,9 +95,65 @@ pub struct AwsSpec {
     pub asg_prefix: Option<String>,
     pub grace: Duration,
     pub queries: Vec<CloudWatchQuery>,
+    /// CloudWatch alarms read as signals.
+    pub alarms: Option<AlarmSpec>,
     /// Fixed credentials instead of the standard chain: only the demo's own endpoint, which
     /// checks none, gets these; a config file cannot set them.
     pub static_credentials: bool,
+}
+
+/// The CloudWatch alarms of an account the board reads, resolved.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct AlarmSpec {
+    /// Alarms whose name starts with this (one paged `DescribeAlarms` a poll).
+    pub prefix: Option<String>,
+    /// Alarms by name (up to 100 a call).
+    pub names: Vec<String>,
+    /// An alarm's service by its name, as configured.
+    pub services: Vec<(String, String)>,
+    /// Every service name, longest first: an alarm belongs to the first its name contains.
+    pub service_names: Vec<String>,
+    /// Alarms whose `ALARM` is a warning.
+    pub warn: Vec<String>,
+}
+
+impl AlarmSpec {
+    /// The service an alarm belongs to: as configured, else the longest service name its own
+    /// name contains (`birthday-web-5xx` is `web`'s), else none.
+    pub fn service_of(&self, alarm: &str) -> Option<&str> {
+        if let Some((_, s)) = self.services.iter().find(|(a, _)| a == alarm) {
+            return Some(s);
+        }
+        self.service_names.iter().find(|s| alarm.contains(s.as_str())).map(String::as_str)
+    }
+
+    /// Whether the alarm's `ALARM` is a warning rather than critical.
+    pub fn warns(&self, alarm: &str) -> bool {
+        self.warn.iter().any(|w| w == alarm)
+    }
+}
+
+/// Resolves `[aws.NAME.alarms]`: names a prefix or names, and services that exist.
+fn resolve_alarms(
+    t: &AlarmsTable,
+    service_index: &dyn Fn(&str) -> Option<usize>,
+    services: &[String],
+) -> Result<AlarmSpec, String> {
+    if t.prefix.is_none() && t.names.is_empty() {
+        return Err("needs `prefix` or `names`: the board reads the alarms it is told of, not every alarm".into());
+    }
+    for (alarm, service) in &t.services {
+        service_index(service).ok_or_else(|| format!("services: alarm `{alarm}` names no service `{service}`"))?;
+    }
+    let mut service_names = services.to_vec();
+    service_names.sort_by_key(|s| std::cmp::Reverse(s.len()));
+    Ok(AlarmSpec {
+        prefix: t.prefix.clone(),
+        names: t.names.clone(),
+        services: t.services.iter().map(|(a, s)| (a.clone(), s.clone())).collect(),
+        service_names,
+        warn: t.warn.clone(),
+    })
 }
 
 const DEFAULT_PERIOD: Duration = Duration::from_secs(60);
@@ -215,7 +271,14 @@ pub fn resolve_account(
     name: &str,
     a: &AwsAccount,
     service_index: &dyn Fn(&str) -> Option<usize>,
+    services: &[String],
 ) -> Result<AwsSpec, (String, String)> {
+    let alarms = a
+        .alarms
+        .as_ref()
+        .map(|t| resolve_alarms(t, service_index, services))
+        .transpose()
+        .map_err(|e| ("alarms".to_string(), e))?;
     let mut queries = Vec::new();
     for (i, m) in a.metrics.iter().enumerate() {
         queries
@@ -232,6 +295,7 @@ pub fn resolve_account(
         asg_prefix: a.asg_prefix.clone(),
         grace: a.grace,
         queries,
+        alarms,
         static_credentials: false,
     })
 }

@@ -211,13 +211,6 @@ pub fn resolve(src: &InstanceSource, has_prometheus: bool, aws_accounts: &[&str]
         Some("private_dns") => AddressKind::PrivateDns,
         Some(other) => return Err(format!("address `{other}`: use private_ip, public_ip or private_dns")),
     };
-    if matches!(chosen[0], "target_group" | "asg") {
-        // Named in the schema so that a file written for them says what it lacks, not "unknown key".
-        return Err(format!(
-            "`{}` is not read by this version yet: list the instances, or find them through prometheus, file_sd or dns",
-            chosen[0]
-        ));
-    }
     let kind = match chosen[0] {
         "prometheus" => {
             if !has_prometheus {
@@ -291,7 +284,28 @@ mod tests {
         let prom = InstanceSource { prometheus: Some(r#"job="api""#.into()), ..Default::default() };
         assert!(resolve(&prom, false, &[]).unwrap_err().contains("[prometheus]"));
         let asg = InstanceSource { asg: Some("g".into()), aws: Some("prod".into()), ..Default::default() };
-        assert!(resolve(&asg, false, &["prod"]).unwrap_err().contains("not read by this version"));
+        assert!(resolve(&asg, false, &["prod"]).unwrap_err().contains("needs a `port`"));
+        assert!(
+            resolve(&InstanceSource { port: Some(8080), ..asg.clone() }, false, &["stage"])
+                .unwrap_err()
+                .contains("not in [aws]")
+        );
+        let tg = InstanceSource {
+            target_group: Some("api-tg".into()),
+            aws: Some("prod".into()),
+            address: Some("public_ip".into()),
+            ..Default::default()
+        };
+        let tg = resolve(&tg, false, &["prod"]).unwrap();
+        let want = SourceKind::TargetGroup {
+            name: "api-tg".into(),
+            account: "prod".into(),
+            address: AddressKind::PublicIp,
+            port: None,
+        };
+        assert_eq!((tg.kind, tg.interval), (want, Duration::from_secs(60)));
+        let bad = InstanceSource { address: Some("eni".into()), ..asg };
+        assert!(resolve(&bad, false, &["prod"]).unwrap_err().contains("private_ip, public_ip or private_dns"));
         let ok = resolve(&InstanceSource { port: Some(80), ..dns }, false, &[]).unwrap();
         assert_eq!((ok.interval, ok.grace, ok.scheme.as_str()), (Duration::from_secs(30), DEFAULT_GRACE, "http"));
     }

@@ -407,8 +407,8 @@ pub fn resolve(config: &Config, layers: &[Layer]) -> Result<Fleet, ConfigError> 
     let index = |name: &str| names.iter().position(|n| n == name);
     let mut aws = Vec::new();
     for (name, account) in &config.aws {
-        let spec =
-            resolve_account(name, account, &index).map_err(|(key, msg)| err(&format!("aws.{name}"), &key, msg))?;
+        let spec = resolve_account(name, account, &index, &names)
+            .map_err(|(key, msg)| err(&format!("aws.{name}"), &key, msg))?;
         aws.push(spec);
     }
     Ok(Fleet { services, prometheus: config.prometheus.clone(), aws })

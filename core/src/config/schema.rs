@@ -239,6 +239,23 @@ pub struct AwsAccount {
     /// CloudWatch metrics, one table each (`[[aws.NAME.metrics]]`).
     #[serde(default)]
     pub metrics: Vec<CloudWatchMetric>,
+    /// CloudWatch alarms, metric and composite, read as signals (`[aws.NAME.alarms]`).
+    pub alarms: Option<AlarmsTable>,
+}
+
+/// Which CloudWatch alarms the board reads, and whose they are.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AlarmsTable {
+    /// Every alarm whose name starts with this.
+    pub prefix: Option<String>,
+    /// These alarms, by name.
+    pub names: Vec<String>,
+    /// An alarm's service, by the alarm's name; otherwise the service whose name the alarm's
+    /// contains (the longest such), else none (the AWS panel still shows it).
+    pub services: IndexMap<String, String>,
+    /// Alarms whose `ALARM` is a warning rather than critical.
+    pub warn: Vec<String>,
 }
 
 fn default_aws_interval() -> Duration {

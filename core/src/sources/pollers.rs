@@ -146,11 +146,13 @@ impl Pollers {
                 let job = Job::Discover(svc.name.as_str().into());
                 // Not the instances: those are what it gives.
                 let (listed, paths) = (&svc.listed, (&svc.health_path, &svc.metrics_path));
-                let print = print_of(&[&svc.discovery, listed, &paths, &svc.max_instances, &loaded.fleet.prometheus]);
+                let accounts = discovery::accounts(svc, &loaded.fleet.aws);
+                let server = &loaded.fleet.prometheus;
+                let print = print_of(&[&svc.discovery, listed, &paths, &svc.max_instances, server, &accounts]);
                 if !self.keeps(&job, print, &mut wanted) {
                     let round = self.rounds.register_once();
-                    let (spec, server) = (Arc::new(svc.clone()), loaded.fleet.prometheus.clone());
-                    self.run(job, print, discovery::run(spec, server, self.tx.clone(), round));
+                    let (spec, server) = (Arc::new(svc.clone()), server.clone());
+                    self.run(job, print, discovery::run(spec, server, accounts, self.tx.clone(), round));
                 }
             }
         }

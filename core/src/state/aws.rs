@@ -101,6 +101,64 @@ pub struct MetricSeries {
     pub points: Ring<(SystemTime, f64)>,
 }
 
+/// One CloudWatch alarm, metric or composite, as `DescribeAlarms` gives it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Alarm {
+    pub name: String,
+    /// `OK`, `ALARM` or `INSUFFICIENT_DATA`.
+    pub state: String,
+    /// CloudWatch's own reason, in fewer words ([`alarm_words`]).
+    pub reason: String,
+    /// When it entered its state.
+    pub since: Option<SystemTime>,
+    pub composite: bool,
+}
+
+impl Alarm {
+    pub fn firing(&self) -> bool {
+        self.state == "ALARM"
+    }
+
+    pub fn insufficient(&self) -> bool {
+        self.state == "INSUFFICIENT_DATA"
+    }
+}
+
+/// CloudWatch's state reason without what a person at 3 a.m. does not need: "Threshold
+/// Crossed: 1 out of the last 1 datapoints [140.0 (02/12/26 10:00:00)] was greater than the
+/// threshold (100.0) (minimum 1 datapoint for OK -> ALARM transition)." reads "1 out of the
+/// last 1 datapoints [140.0] was greater than the threshold (100.0)".
+pub fn alarm_words(reason: &str) -> String {
+    let text = reason.trim().strip_prefix("Threshold Crossed: ").unwrap_or(reason.trim());
+    let text = match text.find(" (minimum ") {
+        Some(i) => &text[..i],
+        None => text,
+    };
+    let text = text.trim_end_matches('.');
+    // Each datapoint's timestamp, in parentheses inside the brackets.
+    let mut out = String::with_capacity(text.len());
+    let (mut in_brackets, mut skipping) = (false, 0usize);
+    for c in text.chars() {
+        match c {
+            '[' => in_brackets = true,
+            ']' => in_brackets = false,
+            '(' if in_brackets => {
+                skipping += 1;
+                continue;
+            }
+            ')' if skipping > 0 => {
+                skipping -= 1;
+                continue;
+            }
+            _ => {}
+        }
+        if skipping == 0 {
+            out.push(c);
+        }
+    }
+    out.replace(" ]", "]").replace(" ,", ",")
+}
+
 /// Everything about one account.
 #[derive(Debug, Clone)]
 pub struct AwsAccountState {
@@ -112,6 +170,8 @@ pub struct AwsAccountState {
     pub last_success: Option<SystemTime>,
     /// API calls made, by when: for calls per minute (GetMetricData is billed).
     pub calls: Ring<SystemTime>,
+    /// The alarms it reads, as last read, in CloudWatch's order (by name).
+    pub alarms: Vec<Alarm>,
 }
 
 /// What an AWS source can report.
@@ -129,6 +189,10 @@ pub enum AwsEvent {
     Failed {
         at: SystemTime,
         error: String,
+    },
+    Alarms {
+        at: SystemTime,
+        alarms: Vec<Alarm>,
     },
     Calls {
         at: SystemTime,
@@ -152,6 +216,7 @@ impl AwsAccountState {
             error: None,
             last_success: None,
             calls: Ring::new(CALL_LOG),
+            alarms: Vec::new(),
         }
     }
 
@@ -182,6 +247,10 @@ impl AwsAccountState {
                     }
                 }
             }
+            AwsEvent::Alarms { at, alarms } => {
+                self.ok_at(at);
+                self.alarms = alarms;
+            }
             AwsEvent::Failed { at, error } => self.error = Some((at, error)),
             AwsEvent::Calls { at, count } => {
                 for _ in 0..count {
@@ -194,6 +263,35 @@ impl AwsAccountState {
     fn ok_at(&mut self, at: SystemTime) {
         self.error = None;
         self.last_success = Some(at);
+    }
+
+    /// The verdict this account's alarms give `service`: the worst firing alarm's (CRIT, or
+    /// WARN for those in `warn`), with its reason; `None` when none of its alarms fires.
+    pub fn alarm_verdict(&self, service: &str) -> Option<Verdict> {
+        let spec = self.spec.alarms.as_ref()?;
+        let firing: Vec<(&Alarm, Status)> = self
+            .alarms
+            .iter()
+            .filter(|a| a.firing() && spec.service_of(&a.name) == Some(service))
+            .map(|a| (a, if spec.warns(&a.name) { Status::Warn } else { Status::Crit }))
+            .collect();
+        let (worst, status) = firing.iter().max_by_key(|(_, s)| *s)?;
+        let more = match firing.len() {
+            1 => String::new(),
+            n => format!(" (+{} more alarms)", n - 1),
+        };
+        Some(Verdict::new(*status, format!("alarm {}: {}{more}", worst.name, worst.reason)))
+    }
+
+    /// An alarm's verdict for the AWS panel: ALARM as it counts, INSUFFICIENT_DATA unknown.
+    pub fn alarm_status(&self, alarm: &Alarm) -> Status {
+        let warns = self.spec.alarms.as_ref().is_some_and(|s| s.warns(&alarm.name));
+        match alarm.state.as_str() {
+            "ALARM" if warns => Status::Warn,
+            "ALARM" => Status::Crit,
+            "OK" => Status::Ok,
+            _ => Status::Unknown,
+        }
     }
 
     /// API calls in the minute before `now`.
@@ -248,6 +346,18 @@ mod tests {
     }
 
     #[test]
+    fn an_alarm_s_reason_loses_its_timestamps_and_boilerplate() {
+        let real = "Threshold Crossed: 1 out of the last 1 datapoints [140.0 (02/12/26 10:00:00)] was greater than the threshold (100.0) (minimum 1 datapoint for OK -> ALARM transition).";
+        assert_eq!(alarm_words(real), "1 out of the last 1 datapoints [140.0] was greater than the threshold (100.0)");
+        let two = "Threshold Crossed: 2 out of the last 3 datapoints [5.0 (02/12/26 10:02:00), 7.5 (02/12/26 10:01:00)] were greater than or equal to the threshold (5.0) (minimum 2 datapoints for OK -> ALARM transition).";
+        assert_eq!(
+            alarm_words(two),
+            "2 out of the last 3 datapoints [5.0, 7.5] were greater than or equal to the threshold (5.0)"
+        );
+        assert_eq!(alarm_words("set by the on-call"), "set by the on-call");
+    }
+
+    #[test]
     fn calls_per_minute_count_only_the_last_minute() {
         let spec = AwsSpec {
             name: "a".into(),
@@ -259,6 +369,7 @@ mod tests {
             asg_prefix: None,
             grace: GRACE,
             queries: vec![],
+            alarms: None,
             static_credentials: false,
         };
         let mut a = AwsAccountState::new(&spec);

@@ -37,12 +37,62 @@ impl Life {
     }
 }
 
-/// A load balancer's own view of one target: `healthy`, `unhealthy`, `initial`, `draining`,
-/// `unused`, with its reason code.
+/// What an instance's own source says of it, beside the board's check: a target group's
+/// load balancer (`healthy`, `unhealthy`, `initial`, `draining`, `unused`, `unavailable`, with
+/// its reason code), or an Auto Scaling group (`Pending`, `InService`, `Terminating`, …, with
+/// its health when that is not `Healthy`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LbView {
+    pub by: ViewBy,
     pub state: String,
     pub reason: Option<String>,
+}
+
+/// Who gave an [`LbView`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ViewBy {
+    LoadBalancer,
+    AutoScaling,
+}
+
+impl ViewBy {
+    pub fn words(self) -> &'static str {
+        match self {
+            ViewBy::LoadBalancer => "load balancer",
+            ViewBy::AutoScaling => "Auto Scaling",
+        }
+    }
+}
+
+impl LbView {
+    /// Leaving: the load balancer drains it, or its group is taking it out.
+    pub fn draining(&self) -> bool {
+        match self.by {
+            ViewBy::LoadBalancer => self.state == "draining",
+            ViewBy::AutoScaling => {
+                let s = self.state.as_str();
+                ["Terminating", "Terminated", "Detaching", "Detached", "EnteringStandby", "Standby"]
+                    .iter()
+                    .any(|w| s.starts_with(w))
+            }
+        }
+    }
+
+    /// Arriving: the load balancer's first checks, or the group's launch.
+    pub fn initial(&self) -> bool {
+        match self.by {
+            ViewBy::LoadBalancer => self.state == "initial",
+            ViewBy::AutoScaling => self.state.starts_with("Pending"),
+        }
+    }
+
+    /// "draining (Target.DeregistrationInProgress)", "Pending", "InService (Unhealthy)".
+    pub fn words(&self) -> String {
+        match &self.reason {
+            Some(r) => format!("{} ({r})", self.state),
+            None => self.state.clone(),
+        }
+    }
 }
 
 /// One instance a service's sources list.
@@ -57,11 +107,11 @@ pub struct FoundInstance {
 
 impl FoundInstance {
     fn draining(&self) -> bool {
-        self.lb.as_ref().is_some_and(|lb| lb.state == "draining")
+        self.lb.as_ref().is_some_and(LbView::draining)
     }
 
     fn initial(&self) -> bool {
-        self.lb.as_ref().is_some_and(|lb| lb.state == "initial")
+        self.lb.as_ref().is_some_and(LbView::initial)
     }
 }
 
@@ -124,8 +174,15 @@ impl InstanceState {
                 Verdict::new(Status::Unknown, format!("starting ({grace} grace): {latest}"))
             }
             Life::Draining => {
-                let lb = self.lb.as_ref().and_then(|l| l.reason.clone()).unwrap_or_else(|| "load balancer".into());
-                Verdict::new(checked.status.min(Status::Unknown), format!("draining ({lb})"))
+                let why = self.lb.as_ref().map_or_else(
+                    || "load balancer".into(),
+                    |l| match (l.by, &l.reason) {
+                        // Its reason code says more than the state the row already shows.
+                        (ViewBy::LoadBalancer, Some(code)) => format!("load balancer: {code}"),
+                        _ => format!("{}: {}", l.by.words(), l.words()),
+                    },
+                );
+                Verdict::new(checked.status.min(Status::Unknown), format!("draining ({why})"))
             }
             Life::Gone { since } => {
                 let ago = crate::format::age(now.duration_since(since).unwrap_or_default());

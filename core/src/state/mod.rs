@@ -26,7 +26,7 @@ pub use action_run::{ActionEvent, ActionRun};
 pub use event::{Event, InstanceKey, ServiceKey, UpSeries};
 pub use health::{BodyVerdict, CertSeen, HealthOutcome, HealthSample, ProbeError};
 pub use instance::{HEALTH_SAMPLES_KEPT, InstanceState};
-pub use life::{Discovery, Found, FoundInstance, LbView, Life, SourceView};
+pub use life::{Discovery, Found, FoundInstance, LbView, Life, SourceView, ViewBy};
 pub use series::Ring;
 pub use service::{CLOUDWATCH_DELAY, External, Feeds, ServiceState, named_worst};
 pub use signals::{InstanceMetrics, ScrapeResult, SignalPoint, percent};

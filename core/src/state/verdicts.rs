@@ -24,6 +24,8 @@ pub struct ServiceVerdicts {
     pub fleet: Option<Verdict>,
     /// Whether each instance counts (not starting within its grace, draining or gone).
     pub counted: Vec<bool>,
+    /// Its CloudWatch alarms, when one fires: "alarm web-5xx: 1 out of the last 1 datapoints …".
+    pub alarms: Option<Verdict>,
 }
 
 impl ServiceVerdicts {
@@ -33,7 +35,7 @@ impl ServiceVerdicts {
         let health = self.health_status();
         match &self.flapping {
             Some(f) if health != Status::Stale => f.status,
-            _ => self.signals.as_ref().map_or(health, |s| health.max(s.status)),
+            _ => [&self.signals, &self.alarms].into_iter().flatten().fold(health, |worst, v| worst.max(v.status)),
         }
     }
 
@@ -248,7 +250,8 @@ fn service_verdicts(state: &State, si: usize, svc: &ServiceState, now: SystemTim
         .rev()
         .max_by_key(|(_, v)| (v.status, !v.reason.is_empty()))
         .map(|(i, _)| i);
-    ServiceVerdicts { worst, instances, signals, flapping, fleet: svc.fleet_verdict(), counted }
+    let alarms = state.aws.iter().filter_map(|a| a.alarm_verdict(&svc.name)).max_by_key(|v| v.status);
+    ServiceVerdicts { worst, instances, signals, flapping, fleet: svc.fleet_verdict(), counted, alarms }
 }
 
 /// Until when a service's verdicts made at `now` stay the same if nothing happens to it: the

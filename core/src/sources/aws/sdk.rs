@@ -1,16 +1,17 @@
 //! The AWS sources through the SDK: Auto Scaling groups and CloudWatch metrics, one task per
 //! account and region.
 
+pub mod ec2;
 pub mod errors;
 
 use super::fed_services;
-use crate::config::aws::{AwsSpec, CloudWatchQuery, Role};
-use crate::state::aws::{AsgInstance, AsgSnapshot, AwsEvent};
+use crate::config::aws::{AlarmSpec, AwsSpec, CloudWatchQuery, Role};
+use crate::state::aws::{Alarm, AsgInstance, AsgSnapshot, AwsEvent, alarm_words};
 use crate::state::{Event, ServiceKey, SignalPoint};
 use aws_sdk_cloudwatch::config::interceptors::BeforeTransmitInterceptorContextRef;
 use aws_sdk_cloudwatch::config::{ConfigBag, Intercept, RuntimeComponents};
 use aws_sdk_cloudwatch::primitives::DateTime;
-use aws_sdk_cloudwatch::types::{Dimension, Metric, MetricDataQuery, MetricStat};
+use aws_sdk_cloudwatch::types::{AlarmType, Dimension, Metric, MetricDataQuery, MetricStat};
 use errors::{AwsFailure, describe};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -134,6 +135,76 @@ pub async fn describe_groups(c: &AwsClients, spec: &AwsSpec) -> Result<Vec<AsgSn
     Ok(out)
 }
 
+/// Alarm names one `DescribeAlarms` call takes.
+const ALARM_NAMES_PER_CALL: usize = 100;
+
+/// The configured alarms, metric and composite: one paged call for a prefix, one a hundred names.
+pub async fn describe_alarms(c: &AwsClients, spec: &AlarmSpec) -> Result<Vec<Alarm>, AwsFailure> {
+    let mut out: Vec<Alarm> = Vec::new();
+    let mut asks: Vec<(Option<&str>, Option<Vec<String>>)> = Vec::new();
+    if let Some(p) = &spec.prefix {
+        asks.push((Some(p), None));
+    }
+    for names in spec.names.chunks(ALARM_NAMES_PER_CALL) {
+        asks.push((None, Some(names.to_vec())));
+    }
+    let when = |t: Option<&DateTime>| t.and_then(|t| SystemTime::try_from(*t).ok());
+    for (prefix, names) in asks {
+        let mut token: Option<String> = None;
+        loop {
+            let resp = c
+                .cloudwatch
+                .describe_alarms()
+                .set_alarm_name_prefix(prefix.map(str::to_string))
+                .set_alarm_names(names.clone())
+                .alarm_types(AlarmType::MetricAlarm)
+                .alarm_types(AlarmType::CompositeAlarm)
+                .set_next_token(token.clone())
+                .send()
+                .await
+                .map_err(|e| describe(&e, &c.endpoint))?;
+            let metric = resp.metric_alarms().iter().map(|a| {
+                (
+                    a.alarm_name(),
+                    a.state_value().map(|v| v.as_str()),
+                    a.state_reason(),
+                    when(a.state_updated_timestamp()),
+                    false,
+                )
+            });
+            let composite = resp.composite_alarms().iter().map(|a| {
+                (
+                    a.alarm_name(),
+                    a.state_value().map(|v| v.as_str()),
+                    a.state_reason(),
+                    when(a.state_updated_timestamp()),
+                    true,
+                )
+            });
+            for (name, state, reason, since, composite) in metric.chain(composite) {
+                let Some(name) = name else { continue };
+                // A name given and matched by the prefix too is one alarm.
+                if out.iter().any(|a| a.name == name) {
+                    continue;
+                }
+                out.push(Alarm {
+                    name: name.to_string(),
+                    state: state.unwrap_or("INSUFFICIENT_DATA").to_string(),
+                    reason: alarm_words(reason.unwrap_or_default()),
+                    since,
+                    composite,
+                });
+            }
+            token = resp.next_token().map(str::to_string);
+            if token.is_none() {
+                break;
+            }
+        }
+    }
+    out.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok(out)
+}
+
 fn query(i: usize, q: &CloudWatchQuery) -> MetricDataQuery {
     let metric = Metric::builder()
         .namespace(&q.namespace)
@@ -249,6 +320,14 @@ pub async fn poll_account(c: &AwsClients, spec: &AwsSpec) -> (Vec<Event>, Option
         match describe_groups(c, spec).await {
             Ok(groups) => {
                 events.push(Event::Aws { account: account.clone(), event: AwsEvent::Asgs { at: now, groups } })
+            }
+            Err(f) => failure = Some(f),
+        }
+    }
+    if let (None, Some(alarms)) = (&failure, &spec.alarms) {
+        match describe_alarms(c, alarms).await {
+            Ok(alarms) => {
+                events.push(Event::Aws { account: account.clone(), event: AwsEvent::Alarms { at: now, alarms } })
             }
             Err(f) => failure = Some(f),
         }

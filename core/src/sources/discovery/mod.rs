@@ -5,10 +5,13 @@
 //! from a source that had instances (but a file) needs two in a row before its rows go; the merged list is
 //! cut at the service's `max_instances`. Only a list that differs from the last one sent is sent.
 
+#[cfg(feature = "aws")]
+mod aws;
 mod dns;
 mod file_sd;
 pub mod prometheus;
 
+use crate::config::aws::AwsSpec;
 use crate::config::discovery::{DiscoverySpec, SourceKind};
 use crate::config::schema::PrometheusServer;
 use crate::config::{InstanceSpec, ServiceSpec};
@@ -42,10 +45,16 @@ enum Reader {
     Prometheus(crate::sources::promql::Promql, prometheus::Selector),
     FileSd(file_sd::Files),
     Dns(Box<dns::Records>),
+    #[cfg(feature = "aws")]
+    Aws(Box<aws::Fleet>),
 }
 
 impl Reader {
-    fn new(spec: &DiscoverySpec, server: Option<&PrometheusServer>) -> Result<Self, String> {
+    async fn new(
+        spec: &DiscoverySpec,
+        server: Option<&PrometheusServer>,
+        accounts: &[AwsSpec],
+    ) -> Result<Self, String> {
         Ok(match &spec.kind {
             SourceKind::Prometheus { matchers } => {
                 let server = server.ok_or("no [prometheus] server")?;
@@ -55,10 +64,21 @@ impl Reader {
             SourceKind::Dns { server, .. } | SourceKind::DnsSrv { server, .. } => {
                 Reader::Dns(Box::new(dns::Records::new(*server, Duration::from_secs(5))?))
             }
-            SourceKind::TargetGroup { .. } | SourceKind::Asg { .. } => {
-                return Err("target groups and ASGs are not read by this build".into());
+            SourceKind::TargetGroup { account, .. } | SourceKind::Asg { account, .. } => {
+                let spec = accounts.iter().find(|a| a.name == *account).ok_or("no such [aws] account")?;
+                Self::aws(spec).await?
             }
         })
+    }
+
+    #[cfg(feature = "aws")]
+    async fn aws(account: &AwsSpec) -> Result<Self, String> {
+        Ok(Reader::Aws(Box::new(aws::Fleet::new(account).await)))
+    }
+
+    #[cfg(not(feature = "aws"))]
+    async fn aws(_: &AwsSpec) -> Result<Self, String> {
+        Err(crate::sources::aws::NOT_BUILT.into())
     }
 
     async fn list(&mut self, spec: &DiscoverySpec) -> Result<Vec<Target>, String> {
@@ -68,6 +88,8 @@ impl Reader {
             (Reader::Dns(r), SourceKind::Dns { name, port, .. }) => r.addresses(name, *port).await,
             (Reader::Dns(r), SourceKind::DnsSrv { name, .. }) => r.services(name).await,
             (Reader::Dns(_), _) => Err("not a DNS source".into()),
+            #[cfg(feature = "aws")]
+            (Reader::Aws(fleet), kind) => fleet.list(kind).await,
         }
     }
 }
@@ -149,21 +171,26 @@ impl Running {
 }
 
 /// Reads `svc`'s sources for as long as the board runs, sending the merged list when it changes.
-pub async fn run(svc: Arc<ServiceSpec>, server: Option<PrometheusServer>, tx: mpsc::Sender<Event>, mut round: Round) {
+pub async fn run(
+    svc: Arc<ServiceSpec>,
+    server: Option<PrometheusServer>,
+    accounts: Vec<AwsSpec>,
+    tx: mpsc::Sender<Event>,
+    mut round: Round,
+) {
     let start = Instant::now();
-    let mut sources: Vec<Running> = svc
-        .discovery
-        .iter()
-        .map(|spec| Running {
-            reader: Reader::new(spec, server.as_ref()),
+    let mut sources: Vec<Running> = Vec::new();
+    for spec in &svc.discovery {
+        sources.push(Running {
+            reader: Reader::new(spec, server.as_ref(), &accounts).await,
             spec: spec.clone(),
             list: Vec::new(),
             listed_at: None,
             error: None,
             empty_once: false,
             due: start,
-        })
-        .collect();
+        });
+    }
     let service: ServiceKey = svc.name.as_str().into();
     let mut sent: Option<Found> = None;
     loop {
@@ -189,6 +216,17 @@ pub async fn run(svc: Arc<ServiceSpec>, server: Option<PrometheusServer>, tx: mp
         let next = sources.iter().map(Running::next_look).min().unwrap_or(now + Duration::from_secs(60));
         tokio::time::sleep_until(next).await;
     }
+}
+
+/// The `[aws]` accounts `svc`'s sources read through.
+pub fn accounts(svc: &ServiceSpec, all: &[AwsSpec]) -> Vec<AwsSpec> {
+    let named = |a: &AwsSpec| {
+        svc.discovery.iter().any(|d| match &d.kind {
+            SourceKind::TargetGroup { account, .. } | SourceKind::Asg { account, .. } => *account == a.name,
+            _ => false,
+        })
+    };
+    all.iter().filter(|a| named(a)).cloned().collect()
 }
 
 /// Whether two lists say the same, apart from when unchanged lists were read.

@@ -79,7 +79,7 @@ pub fn from_code(code: &str, message: &str) -> AwsFailure {
 pub const NO_CREDENTIALS: &str = "no AWS credentials found; tried environment variables, profile (config and credentials files, SSO), web identity, ECS and instance role";
 
 /// Every message in the error's chain, outermost first.
-fn chain(e: &(dyn std::error::Error + 'static)) -> String {
+pub fn chain(e: &(dyn std::error::Error + 'static)) -> String {
     let mut out = e.to_string();
     let mut next = e.source();
     while let Some(err) = next {
