@@ -261,6 +261,8 @@ fn example_config_loads_and_documents_every_key() {
     assert_eq!(alarms.service_of("orders-db-storage-low"), Some("checkout-api"), "as mapped");
     assert_eq!(alarms.service_of("prod-checkout-api-latency"), Some("checkout-api"), "by the name in it");
     assert!(alarms.warns("prod-checkout-api-latency"));
+    let emails = &loaded.fleet.aws[0].queues[0];
+    assert_eq!((emails.max_depth, emails.dead_letter.as_deref()), (Some(1000), Some("emails-dlq")));
     let cache = loaded.fleet.services.iter().find(|s| s.name == "cache").unwrap();
     assert_eq!(cache.check.tcp_send.as_deref(), Some("PING\r\n"));
     assert!(!cache.check.scrape, "a TCP-only service is not scraped");
@@ -336,6 +338,9 @@ fn example_config_loads_and_documents_every_key() {
         "names",
         "services",
         "warn",
+        "max_depth",
+        "max_age",
+        "dead_letter",
     ] {
         assert!(text.contains(&format!("{key} =")) || text.contains(&format!("{key} ")), "example lacks `{key}`");
     }

@@ -116,3 +116,14 @@ async fn a_replaced_web_node_drains_and_goes_while_its_successor_starts() {
     };
     assert!(common::drive(&mut c, Duration::from_secs(30), replaced).await, "{:?}", lives(&c, "web-frontend"));
 }
+
+#[tokio::test]
+async fn the_mail_queue_backs_up_while_its_worker_is_stuck() {
+    let (state, _fleet) = polled(132).await;
+    let q = &state.aws[0].queues[0];
+    let s = q.latest().expect("read through SQS's JSON protocol");
+    assert_eq!((s.visible, s.dead_letters.as_ref().map(|(n, c)| (n.as_str(), *c))), (1320, Some(("emails-dlq", 3))));
+    assert_eq!(state.aws[0].queue_verdict("notifications").unwrap().reason, "emails: 1,320 messages > 1,000");
+    let (state, _fleet) = polled(60).await;
+    assert_eq!(state.aws[0].queue_verdict("notifications"), None, "drained, no dead letters");
+}

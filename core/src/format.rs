@@ -95,6 +95,19 @@ pub fn rate(r: f64) -> String {
     }
 }
 
+/// A count with thousands separated: `999`, `1,500`, `12,000,000`.
+pub fn count(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
 /// `512B`, `3.2K`, `41M`, `1.2G`.
 pub fn bytes(n: u64) -> String {
     const UNITS: [&str; 5] = ["B", "K", "M", "G", "T"];
@@ -110,6 +123,11 @@ pub fn bytes(n: u64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn counts_are_grouped_by_thousands() {
+        assert_eq!([count(0), count(999), count(1500), count(12_000_000)], ["0", "999", "1,500", "12,000,000"]);
+    }
 
     #[test]
     fn middle_keeps_both_ends() {

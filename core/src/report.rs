@@ -14,6 +14,8 @@ pub struct Report {
     pub cloudwatch: Vec<CloudWatchReport>,
     /// Each AWS account: the API calls made in the last minute, and why it could not be read.
     pub aws_accounts: Vec<AwsAccountReport>,
+    /// Each SQS queue watched.
+    pub queues: Vec<QueueReport>,
     /// Recent deploys across services, newest first.
     pub deploys: Vec<DeployReport>,
     pub backups: Vec<BackupReport>,
@@ -106,6 +108,22 @@ pub struct AwsAccountReport {
     pub error: Option<String>,
     /// The CloudWatch alarms it reads (none unless `[aws.NAME.alarms]` is set).
     pub alarms: Vec<AlarmReport>,
+}
+
+/// One SQS queue: its messages, its oldest's age, its dead letters, and its state.
+#[derive(Debug, Serialize)]
+pub struct QueueReport {
+    pub account: String,
+    pub name: String,
+    pub service: Option<String>,
+    pub status: Status,
+    pub reason: String,
+    pub visible: Option<u64>,
+    pub in_flight: Option<u64>,
+    pub delayed: Option<u64>,
+    pub oldest_age_s: Option<u64>,
+    pub dead_letter: Option<String>,
+    pub dead_letters: Option<u64>,
 }
 
 /// One CloudWatch alarm: `{"name": "web-5xx", "state": "ALARM", "status": "crit", "service":
@@ -249,6 +267,7 @@ pub fn report(state: &State, now: SystemTime) -> Report {
         asgs: Vec::new(),
         cloudwatch: Vec::new(),
         aws_accounts: Vec::new(),
+        queues: Vec::new(),
         deploys: Vec::new(),
         backups: Vec::new(),
         silences,
@@ -409,6 +428,23 @@ fn add_aws(r: &mut Report, state: &State, verdicts: &Verdicts, now: SystemTime) 
                 label: m.label.clone(),
                 value: latest.map(|(_, v)| *v),
                 at: latest.map(|(t, _)| secs(*t)),
+            });
+        }
+        for q in &account.queues {
+            let v = q.verdict();
+            let s = q.latest();
+            r.queues.push(QueueReport {
+                account: account.spec.name.clone(),
+                name: q.spec.name.clone(),
+                service: q.spec.service.clone(),
+                status: v.status,
+                reason: v.reason,
+                visible: s.map(|s| s.visible),
+                in_flight: s.map(|s| s.in_flight),
+                delayed: s.map(|s| s.delayed),
+                oldest_age_s: s.and_then(|s| s.oldest).map(|a| a.as_secs()),
+                dead_letter: q.spec.dead_letter.clone(),
+                dead_letters: s.and_then(|s| s.dead_letters.as_ref().map(|(_, n)| *n)),
             });
         }
         r.aws_accounts.push(AwsAccountReport {

@@ -114,6 +114,7 @@ pub fn metric(name: &str, dimension: &str, t: Duration) -> Option<f64> {
         ("RequestCount", LOAD_BALANCER) => (540.0 + 20.0 * wobble) * per_period,
         ("HTTPCode_Target_5XX_Count", LOAD_BALANCER) => (540.0 * 0.002 * per_period).round(),
         ("TargetResponseTime", LOAD_BALANCER) => 0.045 + 0.005 * wobble,
+        ("ApproximateAgeOfOldestMessage", q) => queue(q, t)?.3,
         _ => return None,
     })
 }
@@ -187,6 +188,7 @@ pub fn config(addr: SocketAddr) -> String {
         "\n[aws.demo]\nregion = \"eu-west-1\"\nendpoint_url = \"http://{addr}\"\ninterval = \"10s\"\ngrace = \"20s\"\n\
          asgs = [\"{SEARCH_ASG}\", \"{WEB_ASG}\"]\n\
          \n[aws.demo.alarms]\nprefix = \"demo-\"\nwarn = [\"demo-search-p95\"]\n\
+         \n[[aws.demo.queues]]\nname = \"{QUEUE}\"\nservice = \"notifications\"\nmax_depth = 1000\nmax_age = \"5m\"\ndead_letter = \"{DEAD_LETTER_QUEUE}\"\n\
          \n[[aws.demo.metrics]]\npreset = \"alb\"\nload_balancer = \"{LOAD_BALANCER}\"\nlabel = \"web ALB\"\nservice = \"web-frontend\"\nperiod = \"10s\"\n\
          \n[[aws.demo.metrics]]\npreset = \"ec2\"\nasg = \"{SEARCH_ASG}\"\nlabel = \"search\"\nperiod = \"10s\"\n\
          \n[[aws.demo.metrics]]\npreset = \"rds\"\ndb_instance = \"{DATABASE}\"\nlabel = \"orders DB\"\nperiod = \"10s\"\n"
@@ -205,11 +207,23 @@ pub async fn spawn(clock: StoryClock, ports: Ports) -> std::io::Result<(SocketAd
                 let service = hyper::service::service_fn(move |req: Request<Incoming>| {
                     let ports = ports.clone();
                     async move {
+                        // SQS speaks JSON (awsJson1.0), named by a header; the rest the Query protocol.
+                        let target =
+                            req.headers().get("x-amz-target").and_then(|v| v.to_str().ok()).map(str::to_string);
                         let body = req.into_body().collect().await.map(|b| b.to_bytes()).unwrap_or_default();
-                        let (status, xml) =
-                            answer(&String::from_utf8_lossy(&body), clock.now(), SystemTime::now(), &ports);
-                        let resp = Response::builder().status(status).header("content-type", "text/xml");
-                        Ok::<_, std::convert::Infallible>(resp.body(Full::new(Bytes::from(xml))).unwrap_or_default())
+                        let body = String::from_utf8_lossy(&body);
+                        let (status, kind, text) = match target.as_deref().and_then(|t| t.strip_prefix("AmazonSQS.")) {
+                            Some(action) => {
+                                let (status, json) = sqs_answer(action, &body, clock.now());
+                                (status, "application/x-amz-json-1.0", json)
+                            }
+                            None => {
+                                let (status, xml) = answer(&body, clock.now(), SystemTime::now(), &ports);
+                                (status, "text/xml", xml)
+                            }
+                        };
+                        let resp = Response::builder().status(status).header("content-type", kind);
+                        Ok::<_, std::convert::Infallible>(resp.body(Full::new(Bytes::from(text))).unwrap_or_default())
                     }
                 });
                 let _ =
@@ -218,6 +232,54 @@ pub async fn spawn(clock: StoryClock, ports: Ports) -> std::io::Result<(SocketAd
         }
     });
     Ok((addr, handle))
+}
+
+/// The demo's queue: notifications' outgoing mail, whose worker sticks for a while each cycle.
+pub const QUEUE: &str = "emails";
+pub const DEAD_LETTER_QUEUE: &str = "emails-dlq";
+
+/// Waiting, in-flight and delayed messages of a demo queue at story time `t`, and the age of its
+/// oldest message: the mail worker sticks at 100 s, the queue backs up past 1,000 and its oldest
+/// ages, a few messages land in the dead-letter queue, and at 140 s it drains.
+pub fn queue(name: &str, t: Duration) -> Option<(u64, u64, u64, f64)> {
+    let s = (t.as_millis() % CYCLE.as_millis()) as u64 / 1000;
+    let stuck = (100..=139).contains(&s);
+    match name {
+        QUEUE if stuck => Some((40 * (s - 99), 0, 3, (s - 99) as f64 * 10.0)),
+        QUEUE => Some((12 + s % 5, 8, 0, 4.0)),
+        DEAD_LETTER_QUEUE if (120..=179).contains(&s) => Some((3, 0, 0, 600.0)),
+        DEAD_LETTER_QUEUE => Some((0, 0, 0, 0.0)),
+        _ => None,
+    }
+}
+
+/// The answer to one SQS JSON request at story time `t`.
+fn sqs_answer(action: &str, body: &str, t: Duration) -> (u16, String) {
+    let req: serde_json::Value = serde_json::from_str(body).unwrap_or_default();
+    let not_found = || {
+        let e = serde_json::json!({"__type": "com.amazonaws.sqs#QueueDoesNotExist", "message": "The specified queue does not exist."});
+        (400, e.to_string())
+    };
+    match action {
+        "GetQueueUrl" => {
+            let name = req["QueueName"].as_str().unwrap_or_default();
+            if queue(name, t).is_none() {
+                return not_found();
+            }
+            (200, serde_json::json!({"QueueUrl": format!("https://sqs.eu-west-1.amazonaws.com/123456789012/{name}")}).to_string())
+        }
+        "GetQueueAttributes" => {
+            let name = req["QueueUrl"].as_str().unwrap_or_default().rsplit('/').next().unwrap_or_default();
+            let Some((visible, in_flight, delayed, _)) = queue(name, t) else { return not_found() };
+            let attributes = serde_json::json!({
+                "ApproximateNumberOfMessages": visible.to_string(),
+                "ApproximateNumberOfMessagesNotVisible": in_flight.to_string(),
+                "ApproximateNumberOfMessagesDelayed": delayed.to_string(),
+            });
+            (200, serde_json::json!({ "Attributes": attributes }).to_string())
+        }
+        other => (400, serde_json::json!({"__type": "com.amazonaws.sqs#InvalidAction", "message": format!("the demo account does not answer {other}")}).to_string()),
+    }
 }
 
 /// The answer to one form-encoded Query API request at story time `t` (wall clock `now`).

@@ -180,6 +180,28 @@ pub fn render(report: &Report, serve: &ServeStats) -> String {
     f.gauge("opsboard_asg_state", &format!("Each Auto Scaling group's state: {STATES}."), a, |g| {
         Some((al(g), f64::from(state_value(g.status))))
     });
+    let q = &report.queues;
+    let ql = |q: &crate::report::QueueReport, kind: &str| -> Labels {
+        vec![("account", q.account.clone()), ("queue", q.name.clone()), ("kind", kind.to_string())]
+    };
+    let by_kind: Vec<(&crate::report::QueueReport, &str, Option<u64>)> = (q.iter())
+        .flat_map(|q| [(q, "visible", q.visible), (q, "in_flight", q.in_flight), (q, "delayed", q.delayed)])
+        .collect();
+    f.gauge(
+        "opsboard_queue_messages",
+        "Messages of each SQS queue, by kind: visible, in_flight, delayed.",
+        &by_kind,
+        |(q, kind, n)| n.map(|n| (ql(q, kind), n as f64)),
+    );
+    f.gauge("opsboard_queue_oldest_age_seconds", "Age of each SQS queue's oldest message (CloudWatch).", q, |q| {
+        q.oldest_age_s.map(|a| (vec![("account", q.account.clone()), ("queue", q.name.clone())], a as f64))
+    });
+    f.gauge("opsboard_queue_dead_letters", "Messages in each SQS queue's dead-letter queue.", q, |q| {
+        q.dead_letters.map(|n| (vec![("account", q.account.clone()), ("queue", q.name.clone())], n as f64))
+    });
+    f.gauge("opsboard_queue_state", &format!("Each SQS queue's state: {STATES}."), q, |q| {
+        Some((vec![("account", q.account.clone()), ("queue", q.name.clone())], f64::from(state_value(q.status))))
+    });
     f.gauge(
         "opsboard_aws_account_up",
         "1 when the last calls to the account's APIs succeeded, else 0.",

@@ -1,6 +1,6 @@
 //! The AWS panel: per account a banner when it cannot see, its Auto Scaling groups with
-//! capacity and trend, its CloudWatch alarms (those not OK by name), its CloudWatch values,
-//! and the API calls it makes per minute.
+//! capacity and trend, its CloudWatch alarms (those not OK by name), its SQS queues, its
+//! CloudWatch values, and the API calls it makes per minute.
 
 use super::Scene;
 use super::widgets::{cut, spark, status_cell};
@@ -74,6 +74,34 @@ pub fn render(frame: &mut Frame, area: Rect, scene: &Scene) {
                 Row::new(vec![cell, text(line)])
             }));
         }
+        for q in &account.queues {
+            let v = q.verdict();
+            let history: Vec<f64> = q.history.iter().map(|(_, s)| s.visible as f64).collect();
+            let detail = q.latest().map_or_else(String::new, |s| {
+                let mut d = format!(
+                    "{} waiting  {} in flight  {} delayed",
+                    format::count(s.visible),
+                    format::count(s.in_flight),
+                    format::count(s.delayed)
+                );
+                if let Some(age) = s.oldest {
+                    d.push_str(&format!("  oldest {}", format::age(age)));
+                }
+                if let Some((dlq, n)) = &s.dead_letters {
+                    d.push_str(&format!("  {dlq} {}", format::count(*n)));
+                }
+                d
+            });
+            let mut spans = vec![
+                Span::styled(format!("{:<24} ", q.spec.name), theme.base()),
+                Span::styled(format!("{} ", spark::inline(&history, trend)), theme.accent()),
+                Span::raw(detail),
+            ];
+            if !v.reason.is_empty() {
+                spans.push(Span::styled(format!("  {}", v.reason), theme.status(v.status)));
+            }
+            rows.push(Row::new(vec![Cell::from(status_cell::span(v.status, theme)), text(Line::from(spans))]));
+        }
         for (m, q) in account.metrics.iter().zip(&account.spec.queries) {
             let values: Vec<f64> = m.points.iter().map(|(_, v)| *v).collect();
             let current = m.points.latest().map(|(_, v)| q.unit.format(*v, q.period)).unwrap_or_else(|| "—".into());
@@ -137,7 +165,7 @@ pub fn height(scene: &Scene) -> u16 {
         .state
         .aws
         .iter()
-        .map(|a| 1 + usize::from(a.error.is_some()) + a.asgs.len() + alarms(a) + a.metrics.len())
+        .map(|a| 1 + usize::from(a.error.is_some()) + a.asgs.len() + alarms(a) + a.queues.len() + a.metrics.len())
         .sum();
     rows as u16 + 2
 }

@@ -1,6 +1,6 @@
 //! AWS accounts resolved: presets expanded into CloudWatch queries, the services they feed named.
 
-use super::schema::{AlarmsTable, AwsAccount, CloudWatchMetric};
+use super::schema::{AlarmsTable, AwsAccount, CloudWatchMetric, QueueTable};
 use std::time::Duration;
 
 /// What a CloudWatch value means for a service's signals.
@@ -97,9 +97,37 @@ pub struct AwsSpec {
     pub queries: Vec<CloudWatchQuery>,
     /// CloudWatch alarms read as signals.
     pub alarms: Option<AlarmSpec>,
+    /// SQS queues watched.
+    pub queues: Vec<QueueSpec>,
     /// Fixed credentials instead of the standard chain: only the demo's own endpoint, which
     /// checks none, gets these; a config file cannot set them.
     pub static_credentials: bool,
+}
+
+/// One SQS queue, resolved.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct QueueSpec {
+    pub name: String,
+    pub service: Option<String>,
+    pub max_depth: Option<u64>,
+    pub max_age: Option<Duration>,
+    pub dead_letter: Option<String>,
+}
+
+fn resolve_queue(t: &QueueTable, service_index: &dyn Fn(&str) -> Option<usize>) -> Result<QueueSpec, String> {
+    if t.name.is_empty() {
+        return Err("needs `name`".into());
+    }
+    if let Some(s) = &t.service {
+        service_index(s).ok_or_else(|| format!("no service named `{s}`"))?;
+    }
+    Ok(QueueSpec {
+        name: t.name.clone(),
+        service: t.service.clone(),
+        max_depth: t.max_depth,
+        max_age: t.max_age,
+        dead_letter: t.dead_letter.clone().filter(|d| !d.is_empty()),
+    })
 }
 
 /// The CloudWatch alarms of an account the board reads, resolved.
@@ -279,6 +307,11 @@ pub fn resolve_account(
         .map(|t| resolve_alarms(t, service_index, services))
         .transpose()
         .map_err(|e| ("alarms".to_string(), e))?;
+    let queues = (a.queues.iter().enumerate())
+        .map(|(i, q)| {
+            resolve_queue(q, service_index).map_err(|e| ("queues".to_string(), format!("queues #{}: {e}", i + 1)))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
     let mut queries = Vec::new();
     for (i, m) in a.metrics.iter().enumerate() {
         queries
@@ -296,6 +329,7 @@ pub fn resolve_account(
         grace: a.grace,
         queries,
         alarms,
+        queues,
         static_credentials: false,
     })
 }

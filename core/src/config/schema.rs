@@ -241,6 +241,26 @@ pub struct AwsAccount {
     pub metrics: Vec<CloudWatchMetric>,
     /// CloudWatch alarms, metric and composite, read as signals (`[aws.NAME.alarms]`).
     pub alarms: Option<AlarmsTable>,
+    /// SQS queues, one table each (`[[aws.NAME.queues]]`).
+    #[serde(default)]
+    pub queues: Vec<QueueTable>,
+}
+
+/// One SQS queue: its depth and its oldest message's age against limits.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct QueueTable {
+    /// The queue's name.
+    pub name: String,
+    /// The service whose state the queue's takes part in.
+    pub service: Option<String>,
+    /// More visible messages than this is critical.
+    pub max_depth: Option<u64>,
+    /// An oldest message older than this is critical (CloudWatch's ApproximateAgeOfOldestMessage).
+    #[serde(deserialize_with = "duration::optional")]
+    pub max_age: Option<Duration>,
+    /// Its dead-letter queue's name: any message there is a warning.
+    pub dead_letter: Option<String>,
 }
 
 /// Which CloudWatch alarms the board reads, and whose they are.

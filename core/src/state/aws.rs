@@ -3,7 +3,7 @@
 
 use super::series::Ring;
 use super::status::{Status, Verdict};
-use crate::config::aws::AwsSpec;
+use crate::config::aws::{AwsSpec, QueueSpec};
 use std::time::{Duration, SystemTime};
 
 /// One instance of a group, as DescribeAutoScalingGroups reports it.
@@ -159,6 +159,63 @@ pub fn alarm_words(reason: &str) -> String {
     out.replace(" ]", "]").replace(" ,", ",")
 }
 
+/// One SQS queue as read: `GetQueueAttributes`, and CloudWatch's age of its oldest message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QueueSnapshot {
+    pub name: String,
+    /// Messages waiting (`ApproximateNumberOfMessages`).
+    pub visible: u64,
+    /// Received, not yet deleted (`ApproximateNumberOfMessagesNotVisible`).
+    pub in_flight: u64,
+    /// Sent with a delay not yet over (`ApproximateNumberOfMessagesDelayed`).
+    pub delayed: u64,
+    /// `ApproximateAgeOfOldestMessage`, when CloudWatch has a datapoint.
+    pub oldest: Option<Duration>,
+    /// The dead-letter queue's name and its waiting messages.
+    pub dead_letters: Option<(String, u64)>,
+}
+
+impl QueueSnapshot {
+    /// The queue against its limits: deeper than `max_depth` or older than `max_age` is
+    /// critical; a message in its dead-letter queue a warning.
+    pub fn verdict(&self, spec: &QueueSpec) -> Verdict {
+        let count = |n: u64| crate::format::count(n);
+        if let Some(max) = spec.max_depth.filter(|m| self.visible > *m) {
+            return Verdict::new(
+                Status::Crit,
+                format!("{}: {} messages > {}", self.name, count(self.visible), count(max)),
+            );
+        }
+        if let (Some(max), Some(age)) = (spec.max_age, self.oldest.filter(|a| spec.max_age.is_some_and(|m| *a > m))) {
+            let (age, max) = (crate::format::age(age), crate::format::age(max));
+            return Verdict::new(Status::Crit, format!("{}: oldest message {age} old > {max}", self.name));
+        }
+        if let Some((dlq, n)) = self.dead_letters.as_ref().filter(|(_, n)| *n > 0) {
+            let s = if *n == 1 { "" } else { "s" };
+            return Verdict::new(Status::Warn, format!("{}: {} dead letter{s} in {dlq}", self.name, count(*n)));
+        }
+        Verdict::ok()
+    }
+}
+
+/// A queue's reads over time.
+#[derive(Debug, Clone)]
+pub struct QueueState {
+    pub spec: QueueSpec,
+    pub history: Ring<(SystemTime, QueueSnapshot)>,
+}
+
+impl QueueState {
+    pub fn latest(&self) -> Option<&QueueSnapshot> {
+        self.history.latest().map(|(_, q)| q)
+    }
+
+    /// Its verdict now: unknown before its first read.
+    pub fn verdict(&self) -> Verdict {
+        self.latest().map_or_else(|| Verdict::new(Status::Unknown, "not read yet"), |q| q.verdict(&self.spec))
+    }
+}
+
 /// Everything about one account.
 #[derive(Debug, Clone)]
 pub struct AwsAccountState {
@@ -172,6 +229,8 @@ pub struct AwsAccountState {
     pub calls: Ring<SystemTime>,
     /// The alarms it reads, as last read, in CloudWatch's order (by name).
     pub alarms: Vec<Alarm>,
+    /// Its SQS queues, in config order.
+    pub queues: Vec<QueueState>,
 }
 
 /// What an AWS source can report.
@@ -193,6 +252,10 @@ pub enum AwsEvent {
     Alarms {
         at: SystemTime,
         alarms: Vec<Alarm>,
+    },
+    Queues {
+        at: SystemTime,
+        queues: Vec<QueueSnapshot>,
     },
     Calls {
         at: SystemTime,
@@ -217,6 +280,7 @@ impl AwsAccountState {
             last_success: None,
             calls: Ring::new(CALL_LOG),
             alarms: Vec::new(),
+            queues: spec.queues.iter().map(|q| QueueState { spec: q.clone(), history: Ring::new(HISTORY) }).collect(),
         }
     }
 
@@ -251,6 +315,14 @@ impl AwsAccountState {
                 self.ok_at(at);
                 self.alarms = alarms;
             }
+            AwsEvent::Queues { at, queues } => {
+                self.ok_at(at);
+                for q in queues {
+                    if let Some(state) = self.queues.iter_mut().find(|s| s.spec.name == q.name) {
+                        state.history.push((at, q));
+                    }
+                }
+            }
             AwsEvent::Failed { at, error } => self.error = Some((at, error)),
             AwsEvent::Calls { at, count } => {
                 for _ in 0..count {
@@ -281,6 +353,17 @@ impl AwsAccountState {
             n => format!(" (+{} more alarms)", n - 1),
         };
         Some(Verdict::new(*status, format!("alarm {}: {}{more}", worst.name, worst.reason)))
+    }
+
+    /// The verdict this account's queues give `service`: the worst of those it owns, if any is
+    /// not OK.
+    pub fn queue_verdict(&self, service: &str) -> Option<Verdict> {
+        self.queues
+            .iter()
+            .filter(|q| q.spec.service.as_deref() == Some(service))
+            .filter_map(|q| q.latest().map(|s| s.verdict(&q.spec)))
+            .filter(|v| v.status != Status::Ok)
+            .max_by_key(|v| v.status)
     }
 
     /// An alarm's verdict for the AWS panel: ALARM as it counts, INSUFFICIENT_DATA unknown.
@@ -370,6 +453,7 @@ mod tests {
             grace: GRACE,
             queries: vec![],
             alarms: None,
+            queues: vec![],
             static_credentials: false,
         };
         let mut a = AwsAccountState::new(&spec);

@@ -192,8 +192,9 @@ pub fn named_worst(svc: &ServiceState, v: &ServiceVerdicts) -> Verdict {
         (Some(i), Some(w)) => Verdict::new(w.status, format!("{}: {}", svc.instances[i].spec.label, w.reason)),
         _ => Verdict::new(Status::Unknown, "no instances"),
     };
-    // An alarm names itself: it wins ties with the signals, which the errors panel shows anyway.
-    [&v.alarms, &v.signals]
+    // An alarm or a queue names itself: it wins ties with the signals, which the errors panel
+    // shows anyway.
+    [&v.aws, &v.signals]
         .into_iter()
         .flatten()
         .fold(health, |worst, s| if s.status > worst.status { s.clone() } else { worst })

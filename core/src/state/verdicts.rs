@@ -24,8 +24,9 @@ pub struct ServiceVerdicts {
     pub fleet: Option<Verdict>,
     /// Whether each instance counts (not starting within its grace, draining or gone).
     pub counted: Vec<bool>,
-    /// Its CloudWatch alarms, when one fires: "alarm web-5xx: 1 out of the last 1 datapoints …".
-    pub alarms: Option<Verdict>,
+    /// What its AWS resources say, when one is not OK: a CloudWatch alarm that fires ("alarm
+    /// web-5xx: 1 out of the last 1 datapoints …"), a queue backed up ("emails: 1,500 messages > 1,000").
+    pub aws: Option<Verdict>,
 }
 
 impl ServiceVerdicts {
@@ -35,7 +36,7 @@ impl ServiceVerdicts {
         let health = self.health_status();
         match &self.flapping {
             Some(f) if health != Status::Stale => f.status,
-            _ => [&self.signals, &self.alarms].into_iter().flatten().fold(health, |worst, v| worst.max(v.status)),
+            _ => [&self.signals, &self.aws].into_iter().flatten().fold(health, |worst, v| worst.max(v.status)),
         }
     }
 
@@ -250,8 +251,11 @@ fn service_verdicts(state: &State, si: usize, svc: &ServiceState, now: SystemTim
         .rev()
         .max_by_key(|(_, v)| (v.status, !v.reason.is_empty()))
         .map(|(i, _)| i);
-    let alarms = state.aws.iter().filter_map(|a| a.alarm_verdict(&svc.name)).max_by_key(|v| v.status);
-    ServiceVerdicts { worst, instances, signals, flapping, fleet: svc.fleet_verdict(), counted, alarms }
+    let aws = (state.aws.iter())
+        .flat_map(|a| [a.alarm_verdict(&svc.name), a.queue_verdict(&svc.name)])
+        .flatten()
+        .max_by_key(|v| v.status);
+    ServiceVerdicts { worst, instances, signals, flapping, fleet: svc.fleet_verdict(), counted, aws }
 }
 
 /// Until when a service's verdicts made at `now` stay the same if nothing happens to it: the

@@ -3,6 +3,7 @@
 
 pub mod ec2;
 pub mod errors;
+pub mod queues;
 
 use super::fed_services;
 use crate::config::aws::{AlarmSpec, AwsSpec, CloudWatchQuery, Role};
@@ -55,6 +56,7 @@ impl Intercept for CallCounter {
 pub struct AwsClients {
     pub asg: aws_sdk_autoscaling::Client,
     pub cloudwatch: aws_sdk_cloudwatch::Client,
+    pub sqs: aws_sdk_sqs::Client,
     pub calls: CallCounter,
     endpoint: String,
 }
@@ -89,8 +91,10 @@ pub async fn clients(spec: &AwsSpec) -> AwsClients {
     let cloudwatch = aws_sdk_cloudwatch::Client::from_conf(
         aws_sdk_cloudwatch::config::Builder::from(&conf).interceptor(calls.clone()).build(),
     );
+    let sqs =
+        aws_sdk_sqs::Client::from_conf(aws_sdk_sqs::config::Builder::from(&conf).interceptor(calls.clone()).build());
     let endpoint = spec.endpoint_url.clone().unwrap_or_else(|| format!("AWS {}", spec.region));
-    AwsClients { asg, cloudwatch, calls, endpoint }
+    AwsClients { asg, cloudwatch, sqs, calls, endpoint }
 }
 
 /// Reads the configured groups (by name, and by name prefix).
@@ -328,6 +332,14 @@ pub async fn poll_account(c: &AwsClients, spec: &AwsSpec) -> (Vec<Event>, Option
         match describe_alarms(c, alarms).await {
             Ok(alarms) => {
                 events.push(Event::Aws { account: account.clone(), event: AwsEvent::Alarms { at: now, alarms } })
+            }
+            Err(f) => failure = Some(f),
+        }
+    }
+    if failure.is_none() && !spec.queues.is_empty() {
+        match queues::read(c, &spec.queues, now).await {
+            Ok(queues) => {
+                events.push(Event::Aws { account: account.clone(), event: AwsEvent::Queues { at: now, queues } })
             }
             Err(f) => failure = Some(f),
         }

@@ -1,6 +1,7 @@
-//! CloudWatch alarms as signals, against a real moto server on 127.0.0.1: alarms the test sets
-//! with `SetAlarmState` (ALARM, OK, INSUFFICIENT_DATA) turn their service CRIT or WARN with the
-//! alarm's name and reason, and back; alarms of no service show on the account alone.
+//! An account's resources as signals, against a real moto server on 127.0.0.1: CloudWatch alarms
+//! the test sets with `SetAlarmState` (ALARM, OK, INSUFFICIENT_DATA) turn their service CRIT or
+//! WARN with the alarm's name and reason, and back (alarms of no service show on the account
+//! alone); an SQS queue filled past its depth, aged past its limit, or with dead letters does too.
 #![cfg(feature = "aws")]
 
 mod common;
@@ -113,4 +114,67 @@ async fn alarms_set_in_cloudwatch_turn_their_service_crit_or_warn_and_back() {
         .unwrap()
         .clone();
     assert_eq!((backlog["state"].as_str(), backlog["status"].as_str()), (Some("INSUFFICIENT_DATA"), Some("unknown")));
+}
+
+#[tokio::test]
+async fn a_queue_backed_up_aged_or_with_dead_letters_turns_its_service() {
+    let dir = tempfile::tempdir().unwrap();
+    let moto = moto::start();
+    let mailer = serve_at("127.0.0.1:0".parse().unwrap(), |_| Reply::json(200, r#"{"status":"UP"}"#)).await;
+    let sqs = "sqs = boto3.client('sqs', **kw)\nurl = lambda n: sqs.get_queue_url(QueueName=n)['QueueUrl']\n";
+    moto::boto3(&moto, &format!("{sqs}sqs.create_queue(QueueName='emails')\nsqs.create_queue(QueueName='emails-dlq')"));
+    let config = format!(
+        "[defaults]\ntimeout = \"1s\"\nscrape = false\n[services.mailer]\ninstances = [\"http://{}\"]\n\
+         [aws.test]\nregion = \"eu-west-1\"\nendpoint_url = \"{}\"\n\
+         [[aws.test.queues]]\nname = \"emails\"\nservice = \"mailer\"\nmax_depth = 3\nmax_age = \"5m\"\ndead_letter = \"emails-dlq\"\n",
+        mailer.addr, moto.url
+    );
+    let queue = |r: &Value| r["queues"].as_array().unwrap().iter().find(|q| q["name"] == "emails").unwrap().clone();
+
+    let r = check(dir.path(), &config).await;
+    assert_eq!(service(&r, "mailer")["status"], "ok", "{r}");
+    let q = queue(&r);
+    assert_eq!(
+        (q["visible"].as_u64(), q["dead_letters"].as_u64(), q["status"].as_str()),
+        (Some(0), Some(0), Some("ok"))
+    );
+
+    // Five waiting, one of them received and not yet deleted: four visible, one in flight.
+    let send = |queue: &str, n: usize| {
+        format!("for i in range({n}):\n    sqs.send_message(QueueUrl=url('{queue}'), MessageBody='m%d' % i)\n")
+    };
+    moto::boto3(
+        &moto,
+        &format!("{sqs}{}{}sqs.receive_message(QueueUrl=url('emails'), MaxNumberOfMessages=1)", send("emails", 5), ""),
+    );
+    let r = check(dir.path(), &config).await;
+    let q = queue(&r);
+    assert_eq!((q["visible"].as_u64(), q["in_flight"].as_u64()), (Some(4), Some(1)), "{q}");
+    let m = service(&r, "mailer");
+    assert_eq!((m["status"].as_str(), m["reason"].as_str()), (Some("crit"), Some("emails: 4 messages > 3")));
+
+    // Drained, but a message in the dead-letter queue: a warning.
+    moto::boto3(&moto, &format!("{sqs}sqs.purge_queue(QueueUrl=url('emails'))\n{}", send("emails-dlq", 1)));
+    let r = check(dir.path(), &config).await;
+    let m = service(&r, "mailer");
+    assert_eq!(
+        (m["status"].as_str(), m["reason"].as_str()),
+        (Some("warn"), Some("emails: 1 dead letter in emails-dlq"))
+    );
+
+    // CloudWatch says the oldest message is 15 minutes old: past max_age.
+    moto::boto3(
+        &moto,
+        "cw = boto3.client('cloudwatch', **kw)\n\
+         t = datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(minutes=1)\n\
+         cw.put_metric_data(Namespace='AWS/SQS', MetricData=[{'MetricName': 'ApproximateAgeOfOldestMessage', \
+         'Dimensions': [{'Name': 'QueueName', 'Value': 'emails'}], 'Timestamp': t, 'Value': 900.0}])",
+    );
+    let r = check(dir.path(), &config).await;
+    let m = service(&r, "mailer");
+    assert_eq!(
+        (m["status"].as_str(), m["reason"].as_str()),
+        (Some("crit"), Some("emails: oldest message 15m old > 5m"))
+    );
+    assert_eq!(queue(&r)["oldest_age_s"].as_u64(), Some(900));
 }
