@@ -178,3 +178,84 @@ async fn a_queue_backed_up_aged_or_with_dead_letters_turns_its_service() {
     );
     assert_eq!(queue(&r)["oldest_age_s"].as_u64(), Some(900));
 }
+
+#[tokio::test]
+async fn databases_are_judged_by_state_storage_and_their_copy_in_the_dr_region() {
+    let dir = tempfile::tempdir().unwrap();
+    let moto = moto::start();
+    let app = serve_at("127.0.0.1:0".parse().unwrap(), |_| Reply::json(200, r#"{"status":"UP"}"#)).await;
+    let rds = |region: &str| format!("rds = boto3.client('rds', **dict(kw, region_name='{region}'))\n");
+    let made = "rds.create_db_instance(DBInstanceIdentifier='orders-db', Engine='postgres', DBInstanceClass='db.t3.micro', \
+                AllocatedStorage=100, MasterUsername='admin', MasterUserPassword='password123')\n\
+                rds.create_db_cluster(DBClusterIdentifier='orders', Engine='aurora-postgresql', MasterUsername='admin', \
+                MasterUserPassword='password123')\n";
+    moto::boto3(&moto, &format!("{}{made}", rds("eu-west-1")));
+    let config = format!(
+        "[defaults]\ntimeout = \"1s\"\nscrape = false\n[services.orders]\ninstances = [\"http://{}\"]\n\
+         [aws.test]\nregion = \"eu-west-1\"\nendpoint_url = \"{}\"\n\
+         [[aws.test.databases]]\nid = \"orders-db\"\nservice = \"orders\"\ndr_region = \"eu-central-1\"\n\
+         [[aws.test.databases]]\ncluster = \"orders\"\ndr_region = \"eu-central-1\"\ndr_max_age = \"26h\"\n\
+         [[aws.test.databases]]\nid = \"ghost-db\"\n",
+        app.addr, moto.url
+    );
+    let db = |r: &Value, id: &str| r["databases"].as_array().unwrap().iter().find(|d| d["id"] == id).unwrap().clone();
+
+    // No copy in the DR region yet.
+    let r = check(dir.path(), &config).await;
+    let d = db(&r, "orders-db");
+    assert_eq!(
+        (d["db_status"].as_str(), d["engine"].as_str(), d["allocated_gib"].as_u64()),
+        (Some("available"), Some("postgres"), Some(100)),
+        "{d}"
+    );
+    assert_eq!(
+        (d["status"].as_str(), d["reason"].as_str()),
+        (Some("crit"), Some("orders-db: no snapshot in eu-central-1"))
+    );
+    let s = service(&r, "orders");
+    assert_eq!(
+        (s["status"].as_str(), s["reason"].as_str()),
+        (Some("crit"), Some("orders-db: no snapshot in eu-central-1"))
+    );
+    let c = db(&r, "orders");
+    assert_eq!(
+        (c["cluster"].as_bool(), c["db_status"].as_str(), c["status"].as_str()),
+        (Some(true), Some("available"), Some("crit")),
+        "{c}"
+    );
+    let ghost = db(&r, "ghost-db");
+    assert_eq!((ghost["status"].as_str(), ghost["reason"].as_str()), (Some("crit"), Some("ghost-db: not-found")));
+
+    // The copies land in eu-central-1. moto 5.2.5 cannot copy a snapshot across regions (its
+    // CopyDBSnapshot looks the source up in the target region), so the test makes each there
+    // from a database of the same name: what DescribeDBSnapshots then answers is a copy's shape.
+    moto::boto3(
+        &moto,
+        &format!(
+            "{}{made}rds.create_db_snapshot(DBInstanceIdentifier='orders-db', DBSnapshotIdentifier='orders-db-dr-copy')\n\
+             rds.create_db_cluster_snapshot(DBClusterIdentifier='orders', DBClusterSnapshotIdentifier='orders-dr-copy')",
+            rds("eu-central-1")
+        ),
+    );
+    let r = check(dir.path(), &config).await;
+    let d = db(&r, "orders-db");
+    assert_eq!((d["dr_snapshot"].as_str(), d["status"].as_str()), (Some("orders-db-dr-copy"), Some("ok")), "{d}");
+    assert!(d["dr_snapshot_age_s"].as_u64().unwrap() < 120);
+    assert_eq!(db(&r, "orders")["dr_snapshot"], "orders-dr-copy");
+    assert_eq!(service(&r, "orders")["status"], "ok");
+
+    // CloudWatch says 4 GiB of 100 are free: below half of the 10% asked for.
+    moto::boto3(
+        &moto,
+        "cw = boto3.client('cloudwatch', **kw)\n\
+         t = datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(minutes=1)\n\
+         cw.put_metric_data(Namespace='AWS/RDS', MetricData=[{'MetricName': 'FreeStorageSpace', \
+         'Dimensions': [{'Name': 'DBInstanceIdentifier', 'Value': 'orders-db'}], 'Timestamp': t, 'Value': 4294967296.0}])",
+    );
+    let r = check(dir.path(), &config).await;
+    let s = service(&r, "orders");
+    assert_eq!(
+        (s["status"].as_str(), s["reason"].as_str()),
+        (Some("crit"), Some("orders-db: 4% storage free (4.0G of 100G)"))
+    );
+}

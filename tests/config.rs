@@ -263,6 +263,8 @@ fn example_config_loads_and_documents_every_key() {
     assert!(alarms.warns("prod-checkout-api-latency"));
     let emails = &loaded.fleet.aws[0].queues[0];
     assert_eq!((emails.max_depth, emails.dead_letter.as_deref()), (Some(1000), Some("emails-dlq")));
+    let orders = &loaded.fleet.aws[0].databases[0];
+    assert_eq!((orders.cluster, orders.dr.as_ref().map(|(r, _)| r.as_str())), (false, Some("eu-central-1")));
     let cache = loaded.fleet.services.iter().find(|s| s.name == "cache").unwrap();
     assert_eq!(cache.check.tcp_send.as_deref(), Some("PING\r\n"));
     assert!(!cache.check.scrape, "a TCP-only service is not scraped");
@@ -341,6 +343,10 @@ fn example_config_loads_and_documents_every_key() {
         "max_depth",
         "max_age",
         "dead_letter",
+        "cluster",
+        "dr_region",
+        "dr_max_age",
+        "min_free_storage",
     ] {
         assert!(text.contains(&format!("{key} =")) || text.contains(&format!("{key} ")), "example lacks `{key}`");
     }
@@ -375,6 +381,16 @@ fn a_source_of_instances_that_lacks_what_it_needs_names_its_line_and_key() {
                 [services.api.promql]\nup = 'up{job=\"api\"}'\n";
     let err = config::load_str("fleet.toml", both).unwrap_err();
     assert!(err.message.contains("not both"), "{err}");
+}
+
+#[test]
+fn a_database_needs_an_id_or_a_cluster_and_a_dr_age_its_region() {
+    let account = "[aws.prod]\nregion = \"eu-west-1\"\n";
+    let (_, err) = error_of(&format!("{GOOD_SERVICE}{account}[[aws.prod.databases]]\nservice = \"api\"\n"));
+    assert!(err.message.contains("databases #1: needs one of `id`"), "{err}");
+    let (_, err) =
+        error_of(&format!("{GOOD_SERVICE}{account}[[aws.prod.databases]]\nid = \"db\"\ndr_max_age = \"1h\"\n"));
+    assert!(err.message.contains("`dr_max_age` needs `dr_region`"), "{err}");
 }
 
 #[test]

@@ -127,3 +127,14 @@ async fn the_mail_queue_backs_up_while_its_worker_is_stuck() {
     let (state, _fleet) = polled(60).await;
     assert_eq!(state.aws[0].queue_verdict("notifications"), None, "drained, no dead letters");
 }
+
+#[tokio::test]
+async fn the_orders_database_backs_up_and_has_its_copy_in_the_dr_region() {
+    let (state, _fleet) = polled(210).await;
+    let (_, db) = state.aws[0].databases[0].latest.clone().expect("read through DescribeDBInstances");
+    assert_eq!((db.status.as_str(), db.multi_az, db.allocated_gib), ("backing-up", true, Some(100)));
+    let (region, newest) = db.dr.clone().unwrap();
+    assert_eq!((region.as_str(), newest.map(|(id, _)| id)), ("eu-central-1", Some("orders-db-nightly-dr".to_string())));
+    let v = state.aws[0].databases[0].verdict(SystemTime::now());
+    assert_eq!((v.status, v.reason.as_str()), (Status::Ok, "backing up"));
+}

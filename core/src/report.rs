@@ -16,6 +16,8 @@ pub struct Report {
     pub aws_accounts: Vec<AwsAccountReport>,
     /// Each SQS queue watched.
     pub queues: Vec<QueueReport>,
+    /// Each RDS instance and Aurora cluster watched.
+    pub databases: Vec<DatabaseReport>,
     /// Recent deploys across services, newest first.
     pub deploys: Vec<DeployReport>,
     pub backups: Vec<BackupReport>,
@@ -108,6 +110,26 @@ pub struct AwsAccountReport {
     pub error: Option<String>,
     /// The CloudWatch alarms it reads (none unless `[aws.NAME.alarms]` is set).
     pub alarms: Vec<AlarmReport>,
+}
+
+/// One RDS instance or Aurora cluster: its status, storage and DR copy, and its state.
+#[derive(Debug, Serialize)]
+pub struct DatabaseReport {
+    pub account: String,
+    pub id: String,
+    pub cluster: bool,
+    pub service: Option<String>,
+    pub status: Status,
+    pub reason: String,
+    /// As RDS says it: `available`, `backing-up`, `modifying` …
+    pub db_status: Option<String>,
+    pub engine: Option<String>,
+    pub multi_az: Option<bool>,
+    pub allocated_gib: Option<u32>,
+    pub free_storage_bytes: Option<u64>,
+    pub dr_region: Option<String>,
+    pub dr_snapshot: Option<String>,
+    pub dr_snapshot_age_s: Option<u64>,
 }
 
 /// One SQS queue: its messages, its oldest's age, its dead letters, and its state.
@@ -268,6 +290,7 @@ pub fn report(state: &State, now: SystemTime) -> Report {
         cloudwatch: Vec::new(),
         aws_accounts: Vec::new(),
         queues: Vec::new(),
+        databases: Vec::new(),
         deploys: Vec::new(),
         backups: Vec::new(),
         silences,
@@ -445,6 +468,27 @@ fn add_aws(r: &mut Report, state: &State, verdicts: &Verdicts, now: SystemTime) 
                 oldest_age_s: s.and_then(|s| s.oldest).map(|a| a.as_secs()),
                 dead_letter: q.spec.dead_letter.clone(),
                 dead_letters: s.and_then(|s| s.dead_letters.as_ref().map(|(_, n)| *n)),
+            });
+        }
+        for d in &account.databases {
+            let v = d.verdict(now);
+            let s = d.latest.as_ref().map(|(_, s)| s);
+            let newest = s.and_then(|s| s.dr.as_ref()).and_then(|(_, n)| n.as_ref());
+            r.databases.push(DatabaseReport {
+                account: account.spec.name.clone(),
+                id: d.spec.id.clone(),
+                cluster: d.spec.cluster,
+                service: d.spec.service.clone(),
+                status: v.status,
+                reason: v.reason,
+                db_status: s.map(|s| s.status.clone()),
+                engine: s.map(|s| s.engine.clone()),
+                multi_az: s.map(|s| s.multi_az),
+                allocated_gib: s.and_then(|s| s.allocated_gib),
+                free_storage_bytes: s.and_then(|s| s.free_bytes).map(|b| b.max(0.0) as u64),
+                dr_region: d.spec.dr.as_ref().map(|(r, _)| r.clone()),
+                dr_snapshot: newest.map(|(id, _)| id.clone()),
+                dr_snapshot_age_s: newest.map(|(_, at)| now.duration_since(*at).unwrap_or_default().as_secs()),
             });
         }
         r.aws_accounts.push(AwsAccountReport {

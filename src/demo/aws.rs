@@ -188,6 +188,7 @@ pub fn config(addr: SocketAddr) -> String {
         "\n[aws.demo]\nregion = \"eu-west-1\"\nendpoint_url = \"http://{addr}\"\ninterval = \"10s\"\ngrace = \"20s\"\n\
          asgs = [\"{SEARCH_ASG}\", \"{WEB_ASG}\"]\n\
          \n[aws.demo.alarms]\nprefix = \"demo-\"\nwarn = [\"demo-search-p95\"]\n\
+         \n[[aws.demo.databases]]\nid = \"{DATABASE}\"\nservice = \"checkout-api\"\ndr_region = \"eu-central-1\"\n\
          \n[[aws.demo.queues]]\nname = \"{QUEUE}\"\nservice = \"notifications\"\nmax_depth = 1000\nmax_age = \"5m\"\ndead_letter = \"{DEAD_LETTER_QUEUE}\"\n\
          \n[[aws.demo.metrics]]\npreset = \"alb\"\nload_balancer = \"{LOAD_BALANCER}\"\nlabel = \"web ALB\"\nservice = \"web-frontend\"\nperiod = \"10s\"\n\
          \n[[aws.demo.metrics]]\npreset = \"ec2\"\nasg = \"{SEARCH_ASG}\"\nlabel = \"search\"\nperiod = \"10s\"\n\
@@ -299,6 +300,8 @@ pub fn answer(form: &str, t: Duration, now: SystemTime, ports: &HashMap<String, 
         }
         Some("GetMetricData") => (200, metric_data(&params, t, now)),
         Some("DescribeAlarms") => (200, describe_alarms(t, now)),
+        Some("DescribeDBInstances") => (200, describe_db_instances(t)),
+        Some("DescribeDBSnapshots") => (200, describe_db_snapshots(now)),
         Some("DescribeTargetGroups") => {
             let wanted: Vec<&str> =
                 params.iter().filter(|(k, _)| k.starts_with("Names.member.")).map(|(_, v)| v.as_str()).collect();
@@ -373,6 +376,34 @@ fn describe_alarms(t: Duration, now: SystemTime) -> String {
     }
     xml.push_str("</MetricAlarms><CompositeAlarms/></DescribeAlarmsResult><ResponseMetadata><RequestId>demo</RequestId></ResponseMetadata></DescribeAlarmsResponse>");
     xml
+}
+
+const RDS_NS: &str = "http://rds.amazonaws.com/doc/2014-10-31/";
+
+/// The orders database: multi-AZ postgres, backing up for a while each cycle.
+fn describe_db_instances(t: Duration) -> String {
+    let s = (t.as_millis() % CYCLE.as_millis()) as u64 / 1000;
+    let status = if (200..=224).contains(&s) { "backing-up" } else { "available" };
+    format!(
+        "<DescribeDBInstancesResponse xmlns=\"{RDS_NS}\"><DescribeDBInstancesResult><DBInstances><DBInstance>\
+         <DBInstanceIdentifier>{DATABASE}</DBInstanceIdentifier><Engine>postgres</Engine><DBInstanceStatus>{status}</DBInstanceStatus>\
+         <AllocatedStorage>100</AllocatedStorage><MultiAZ>true</MultiAZ><DBInstanceClass>db.r6g.large</DBInstanceClass>\
+         </DBInstance></DBInstances></DescribeDBInstancesResult><ResponseMetadata><RequestId>demo</RequestId></ResponseMetadata>\
+         </DescribeDBInstancesResponse>"
+    )
+}
+
+/// Last night's snapshot, copied to the DR region three hours ago.
+fn describe_db_snapshots(now: SystemTime) -> String {
+    let at =
+        chrono::DateTime::<chrono::Utc>::from(now - Duration::from_secs(3 * 3600)).format("%Y-%m-%dT%H:%M:%S%.3fZ");
+    format!(
+        "<DescribeDBSnapshotsResponse xmlns=\"{RDS_NS}\"><DescribeDBSnapshotsResult><DBSnapshots><DBSnapshot>\
+         <DBSnapshotIdentifier>{DATABASE}-nightly-dr</DBSnapshotIdentifier><DBInstanceIdentifier>{DATABASE}</DBInstanceIdentifier>\
+         <SnapshotCreateTime>{at}</SnapshotCreateTime><Status>available</Status><SnapshotType>manual</SnapshotType>\
+         </DBSnapshot></DBSnapshots></DescribeDBSnapshotsResult><ResponseMetadata><RequestId>demo</RequestId></ResponseMetadata>\
+         </DescribeDBSnapshotsResponse>"
+    )
 }
 
 const ELB_NS: &str = "http://elasticloadbalancing.amazonaws.com/doc/2015-12-01/";

@@ -202,6 +202,22 @@ pub fn render(report: &Report, serve: &ServeStats) -> String {
     f.gauge("opsboard_queue_state", &format!("Each SQS queue's state: {STATES}."), q, |q| {
         Some((vec![("account", q.account.clone()), ("queue", q.name.clone())], f64::from(state_value(q.status))))
     });
+    let d = &report.databases;
+    let dl = |d: &crate::report::DatabaseReport| -> Labels {
+        vec![("account", d.account.clone()), ("database", d.id.clone())]
+    };
+    f.gauge("opsboard_database_state", &format!("Each RDS instance's or Aurora cluster's state: {STATES}."), d, |d| {
+        Some((dl(d), f64::from(state_value(d.status))))
+    });
+    f.gauge("opsboard_database_free_storage_bytes", "Free storage of each RDS instance (CloudWatch).", d, |d| {
+        d.free_storage_bytes.map(|b| (dl(d), b as f64))
+    });
+    f.gauge(
+        "opsboard_database_dr_snapshot_age_seconds",
+        "Age of each database's newest snapshot in its DR region.",
+        d,
+        |d| d.dr_snapshot_age_s.map(|a| (dl(d), a as f64)),
+    );
     f.gauge(
         "opsboard_aws_account_up",
         "1 when the last calls to the account's APIs succeeded, else 0.",

@@ -1,6 +1,6 @@
 //! The AWS panel: per account a banner when it cannot see, its Auto Scaling groups with
 //! capacity and trend, its CloudWatch alarms (those not OK by name), its SQS queues, its
-//! CloudWatch values, and the API calls it makes per minute.
+//! databases, its CloudWatch values, and the API calls it makes per minute.
 
 use super::Scene;
 use super::widgets::{cut, spark, status_cell};
@@ -102,6 +102,40 @@ pub fn render(frame: &mut Frame, area: Rect, scene: &Scene) {
             }
             rows.push(Row::new(vec![Cell::from(status_cell::span(v.status, theme)), text(Line::from(spans))]));
         }
+        for d in &account.databases {
+            let v = d.verdict(scene.now);
+            let detail = d.latest.as_ref().map_or_else(String::new, |(_, s)| {
+                let mut parts = vec![s.engine.clone(), s.status.clone()];
+                if s.multi_az {
+                    parts.push("multi-AZ".into());
+                }
+                match (s.allocated_gib, s.free_bytes) {
+                    (Some(g), Some(free)) => {
+                        parts.push(format!("{} free of {g}G", format::bytes(free.max(0.0) as u64)))
+                    }
+                    (Some(g), None) => parts.push(format!("{g}G")),
+                    _ => {}
+                }
+                if let Some((region, newest)) = &s.dr {
+                    parts.push(match newest {
+                        Some((_, at)) => {
+                            format!(
+                                "DR {region} {} ago",
+                                format::age(scene.now.duration_since(*at).unwrap_or_default())
+                            )
+                        }
+                        None => format!("DR {region}: none"),
+                    });
+                }
+                parts.retain(|p| !p.is_empty());
+                parts.join(" · ")
+            });
+            let mut spans = vec![Span::styled(format!("{:<24} ", d.spec.id), theme.base()), Span::raw(detail)];
+            if !v.reason.is_empty() {
+                spans.push(Span::styled(format!("  {}", v.reason), theme.status(v.status)));
+            }
+            rows.push(Row::new(vec![Cell::from(status_cell::span(v.status, theme)), text(Line::from(spans))]));
+        }
         for (m, q) in account.metrics.iter().zip(&account.spec.queries) {
             let values: Vec<f64> = m.points.iter().map(|(_, v)| *v).collect();
             let current = m.points.latest().map(|(_, v)| q.unit.format(*v, q.period)).unwrap_or_else(|| "—".into());
@@ -165,7 +199,14 @@ pub fn height(scene: &Scene) -> u16 {
         .state
         .aws
         .iter()
-        .map(|a| 1 + usize::from(a.error.is_some()) + a.asgs.len() + alarms(a) + a.queues.len() + a.metrics.len())
+        .map(|a| {
+            1 + usize::from(a.error.is_some())
+                + a.asgs.len()
+                + alarms(a)
+                + a.queues.len()
+                + a.databases.len()
+                + a.metrics.len()
+        })
         .sum();
     rows as u16 + 2
 }

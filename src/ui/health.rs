@@ -66,7 +66,13 @@ fn row<'a>(scene: &Scene, si: usize, name_room: u16, reason_room: u16) -> Row<'a
     let svc = &scene.state.services[si];
     // The grid shows which instance is bad; the reason column says why.
     let verdicts = &scene.verdicts.services[si];
-    let verdict = verdicts.health_verdict().cloned().unwrap_or_else(|| Verdict::new(Status::Unknown, ""));
+    let health = verdicts.health_verdict().cloned().unwrap_or_else(|| Verdict::new(Status::Unknown, ""));
+    // What the service's AWS resources say (an alarm firing, a queue backed up, a database
+    // failing over) is about the service itself, and has no other row: it shows here when worse.
+    let verdict = match &verdicts.aws {
+        Some(aws) if aws.status > health.status => aws.clone(),
+        _ => health,
+    };
     let mut grid: Vec<Span> = svc
         .instances
         .iter()

@@ -1,6 +1,6 @@
 //! AWS accounts resolved: presets expanded into CloudWatch queries, the services they feed named.
 
-use super::schema::{AlarmsTable, AwsAccount, CloudWatchMetric, QueueTable};
+use super::schema::{AlarmsTable, AwsAccount, CloudWatchMetric, DatabaseTable, QueueTable};
 use std::time::Duration;
 
 /// What a CloudWatch value means for a service's signals.
@@ -99,6 +99,8 @@ pub struct AwsSpec {
     pub alarms: Option<AlarmSpec>,
     /// SQS queues watched.
     pub queues: Vec<QueueSpec>,
+    /// RDS instances and Aurora clusters watched.
+    pub databases: Vec<DatabaseSpec>,
     /// Fixed credentials instead of the standard chain: only the demo's own endpoint, which
     /// checks none, gets these; a config file cannot set them.
     pub static_credentials: bool,
@@ -127,6 +129,47 @@ fn resolve_queue(t: &QueueTable, service_index: &dyn Fn(&str) -> Option<usize>) 
         max_depth: t.max_depth,
         max_age: t.max_age,
         dead_letter: t.dead_letter.clone().filter(|d| !d.is_empty()),
+    })
+}
+
+/// An RDS instance or an Aurora cluster, resolved.
+#[derive(Debug, Clone, PartialEq, Hash, Eq)]
+pub struct DatabaseSpec {
+    pub id: String,
+    /// Whether `id` names an Aurora cluster.
+    pub cluster: bool,
+    pub service: Option<String>,
+    /// The DR region and the age its newest snapshot must be younger than.
+    pub dr: Option<(String, Duration)>,
+    /// Percent free storage below which it warns (half of it: critical).
+    pub min_free_storage_pct: u32,
+}
+
+/// The age a DR copy may reach: a nightly snapshot, and two hours for the copy.
+pub const DEFAULT_DR_MAX_AGE: Duration = Duration::from_secs(26 * 3600);
+
+fn resolve_database(t: &DatabaseTable, service_index: &dyn Fn(&str) -> Option<usize>) -> Result<DatabaseSpec, String> {
+    let (id, cluster) = match (&t.id, &t.cluster) {
+        (Some(id), None) if !id.is_empty() => (id.clone(), false),
+        (None, Some(c)) if !c.is_empty() => (c.clone(), true),
+        _ => return Err("needs one of `id` (an RDS instance) or `cluster` (an Aurora cluster)".into()),
+    };
+    if let Some(s) = &t.service {
+        service_index(s).ok_or_else(|| format!("no service named `{s}`"))?;
+    }
+    if t.dr_max_age.is_some() && t.dr_region.is_none() {
+        return Err("`dr_max_age` needs `dr_region`".into());
+    }
+    let pct = t.min_free_storage.unwrap_or(10.0);
+    if !(0.0..=100.0).contains(&pct) {
+        return Err(format!("min_free_storage {pct} is a percentage: 0 to 100"));
+    }
+    Ok(DatabaseSpec {
+        id,
+        cluster,
+        service: t.service.clone(),
+        dr: t.dr_region.clone().map(|r| (r, t.dr_max_age.unwrap_or(DEFAULT_DR_MAX_AGE))),
+        min_free_storage_pct: pct.round() as u32,
     })
 }
 
@@ -312,6 +355,12 @@ pub fn resolve_account(
             resolve_queue(q, service_index).map_err(|e| ("queues".to_string(), format!("queues #{}: {e}", i + 1)))
         })
         .collect::<Result<Vec<_>, _>>()?;
+    let databases = (a.databases.iter().enumerate())
+        .map(|(i, d)| {
+            resolve_database(d, service_index)
+                .map_err(|e| ("databases".to_string(), format!("databases #{}: {e}", i + 1)))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
     let mut queries = Vec::new();
     for (i, m) in a.metrics.iter().enumerate() {
         queries
@@ -330,6 +379,7 @@ pub fn resolve_account(
         queries,
         alarms,
         queues,
+        databases,
         static_credentials: false,
     })
 }

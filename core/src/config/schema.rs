@@ -244,6 +244,29 @@ pub struct AwsAccount {
     /// SQS queues, one table each (`[[aws.NAME.queues]]`).
     #[serde(default)]
     pub queues: Vec<QueueTable>,
+    /// RDS instances and Aurora clusters, one table each (`[[aws.NAME.databases]]`).
+    #[serde(default)]
+    pub databases: Vec<DatabaseTable>,
+}
+
+/// One RDS instance or Aurora cluster: its state, its storage, and its copy in a DR region.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DatabaseTable {
+    /// An RDS instance's identifier.
+    pub id: Option<String>,
+    /// An Aurora cluster's identifier.
+    pub cluster: Option<String>,
+    /// The service whose state the database's takes part in.
+    pub service: Option<String>,
+    /// The region its snapshots are copied to for disaster recovery.
+    pub dr_region: Option<String>,
+    /// The newest snapshot there must be younger than this (default 26h).
+    #[serde(deserialize_with = "duration::optional")]
+    pub dr_max_age: Option<Duration>,
+    /// Free storage below this percentage of the allocated is a warning, below half of it
+    /// critical (default 10; RDS instances, from CloudWatch's FreeStorageSpace).
+    pub min_free_storage: Option<f64>,
 }
 
 /// One SQS queue: its depth and its oldest message's age against limits.

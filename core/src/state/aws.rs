@@ -3,7 +3,7 @@
 
 use super::series::Ring;
 use super::status::{Status, Verdict};
-use crate::config::aws::{AwsSpec, QueueSpec};
+use crate::config::aws::{AwsSpec, DatabaseSpec, QueueSpec};
 use std::time::{Duration, SystemTime};
 
 /// One instance of a group, as DescribeAutoScalingGroups reports it.
@@ -216,6 +216,99 @@ impl QueueState {
     }
 }
 
+/// One RDS instance or Aurora cluster as read, with its newest snapshot in its DR region.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DatabaseSnapshot {
+    pub id: String,
+    /// `available`, `backing-up`, `modifying`, `failing-over`, `storage-full` …
+    pub status: String,
+    pub engine: String,
+    pub multi_az: bool,
+    /// Allocated storage, GiB (an Aurora cluster's grows by itself: none).
+    pub allocated_gib: Option<u32>,
+    /// CloudWatch's FreeStorageSpace, bytes (RDS instances).
+    pub free_bytes: Option<f64>,
+    /// The DR region, and its newest snapshot's identifier and time, if it has one.
+    pub dr: Option<(String, Option<(String, SystemTime)>)>,
+}
+
+/// What an RDS or Aurora status means for the board: a database that cannot serve is
+/// critical, one changing (modifying, failing over, rebooting …) a warning.
+fn database_status(status: &str) -> Status {
+    match status {
+        "available" | "backing-up" | "storage-optimization" | "configuring-enhanced-monitoring" => Status::Ok,
+        "failed"
+        | "storage-full"
+        | "stopped"
+        | "deleting"
+        | "restore-error"
+        | "insufficient-capacity"
+        | "inaccessible"
+        | "not-found" => Status::Crit,
+        s if s.starts_with("inaccessible-") || s.starts_with("incompatible-") => Status::Crit,
+        _ => Status::Warn,
+    }
+}
+
+impl DatabaseSnapshot {
+    /// The database against what it must be at `now`: its status, its free storage against
+    /// `min_free_storage_pct` (below half of it: critical) and its DR copy's age.
+    pub fn verdict(&self, spec: &DatabaseSpec, now: SystemTime) -> Verdict {
+        let mut found = vec![Verdict::new(database_status(&self.status), format!("{}: {}", self.id, self.status))];
+        if let (Some(gib), Some(free)) = (self.allocated_gib.filter(|g| *g > 0), self.free_bytes) {
+            let total = f64::from(gib) * (1u64 << 30) as f64;
+            let pct = free / total * 100.0;
+            let min = f64::from(spec.min_free_storage_pct);
+            let status = if pct < min / 2.0 {
+                Status::Crit
+            } else if pct < min {
+                Status::Warn
+            } else {
+                Status::Ok
+            };
+            let words = format!(
+                "{}: {pct:.0}% storage free ({} of {gib}G)",
+                self.id,
+                crate::format::bytes(free.max(0.0) as u64)
+            );
+            found.push(Verdict::new(status, words));
+        }
+        if let (Some((region, max)), Some((_, newest))) = (&spec.dr, &self.dr) {
+            found.push(match newest {
+                None => Verdict::new(Status::Crit, format!("{}: no snapshot in {region}", self.id)),
+                Some((_, at)) => {
+                    let age = now.duration_since(*at).unwrap_or_default();
+                    let status = if age > *max { Status::Crit } else { Status::Ok };
+                    let (age, max) = (crate::format::age(age), crate::format::age(*max));
+                    Verdict::new(status, format!("{}: newest snapshot in {region} is {age} old > {max}", self.id))
+                }
+            });
+        }
+        let worst = found.iter().map(|v| v.status).max().unwrap_or(Status::Ok);
+        match found.into_iter().find(|v| v.status == worst) {
+            Some(v) if worst != Status::Ok => v,
+            _ if self.status == "backing-up" => Verdict::new(Status::Ok, "backing up"),
+            _ => Verdict::ok(),
+        }
+    }
+}
+
+/// A database's latest read.
+#[derive(Debug, Clone)]
+pub struct DatabaseState {
+    pub spec: DatabaseSpec,
+    pub latest: Option<(SystemTime, DatabaseSnapshot)>,
+}
+
+impl DatabaseState {
+    pub fn verdict(&self, now: SystemTime) -> Verdict {
+        match &self.latest {
+            Some((_, d)) => d.verdict(&self.spec, now),
+            None => Verdict::new(Status::Unknown, "not read yet"),
+        }
+    }
+}
+
 /// Everything about one account.
 #[derive(Debug, Clone)]
 pub struct AwsAccountState {
@@ -231,6 +324,8 @@ pub struct AwsAccountState {
     pub alarms: Vec<Alarm>,
     /// Its SQS queues, in config order.
     pub queues: Vec<QueueState>,
+    /// Its databases, in config order.
+    pub databases: Vec<DatabaseState>,
 }
 
 /// What an AWS source can report.
@@ -257,6 +352,10 @@ pub enum AwsEvent {
         at: SystemTime,
         queues: Vec<QueueSnapshot>,
     },
+    Databases {
+        at: SystemTime,
+        databases: Vec<DatabaseSnapshot>,
+    },
     Calls {
         at: SystemTime,
         count: u32,
@@ -281,6 +380,7 @@ impl AwsAccountState {
             calls: Ring::new(CALL_LOG),
             alarms: Vec::new(),
             queues: spec.queues.iter().map(|q| QueueState { spec: q.clone(), history: Ring::new(HISTORY) }).collect(),
+            databases: spec.databases.iter().map(|d| DatabaseState { spec: d.clone(), latest: None }).collect(),
         }
     }
 
@@ -314,6 +414,14 @@ impl AwsAccountState {
             AwsEvent::Alarms { at, alarms } => {
                 self.ok_at(at);
                 self.alarms = alarms;
+            }
+            AwsEvent::Databases { at, databases } => {
+                self.ok_at(at);
+                for d in databases {
+                    if let Some(state) = self.databases.iter_mut().find(|s| s.spec.id == d.id) {
+                        state.latest = Some((at, d));
+                    }
+                }
             }
             AwsEvent::Queues { at, queues } => {
                 self.ok_at(at);
@@ -362,6 +470,16 @@ impl AwsAccountState {
             .iter()
             .filter(|q| q.spec.service.as_deref() == Some(service))
             .filter_map(|q| q.latest().map(|s| s.verdict(&q.spec)))
+            .filter(|v| v.status != Status::Ok)
+            .max_by_key(|v| v.status)
+    }
+
+    /// The verdict this account's databases give `service` at `now`, if one is not OK.
+    pub fn database_verdict(&self, service: &str, now: SystemTime) -> Option<Verdict> {
+        self.databases
+            .iter()
+            .filter(|d| d.spec.service.as_deref() == Some(service) && d.latest.is_some())
+            .map(|d| d.verdict(now))
             .filter(|v| v.status != Status::Ok)
             .max_by_key(|v| v.status)
     }
@@ -429,6 +547,49 @@ mod tests {
     }
 
     #[test]
+    fn a_database_is_judged_by_its_status_its_storage_and_its_dr_copy() {
+        let spec = DatabaseSpec {
+            id: "orders-db".into(),
+            cluster: false,
+            service: None,
+            dr: Some(("eu-central-1".into(), Duration::from_secs(26 * 3600))),
+            min_free_storage_pct: 10,
+        };
+        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000);
+        let hours = |h: u64| now - Duration::from_secs(h * 3600);
+        let db = DatabaseSnapshot {
+            id: "orders-db".into(),
+            status: "available".into(),
+            engine: "postgres".into(),
+            multi_az: true,
+            allocated_gib: Some(100),
+            free_bytes: Some(50.0 * (1u64 << 30) as f64),
+            dr: Some(("eu-central-1".into(), Some(("rds:orders-db-nightly".into(), hours(3))))),
+        };
+        let v = |d: &DatabaseSnapshot| {
+            let v = d.verdict(&spec, now);
+            (v.status, v.reason)
+        };
+        assert_eq!(v(&db), (Status::Ok, String::new()));
+        assert_eq!(
+            v(&DatabaseSnapshot { status: "backing-up".into(), ..db.clone() }),
+            (Status::Ok, "backing up".into())
+        );
+        let failing_over = DatabaseSnapshot { status: "failing-over".into(), ..db.clone() };
+        assert_eq!(v(&failing_over), (Status::Warn, "orders-db: failing-over".into()));
+        let full = DatabaseSnapshot { status: "storage-full".into(), free_bytes: Some(0.0), ..db.clone() };
+        assert_eq!(v(&full), (Status::Crit, "orders-db: storage-full".into()));
+        let low = DatabaseSnapshot { free_bytes: Some(8.0 * (1u64 << 30) as f64), ..db.clone() };
+        assert_eq!(v(&low), (Status::Warn, "orders-db: 8% storage free (8.0G of 100G)".into()));
+        let lower = DatabaseSnapshot { free_bytes: Some(4.0 * (1u64 << 30) as f64), ..db.clone() };
+        assert_eq!(v(&lower).0, Status::Crit);
+        let stale = DatabaseSnapshot { dr: Some(("eu-central-1".into(), Some(("s".into(), hours(30))))), ..db.clone() };
+        assert_eq!(v(&stale), (Status::Crit, "orders-db: newest snapshot in eu-central-1 is 30h old > 26h".into()));
+        let none = DatabaseSnapshot { dr: Some(("eu-central-1".into(), None)), ..db };
+        assert_eq!(v(&none), (Status::Crit, "orders-db: no snapshot in eu-central-1".into()));
+    }
+
+    #[test]
     fn an_alarm_s_reason_loses_its_timestamps_and_boilerplate() {
         let real = "Threshold Crossed: 1 out of the last 1 datapoints [140.0 (02/12/26 10:00:00)] was greater than the threshold (100.0) (minimum 1 datapoint for OK -> ALARM transition).";
         assert_eq!(alarm_words(real), "1 out of the last 1 datapoints [140.0] was greater than the threshold (100.0)");
@@ -454,6 +615,7 @@ mod tests {
             queries: vec![],
             alarms: None,
             queues: vec![],
+            databases: vec![],
             static_credentials: false,
         };
         let mut a = AwsAccountState::new(&spec);

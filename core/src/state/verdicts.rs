@@ -252,7 +252,7 @@ fn service_verdicts(state: &State, si: usize, svc: &ServiceState, now: SystemTim
         .max_by_key(|(_, v)| (v.status, !v.reason.is_empty()))
         .map(|(i, _)| i);
     let aws = (state.aws.iter())
-        .flat_map(|a| [a.alarm_verdict(&svc.name), a.queue_verdict(&svc.name)])
+        .flat_map(|a| [a.alarm_verdict(&svc.name), a.queue_verdict(&svc.name), a.database_verdict(&svc.name, now)])
         .flatten()
         .max_by_key(|v| v.status);
     ServiceVerdicts { worst, instances, signals, flapping, fleet: svc.fleet_verdict(), counted, aws }

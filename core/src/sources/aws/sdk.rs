@@ -1,6 +1,7 @@
 //! The AWS sources through the SDK: Auto Scaling groups and CloudWatch metrics, one task per
 //! account and region.
 
+pub mod databases;
 pub mod ec2;
 pub mod errors;
 pub mod queues;
@@ -57,8 +58,21 @@ pub struct AwsClients {
     pub asg: aws_sdk_autoscaling::Client,
     pub cloudwatch: aws_sdk_cloudwatch::Client,
     pub sqs: aws_sdk_sqs::Client,
+    pub rds: aws_sdk_rds::Client,
     pub calls: CallCounter,
     endpoint: String,
+    conf: aws_config::SdkConfig,
+}
+
+impl AwsClients {
+    /// RDS in another region of the same account (a DR region), counted with the rest.
+    pub fn rds_in(&self, region: &str) -> aws_sdk_rds::Client {
+        let conf = aws_sdk_rds::config::Builder::from(&self.conf)
+            .region(aws_config::Region::new(region.to_string()))
+            .interceptor(self.calls.clone())
+            .build();
+        aws_sdk_rds::Client::from_conf(conf)
+    }
 }
 
 /// The SDK config of an account: region, profile, endpoint, timeouts, retries.
@@ -93,8 +107,10 @@ pub async fn clients(spec: &AwsSpec) -> AwsClients {
     );
     let sqs =
         aws_sdk_sqs::Client::from_conf(aws_sdk_sqs::config::Builder::from(&conf).interceptor(calls.clone()).build());
+    let rds =
+        aws_sdk_rds::Client::from_conf(aws_sdk_rds::config::Builder::from(&conf).interceptor(calls.clone()).build());
     let endpoint = spec.endpoint_url.clone().unwrap_or_else(|| format!("AWS {}", spec.region));
-    AwsClients { asg, cloudwatch, sqs, calls, endpoint }
+    AwsClients { asg, cloudwatch, sqs, rds, calls, endpoint, conf }
 }
 
 /// Reads the configured groups (by name, and by name prefix).
@@ -340,6 +356,14 @@ pub async fn poll_account(c: &AwsClients, spec: &AwsSpec) -> (Vec<Event>, Option
         match queues::read(c, &spec.queues, now).await {
             Ok(queues) => {
                 events.push(Event::Aws { account: account.clone(), event: AwsEvent::Queues { at: now, queues } })
+            }
+            Err(f) => failure = Some(f),
+        }
+    }
+    if failure.is_none() && !spec.databases.is_empty() {
+        match databases::read(c, &spec.databases, now).await {
+            Ok(databases) => {
+                events.push(Event::Aws { account: account.clone(), event: AwsEvent::Databases { at: now, databases } })
             }
             Err(f) => failure = Some(f),
         }
