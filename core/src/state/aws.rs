@@ -186,7 +186,9 @@ impl QueueSnapshot {
                 format!("{}: {} messages > {}", self.name, count(self.visible), count(max)),
             );
         }
-        if let (Some(max), Some(age)) = (spec.max_age, self.oldest.filter(|a| spec.max_age.is_some_and(|m| *a > m))) {
+        if let (Some(max), Some(age)) = (spec.max_age, self.oldest)
+            && age > max
+        {
             let (age, max) = (crate::format::age(age), crate::format::age(max));
             return Verdict::new(Status::Crit, format!("{}: oldest message {age} old > {max}", self.name));
         }
