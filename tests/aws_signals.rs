@@ -8,7 +8,7 @@ use common::moto::{self, boto3};
 use common::{Reply, serve_with};
 use opsboard::config;
 use opsboard::sources;
-use opsboard::state::{Event, InstanceId, ScrapeResult, State};
+use opsboard::state::{Event, InstanceId, ScrapeResult, State, Status};
 use std::time::{Duration, SystemTime};
 
 /// Static test credentials for moto, for this process only (this file holds the only tests
@@ -124,4 +124,62 @@ async fn a_failing_cloudwatch_call_is_the_services_note() {
     poll_aws(&mut state, &loaded).await;
     let note = state.signals_note(0, SystemTime::now()).expect("a note");
     assert!(note.starts_with("CloudWatch: ") && note.contains("500"), "{note}");
+}
+
+/// Puts minutes of requests and 5xx into moto, each `(minutes before this one, requests, errors)`.
+fn seed_minutes(m: &moto::Moto, minutes: &[(u32, f64, f64)]) {
+    let data: Vec<String> =
+        minutes.iter().map(|(ago, r, e)| format!("(t0 - datetime.timedelta(minutes={ago}), {r}, {e})")).collect();
+    boto3(
+        m,
+        &format!(
+            "cw = boto3.client('cloudwatch', **kw)\n\
+             t0 = datetime.datetime.now(datetime.timezone.utc).replace(second=0, microsecond=0)\n\
+             dims = [{{'Name': 'LoadBalancer', 'Value': 'app/web/1'}}]\n\
+             for t, r, e in [{}]:\n\
+             \x20   cw.put_metric_data(Namespace='AWS/ApplicationELB', MetricData=[\n\
+             \x20     {{'MetricName': 'RequestCount', 'Dimensions': dims, 'Timestamp': t, 'Value': r}},\n\
+             \x20     {{'MetricName': 'HTTPCode_Target_5XX_Count', 'Dimensions': dims, 'Timestamp': t, 'Value': e}}])",
+            data.join(", ")
+        ),
+    );
+}
+
+/// Waits for the next minute when this one has too little left for a test that counts minutes.
+async fn early_in_a_minute() {
+    let secs = SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).unwrap().as_secs() % 60;
+    if secs > 35 {
+        tokio::time::sleep(Duration::from_secs(61 - secs)).await;
+    }
+}
+
+#[tokio::test]
+async fn one_bad_minute_among_good_ones_is_no_alarm_two_of_three_are() {
+    credentials();
+    let m = moto::start();
+    let target = serve_with(|_| Reply::text(200, "ok")).await;
+    let loaded = config::load_str("cw.toml", &fleet_config(&m.url, &target.url(""))).unwrap();
+    early_in_a_minute().await;
+    // Minutes 4, 3 and 2 ago were good, the last complete one had 20% 5xx; the minute under
+    // way (0 ago) is worse still, but partial and not counted.
+    seed_minutes(&m, &[(4, 1200.0, 0.0), (3, 1200.0, 0.0), (2, 1200.0, 0.0), (1, 1200.0, 240.0), (0, 100.0, 100.0)]);
+    let mut state = State::new(&loaded.fleet, 120, 3);
+    poll_aws(&mut state, &loaded).await;
+    let now = SystemTime::now();
+    let p = state.current_signals(0, now).expect("signals");
+    assert_eq!(p.error_ratio, Some(0.2), "the newest complete minute, not the partial one: {p:?}");
+    let v = state.signal_verdict(0, now).unwrap();
+    assert_eq!(v.status, Status::Ok, "{v:?}");
+    assert_eq!(v.reason, "errors 20% ≥ 5.0%: CRIT at 2 of 3 periods (1 so far)");
+    // Scrapes every few seconds re-judge the same minute: still one bad period, still OK.
+    for s in [0, 10, 20, 40] {
+        scrape(&mut state, now + Duration::from_secs(s), &exposition(1000 + s * 10));
+    }
+    // (Their own p95, judged with `for`, may warn; the error level is the periods'.)
+    assert_eq!(state.services[0].errors.level, Status::Ok);
+    // Minute 3 ago was bad too (moto sums the two datapoints: 480 of 2,400): two of the last three.
+    seed_minutes(&m, &[(3, 1200.0, 480.0)]);
+    poll_aws(&mut state, &loaded).await;
+    let v = state.signal_verdict(0, SystemTime::now()).unwrap();
+    assert_eq!((v.status, v.reason.as_str()), (Status::Crit, "errors 20% ≥ 5.0%"), "{v:?}");
 }

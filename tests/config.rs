@@ -405,3 +405,17 @@ fn alarms_without_a_prefix_or_names_or_of_no_service_are_named() {
     assert!(err.message.contains("alarm `p-5xx` names no service `apii`"), "{err}");
     assert_located(&format!("{GOOD_SERVICE}{account}[aws.prod.alarms]\nprefx = \"p-\"\n"), 7, "aws.prod.alarms.prefx");
 }
+
+#[test]
+fn periods_to_alarm_are_checked_against_the_periods_judged() {
+    let text = format!("{GOOD_SERVICE}[services.api.thresholds]\ndatapoints_to_alarm = 4\nevaluation_periods = 3\n");
+    let err = assert_located(&text, 5, "services.api.thresholds.datapoints_to_alarm");
+    assert!(err.message.contains("4 is outside 1..=3 (evaluation_periods)"), "{err}");
+    let text = format!("{GOOD_SERVICE}[services.api.thresholds]\nevaluation_periods = 20\n");
+    let err = assert_located(&text, 5, "services.api.thresholds.evaluation_periods");
+    assert!(err.message.contains("outside 1..=8"), "{err}");
+    let text = format!("[defaults.thresholds]\ntreat_missing_data = \"ignore\"\n{GOOD_SERVICE}");
+    let (_, err) = error_of(&text);
+    assert_eq!(err.line, Some(2), "{err}");
+    assert!(err.to_string().contains("missing") && err.to_string().contains("notBreaching"), "{err}");
+}

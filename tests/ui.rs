@@ -596,3 +596,48 @@ fn the_load_balancer_s_view_is_a_column_and_the_selected_row_s_line() {
     let plain = frame(&incident_state(), &view, 80, 24);
     assert!(!plain.lines().any(|l| l.contains("STATE") && l.contains(" LB ")), "{plain}");
 }
+
+#[test]
+fn hosts_are_columns_and_a_full_disk_is_the_reason() {
+    use opsboard::metrics::host::{Filesystem, HostSample};
+    let mut state = incident_state();
+    let si = state.services.iter().position(|s| &*s.name == "checkout").unwrap();
+    let check = state.services[si].check.clone();
+    let gib = 1024.0 * 1024.0 * 1024.0;
+    let sample = |idle: f64, total: f64, avail: f64| HostSample {
+        cpu_idle: idle,
+        cpu_total: total,
+        cpus: 2,
+        mem_total: Some(16.0 * gib),
+        mem_available: Some(8.0 * gib),
+        fullest: Some(Filesystem { mountpoint: "/var".into(), size: 200.0 * gib, avail }),
+        load1: Some(0.5),
+    };
+    for (n, inst) in state.services[si].instances.iter_mut().enumerate() {
+        let avail = if n == 0 { 6.0 * gib } else { 120.0 * gib };
+        let early = now() - Duration::from_secs(40);
+        inst.host.apply(early, sample(100.0, 200.0, avail), &check.hosts, &check.thresholds, false);
+        inst.host.apply(now(), sample(160.0, 280.0, avail), &check.hosts, &check.thresholds, false);
+    }
+    let view = view_after(&state, &[Action::Open]);
+    let text = frame(&state, &view, 80, 24);
+    let header = text.lines().find(|l| l.contains("STATE") && l.contains("INSTANCE")).unwrap();
+    for column in ["CPU", "MEM", "DISK", "LOAD", "REASON"] {
+        assert!(header.contains(column), "{header}");
+    }
+    // 80 columns: the trend and the version make room.
+    assert!(!header.contains("TREND") && !header.contains("VERSION"), "{header}");
+    let row = text.lines().find(|l| l.contains("10.0.2.1:8080") && !l.contains("last results")).unwrap();
+    // 20 of 80 CPU-seconds idle: 25% busy; half the memory; 97% of the disk.
+    assert!(row.contains(" 25% ") && row.contains(" 50% ") && row.contains(" 97% ") && row.contains("0.50"), "{row}");
+    assert!(row.contains("disk /var 97"), "{row}");
+    // The selected row's numbers in full above its results.
+    let line = "host: cpu 25% · memory 50% · disk /var 97% (6.0G left) · load 0.50 on 2 CPUs";
+    assert!(text.lines().any(|l| l.contains(line)), "{text}");
+    let wide = frame(&state, &view, 160, 45);
+    let header = wide.lines().find(|l| l.contains("STATE") && l.contains("INSTANCE")).unwrap();
+    assert!(header.contains("TREND") && header.contains("VERSION") && header.contains("DISK"), "{header}");
+    // None without a node exporter.
+    let plain = frame(&incident_state(), &view, 80, 24);
+    assert!(!plain.lines().any(|l| l.contains("STATE") && l.contains(" DISK ")), "{plain}");
+}

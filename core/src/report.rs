@@ -234,6 +234,21 @@ pub struct InstanceReport {
     pub life: Option<String>,
     /// What its target group's load balancer or its Auto Scaling group says of it.
     pub lb: Option<LbReport>,
+    /// Its host, when a node exporter tells of it.
+    pub host: Option<HostReport>,
+}
+
+/// A host's numbers: shares 0..1, load over one minute, the fullest real filesystem.
+#[derive(Debug, Serialize)]
+pub struct HostReport {
+    pub cpu: Option<f64>,
+    pub memory: Option<f64>,
+    pub disk: Option<f64>,
+    pub disk_mountpoint: Option<String>,
+    pub disk_available_bytes: Option<f64>,
+    pub load1: Option<f64>,
+    pub cpus: u32,
+    pub error: Option<String>,
 }
 
 /// A source's own view of an instance: `{"by": "load balancer", "state": "draining", "reason":
@@ -367,6 +382,19 @@ fn rows(state: &State, now: SystemTime) -> Vec<ServiceReport> {
                                 by: l.by.words(),
                                 state: l.state.clone(),
                                 reason: l.reason.clone(),
+                            }),
+                            host: (inst.host.has_data() || inst.host.error.is_some()).then(|| {
+                                let p = &inst.host.point;
+                                HostReport {
+                                    cpu: p.cpu,
+                                    memory: p.memory,
+                                    disk: p.disk.as_ref().map(|d| d.used()),
+                                    disk_mountpoint: p.disk.as_ref().map(|d| d.mountpoint.clone()),
+                                    disk_available_bytes: p.disk.as_ref().map(|d| d.avail),
+                                    load1: p.load1,
+                                    cpus: p.cpus,
+                                    error: inst.host.error.as_ref().map(|(_, e)| e.clone()),
+                                }
                             }),
                         }
                     })

@@ -1,6 +1,6 @@
 //! Counters of a simulated instance and their Prometheus text exposition.
 
-use super::story::{Behavior, DemoService};
+use super::story::{self, Behavior, DemoService, Host};
 use std::fmt::Write;
 use std::time::Duration;
 
@@ -15,12 +15,25 @@ pub struct Counters {
     errors: f64,
     buckets: [f64; BUCKETS.len()],
     sum: f64,
+    /// The host's CPU seconds (two CPUs), idle and all, and its latest numbers.
+    cpu_idle: f64,
+    cpu_total: f64,
+    host: Option<Host>,
 }
+
+/// The simulated host's disk and memory sizes.
+const DISK_BYTES: f64 = 200.0 * 1024.0 * 1024.0 * 1024.0;
+const MEMORY_BYTES: f64 = 16.0 * 1024.0 * 1024.0 * 1024.0;
 
 impl Counters {
     /// Adds the requests served between the last call and `t` under `b`.
-    pub fn advance(&mut self, t: Duration, b: &Behavior) {
+    pub fn advance(&mut self, t: Duration, b: &Behavior, host: Option<Host>) {
         let dt = self.last.map_or(0.0, |last| t.saturating_sub(last).as_secs_f64());
+        if let Some(h) = host {
+            self.cpu_total += 2.0 * dt;
+            self.cpu_idle += 2.0 * dt * (1.0 - h.cpu);
+        }
+        self.host = host;
         self.last = Some(t);
         let n = b.rps * dt;
         self.errors += n * b.error_ratio;
@@ -57,8 +70,43 @@ impl Counters {
             "app_build_info{{service=\"{}\",instance=\"{instance}\",version=\"{version}\"}} 1",
             service.name
         );
+        if let Some(h) = self.host {
+            host_lines(&mut out, h, self.cpu_idle, self.cpu_total);
+        }
         out
     }
+}
+
+/// What a node exporter beside the app would say of its host, in its own names.
+fn host_lines(out: &mut String, h: Host, idle: f64, total: f64) {
+    let _ = writeln!(out, "# TYPE node_cpu_seconds_total counter");
+    for cpu in 0..2 {
+        let _ = writeln!(out, "node_cpu_seconds_total{{cpu=\"{cpu}\",mode=\"idle\"}} {:.2}", idle / 2.0);
+        let _ = writeln!(out, "node_cpu_seconds_total{{cpu=\"{cpu}\",mode=\"user\"}} {:.2}", (total - idle) / 2.0);
+    }
+    let _ = writeln!(out, "# TYPE node_memory_MemTotal_bytes gauge\nnode_memory_MemTotal_bytes {MEMORY_BYTES}");
+    let available = MEMORY_BYTES * (1.0 - h.memory);
+    let _ = writeln!(out, "# TYPE node_memory_MemAvailable_bytes gauge\nnode_memory_MemAvailable_bytes {available:.0}");
+    let _ = writeln!(out, "# TYPE node_load1 gauge\nnode_load1 {:.2}", h.cpu * 2.2);
+    let mounts = [("/dev/nvme0n1p1", "ext4", "/", 0.41), ("/dev/nvme1n1", "xfs", story::INDEX_DISK, h.disk)];
+    let _ = writeln!(out, "# TYPE node_filesystem_size_bytes gauge");
+    for (device, fstype, mount, _) in mounts {
+        let _ = writeln!(
+            out,
+            "node_filesystem_size_bytes{{device=\"{device}\",fstype=\"{fstype}\",mountpoint=\"{mount}\"}} {DISK_BYTES}"
+        );
+    }
+    let _ =
+        writeln!(out, "node_filesystem_size_bytes{{device=\"tmpfs\",fstype=\"tmpfs\",mountpoint=\"/run\"}} 1.6e+09");
+    let _ = writeln!(out, "# TYPE node_filesystem_avail_bytes gauge");
+    for (device, fstype, mount, used) in mounts {
+        let avail = DISK_BYTES * (1.0 - used);
+        let _ = writeln!(
+            out,
+            "node_filesystem_avail_bytes{{device=\"{device}\",fstype=\"{fstype}\",mountpoint=\"{mount}\"}} {avail:.0}"
+        );
+    }
+    let _ = writeln!(out, "node_filesystem_avail_bytes{{device=\"tmpfs\",fstype=\"tmpfs\",mountpoint=\"/run\"}} 0");
 }
 
 #[cfg(test)]
@@ -71,8 +119,8 @@ mod tests {
         let b =
             Behavior { health: HealthMode::Healthy, latency: Duration::from_millis(50), error_ratio: 0.1, rps: 100.0 };
         let mut c = Counters::default();
-        c.advance(Duration::from_secs(0), &b);
-        c.advance(Duration::from_secs(10), &b);
+        c.advance(Duration::from_secs(0), &b, None);
+        c.advance(Duration::from_secs(10), &b, None);
         let text = c.render(&SERVICES[0], 0, "1.0.0");
         assert!(text.contains("http_requests_total{code=\"200\",method=\"GET\"} 900"), "{text}");
         assert!(text.contains("http_requests_total{code=\"500\",method=\"GET\"} 100"), "{text}");

@@ -72,7 +72,7 @@ impl SimInstance {
         let t = self.clock.now();
         let b = self.behavior();
         let mut c = self.counters.lock().unwrap_or_else(|e| e.into_inner());
-        c.advance(t, &b);
+        c.advance(t, &b, Some(story::host(self.service, self.index, t)));
         let mut text = c.render(self.service, self.index, &self.version());
         if self.service.name == story::BACKED_UP && self.index == 0 {
             // The textfile-collector convention: when the last backup succeeded.

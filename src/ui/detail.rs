@@ -56,7 +56,26 @@ fn instances(frame: &mut Frame, area: Rect, scene: &Scene, si: usize, svc: &Serv
         names.insert(2, h);
         widths.insert(2, Constraint::Length(LB_WIDTH));
     }
-    let trend_shown = wide || lb_header.is_none();
+    // The hosts' numbers, when a node exporter tells of them: before the reason. On a narrow
+    // terminal they take the trend's and the version's places.
+    let hosts = svc.instances.iter().any(|i| i.host.has_data());
+    let mut version_shown = true;
+    if hosts {
+        if !wide {
+            if lb_header.is_none() {
+                let at = names.iter().position(|n| *n == "TREND").unwrap_or(4);
+                names.remove(at);
+                widths.remove(at);
+            }
+            let at = names.iter().position(|n| *n == "VERSION").unwrap_or(names.len() - 1);
+            names.remove(at);
+            widths.remove(at);
+            version_shown = false;
+        }
+        names.extend(["CPU", "MEM", "DISK", "LOAD"]);
+        widths.extend([Constraint::Length(4), Constraint::Length(4), Constraint::Length(4), Constraint::Length(5)]);
+    }
+    let trend_shown = (wide || lb_header.is_none()) && names.contains(&"TREND");
     names.push("REASON");
     widths.push(Constraint::Fill(1));
     let columns = cut::columns(&widths, area.width.saturating_sub(2));
@@ -90,13 +109,13 @@ fn instances(frame: &mut Frame, area: Rect, scene: &Scene, si: usize, svc: &Serv
             if trend_shown {
                 cells.push(Cell::from(Span::styled(spark::inline(&latencies, trend as usize), theme.accent())));
             }
-            cells.extend([
-                Cell::from(Span::styled(
-                    inst.age(scene.now).map(|a| format::age_or_fresh(a, svc.check.interval)).unwrap_or_default(),
-                    theme.dim(),
-                )),
-                Cell::from(inst.version().or(inst.metrics.version.as_deref()).unwrap_or("").to_string()),
-            ]);
+            cells.push(Cell::from(Span::styled(
+                inst.age(scene.now).map(|a| format::age_or_fresh(a, svc.check.interval)).unwrap_or_default(),
+                theme.dim(),
+            )));
+            if version_shown {
+                cells.push(Cell::from(inst.version().or(inst.metrics.version.as_deref()).unwrap_or("").to_string()));
+            }
             if wide {
                 let p = inst.metrics.latest.as_ref();
                 let dash = || "—".to_string();
@@ -106,8 +125,21 @@ fn instances(frame: &mut Frame, area: Rect, scene: &Scene, si: usize, svc: &Serv
                     p.and_then(|p| p.p95).map(|s| format::duration(Duration::from_secs_f64(s))).unwrap_or_else(dash),
                 ));
             }
+            if hosts {
+                let columns = inst.host.point.columns(&svc.check.hosts);
+                cells.extend(columns.into_iter().map(|(text, status)| {
+                    let style = match status {
+                        Status::Unknown => theme.dim(),
+                        Status::Ok => ratatui::style::Style::default(),
+                        _ => theme.status(status),
+                    };
+                    Cell::from(Span::styled(text, style))
+                }));
+            }
+            let host_error = inst.host.error.as_ref().map(|(_, e)| format!("node exporter: {e}"));
             let reason = match (&inst.metrics.error, v.status) {
                 (Some((_, e)), Status::Ok) => Span::styled(e.clone(), theme.dim()),
+                (None, Status::Ok) if let Some(e) = host_error => Span::styled(e, theme.dim()),
                 _ => Span::styled(v.reason, theme.status(v.status)),
             };
             cells.push(Cell::from(cut::line(Line::from(reason), reason_width)));
@@ -196,13 +228,23 @@ fn history(frame: &mut Frame, area: Rect, scene: &Scene, svc: &ServiceState, sel
     }
     let spark_height = if inner.height >= 10 { 4 } else { 0 };
     // The load balancer's or group's view in full, reason code and all, above the results.
-    let lb_height = u16::from(inst.lb.is_some() && inner.height >= 3);
-    let [lb_area, list_area, spark_area] =
-        Layout::vertical([Constraint::Length(lb_height), Constraint::Fill(1), Constraint::Length(spark_height)])
+    // The load balancer's or group's view in full, and the host's numbers, above the results.
+    let mut above: Vec<Line> = Vec::new();
+    if let Some(lb) = &inst.lb {
+        above.push(Line::styled(format!("{}: {}", lb.by.words(), lb.words()), theme.dim()));
+    }
+    if inst.host.has_data() {
+        let level = inst.host.level.level;
+        let style = if level == Status::Ok { theme.dim() } else { theme.status(level) };
+        above.push(Line::styled(format!("host: {}", inst.host.point.words()), style));
+    }
+    let above_height = if inner.height >= 2 + above.len() as u16 { above.len() as u16 } else { 0 };
+    let [above_area, list_area, spark_area] =
+        Layout::vertical([Constraint::Length(above_height), Constraint::Fill(1), Constraint::Length(spark_height)])
             .areas(inner);
-    if let Some(lb) = inst.lb.as_ref().filter(|_| lb_height > 0) {
-        let text = Line::styled(format!("{}: {}", lb.by.words(), lb.words()), theme.dim());
-        frame.render_widget(cut::line(text, lb_area.width), lb_area);
+    for (i, line) in above.into_iter().take(above_height as usize).enumerate() {
+        let area = Rect { y: above_area.y + i as u16, height: 1, ..above_area };
+        frame.render_widget(cut::line(line, area.width), area);
     }
     let widths = [
         Constraint::Length(8),

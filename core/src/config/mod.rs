@@ -15,7 +15,7 @@ pub mod schema;
 pub use duration::parse as parse_duration;
 pub use error::ConfigError;
 pub use layers::{Layer, parse_checked};
-pub use resolve::{CheckSpec, EnvSpec, Fleet, InstanceSpec, ServiceSpec, TlsSpec};
+pub use resolve::{CheckSpec, EnvSpec, Fleet, InstanceSpec, MAX_EVALUATION_PERIODS, ServiceSpec, TlsSpec};
 pub use schema::{Config, Mode};
 
 use std::path::{Path, PathBuf};

@@ -122,9 +122,14 @@ pub struct CheckSpec {
     pub tcp_expect: Option<String>,
     /// Conditions on the health answer.
     pub answer: super::answer::AnswerSpec,
+    /// The hosts' node exporter and thresholds.
+    pub hosts: super::schema::HostsTable,
 }
 
 const MIN_INTERVAL: Duration = Duration::from_millis(100);
+/// The most periods a signal with a period may be judged over: the board reads ten back, one of
+/// which may be partial and one not yet published.
+pub const MAX_EVALUATION_PERIODS: u32 = 8;
 
 pub fn resolve(config: &Config, layers: &[Layer]) -> Result<Fleet, ConfigError> {
     let err = |table: &str, name: &str, message: String| locate(layers, table, name, message);
@@ -201,7 +206,25 @@ pub fn resolve(config: &Config, layers: &[Layer]) -> Result<Fleet, ConfigError> 
             tcp_send: svc.send.clone(),
             tcp_expect: svc.expect.clone(),
             answer: answer_spec(svc).map_err(|(key, m)| err(&table, key, m))?,
+            hosts: svc.hosts,
         };
+        let h = &check.hosts;
+        for (key, warn, crit) in [
+            ("cpu_warn", h.cpu_warn, h.cpu_crit),
+            ("memory_warn", h.memory_warn, h.memory_crit),
+            ("disk_warn", h.disk_warn, h.disk_crit),
+        ] {
+            if !(0.0..=100.0).contains(&warn) || !(0.0..=100.0).contains(&crit) || warn > crit {
+                return Err(err(
+                    &format!("{table}.hosts"),
+                    key,
+                    format!("{warn} and {crit} must be percents, warn ≤ crit"),
+                ));
+            }
+        }
+        if h.load_warn < 0.0 || h.load_warn > h.load_crit {
+            return Err(err(&format!("{table}.hosts"), "load_warn", "must be ≥ 0 and ≤ load_crit".into()));
+        }
         let t = &check.thresholds;
         for (key, v) in [("error_rate_warn", t.error_rate_warn), ("error_rate_crit", t.error_rate_crit)] {
             if !(0.0..=1.0).contains(&v) {
@@ -217,6 +240,23 @@ pub fn resolve(config: &Config, layers: &[Layer]) -> Result<Fleet, ConfigError> 
                 &format!("{table}.thresholds"),
                 "clear_margin",
                 format!("{} is outside 0..1", t.clear_margin),
+            ));
+        }
+        if !(1..=MAX_EVALUATION_PERIODS).contains(&t.evaluation_periods) {
+            return Err(err(
+                &format!("{table}.thresholds"),
+                "evaluation_periods",
+                format!(
+                    "{} is outside 1..={MAX_EVALUATION_PERIODS} (the periods the board reads back)",
+                    t.evaluation_periods
+                ),
+            ));
+        }
+        if !(1..=t.evaluation_periods).contains(&t.datapoints_to_alarm) {
+            return Err(err(
+                &format!("{table}.thresholds"),
+                "datapoints_to_alarm",
+                format!("{} is outside 1..={} (evaluation_periods)", t.datapoints_to_alarm, t.evaluation_periods),
             ));
         }
         if check.interval < MIN_INTERVAL {
@@ -476,6 +516,9 @@ fn thresholds(o: &super::schema::ThresholdsOverride, d: &Thresholds) -> Threshol
         hold: o.hold.unwrap_or(d.hold),
         clear_for: o.clear_for.unwrap_or(d.clear_for),
         clear_margin: o.clear_margin.unwrap_or(d.clear_margin),
+        datapoints_to_alarm: o.datapoints_to_alarm.unwrap_or(d.datapoints_to_alarm),
+        evaluation_periods: o.evaluation_periods.unwrap_or(d.evaluation_periods),
+        treat_missing_data: o.treat_missing_data.unwrap_or(d.treat_missing_data),
     }
 }
 

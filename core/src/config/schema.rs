@@ -559,6 +559,26 @@ pub struct Thresholds {
     pub clear_for: Duration,
     /// To fall, a value must be this share below the threshold it crossed (0.2: 20% below).
     pub clear_margin: f64,
+    /// For a source with a period (CloudWatch): the state rises when this many of the last
+    /// `evaluation_periods` complete periods are past the threshold, as a CloudWatch alarm's M
+    /// of N; `for` is for scrapes, whose points are seconds apart.
+    pub datapoints_to_alarm: u32,
+    pub evaluation_periods: u32,
+    /// What a period with no datapoint counts as.
+    pub treat_missing_data: MissingData,
+}
+
+/// CloudWatch's `TreatMissingData`, for a period with no datapoint.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum MissingData {
+    /// Skipped: the last N periods that have a datapoint are judged.
+    #[default]
+    Missing,
+    /// A good period.
+    NotBreaching,
+    /// A bad period, at every level.
+    Breaching,
 }
 
 impl Default for Thresholds {
@@ -572,6 +592,9 @@ impl Default for Thresholds {
             hold: Duration::from_secs(30),
             clear_for: Duration::from_secs(60),
             clear_margin: 0.2,
+            datapoints_to_alarm: 2,
+            evaluation_periods: 3,
+            treat_missing_data: MissingData::Missing,
         }
     }
 }
@@ -592,6 +615,9 @@ pub struct ThresholdsOverride {
     #[serde(deserialize_with = "duration::optional")]
     pub clear_for: Option<Duration>,
     pub clear_margin: Option<f64>,
+    pub datapoints_to_alarm: Option<u32>,
+    pub evaluation_periods: Option<u32>,
+    pub treat_missing_data: Option<MissingData>,
 }
 
 impl Default for CheckDefaults {
@@ -651,6 +677,9 @@ pub struct Service {
     pub scrape: Option<bool>,
     pub metrics: MetricNamesConfig,
     pub thresholds: ThresholdsOverride,
+    /// The hosts the instances run on: a node exporter beside each, and when their CPU,
+    /// memory, disk and load are too high.
+    pub hosts: HostsTable,
     #[serde(deserialize_with = "duration::optional")]
     pub window: Option<Duration>,
     pub unhealthy_after: Option<u32>,
@@ -710,5 +739,38 @@ impl<'de> Deserialize<'de> for InstanceEntry {
             }
         }
         d.deserialize_any(Visitor)
+    }
+}
+
+/// `[services.NAME.hosts]`: thresholds in percent (load per CPU); a node exporter's own
+/// exposition (a service of hosts) is read the same way without `node_exporter_port`.
+#[derive(Debug, Clone, Copy, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct HostsTable {
+    /// A node exporter on this port of each instance's host, scraped beside the app.
+    pub node_exporter_port: Option<u16>,
+    pub cpu_warn: f64,
+    pub cpu_crit: f64,
+    pub memory_warn: f64,
+    pub memory_crit: f64,
+    pub disk_warn: f64,
+    pub disk_crit: f64,
+    pub load_warn: f64,
+    pub load_crit: f64,
+}
+
+impl Default for HostsTable {
+    fn default() -> Self {
+        Self {
+            node_exporter_port: None,
+            cpu_warn: 90.0,
+            cpu_crit: 98.0,
+            memory_warn: 90.0,
+            memory_crit: 97.0,
+            disk_warn: 85.0,
+            disk_crit: 95.0,
+            load_warn: 2.0,
+            load_crit: 4.0,
+        }
     }
 }

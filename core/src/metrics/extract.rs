@@ -50,6 +50,8 @@ pub struct Counts {
     pub summary: Vec<(f64, f64)>,
     /// From a `*_build_info{version="…"}` metric.
     pub version: Option<String>,
+    /// A node exporter's numbers of its host, when the exposition has them.
+    pub host: Option<super::host::HostSample>,
     pub samples: usize,
 }
 
@@ -59,6 +61,7 @@ pub fn extract(text: &str, names: &MetricNames) -> Result<Counts, ParseError> {
     let mut buckets: Vec<Vec<(f64, f64)>> = vec![Vec::new(); names.durations.len()];
     let mut summary: Vec<Vec<(f64, f64)>> = vec![Vec::new(); names.durations.len()];
     let mut version = None;
+    let mut host = super::host::HostReader::default();
     let stats = parse(text, |s| {
         if let Some(i) = names.requests.iter().position(|n| n == s.name) {
             let is_error =
@@ -87,6 +90,9 @@ pub fn extract(text: &str, names: &MetricNames) -> Result<Counts, ParseError> {
             }
             return;
         }
+        if host.read(&s) {
+            return;
+        }
         if version.is_none() && s.name.ends_with("_build_info") {
             version = s.labels.get("version").map(|v| v.into_owned());
         }
@@ -97,6 +103,7 @@ pub fn extract(text: &str, names: &MetricNames) -> Result<Counts, ParseError> {
         buckets: buckets.into_iter().find(|b| !b.is_empty()).unwrap_or_default(),
         summary: summary.into_iter().find(|s| !s.is_empty()).unwrap_or_default(),
         version,
+        host: host.finish(),
         samples: stats.samples,
     };
     if let Some((total, errors)) = requests.into_iter().flatten().next() {

@@ -2,6 +2,7 @@
 
 pub mod exposition;
 pub mod extract;
+pub mod host;
 pub mod quantile;
 pub mod window;
 

@@ -61,6 +61,8 @@ sources! {
 pub enum Job {
     Health(InstanceKey),
     Scrape(InstanceKey),
+    /// The node exporter beside an instance.
+    HostScrape(InstanceKey),
     /// A service's `up` query: its instances from Prometheus.
     Up(ServiceKey),
     /// A service's PromQL signals.
@@ -77,7 +79,7 @@ impl Job {
     pub fn source(&self) -> Source {
         match self {
             Job::Health(_) => Source::Health,
-            Job::Scrape(_) => Source::Scrape,
+            Job::Scrape(_) | Job::HostScrape(_) => Source::Scrape,
             Job::Up(_) => Source::Up,
             Job::Promql(_) => Source::Promql,
             Job::Aws(_) => Source::Aws,
@@ -227,8 +229,15 @@ impl Pollers {
                 && !self.keeps(&Job::Scrape(key.clone()), print, wanted)
             {
                 let check = scrape_spec.get_or_insert_with(|| Arc::new(svc.check.clone())).clone();
-                let future = self.scraper(key.clone(), check, url, headers.clone(), polling);
-                self.run(Job::Scrape(key), print, future);
+                let future = self.scraper(key.clone(), check, url, headers.clone(), polling, false);
+                self.run(Job::Scrape(key.clone()), print, future);
+            }
+            if let Some(url) = svc.check.hosts.node_exporter_port.and_then(|port| node_exporter_url(inst, port))
+                && !self.keeps(&Job::HostScrape(key.clone()), print, wanted)
+            {
+                let check = scrape_spec.get_or_insert_with(|| Arc::new(svc.check.clone())).clone();
+                let future = self.scraper(key.clone(), check, url, reqwest::header::HeaderMap::new(), polling, true);
+                self.run(Job::HostScrape(key), print, future);
             }
         }
     }
@@ -271,7 +280,7 @@ impl Pollers {
         self.run(job, print, future);
     }
 
-    /// One instance's metrics scraper.
+    /// One instance's metrics scraper, or of the node exporter beside it (`host`).
     fn scraper(
         &self,
         key: InstanceKey,
@@ -279,6 +288,7 @@ impl Pollers {
         url: reqwest::Url,
         headers: reqwest::header::HeaderMap,
         polling: &Polling,
+        host: bool,
     ) -> impl Future<Output = ()> + Send + 'static {
         let mut scraper = scrape::Scraper::new(url, headers);
         let client = self.metrics_client.clone();
@@ -297,7 +307,10 @@ impl Pollers {
             self.tx.clone(),
             async move || scraper.scrape(&client, check.timeout, &check.names).await,
             |r: &crate::state::ScrapeResult| r.outcome.is_err(),
-            move |result, _| Event::Scrape { key: key.clone(), result },
+            move |result, _| match host {
+                true => Event::HostScrape { key: key.clone(), result },
+                false => Event::Scrape { key: key.clone(), result },
+            },
         )
     }
 
@@ -401,6 +414,14 @@ impl Pollers {
 /// A print of settings: a hash of their `Debug` form, made without building the text (a service's
 /// settings are kilobytes, and a print is kept for each of thousands of pollers).
 type Print = u64;
+
+/// `/metrics` on `port` of the instance's host, over plain HTTP as node exporters serve it.
+fn node_exporter_url(inst: &InstanceSpec, port: u16) -> Option<reqwest::Url> {
+    let base = if inst.base_url.is_empty() { &inst.health_url } else { &inst.base_url };
+    let host = reqwest::Url::parse(base).ok()?.host_str()?.to_string();
+    let host = if host.contains(':') && !host.starts_with('[') { format!("[{host}]") } else { host };
+    reqwest::Url::parse(&format!("http://{host}:{port}/metrics")).ok()
+}
 
 fn print_of(parts: &[&dyn std::fmt::Debug]) -> Print {
     use std::fmt::Write;

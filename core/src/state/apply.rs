@@ -4,6 +4,7 @@ use super::{
     ActionRun, BodyVerdict, Event, External, HealthOutcome, HealthSample, InstanceKey, ProbeError, SignalPoint, State,
     Status, UpSeries, memory,
 };
+use crate::config::schema::Thresholds;
 use crate::metrics::Window;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
@@ -103,14 +104,27 @@ impl State {
                     Ok(points) => {
                         e.error = None;
                         let mut newest = None;
+                        let mut revised = false;
                         for p in points {
                             let Some(e) = ext(self, service) else { return };
+                            // CloudWatch revises a period as late data arrives.
+                            let changed = e.periods.as_mut().is_some_and(|periods| periods.insert(p));
                             if e.latest.is_none_or(|last| p.at > last.at) {
                                 e.latest = Some(p);
                                 newest = Some(p.at);
                                 // Each point of a backfill goes into the trend in turn.
                                 self.update_signals(service, p.at);
+                            } else if changed {
+                                if e.latest.is_some_and(|last| p.at == last.at) {
+                                    e.latest = Some(p);
+                                }
+                                revised = true;
                             }
+                        }
+                        if let (None, true) = (newest, revised)
+                            && let Some(at) = ext(self, service).and_then(|e| e.latest).map(|p| p.at)
+                        {
+                            self.update_signals(service, at);
                         }
                         if let Some(at) = newest {
                             self.record_state(service, at);
@@ -119,9 +133,30 @@ impl State {
                     Err(err) => e.error = Some((SystemTime::now(), err)),
                 }
             }
+            Event::HostScrape { key, result } => {
+                let Some(id) = self.position(&key) else { return };
+                let at_once = self.at_once;
+                let check = self.services[id.service].check.clone();
+                let Some(inst) = self.instance_mut(id) else { return };
+                match result.outcome {
+                    Ok(counts) => match counts.host {
+                        Some(host) => inst.host.apply(result.at, host, &check.hosts, &check.thresholds, at_once),
+                        None => inst.host.error = Some((result.at, "no node exporter metrics in the answer".into())),
+                    },
+                    Err(e) => inst.host.error = Some((result.at, e)),
+                }
+            }
             Event::Scrape { key, result } => {
                 let Some(id) = self.position(&key) else { return };
                 let at = result.at;
+                // A node exporter's own exposition (a service of hosts) tells of its host.
+                if let Ok(Some(host)) = result.outcome.as_ref().map(|c| c.host.clone()) {
+                    let (at_once, check) = (self.at_once, &self.services[id.service].check);
+                    let (hosts, thresholds) = (check.hosts, check.thresholds);
+                    if let Some(inst) = self.instance_mut(id) {
+                        inst.host.apply(at, host, &hosts, &thresholds, at_once);
+                    }
+                }
                 let formed = self.instance_mut(id).is_some_and(|inst| inst.metrics.apply(result));
                 if formed {
                     self.merge_service_signals(id.service, at);
@@ -188,12 +223,33 @@ impl State {
             t.hold = Duration::ZERO;
             t.clear_for = Duration::ZERO;
         }
+        if self.at_once {
+            (t.datapoints_to_alarm, t.evaluation_periods) = (1, 1);
+        }
         let lowered = 1.0 - t.clear_margin;
         let gap = gap.max(svc.external.as_ref().map_or(Duration::ZERO, |e| e.fresh_for));
-        let (up, down) = (point.error_level(&t, 1.0), point.error_level(&t, lowered));
-        svc.errors.update(at, up.unwrap_or(Status::Ok), down.unwrap_or(Status::Ok), (t.hold, t.clear_for), gap);
-        let (up, down) = (point.latency_level(&t, 1.0), point.latency_level(&t, lowered));
-        svc.latency.update(at, up.unwrap_or(Status::Ok), down.unwrap_or(Status::Ok), (t.hold, t.clear_for), gap);
+        let periodic = svc.external.as_ref().and_then(|e| e.periods.as_ref().map(|p| (p, e.feeds)));
+        let fresh_for = svc.external.as_ref().map_or(Duration::ZERO, |e| e.fresh_for);
+        let holds = (t.hold, t.clear_for);
+        // A signal its periodic source feeds is judged on periods, M of N, at once; the others
+        // on the merged point with `for`.
+        let judged = |fed: bool, level: PointLevel| {
+            let (periods, _) = periodic.filter(|_| fed)?;
+            // Periods too old to be current judge nothing, as their point shows nothing.
+            periods.newest().filter(|p| p.at.checked_add(fresh_for).is_some_and(|end| at <= end))?;
+            let up = periods.judge(&t, |p| level(p, &t, 1.0))?.level;
+            let down = periods.judge(&t, |p| level(p, &t, lowered))?.level;
+            Some((up, down.max(up), (Duration::ZERO, Duration::ZERO)))
+        };
+        let on_point = |level: PointLevel| {
+            (level(&point, &t, 1.0).unwrap_or(Status::Ok), level(&point, &t, lowered).unwrap_or(Status::Ok), holds)
+        };
+        let errors = judged(periodic.is_some_and(|(_, f)| f.traffic), period_error_level)
+            .unwrap_or_else(|| on_point(period_error_level));
+        let latency = judged(periodic.is_some_and(|(_, f)| f.p95), period_latency_level)
+            .unwrap_or_else(|| on_point(period_latency_level));
+        svc.errors.update(at, errors.0, errors.1, errors.2, gap);
+        svc.latency.update(at, latency.0, latency.1, latency.2, gap);
     }
 
     /// Records the service's state with memory (no staleness) for flapping.
@@ -267,4 +323,17 @@ impl State {
             self.apply(Event::Health { key: InstanceKey { service: key.clone(), instance }, sample, next_in });
         }
     }
+}
+
+/// A signal's level at one point against thresholds scaled by the factor.
+pub(super) type PointLevel = fn(&SignalPoint, &Thresholds, f64) -> Option<Status>;
+
+/// A point's error level; `None` without an error ratio (a period with no value), OK at low traffic.
+pub(super) fn period_error_level(p: &SignalPoint, t: &Thresholds, scale: f64) -> Option<Status> {
+    p.error_ratio.map(|_| p.error_level(t, scale).unwrap_or(Status::Ok))
+}
+
+/// A point's p95 level; `None` without a p95.
+pub(super) fn period_latency_level(p: &SignalPoint, t: &Thresholds, scale: f64) -> Option<Status> {
+    p.latency_level(t, scale)
 }

@@ -41,6 +41,8 @@ pub enum Event {
     Health { key: InstanceKey, sample: HealthSample, next_in: Duration },
     /// A metrics scrape finished.
     Scrape { key: InstanceKey, result: ScrapeResult },
+    /// A scrape of the node exporter beside an instance finished.
+    HostScrape { key: InstanceKey, result: ScrapeResult },
     /// Service-level signal points from PromQL or CloudWatch, oldest first, or why they failed.
     Signals { service: ServiceKey, result: Result<Vec<SignalPoint>, String> },
     /// Something from one AWS account (by name).
@@ -76,7 +78,7 @@ impl Event {
     /// The service the event is about, if it is about one.
     pub(super) fn service(&self) -> Option<&str> {
         match self {
-            Event::Health { key, .. } | Event::Scrape { key, .. } => Some(&key.service),
+            Event::Health { key, .. } | Event::Scrape { key, .. } | Event::HostScrape { key, .. } => Some(&key.service),
             Event::Signals { service, .. }
             | Event::Up { service, .. }
             | Event::Action { service, .. }

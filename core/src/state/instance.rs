@@ -21,6 +21,8 @@ pub struct InstanceState {
     pub life: super::life::Life,
     /// Its load balancer's view of it, when it is a target group's target.
     pub lb: Option<super::life::LbView>,
+    /// Its host, when a node exporter tells of it.
+    pub host: super::host::HostState,
     /// Checks recorded so far; the newest with a version and the newest that got an answer, by
     /// number: what [`Self::version`] and [`State::last_answer`] read without searching the ring.
     recorded: u64,
@@ -38,6 +40,7 @@ impl InstanceState {
             level: None,
             life: super::life::Life::Serving,
             lb: None,
+            host: super::host::HostState::default(),
             recorded: 0,
             newest_version: None,
             newest_answer: None,
@@ -74,7 +77,14 @@ impl InstanceState {
         if !self.present() {
             return self.life_verdict(Verdict::new(Status::Unknown, ""), now);
         }
-        self.life_verdict(self.checked_verdict(check, stale_after_intervals, now), now)
+        let checked = self.checked_verdict(check, stale_after_intervals, now);
+        // A host too full or too busy is the instance's problem while it still answers.
+        let fresh_for = self.stale_after(check, stale_after_intervals);
+        let host = match self.host.verdict(&check.hosts, now, fresh_for) {
+            Some(h) if matches!(checked.status, Status::Ok | Status::Warn) && h.status > checked.status => h,
+            _ => checked,
+        };
+        self.life_verdict(host, now)
     }
 
     /// What the checks alone say.

@@ -8,10 +8,12 @@ pub mod backups;
 pub mod deploys;
 mod event;
 mod health;
+pub mod host;
 mod instance;
 pub mod life;
 pub mod memory;
 mod notes;
+mod periods;
 mod series;
 mod service;
 mod shape;
@@ -27,6 +29,7 @@ pub use event::{Event, InstanceKey, ServiceKey, UpSeries};
 pub use health::{BodyVerdict, CertSeen, HealthOutcome, HealthSample, ProbeError};
 pub use instance::{HEALTH_SAMPLES_KEPT, InstanceState};
 pub use life::{Discovery, Found, FoundInstance, LbView, Life, SourceView, ViewBy};
+pub use periods::{Judged, Periods};
 pub use series::Ring;
 pub use service::{CLOUDWATCH_DELAY, External, Feeds, ServiceState, named_worst};
 pub use signals::{InstanceMetrics, ScrapeResult, SignalPoint, percent};
@@ -188,12 +191,37 @@ impl State {
         let svc = self.services.get(service)?;
         let p = self.current_signals(service, now)?;
         let t = &svc.check.thresholds;
+        let periodic = svc.external.as_ref().and_then(|e| e.periods.as_ref().map(|p| (p, e.feeds)));
+        // What a rise waits for: `for` on scrapes, M of N periods on a periodic source.
+        let pending = |d: &memory::Debounced, fed: bool, level: apply::PointLevel| match periodic.filter(|_| fed) {
+            Some((periods, _)) => {
+                let j = periods.judge(t, |x| level(x, t, 1.0)).filter(|j| j.newest > d.level)?;
+                let (m, n) = (t.datapoints_to_alarm, t.evaluation_periods);
+                Some((j.newest, format!("at {m} of {n} periods ({} so far)", j.reaching_newest)))
+            }
+            None => d
+                .pending()
+                .filter(|p| p.towards > d.level)
+                .map(|p| (p.towards, format!("if it holds {}", crate::format::duration(t.hold)))),
+        };
+        let traffic_periodic = periodic.is_some_and(|(_, f)| f.traffic);
+        let latency_periodic = periodic.is_some_and(|(_, f)| f.p95);
         let value = p.error_ratio.map(|e| format!("errors {}", percent(e))).unwrap_or_default();
-        let errors = describe(&svc.errors, p.error_level(t, 1.0), t.hold, value, |s| p.error_reason(t, s));
+        let errors = describe(
+            &svc.errors,
+            p.error_level(t, 1.0),
+            pending(&svc.errors, traffic_periodic, apply::period_error_level),
+            value,
+            |s| p.error_reason(t, s),
+        );
         let value = p.p95.map(|v| format!("p95 {}", crate::format::latency(Duration::from_secs_f64(v.max(0.0)))));
-        let latency = describe(&svc.latency, p.latency_level(t, 1.0), t.hold, value.unwrap_or_default(), |s| {
-            p.latency_reason(t, s)
-        });
+        let latency = describe(
+            &svc.latency,
+            p.latency_level(t, 1.0),
+            pending(&svc.latency, latency_periodic, apply::period_latency_level),
+            value.unwrap_or_default(),
+            |s| p.latency_reason(t, s),
+        );
         let worst = if latency.status > errors.status || errors.reason.is_empty() { latency } else { errors };
         if worst.reason.is_empty() && p.error_ratio.is_some() && p.low_traffic(t) {
             return Some(Verdict::new(Status::Ok, p.low_traffic_note(svc.traffic_window(&p))));
@@ -288,17 +316,16 @@ impl State {
 fn describe(
     d: &memory::Debounced,
     now: Option<Status>,
-    hold: Duration,
+    pending: Option<(Status, String)>,
     value: String,
     reason: impl Fn(Status) -> String,
 ) -> Verdict {
     let level = d.level;
     let current = now.unwrap_or(Status::Ok);
-    // The text names the hold time, not the seconds elapsed, so it stays still between frames.
-    let text = match d.pending() {
-        Some(p) if p.towards > level => {
-            format!("{}: {} if it holds {}", reason(p.towards), p.towards.word(), crate::format::duration(hold))
-        }
+    // The text names the hold time or the periods, not the seconds elapsed, so it stays still
+    // between frames.
+    let text = match pending {
+        Some((towards, wait)) => format!("{}: {} {wait}", reason(towards), towards.word()),
         _ if current >= level => reason(level),
         _ => format!("{value} ({} until it clears)", level.word()),
     };

@@ -47,6 +47,12 @@ fn scrape_note(state: &State, service: usize, now: SystemTime) -> Option<String>
         return Some("no scrape yet".into());
     }
     let no_counter = svc.instances.iter().filter(|i| i.metrics.no_request_counter()).count();
+    if no_counter == scraped
+        && let Some(summary) = super::host::summary(svc)
+    {
+        // A node exporter, not an app: its host is what it tells of.
+        return Some(summary);
+    }
     if no_counter == scraped {
         return Some(format!("no request counter (looked for {})", svc.check.names.requests.join(", ")));
     }

@@ -36,6 +36,9 @@ pub struct External {
     pub latest: Option<SignalPoint>,
     /// Why the source failed last, cleared by a success.
     pub error: Option<(SystemTime, String)>,
+    /// A source with a period (CloudWatch): its recent complete periods, which its signals are
+    /// judged on instead of `for`.
+    pub periods: Option<super::Periods>,
 }
 
 #[derive(Debug, Clone)]
@@ -155,10 +158,12 @@ pub(super) fn external_of(fleet: &Fleet, s: &ServiceSpec, stale_after: u32) -> O
             fresh_for: s.check.interval * stale_after + timeout,
             latest: None,
             error: None,
+            periods: None,
         });
     }
     let mut feeds = Feeds::default();
     let mut fresh_for = Duration::ZERO;
+    let mut period = Duration::ZERO;
     for a in &fleet.aws {
         for q in &a.queries {
             let Some((service, role)) = &q.feeds else { continue };
@@ -170,9 +175,11 @@ pub(super) fn external_of(fleet: &Fleet, s: &ServiceSpec, stale_after: u32) -> O
                 crate::config::aws::Role::P95 => feeds.p95 = true,
             }
             fresh_for = fresh_for.max(q.period + a.interval + CLOUDWATCH_DELAY);
+            period = period.max(q.period);
         }
     }
-    feeds.any().then_some(External { source: "CloudWatch", feeds, fresh_for, latest: None, error: None })
+    let periods = Some(super::Periods::new(period));
+    feeds.any().then_some(External { source: "CloudWatch", feeds, fresh_for, latest: None, error: None, periods })
 }
 
 /// How late CloudWatch publishes a datapoint, at worst, for the metrics the board reads.

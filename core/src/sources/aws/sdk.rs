@@ -235,6 +235,13 @@ fn query(i: usize, q: &CloudWatchQuery) -> MetricDataQuery {
     MetricDataQuery::builder().id(format!("q{i}")).metric_stat(stat).return_data(true).build()
 }
 
+/// `t` rounded down to a multiple of `period` since the epoch.
+fn align(t: SystemTime, period: Duration) -> SystemTime {
+    let secs = t.duration_since(SystemTime::UNIX_EPOCH).unwrap_or_default().as_secs();
+    let step = period.as_secs().max(1);
+    SystemTime::UNIX_EPOCH + Duration::from_secs(secs - secs % step)
+}
+
 /// Values of every query over the last few periods, `MAX_QUERIES_PER_CALL` queries per call.
 pub async fn metric_data(
     c: &AwsClients,
@@ -242,7 +249,9 @@ pub async fn metric_data(
     now: SystemTime,
 ) -> Result<Vec<(usize, Vec<(SystemTime, f64)>)>, AwsFailure> {
     let longest = queries.iter().map(|q| q.period).max().unwrap_or(Duration::from_secs(60));
-    let start = now - (longest * 10).max(Duration::from_secs(600));
+    // On a period boundary, as CloudWatch rounds it (moto counts its periods from the start
+    // as given): each datapoint then covers one whole period, and the newest is the partial one.
+    let start = align(now - (longest * 10).max(Duration::from_secs(600)), longest);
     let mut out: Vec<(usize, Vec<(SystemTime, f64)>)> = Vec::new();
     let all: Vec<MetricDataQuery> = queries.iter().enumerate().map(|(i, q)| query(i, q)).collect();
     for batch in all.chunks(MAX_QUERIES_PER_CALL) {
@@ -283,49 +292,65 @@ pub async fn metric_data(
     Ok(out)
 }
 
-/// Signal points for services fed by CloudWatch, from the newest datapoint of each query,
-/// stamped with that datapoint's time: CloudWatch publishes minutes late, and the board judges
-/// the point's freshness by the period and the publishing delay, not by when it was read.
+/// Signal points for services fed by CloudWatch: one per complete period the answer holds,
+/// oldest first, stamped with the period's start. CloudWatch publishes minutes late, and the
+/// board judges a point's freshness by the period and the publishing delay, not by when it was
+/// read. The period still under way at `now` is left out: its sums are partial, and a partial
+/// RequestCount would read as a drop in traffic.
 pub fn service_points(
     queries: &[CloudWatchQuery],
     values: &[(usize, Vec<(SystemTime, f64)>)],
-) -> Vec<(ServiceKey, SignalPoint)> {
-    let latest = |i: usize| values.iter().find(|(j, _)| *j == i).and_then(|(_, p)| p.last().copied());
+    now: SystemTime,
+) -> Vec<(ServiceKey, Vec<SignalPoint>)> {
+    let series = |i: usize| values.iter().find(|(j, _)| *j == i).map_or(&[][..], |(_, p)| p.as_slice());
+    let complete = |t: SystemTime, period: Duration| t.checked_add(period).is_some_and(|end| end <= now);
     fed_services(queries)
         .into_iter()
-        .filter_map(|si| {
+        .map(|si| {
             let feeds =
                 |q: &CloudWatchQuery, role: Role| q.feeds.as_ref().is_some_and(|(s, r)| **s == *si && *r == role);
-            let find = |role: Role| {
-                queries
+            let role = |role: Role| queries.iter().enumerate().find(|(_, q)| feeds(q, role));
+            // A role's value for the period starting at `at`: its datapoint whose own period
+            // covers that moment.
+            let value_at = |role: Option<(usize, &CloudWatchQuery)>, at: SystemTime| {
+                let (i, q) = role?;
+                series(i)
                     .iter()
-                    .enumerate()
-                    .find(|(_, q)| feeds(q, role))
-                    .and_then(|(i, q)| latest(i).map(|v| (v, q.period)))
+                    .rev()
+                    .find(|(t, _)| *t <= at && complete(*t, q.period) && at < *t + q.period)
+                    .map(|(_, v)| (*v, q.period))
             };
-            let requests = find(Role::Requests);
-            let errors = find(Role::Errors);
-            let p95 = find(Role::P95);
-            let at = [requests, errors, p95].iter().flatten().map(|((t, _), _)| *t).max()?;
-            let errors_read = queries.iter().any(|q| feeds(q, Role::Errors));
-            let window = requests.map_or(Duration::from_secs(60), |(_, period)| period);
-            // When errors are read, no 5xx datapoint in a period with requests means none were
-            // counted (ALBs publish nothing for zero); when they are not read, nobody knows.
-            let error_ratio = match (requests, errors) {
-                (Some(((_, r), _)), Some(((_, e), _))) if r > 0.0 => Some((e / r).clamp(0.0, 1.0)),
-                (Some(((_, r), _)), None) if r > 0.0 && errors_read => Some(0.0),
-                _ => None,
-            };
-            Some((
-                si,
-                SignalPoint {
-                    rate: requests.map(|((_, v), period)| v / period.as_secs_f64().max(1.0)),
-                    requests: requests.map(|((_, v), _)| v),
-                    error_ratio,
-                    p95: p95.map(|((_, v), _)| v),
-                    ..SignalPoint::empty(at, window)
-                },
-            ))
+            let (requests, errors, p95) = (role(Role::Requests), role(Role::Errors), role(Role::P95));
+            let errors_read = errors.is_some();
+            let mut starts: Vec<SystemTime> = [requests, errors, p95]
+                .into_iter()
+                .flatten()
+                .flat_map(|(i, q)| series(i).iter().filter(|(t, _)| complete(*t, q.period)).map(|(t, _)| *t))
+                .collect();
+            starts.sort_unstable();
+            starts.dedup();
+            let points = starts
+                .into_iter()
+                .map(|at| {
+                    let (r, e, p) = (value_at(requests, at), value_at(errors, at), value_at(p95, at));
+                    let window = r.map_or(Duration::from_secs(60), |(_, period)| period);
+                    // When errors are read, no 5xx datapoint in a period with requests means none
+                    // were counted (ALBs publish nothing for zero); when they are not read, nobody knows.
+                    let error_ratio = match (r, e) {
+                        (Some((r, _)), Some((e, _))) if r > 0.0 => Some((e / r).clamp(0.0, 1.0)),
+                        (Some((r, _)), None) if r > 0.0 && errors_read => Some(0.0),
+                        _ => None,
+                    };
+                    SignalPoint {
+                        rate: r.map(|(v, period)| v / period.as_secs_f64().max(1.0)),
+                        requests: r.map(|(v, _)| v),
+                        error_ratio,
+                        p95: p.map(|(v, _)| v),
+                        ..SignalPoint::empty(at, window)
+                    }
+                })
+                .collect();
+            (si, points)
         })
         .collect()
 }
@@ -371,10 +396,8 @@ pub async fn poll_account(c: &AwsClients, spec: &AwsSpec) -> (Vec<Event>, Option
     if failure.is_none() && !spec.queries.is_empty() {
         match metric_data(c, &spec.queries, now).await {
             Ok(values) => {
-                let points = service_points(&spec.queries, &values);
-                for service in fed_services(&spec.queries) {
-                    let point = points.iter().find(|(s, _)| *s == service).map(|(_, p)| *p);
-                    events.push(Event::Signals { service, result: Ok(point.into_iter().collect()) });
+                for (service, points) in service_points(&spec.queries, &values, now) {
+                    events.push(Event::Signals { service, result: Ok(points) });
                 }
                 events.push(Event::Aws { account: account.clone(), event: AwsEvent::Metrics { at: now, values } });
             }
@@ -440,12 +463,28 @@ mod tests {
     #[test]
     fn no_errors_datapoint_is_zero_errors_only_when_errors_are_read() {
         let t = SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000);
+        let now = t + Duration::from_secs(90);
         let values = vec![(0, vec![(t, 600.0)])];
         let requests_only = [q("RequestCount", Role::Requests)];
-        let p = service_points(&requests_only, &values)[0].1;
+        let p = service_points(&requests_only, &values, now)[0].1[0];
         assert_eq!((p.rate, p.requests, p.error_ratio), (Some(10.0), Some(600.0), None));
         let both = [q("RequestCount", Role::Requests), q("HTTPCode_Target_5XX_Count", Role::Errors)];
-        let p = service_points(&both, &values)[0].1;
+        let p = service_points(&both, &values, now)[0].1[0];
         assert_eq!((p.error_ratio, p.at, p.window), (Some(0.0), t, Duration::from_secs(60)));
+    }
+
+    #[test]
+    fn one_point_per_complete_period_and_never_the_partial_one() {
+        let t0 = SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000);
+        let min = |m: u64| t0 + Duration::from_secs(60 * m);
+        let both = [q("RequestCount", Role::Requests), q("HTTPCode_Target_5XX_Count", Role::Errors)];
+        // Requests in minutes 0..=3; errors only in minute 1 and in minute 3, still under way.
+        let values = vec![
+            (0, vec![(min(0), 600.0), (min(1), 600.0), (min(2), 600.0), (min(3), 100.0)]),
+            (1, vec![(min(1), 60.0), (min(3), 50.0)]),
+        ];
+        let points = &service_points(&both, &values, min(3) + Duration::from_secs(20))[0].1;
+        let seen: Vec<_> = points.iter().map(|p| (p.at, p.error_ratio)).collect();
+        assert_eq!(seen, vec![(min(0), Some(0.0)), (min(1), Some(0.1)), (min(2), Some(0.0))]);
     }
 }
