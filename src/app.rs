@@ -101,6 +101,7 @@ pub async fn run(loaded: &std::sync::Arc<Loaded>, opts: &BoardOptions) -> anyhow
                         match view.handle(action, &collector.state, SystemTime::now()) {
                             Outcome::Quit => break,
                             Outcome::Run(request) => {
+                                let request = *request;
                                 // Marked running before it starts, so a second press is refused at once.
                                 let started = ActionEvent::Started {
                                     action: request.action.clone(),
@@ -110,7 +111,22 @@ pub async fn run(loaded: &std::sync::Arc<Loaded>, opts: &BoardOptions) -> anyhow
                                 };
                                 let _ = collector.apply(Event::Action { service: request.service_name.as_str().into(), event: started });
                                 tracing::info!(action = %request.action, service = %request.service_name, command = %request.command, "action started");
-                                tokio::spawn(runner::run(request, opts.audit.clone(), operator.clone(), tx.clone()));
+                                let (audit, operator, tx) = (opts.audit.clone(), operator.clone(), tx.clone());
+                                match request.native.clone() {
+                                    Some(call) => {
+                                        let spec = collector.loaded().fleet.aws.iter().find(|a| a.name == call.account()).cloned();
+                                        let native = async move {
+                                            match spec {
+                                                Some(spec) => crate::sources::aws::native(&spec, &call).await,
+                                                None => Err(format!("AWS account `{}` is not in the config", call.account())),
+                                            }
+                                        };
+                                        tokio::spawn(runner::run_native(request, audit, operator, tx, native));
+                                    }
+                                    None => {
+                                        tokio::spawn(runner::run(request, audit, operator, tx));
+                                    }
+                                }
                             }
                             Outcome::Silence { item, length, reason, lift } => {
                                 let change = crate::notify::silences::Change { item: &item, length, reason: &reason, lift };

@@ -5,46 +5,13 @@
 mod common;
 
 use common::tmux::Tmux;
+use common::versioned::Versioned;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::Duration;
 
 const BIN: &str = env!("CARGO_BIN_EXE_opsboard");
 const WAIT: Duration = Duration::from_secs(25);
-
-/// Python's http.server serving `health.json` from `dir`: the test changes the version in it.
-struct Fleet {
-    child: Child,
-    port: u16,
-    dir: PathBuf,
-}
-
-impl Fleet {
-    fn start(dir: &Path) -> Self {
-        std::fs::write(dir.join("health.json"), r#"{"status":"UP","version":"1.0.0"}"#).unwrap();
-        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-        let child = Command::new("python3")
-            .args(["-m", "http.server", &port.to_string(), "--bind", "127.0.0.1"])
-            .current_dir(dir)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        common::listening(port, WAIT, "http.server");
-        Self { child, port, dir: dir.to_path_buf() }
-    }
-
-    fn deploy(&self, version: &str) {
-        std::fs::write(self.dir.join("health.json"), format!(r#"{{"status":"UP","version":"{version}"}}"#)).unwrap();
-    }
-}
-
-impl Drop for Fleet {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 /// A board on one service with a rollback (R) and a restart (X) that leave marker files.
 fn config(dir: &Path, port: u16, env_read_only: bool, rollback_cmd: &str) -> PathBuf {
@@ -81,7 +48,14 @@ fn audit(dir: &Path) -> Vec<serde_json::Value> {
 }
 
 /// Starts the board and waits until it has seen 1.0.0 and then 2.0.0 on the service.
-fn board_after_a_deploy(name: &str, dir: &Path, fleet: &Fleet, env_read_only: bool, cmd: &str, extra: &str) -> Tmux {
+fn board_after_a_deploy(
+    name: &str,
+    dir: &Path,
+    fleet: &Versioned,
+    env_read_only: bool,
+    cmd: &str,
+    extra: &str,
+) -> Tmux {
     let cfg = config(dir, fleet.port, env_read_only, cmd);
     let tmux = Tmux::start(name, 120, 40, &board(dir, &cfg, extra));
     // OK is drawn from a check of the one instance, on 1.0.0: the board's first whole look.
@@ -98,7 +72,7 @@ fn board_after_a_deploy(name: &str, dir: &Path, fleet: &Fleet, env_read_only: bo
 #[test]
 fn rollback_needs_the_typed_name_runs_once_and_is_audited() {
     let dir = tempfile::tempdir().unwrap();
-    let fleet = Fleet::start(dir.path());
+    let fleet = Versioned::start(dir.path(), "1.0.0");
     let cmd = format!(
         "echo rolling {{service}} back to {{version}}; echo {{version}} > {}/rolled-{{service}}; sleep 3",
         dir.path().display()
@@ -145,7 +119,7 @@ fn rollback_needs_the_typed_name_runs_once_and_is_audited() {
 #[test]
 fn audit_start_is_on_disk_before_the_command_runs_and_survives_kill_9() {
     let dir = tempfile::tempdir().unwrap();
-    let fleet = Fleet::start(dir.path());
+    let fleet = Versioned::start(dir.path(), "1.0.0");
     let cmd = format!("touch {}/started; sleep 30", dir.path().display());
     let tmux = board_after_a_deploy("kill9", dir.path(), &fleet, false, &cmd, "");
     tmux.keys(&["R"]);
@@ -179,7 +153,7 @@ fn press_everything(tmux: &Tmux) {
 /// no command ran and nothing was audited.
 fn nothing_runs(name: &str, env_read_only: bool, extra: &str, refusal: &str) {
     let dir = tempfile::tempdir().unwrap();
-    let fleet = Fleet::start(dir.path());
+    let fleet = Versioned::start(dir.path(), "1.0.0");
     let cmd = format!("touch {}/rolled-{{service}}", dir.path().display());
     let tmux = board_after_a_deploy(name, dir.path(), &fleet, env_read_only, &cmd, extra);
     press_everything(&tmux);
@@ -213,7 +187,7 @@ fn wall_runs_nothing_whatever_is_pressed() {
 #[test]
 fn m_silences_a_service_audited_kept_across_restarts_and_listed_by_check() {
     let dir = tempfile::tempdir().unwrap();
-    let fleet = Fleet::start(dir.path());
+    let fleet = Versioned::start(dir.path(), "1.0.0");
     let cfg = config(dir.path(), fleet.port, true, "true");
     let tmux = Tmux::start("silence", 120, 40, &board(dir.path(), &cfg, ""));
     tmux.wait_for("the service", |s| s.contains("api") && s.contains("OK"));

@@ -241,7 +241,10 @@ fn example_config_loads_and_documents_every_key() {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("config.example.toml");
     let sources = Sources { user: Some(path.clone()), explicit: true, override_file: None };
     let loaded = config::load(&sources, &no_env).unwrap();
-    assert_eq!(loaded.fleet.services.len(), 5);
+    assert_eq!(loaded.fleet.services.len(), 6);
+    let prod = &loaded.fleet.aws[0];
+    assert_eq!((prod.ecs[0].service.as_str(), prod.ecs[0].cluster.as_str()), ("web", "prod"));
+    assert_eq!((prod.codedeploy[0].application.as_str(), prod.codedeploy[0].group.as_str()), ("web", "prod"));
     let api = loaded.fleet.services.iter().find(|s| s.name == "api").unwrap();
     let kinds: Vec<String> = api.discovery.iter().map(|d| d.describe()).collect();
     assert_eq!(
@@ -365,7 +368,7 @@ fn validate_command_exits_non_zero_and_points_at_the_line() {
     let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("config.example.toml");
     let out = Command::new(env!("CARGO_BIN_EXE_opsboard")).arg("validate").arg(&example).output().unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
-    assert!(String::from_utf8_lossy(&out.stdout).starts_with("ok: 5 services, 5 instances and 6 sources of instances"));
+    assert!(String::from_utf8_lossy(&out.stdout).starts_with("ok: 6 services, 7 instances and 6 sources of instances"));
 }
 
 #[test]
@@ -418,4 +421,28 @@ fn periods_to_alarm_are_checked_against_the_periods_judged() {
     let (_, err) = error_of(&text);
     assert_eq!(err.line, Some(2), "{err}");
     assert!(err.to_string().contains("missing") && err.to_string().contains("notBreaching"), "{err}");
+}
+
+#[test]
+fn deploy_sources_and_native_rollbacks_are_checked_where_they_are_written() {
+    let aws = "[aws.prod]\nregion = \"eu-west-1\"\n";
+    let text = format!("{GOOD_SERVICE}[services.api.ecs]\naws = \"prd\"\ncluster = \"prod\"\nservice = \"api\"\n{aws}");
+    let err = assert_located(&text, 5, "services.api.ecs.aws");
+    assert!(err.message.contains("AWS account `prd` is not in [aws]"), "{err}");
+    assert_eq!(err.hint.as_deref(), Some("accounts: prod"));
+    let text = format!("{GOOD_SERVICE}{aws}[actions.rollback]\nkind = \"ecs_rollback\"\nkey = \"R\"\n");
+    let err = assert_located(&text, 7, "actions.rollback.kind");
+    assert!(err.message.contains("no service has a [services.NAME.ecs] to roll back"), "{err}");
+    let text = format!(
+        "{GOOD_SERVICE}[services.api.codedeploy]\naws = \"prod\"\napplication = \"api\"\ngroup = \"prod\"\n{aws}\
+         [actions.rollback]\nkind = \"codedeploy_rollback\"\nkey = \"R\"\ncommand = \"deploy.sh\"\n"
+    );
+    let err = assert_located(&text, 13, "actions.rollback.command");
+    assert!(err.message.contains("runs no command"), "{err}");
+    let text = format!("{GOOD_SERVICE}[actions.rollback]\nkind = \"ecs_rolback\"\nkey = \"R\"\n");
+    let err = opsboard::config::load_str("x.toml", &text).unwrap_err();
+    assert!(err.to_string().contains("ecs_rollback"), "the kinds are listed: {err}");
+    let text = format!("{GOOD_SERVICE}[actions.restart]\nkey = \"X\"\n");
+    let err = assert_located(&text, 4, "actions.restart.command");
+    assert!(err.message.contains("needs a command"), "{err}");
 }

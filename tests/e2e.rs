@@ -256,3 +256,22 @@ fn the_board_draws_on_a_terminal_that_never_answers_and_quits_cleanly() {
     assert!(out.contains("checkout-api") && out.contains("health"), "the board drew: {out:.400}");
     assert!(out.contains("\u{1b}[?1049l"), "the alternate screen was left");
 }
+
+#[test]
+fn the_demo_s_search_node_fills_its_index_disk_and_a_compaction_frees_it() {
+    let search = |at: &str| {
+        let out = Command::new(BIN).args(["check", "--demo", "--demo-at", at, "--json"]).output().unwrap();
+        let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        report["services"].as_array().unwrap().iter().find(|s| s["name"] == "search").unwrap().clone()
+    };
+    let full = search("150s");
+    let instances = full["instances"].as_array().unwrap();
+    let node = instances.iter().find(|i| i["host"]["disk"].as_f64().is_some_and(|d| d > 0.95)).expect("a full disk");
+    assert_eq!(node["status"], "crit", "{node}");
+    assert!(node["reason"].as_str().unwrap().starts_with("disk /var/lib/search 97% ≥ 95%"), "{node}");
+    assert!(instances.iter().all(|i| i["host"]["cpus"] == 2), "{full}");
+    let freed = search("200s");
+    let node = freed["instances"].as_array().unwrap().iter().find(|i| i["name"] == node["name"]).unwrap().clone();
+    assert_eq!(node["host"]["disk"].as_f64().map(|d| (d * 100.0).round()), Some(58.0), "{node}");
+    assert!(!node["reason"].as_str().unwrap_or_default().contains("disk"), "{node}");
+}

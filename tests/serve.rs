@@ -165,7 +165,12 @@ fn assert_no_secret(what: &str, text: &str) {
     }
 }
 
-const METRICS_BODY: &str = "# TYPE http_requests_total counter\nhttp_requests_total{code=\"200\"} 100\n";
+/// An app's counter, and the host numbers of a node exporter's exposition.
+const METRICS_BODY: &str = "# TYPE http_requests_total counter\nhttp_requests_total{code=\"200\"} 100\n\
+    node_memory_MemTotal_bytes 8e+09\nnode_memory_MemAvailable_bytes 2e+09\n\
+    node_filesystem_size_bytes{device=\"/dev/nvme0n1p1\",fstype=\"ext4\",mountpoint=\"/\"} 1e+11\n\
+    node_filesystem_avail_bytes{device=\"/dev/nvme0n1p1\",fstype=\"ext4\",mountpoint=\"/\"} 4e+10\n\
+    node_load1 0.5\n";
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn state_metrics_token_and_no_secret_in_any_answer() {
@@ -246,6 +251,9 @@ async fn state_metrics_token_and_no_secret_in_any_answer() {
         };
         assert_eq!(value("opsboard_service_state", ("service", "api")), Some(0.0), "{metrics_text}");
         assert_eq!(value("opsboard_instance_up", ("instance", "api-b")), Some(1.0), "{metrics_text}");
+        assert_eq!(value("opsboard_host_memory_ratio", ("instance", "api-b")), Some(0.75), "{metrics_text}");
+        assert_eq!(value("opsboard_host_disk_used_ratio", ("mountpoint", "/")), Some(0.6), "{metrics_text}");
+        assert_eq!(value("opsboard_host_load1", ("instance", "api-b")), Some(0.5), "{metrics_text}");
         assert!(
             scrape.docs.contains_key("opsboard_service_state") && scrape.docs.contains_key("opsboard_instance_up"),
             "HELP for every family"

@@ -67,6 +67,19 @@ pub struct DeployReport {
     pub link: Option<String>,
     /// Error rate before and after, when it rose after the deploy.
     pub error_rise: Option<(f64, f64)>,
+    /// Its records in ECS and CodeDeploy (`ecs:<deployment id>@<family:revision>`,
+    /// `codedeploy:<id>`), and what they deployed.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub sources: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub revision: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub from_revision: Option<String>,
+    /// Tasks running of desired, or targets done of all.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub progress: Option<(u32, u32)>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -130,6 +143,9 @@ pub struct DatabaseReport {
     pub dr_region: Option<String>,
     pub dr_snapshot: Option<String>,
     pub dr_snapshot_age_s: Option<u64>,
+    /// Maintenance RDS has scheduled for it, in words.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub pending_maintenance: Vec<String>,
 }
 
 /// One SQS queue: its messages, its oldest's age, its dead letters, and its state.
@@ -189,6 +205,9 @@ pub struct ServiceReport {
     /// Where its instances come from besides the config (`instances_from`), if anywhere.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub instances_from: Option<DiscoveryReport>,
+    /// What ECS and CodeDeploy say of its deploys, in words, or why they could not be read.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub deploy_sources: Vec<String>,
 }
 
 /// A service's sources of instances as they stand.
@@ -400,6 +419,7 @@ fn rows(state: &State, now: SystemTime) -> Vec<ServiceReport> {
                     })
                     .collect(),
                 instances_from: None,
+                deploy_sources: svc.deploy_sources.lines(),
             }
         })
         .collect()
@@ -517,6 +537,9 @@ fn add_aws(r: &mut Report, state: &State, verdicts: &Verdicts, now: SystemTime) 
                 dr_region: d.spec.dr.as_ref().map(|(r, _)| r.clone()),
                 dr_snapshot: newest.map(|(id, _)| id.clone()),
                 dr_snapshot_age_s: newest.map(|(_, at)| now.duration_since(*at).unwrap_or_default().as_secs()),
+                pending_maintenance: s
+                    .map(|s| s.maintenance.iter().map(|m| m.words(now)).collect())
+                    .unwrap_or_default(),
             });
         }
         r.aws_accounts.push(AwsAccountReport {
@@ -550,6 +573,11 @@ fn deploys(state: &State, now: SystemTime) -> Vec<DeployReport> {
             who: d.who.clone(),
             link: d.link.clone(),
             error_rise: crate::state::deploys::error_rise(state, d, now),
+            sources: d.sources.clone(),
+            revision: d.revision.clone(),
+            from_revision: d.from_revision.clone(),
+            progress: d.progress,
+            detail: d.detail.clone(),
         })
         .collect()
 }

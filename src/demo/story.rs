@@ -168,14 +168,14 @@ pub const INDEX_DISK: &str = "/var/lib/search";
 
 /// What `service`'s `instance`'s host does at `t`: the third search node's index disk fills
 /// from 1:00 (85% at 1:21, 95% at 1:51: WARN, then CRIT once it held `for`) until a
-/// compaction at 2:30 frees it; the search nodes in the latency spike run hot.
+/// compaction at 2:45 frees it; the search nodes in the latency spike run hot.
 pub fn host(service: &DemoService, instance: usize, t: Duration) -> Host {
     let s = (t.as_millis() % CYCLE.as_millis()) as f64 / 1000.0;
     let b = behavior(service, instance, t);
     let cpu = (0.12 + b.rps / 600.0 + b.latency.as_secs_f64() * 0.8).min(0.97);
     let memory = 0.42 + 0.03 * instance as f64 + (service.name.len() % 5) as f64 * 0.04;
     let disk = match (service.name, instance) {
-        ("search", 2) if (60.0..150.0).contains(&s) => (0.78 + 0.2 * (s - 60.0) / 60.0).min(0.97),
+        ("search", 2) if (60.0..165.0).contains(&s) => (0.78 + 0.2 * (s - 60.0) / 60.0).min(0.97),
         ("search", 2) => 0.58,
         _ => 0.35 + 0.05 * instance as f64,
     };

@@ -158,6 +158,26 @@ pub fn render(report: &Report, serve: &ServeStats) -> String {
         x.1.latency_ms.map(|ms| (il(x), ms as f64 / 1000.0))
     });
 
+    // The hosts' numbers, where a node exporter tells them (ratios of 0 to 1, as node exporter's users chart them).
+    f.gauge("opsboard_host_cpu_ratio", "Share of the host's CPU time busy, over the last scrapes.", &instances, |x| {
+        x.1.host.as_ref().and_then(|h| h.cpu).map(|v| (il(x), v))
+    });
+    f.gauge("opsboard_host_memory_ratio", "Share of the host's memory in use (not available).", &instances, |x| {
+        x.1.host.as_ref().and_then(|h| h.memory).map(|v| (il(x), v))
+    });
+    f.gauge("opsboard_host_disk_used_ratio", "Share of the fullest real filesystem in use.", &instances, |x| {
+        let mut labels = il(x);
+        let h = x.1.host.as_ref()?;
+        labels.push(("mountpoint", h.disk_mountpoint.clone().unwrap_or_default()));
+        h.disk.map(|v| (labels, v))
+    });
+    f.gauge("opsboard_host_load1", "The host's 1-minute load average.", &instances, |x| {
+        x.1.host.as_ref().and_then(|h| h.load1).map(|v| (il(x), v))
+    });
+    f.gauge("opsboard_host_cpus", "CPUs the host has.", &instances, |x| {
+        x.1.host.as_ref().filter(|h| h.cpus > 0).map(|h| (il(x), f64::from(h.cpus)))
+    });
+
     let b = &report.backups;
     f.gauge("opsboard_backup_age_seconds", "Age of the newest artefact of each backup job.", b, |b| {
         b.age_s.map(|a| (vec![("backup", b.name.clone())], a as f64))

@@ -52,7 +52,7 @@ pub fn render(frame: &mut Frame, area: Rect, scene: &Scene) {
             DeployState::Rolling => Status::Warn,
             DeployState::Done => Status::Ok,
             DeployState::Failed => Status::Crit,
-            DeployState::RolledBack => Status::Stale,
+            DeployState::RolledBack | DeployState::Superseded | DeployState::Stopped => Status::Stale,
         };
         let progress = if d.state == DeployState::Rolling { progress(scene.state, d) } else { String::new() };
         let rise = crate::state::deploys::error_rise(scene.state, d, scene.now)
@@ -82,8 +82,14 @@ pub fn render(frame: &mut Frame, area: Rect, scene: &Scene) {
     frame.render_widget(table, area);
 }
 
-/// "3/5 on 1.4.2" while a deploy rolls.
+/// "3/5" instances on the new version while a deploy rolls, or what ECS (tasks running of
+/// desired) or CodeDeploy (targets done of all) says when the instances do not tell.
 pub fn progress(state: &State, d: &Deploy) -> String {
+    if !d.seen
+        && let Some((done, all)) = d.progress
+    {
+        return format!("{done}/{all}");
+    }
     let Some(si) = state.services.iter().position(|s| *s.name == *d.service) else { return String::new() };
     let rollout = state.rollout(si);
     let total: usize = rollout.iter().map(|(_, n)| n).sum();

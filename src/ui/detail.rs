@@ -159,11 +159,19 @@ fn instances(frame: &mut Frame, area: Rect, scene: &Scene, si: usize, svc: &Serv
             theme.dim(),
         ),
     ]);
-    let table = Table::new(rows, widths)
-        .header(header)
-        .row_highlight_style(theme.selected())
-        .block(Block::bordered().title(title).border_style(theme.border()))
-        .style(theme.base());
+    // What ECS and CodeDeploy say of its deploys, on the bottom border.
+    let sources = svc.deploy_sources.lines().join(" · ");
+    let failing = !svc.deploy_sources.errors.is_empty();
+    let bottom = (!sources.is_empty()).then(|| {
+        let style = if failing { theme.status(Status::Warn) } else { theme.dim() };
+        cut::line(Line::styled(format!(" {sources} "), style), area.width.saturating_sub(4))
+    });
+    let mut block = Block::bordered().title(title).border_style(theme.border());
+    if let Some(bottom) = bottom {
+        block = block.title_bottom(bottom);
+    }
+    let table =
+        Table::new(rows, widths).header(header).row_highlight_style(theme.selected()).block(block).style(theme.base());
     let mut state = TableState::default().with_selected(Some(sel));
     frame.render_stateful_widget(table, area, &mut state);
 }

@@ -26,7 +26,14 @@ pub fn render(frame: &mut Frame, area: Rect, scene: &Scene, d: &Dialog) {
         rollout.iter().map(|(v, n)| format!("{v} on {n}")).collect::<Vec<_>>().join(", ")
     };
     lines.push(Line::from(vec![Span::styled(" running   ", theme.dim()), Span::raw(now_on)]));
-    if d.needs_version && d.versions.is_empty() {
+    if let Some((call, why)) = &d.native {
+        let (from, to) = call.versions();
+        if let Some(from) = from {
+            lines.push(Line::from(vec![Span::styled(" now on    ", theme.dim()), Span::raw(from)]));
+        }
+        lines.push(Line::from(vec![Span::styled(" go to     ", theme.dim()), Span::styled(to, theme.title())]));
+        lines.push(Line::from(vec![Span::styled(" because   ", theme.dim()), Span::raw(why.clone())]));
+    } else if d.needs_version && d.versions.is_empty() {
         // No earlier version is known: the person names one.
         let mut spans =
             vec![Span::styled(" go to     ", theme.dim()), Span::styled(d.typed_version.clone(), theme.title())];
@@ -45,7 +52,7 @@ pub fn render(frame: &mut Frame, area: Rect, scene: &Scene, d: &Dialog) {
             Span::styled(format!("   ←/→ {} of {} seen", d.choice + 1, d.versions.len()), theme.dim()),
         ]));
     }
-    lines.push(Line::styled(" command", theme.dim()));
+    lines.push(Line::styled(if d.native.is_some() { " calls" } else { " command" }, theme.dim()));
     lines.push(Line::styled(format!("   {command}"), theme.accent()));
     lines.push(Line::raw(""));
     if !d.entering_version {

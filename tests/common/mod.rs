@@ -247,3 +247,4 @@ pub mod receiver;
 pub mod rows;
 pub mod served;
 pub mod tmux;
+pub mod versioned;

@@ -23,15 +23,39 @@ fn venv() -> String {
 
 /// Starts moto on `port` (a free one if `None`); `auth` makes it check credentials like AWS.
 pub fn start_on(port: Option<u16>, auth: bool) -> Moto {
-    let port = port.unwrap_or_else(|| super::closed_port().port());
-    let mut cmd = Command::new(format!("{}/bin/moto_server", venv()));
-    cmd.args(["-H", "127.0.0.1", "-p", &port.to_string()]).stdout(Stdio::null()).stderr(Stdio::null());
-    if auth {
-        cmd.env("INITIAL_NO_AUTH_ACTION_COUNT", "0");
+    // A free port is free only until someone binds it: moto takes a second to start, and a
+    // test beside this one may take the port first. Then moto exits, and another port is tried.
+    for _ in 0..3 {
+        let port = port.unwrap_or_else(|| super::closed_port().port());
+        let mut cmd = Command::new(format!("{}/bin/moto_server", venv()));
+        cmd.args(["-H", "127.0.0.1", "-p", &port.to_string()]).stdout(Stdio::null()).stderr(Stdio::null());
+        if auth {
+            cmd.env("INITIAL_NO_AUTH_ACTION_COUNT", "0");
+        }
+        let mut child = cmd.spawn().expect("moto_server: run scripts/test, which creates the venv");
+        let deadline = std::time::Instant::now() + Duration::from_secs(30);
+        while std::time::Instant::now() < deadline && child.try_wait().ok().flatten().is_none() {
+            if answers_as_moto(port) {
+                return Moto { url: format!("http://127.0.0.1:{port}"), port, child };
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let _ = child.kill();
+        let _ = child.wait();
     }
-    let child = cmd.spawn().expect("moto_server: run scripts/test, which creates the venv");
-    super::listening(port, Duration::from_secs(30), "moto");
-    Moto { url: format!("http://127.0.0.1:{port}"), port, child }
+    panic!("moto did not come up on 3 ports in a row");
+}
+
+/// Whether moto itself answers on `port` (its own API), not whatever else took the port.
+fn answers_as_moto(port: u16) -> bool {
+    use std::io::{Read, Write};
+    let Ok(mut s) = std::net::TcpStream::connect(("127.0.0.1", port)) else { return false };
+    let _ = s.set_read_timeout(Some(Duration::from_secs(2)));
+    if s.write_all(b"GET /moto-api/data.json HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n").is_err() {
+        return false;
+    }
+    let mut head = [0u8; 12];
+    s.read_exact(&mut head).is_ok() && head.starts_with(b"HTTP/1.") && &head[9..12] == b"200"
 }
 
 pub fn start() -> Moto {

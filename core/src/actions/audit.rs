@@ -72,6 +72,9 @@ pub struct AuditRecord<'a> {
     pub exit_status: Option<i32>,
     pub outcome: Option<&'a str>,
     pub duration_ms: Option<u64>,
+    /// The AWS request id of a native rollback's call.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<&'a str>,
 }
 
 /// One line of `audit.jsonl` for a silence set or lifted.

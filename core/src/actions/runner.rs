@@ -17,13 +17,40 @@ pub struct ActionRequest {
     pub env: String,
     pub from_version: Option<String>,
     pub to_version: Option<String>,
-    /// The filled command, exactly as the dialog showed it.
+    /// The filled command, exactly as the dialog showed it (a native call's words).
     pub command: String,
     pub timeout: Duration,
+    /// A rollback through ECS's or CodeDeploy's API instead of a command ([`run_native`]).
+    pub native: Option<crate::state::rollback::NativeCall>,
 }
 
-/// Runs `req`, reporting through `tx`. If the audit log cannot be written, nothing runs.
+/// What a native call did in words and its request id, or why it failed.
+pub type NativeResult = Result<(String, Option<String>), String>;
+
+/// Runs `req`'s command, reporting through `tx`. If the audit log cannot be written, nothing runs.
 pub async fn run(req: ActionRequest, audit: AuditLog, operator: Operator, tx: mpsc::Sender<Event>) {
+    run_with(req, audit, operator, tx, None::<std::future::Ready<NativeResult>>).await;
+}
+
+/// Runs `req`'s native call, `call` (the AWS source's), with the same audit, timeout and
+/// reporting as a command.
+pub async fn run_native(
+    req: ActionRequest,
+    audit: AuditLog,
+    operator: Operator,
+    tx: mpsc::Sender<Event>,
+    call: impl Future<Output = NativeResult>,
+) {
+    run_with(req, audit, operator, tx, Some(call)).await;
+}
+
+async fn run_with(
+    req: ActionRequest,
+    audit: AuditLog,
+    operator: Operator,
+    tx: mpsc::Sender<Event>,
+    native: Option<impl Future<Output = NativeResult>>,
+) {
     let service: crate::state::ServiceKey = req.service_name.as_str().into();
     let send = |event: ActionEvent| {
         let (tx, service) = (tx.clone(), service.clone());
@@ -31,7 +58,7 @@ pub async fn run(req: ActionRequest, audit: AuditLog, operator: Operator, tx: mp
             let _ = tx.send(Event::Action { service, event }).await;
         }
     };
-    let record = |phase, exit_status, outcome, duration_ms| AuditRecord {
+    let record = |phase, exit_status, outcome, duration_ms, request_id| AuditRecord {
         time: now_rfc3339(),
         phase,
         operator: &operator,
@@ -44,13 +71,35 @@ pub async fn run(req: ActionRequest, audit: AuditLog, operator: Operator, tx: mp
         exit_status,
         outcome,
         duration_ms,
+        request_id,
     };
-    if let Err(e) = audit.append(&record("start", None, None, None)) {
+    if let Err(e) = audit.append(&record("start", None, None, None, None)) {
         let text = format!("not run: cannot write the audit log {}: {e}", audit.path().display());
         send(ActionEvent::Finished { outcome: text, exit_status: None, duration: Duration::ZERO }).await;
         return;
     }
     let started = Instant::now();
+    if let Some(call) = native {
+        send(ActionEvent::Output { line: req.command.clone() }).await;
+        let result = match tokio::time::timeout(req.timeout, call).await {
+            Ok(r) => r,
+            Err(_) => Err(format!("timed out after {}", crate::format::duration(req.timeout))),
+        };
+        let duration = started.elapsed();
+        let (exit_status, outcome, request_id) = match result {
+            Ok((words, id)) => (Some(0), format!("succeeded: {words}"), id),
+            Err(e) => (Some(1), format!("failed: {e}"), None),
+        };
+        if let Some(id) = &request_id {
+            send(ActionEvent::Output { line: format!("request id {id}") }).await;
+        }
+        let end = record("end", exit_status, Some(&outcome), Some(duration.as_millis() as u64), request_id.as_deref());
+        if let Err(e) = audit.append(&end) {
+            tracing::error!(error = %e, "audit log end record");
+        }
+        send(ActionEvent::Finished { outcome, exit_status, duration }).await;
+        return;
+    }
     let mut cmd = tokio::process::Command::new("sh");
     cmd.arg("-c").arg(&req.command).stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
     // Its own process group, so a timeout stops everything it started.
@@ -59,7 +108,7 @@ pub async fn run(req: ActionRequest, audit: AuditLog, operator: Operator, tx: mp
         Ok(c) => c,
         Err(e) => {
             let outcome = format!("could not start: {e}");
-            let _ = audit.append(&record("end", None, Some(&outcome), Some(0)));
+            let _ = audit.append(&record("end", None, Some(&outcome), Some(0), None));
             send(ActionEvent::Finished { outcome, exit_status: None, duration: Duration::ZERO }).await;
             return;
         }
@@ -98,7 +147,7 @@ pub async fn run(req: ActionRequest, audit: AuditLog, operator: Operator, tx: mp
         },
         None => (None, format!("timed out after {}; killed", crate::format::duration(req.timeout))),
     };
-    if let Err(e) = audit.append(&record("end", exit_status, Some(&outcome), Some(duration.as_millis() as u64))) {
+    if let Err(e) = audit.append(&record("end", exit_status, Some(&outcome), Some(duration.as_millis() as u64), None)) {
         tracing::error!(error = %e, "audit log end record");
     }
     send(ActionEvent::Finished { outcome, exit_status, duration }).await;

@@ -101,9 +101,31 @@ pub struct AwsSpec {
     pub queues: Vec<QueueSpec>,
     /// RDS instances and Aurora clusters watched.
     pub databases: Vec<DatabaseSpec>,
+    /// ECS services whose deployments are a service's deploys (`[services.NAME.ecs]`).
+    pub ecs: Vec<EcsWatch>,
+    /// CodeDeploy groups whose deployments are a service's deploys (`[services.NAME.codedeploy]`).
+    pub codedeploy: Vec<CodeDeployWatch>,
     /// Fixed credentials instead of the standard chain: only the demo's own endpoint, which
     /// checks none, gets these; a config file cannot set them.
     pub static_credentials: bool,
+}
+
+/// A board service's ECS service.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct EcsWatch {
+    /// The board's service.
+    pub service: String,
+    pub cluster: String,
+    /// The ECS service's name.
+    pub ecs_service: String,
+}
+
+/// A board service's CodeDeploy deployment group.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct CodeDeployWatch {
+    pub service: String,
+    pub application: String,
+    pub group: String,
 }
 
 /// One SQS queue, resolved.
@@ -380,6 +402,8 @@ pub fn resolve_account(
         alarms,
         queues,
         databases,
+        ecs: Vec::new(),
+        codedeploy: Vec::new(),
         static_credentials: false,
     })
 }

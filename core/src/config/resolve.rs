@@ -435,6 +435,24 @@ pub fn resolve(config: &Config, layers: &[Layer]) -> Result<Fleet, ConfigError> 
             )
             .hint(Some(format!("the board uses {}", crate::bindings::board_chars().collect::<String>()))));
         }
+        let table = format!("actions.{name}");
+        match (action.kind.native(), action.command.trim().is_empty()) {
+            (false, true) => {
+                return Err(err(&table, "command", "needs a command (or a `kind` such as \"ecs_rollback\")".into()));
+            }
+            (true, false) => {
+                return Err(err(&table, "command", "an ecs_rollback or codedeploy_rollback runs no command".into())
+                    .hint(Some("leave `command` out, or drop `kind` to run it".into())));
+            }
+            (true, true) if action.needs_version => {
+                return Err(err(
+                    &table,
+                    "needs_version",
+                    "a native rollback finds the revision to go back to itself".into(),
+                ));
+            }
+            _ => {}
+        }
         if let Some(bad) = unknown_placeholder(&action.command) {
             return Err(err(&format!("actions.{name}"), "command", format!("unknown placeholder `{{{bad}}}`")).hint(
                 super::layers::did_you_mean(&bad, PLACEHOLDERS).or_else(|| {
@@ -451,7 +469,62 @@ pub fn resolve(config: &Config, layers: &[Layer]) -> Result<Fleet, ConfigError> 
             .map_err(|(key, msg)| err(&format!("aws.{name}"), &key, msg))?;
         aws.push(spec);
     }
+    deploy_sources(config, layers, &mut aws)?;
     Ok(Fleet { services, prometheus: config.prometheus.clone(), aws })
+}
+
+/// Each service's ECS service and CodeDeploy group, given to the account that reads them; a
+/// native rollback needs a service with its source.
+fn deploy_sources(config: &Config, layers: &[Layer], aws: &mut [AwsSpec]) -> Result<(), ConfigError> {
+    let err = |table: &str, name: &str, message: String| locate(layers, table, name, message);
+    use super::aws::{CodeDeployWatch, EcsWatch};
+    use super::schema::ActionKind;
+    let names: Vec<String> = aws.iter().map(|s| s.name.clone()).collect();
+    let known = names.join(", ");
+    for (name, svc) in &config.services {
+        let account = |table: &str, a: &str| {
+            names.iter().position(|s| s == a).ok_or_else(|| {
+                err(&format!("services.{name}.{table}"), "aws", format!("AWS account `{a}` is not in [aws]")).hint(
+                    Some(if known.is_empty() {
+                        "no [aws.NAME] account is configured".into()
+                    } else {
+                        format!("accounts: {known}")
+                    }),
+                )
+            })
+        };
+        if let Some(e) = &svc.ecs {
+            let i = account("ecs", &e.aws)?;
+            aws[i].ecs.push(EcsWatch {
+                service: name.clone(),
+                cluster: e.cluster.clone(),
+                ecs_service: e.service.clone(),
+            });
+        }
+        if let Some(c) = &svc.codedeploy {
+            let i = account("codedeploy", &c.aws)?;
+            aws[i].codedeploy.push(CodeDeployWatch {
+                service: name.clone(),
+                application: c.application.clone(),
+                group: c.group.clone(),
+            });
+        }
+    }
+    for (name, action) in &config.actions {
+        let (has, table) = match action.kind {
+            ActionKind::Command => continue,
+            ActionKind::EcsRollback => (config.services.values().any(|s| s.ecs.is_some()), "ecs"),
+            ActionKind::CodedeployRollback => (config.services.values().any(|s| s.codedeploy.is_some()), "codedeploy"),
+        };
+        if !has {
+            return Err(err(
+                &format!("actions.{name}"),
+                "kind",
+                format!("no service has a [services.NAME.{table}] to roll back"),
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// The service's conditions on its health answer, each checked here so a mistake names its key.
@@ -547,6 +620,13 @@ fn locate(layers: &[Layer], table: &str, name: &str, message: String) -> ConfigE
     for layer in layers.iter().rev() {
         if let Some(line) = find_key_line(&layer.text, table, name) {
             return ConfigError::new(&layer.file, message).at(line, 1).key(key);
+        }
+    }
+    // A key left out: the table it belongs in.
+    let header = format!("[{table}]");
+    for layer in layers.iter().rev() {
+        if let Some(i) = layer.text.lines().position(|l| l.trim() == header) {
+            return ConfigError::new(&layer.file, message).at(i + 1, 1).key(key);
         }
     }
     let file = layers.last().map(|l| l.file.clone()).unwrap_or_default();

@@ -196,11 +196,53 @@ impl Default for DeployLogConfig {
     }
 }
 
-/// A command template run against one service, after a typed confirmation.
+/// An ECS service, in an account of `[aws]`.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EcsTable {
+    pub aws: String,
+    pub cluster: String,
+    pub service: String,
+}
+
+/// A CodeDeploy application's deployment group, in an account of `[aws]`.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CodeDeployTable {
+    pub aws: String,
+    pub application: String,
+    pub group: String,
+}
+
+/// What an action does.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ActionKind {
+    /// Runs `command` with `sh -c`.
+    #[default]
+    Command,
+    /// The service's ECS service back to the task definition it ran before (`UpdateService`).
+    EcsRollback,
+    /// The service's CodeDeploy group back to its last successful revision (`CreateDeployment`,
+    /// or `StopDeployment` with auto-rollback for one in progress).
+    CodedeployRollback,
+}
+
+impl ActionKind {
+    pub fn native(self) -> bool {
+        self != ActionKind::Command
+    }
+}
+
+/// An action run against one service, after a typed confirmation: a command template, or a
+/// rollback through ECS's or CodeDeploy's API.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ActionConfig {
+    #[serde(default)]
+    pub kind: ActionKind,
     /// Run with `sh -c`; `{service}`, `{env}`, `{version}` and `{from_version}` are filled in.
+    #[serde(default)]
     pub command: String,
     /// The key that opens the dialog, e.g. "R".
     pub key: char,
@@ -680,6 +722,10 @@ pub struct Service {
     /// The hosts the instances run on: a node exporter beside each, and when their CPU,
     /// memory, disk and load are too high.
     pub hosts: HostsTable,
+    /// The ECS service it runs as: its deployments are deploys, `ecs_rollback` moves it back.
+    pub ecs: Option<EcsTable>,
+    /// The CodeDeploy deployment group it deploys through.
+    pub codedeploy: Option<CodeDeployTable>,
     #[serde(deserialize_with = "duration::optional")]
     pub window: Option<Duration>,
     pub unhealthy_after: Option<u32>,

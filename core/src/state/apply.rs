@@ -84,6 +84,17 @@ impl State {
                     self.deploys.log(e);
                 }
             }
+            Event::DeploySource { service, source, result } => {
+                let Some(si) = self.service_position(&service) else { return };
+                let sources = &mut self.services[si].deploy_sources;
+                match result {
+                    Ok(read) => {
+                        self.deploys.follow(&service, &read.rollouts());
+                        sources.keep(read);
+                    }
+                    Err(e) => sources.failed(source, e),
+                }
+            }
             Event::Action { service, event } => {
                 if let Some(si) = self.service_position(&service) {
                     ActionRun::apply(&mut self.services[si].action, event);

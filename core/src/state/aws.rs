@@ -230,8 +230,51 @@ pub struct DatabaseSnapshot {
     pub allocated_gib: Option<u32>,
     /// CloudWatch's FreeStorageSpace, bytes (RDS instances).
     pub free_bytes: Option<f64>,
-    /// The DR region, and its newest snapshot's identifier and time, if it has one.
+    /// The DR region, and its newest copy's name and time, if it has one: a snapshot, or
+    /// automated backups replicated there (their latest restorable time).
     pub dr: Option<(String, Option<(String, SystemTime)>)>,
+    /// Maintenance RDS has scheduled for it (`DescribePendingMaintenanceActions`).
+    pub maintenance: Vec<Maintenance>,
+}
+
+/// One pending maintenance action.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Maintenance {
+    /// `system-update`, `db-upgrade`, `os-upgrade` …
+    pub action: String,
+    pub description: Option<String>,
+    /// Applied in the next maintenance window after this date.
+    pub auto_applied_after: Option<SystemTime>,
+    /// Applied on this date whatever the window.
+    pub forced_apply: Option<SystemTime>,
+}
+
+/// Maintenance applied within this long is a warning: the database restarts soon.
+pub const MAINTENANCE_SOON: Duration = Duration::from_secs(48 * 3600);
+
+impl Maintenance {
+    /// The date it applies by itself, the earlier of the two.
+    pub fn applies(&self) -> Option<SystemTime> {
+        match (self.auto_applied_after, self.forced_apply) {
+            (Some(a), Some(f)) => Some(a.min(f)),
+            (a, f) => a.or(f),
+        }
+    }
+
+    /// `system-update (applies in 1d 4h): New Operating System update is available`.
+    pub fn words(&self, now: SystemTime) -> String {
+        let when = match self.applies() {
+            Some(at) if at > now => {
+                format!(" (applies in {})", crate::format::age(at.duration_since(now).unwrap_or_default()))
+            }
+            Some(_) => " (applies in the next window)".to_string(),
+            None => String::new(),
+        };
+        match &self.description {
+            Some(d) => format!("{}{when}: {d}", self.action),
+            None => format!("{}{when}", self.action),
+        }
+    }
 }
 
 /// What an RDS or Aurora status means for the board: a database that cannot serve is
@@ -278,18 +321,30 @@ impl DatabaseSnapshot {
         if let (Some((region, max)), Some((_, newest))) = (&spec.dr, &self.dr) {
             found.push(match newest {
                 None => Verdict::new(Status::Crit, format!("{}: no snapshot in {region}", self.id)),
-                Some((_, at)) => {
+                Some((name, at)) => {
                     let age = now.duration_since(*at).unwrap_or_default();
                     let status = if age > *max { Status::Crit } else { Status::Ok };
                     let (age, max) = (crate::format::age(age), crate::format::age(*max));
-                    Verdict::new(status, format!("{}: newest snapshot in {region} is {age} old > {max}", self.id))
+                    let words = if name.starts_with("automated backups") {
+                        format!("{}: {name} to {region} restore to {age} ago > {max}", self.id)
+                    } else {
+                        format!("{}: newest snapshot in {region} is {age} old > {max}", self.id)
+                    };
+                    Verdict::new(status, words)
                 }
             });
         }
+        if let Some(m) = self.maintenance.iter().min_by_key(|m| m.applies()) {
+            let soon = m.applies().is_some_and(|at| at <= now + MAINTENANCE_SOON);
+            let status = if soon { Status::Warn } else { Status::Ok };
+            found.push(Verdict::new(status, format!("{}: maintenance {}", self.id, m.words(now))));
+        }
         let worst = found.iter().map(|v| v.status).max().unwrap_or(Status::Ok);
+        let maintenance = found.iter().find(|v| v.reason.contains(": maintenance ")).cloned();
         match found.into_iter().find(|v| v.status == worst) {
             Some(v) if worst != Status::Ok => v,
             _ if self.status == "backing-up" => Verdict::new(Status::Ok, "backing up"),
+            _ if let Some(m) = maintenance => m,
             _ => Verdict::ok(),
         }
     }
@@ -567,6 +622,7 @@ mod tests {
             allocated_gib: Some(100),
             free_bytes: Some(50.0 * (1u64 << 30) as f64),
             dr: Some(("eu-central-1".into(), Some(("rds:orders-db-nightly".into(), hours(3))))),
+            maintenance: vec![],
         };
         let v = |d: &DatabaseSnapshot| {
             let v = d.verdict(&spec, now);
@@ -587,8 +643,44 @@ mod tests {
         assert_eq!(v(&lower).0, Status::Crit);
         let stale = DatabaseSnapshot { dr: Some(("eu-central-1".into(), Some(("s".into(), hours(30))))), ..db.clone() };
         assert_eq!(v(&stale), (Status::Crit, "orders-db: newest snapshot in eu-central-1 is 30h old > 26h".into()));
-        let none = DatabaseSnapshot { dr: Some(("eu-central-1".into(), None)), ..db };
+        let none = DatabaseSnapshot { dr: Some(("eu-central-1".into(), None)), ..db.clone() };
         assert_eq!(v(&none), (Status::Crit, "orders-db: no snapshot in eu-central-1".into()));
+        let replicated = DatabaseSnapshot {
+            dr: Some(("eu-central-1".into(), Some(("automated backups replicated from eu-west-1".into(), hours(30))))),
+            ..db.clone()
+        };
+        assert_eq!(
+            v(&replicated),
+            (
+                Status::Crit,
+                "orders-db: automated backups replicated from eu-west-1 to eu-central-1 restore to 30h ago > 26h"
+                    .into()
+            )
+        );
+        // Maintenance: a note while it is days away, a warning within 48 hours (the database restarts).
+        let update = |in_hours: u64| Maintenance {
+            action: "system-update".into(),
+            description: Some("New Operating System update is available".into()),
+            auto_applied_after: Some(now + Duration::from_secs(in_hours * 3600)),
+            forced_apply: None,
+        };
+        let later = DatabaseSnapshot { maintenance: vec![update(24 * 9)], ..db.clone() };
+        assert_eq!(
+            v(&later),
+            (
+                Status::Ok,
+                "orders-db: maintenance system-update (applies in 9d): New Operating System update is available".into()
+            )
+        );
+        let soon = DatabaseSnapshot { maintenance: vec![update(24 * 9), update(20)], ..db.clone() };
+        assert_eq!(
+            v(&soon),
+            (
+                Status::Warn,
+                "orders-db: maintenance system-update (applies in 20h): New Operating System update is available"
+                    .into()
+            )
+        );
     }
 
     #[test]
@@ -618,6 +710,8 @@ mod tests {
             alarms: None,
             queues: vec![],
             databases: vec![],
+            ecs: vec![],
+            codedeploy: vec![],
             static_credentials: false,
         };
         let mut a = AwsAccountState::new(&spec);

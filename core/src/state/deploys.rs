@@ -1,6 +1,7 @@
 //! Deploys: versions changing across a service's instances (a rolling deploy and its
 //! progress), merged with what CI writes to a deploy log, kept across restarts.
 
+use super::rollouts::{Rollout, source_of};
 use serde::{Deserialize, Serialize};
 use std::collections::{HashMap, VecDeque};
 use std::time::{Duration, SystemTime};
@@ -12,6 +13,10 @@ pub enum DeployState {
     Done,
     Failed,
     RolledBack,
+    /// Replaced by a newer deploy before it finished.
+    Superseded,
+    /// Stopped by hand before it finished.
+    Stopped,
 }
 
 impl DeployState {
@@ -21,6 +26,8 @@ impl DeployState {
             DeployState::Done => "done",
             DeployState::Failed => "failed",
             DeployState::RolledBack => "rolled back",
+            DeployState::Superseded => "superseded",
+            DeployState::Stopped => "stopped",
         }
     }
 }
@@ -45,6 +52,21 @@ pub struct Deploy {
     /// Seen on the instances (`true`) or only in the deploy log.
     #[serde(default)]
     pub seen: bool,
+    /// The records of it in ECS and CodeDeploy ([`super::rollouts::Rollout::key`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub sources: Vec<String>,
+    /// What ECS or CodeDeploy deployed: `web:42`, `s3://builds/web-1.4.2.zip`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub revision: Option<String>,
+    /// The revision it replaced.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from_revision: Option<String>,
+    /// Tasks running of desired, or targets done of all, as the source said last.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub progress: Option<(u32, u32)>,
+    /// The source's own words on it (a rollout state's reason, failed tasks, an error).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
 }
 
 /// A line of the deploy log CI appends to.
@@ -166,10 +188,9 @@ impl Deploys {
     fn start(&mut self, name: &str, version: String, from: Option<String>, complete: bool, now: SystemTime) {
         let state = if complete { DeployState::Done } else { DeployState::Rolling };
         // The log may have announced this deploy first: it becomes the seen one.
-        let announced = self
-            .list
-            .iter()
-            .rposition(|d| !d.seen && d.service == name && d.version == version && gap(d.started, now) < SAME_DEPLOY);
+        let announced = self.list.iter().rposition(|d| {
+            !d.seen && d.service == name && names_version(d, &version) && gap(d.started, now) < SAME_DEPLOY
+        });
         if let Some(i) = announced {
             let d = &mut self.list[i];
             d.seen = true;
@@ -190,6 +211,11 @@ impl Deploys {
             who: None,
             link: None,
             seen: true,
+            sources: Vec::new(),
+            revision: None,
+            from_revision: None,
+            progress: None,
+            detail: None,
         });
     }
 
@@ -234,6 +260,11 @@ impl Deploys {
             who: e.who,
             link: e.link,
             seen: false,
+            sources: Vec::new(),
+            revision: None,
+            from_revision: None,
+            progress: None,
+            detail: None,
         };
         self.push(d);
     }
@@ -248,9 +279,124 @@ impl Deploys {
         }
     }
 
-    /// Whether a deploy of this service is rolling out now.
+    /// Whether a deploy of this service is rolling out now (on its instances, or in ECS or
+    /// CodeDeploy).
     pub fn rolling(&self, service: &str) -> bool {
-        self.list.iter().any(|d| d.service == service && d.seen && d.state == DeployState::Rolling)
+        self.list
+            .iter()
+            .any(|d| d.service == service && (d.seen || !d.sources.is_empty()) && d.state == DeployState::Rolling)
+    }
+
+    /// Merges what ECS or CodeDeploy says of one deploy: the record that already has its key,
+    /// else the one the instances or the log saw of the same version at about that time, else a
+    /// deploy of its own. One rollout is one record, whichever sources see it.
+    pub fn rollout(&mut self, service: &str, r: &Rollout) {
+        let source = source_of(&r.key);
+        let by_key = self.list.iter().rposition(|d| d.service == service && d.sources.contains(&r.key));
+        let by_version = || {
+            self.list.iter().rposition(|d| {
+                d.service == service
+                    && !d.sources.iter().any(|k| source_of(k) == source)
+                    && (names_version(d, &r.version)
+                        || revision_names(&r.revision, &d.version)
+                        || d.revision.as_deref() == Some(r.revision.as_str()))
+                    && gap(d.started, r.started) < SAME_DEPLOY
+            })
+        };
+        // It came from the deploy of this source before it.
+        let previous = (self.list.iter())
+            .filter(|d| d.service == service && d.started < r.started && !d.sources.contains(&r.key))
+            .filter(|d| d.sources.iter().any(|k| source_of(k) == source))
+            .max_by_key(|d| d.started);
+        let (from, from_revision) = match previous {
+            Some(p) => (Some(p.version.clone()), p.revision.clone().filter(|v| *v != r.revision)),
+            None => (None, None),
+        };
+        if let Some(i) = by_key.or_else(by_version) {
+            let d = &mut self.list[i];
+            if d.from_revision.is_none() {
+                d.from_revision = from_revision;
+            }
+            if d.from.is_none() {
+                d.from = from.filter(|v| *v != d.version);
+            }
+            let before = d.clone();
+            if !d.sources.contains(&r.key) {
+                d.sources.push(r.key.clone());
+            }
+            d.revision.get_or_insert_with(|| r.revision.clone());
+            d.who = d.who.take().or_else(|| r.who.clone());
+            d.progress = r.progress.or(d.progress);
+            d.detail = r.detail.clone().or(d.detail.take());
+            // The source's own end stands, unless the instances already saw it end.
+            let instances_ended = d.seen && d.state != DeployState::Rolling;
+            if !instances_ended || matches!(r.state, DeployState::Failed | DeployState::RolledBack) {
+                d.state = r.state;
+                d.ended = r.ended;
+            }
+            if *d != before {
+                self.changed.push(d.clone());
+            }
+            return;
+        }
+        self.push(Deploy {
+            id: format!("{service}@{}@{}", r.version, unix_ms::millis(r.started)),
+            service: service.to_string(),
+            version: r.version.clone(),
+            from: from.filter(|v| *v != r.version),
+            started: r.started,
+            ended: r.ended,
+            state: r.state,
+            who: r.who.clone(),
+            link: None,
+            seen: false,
+            sources: vec![r.key.clone()],
+            revision: Some(r.revision.clone()),
+            from_revision,
+            progress: r.progress,
+            detail: r.detail.clone(),
+        });
+    }
+
+    /// Merges a source's current deployments of a service (any order): each one as
+    /// [`Deploys::rollout`] does, then a deploy of this source still rolling that the source
+    /// no longer lists, or lists as replaced, ended: rolled back when the newest went back to
+    /// what it came from, else superseded.
+    pub fn follow(&mut self, service: &str, rollouts: &[Rollout]) {
+        let mut sorted: Vec<&Rollout> = rollouts.iter().collect();
+        sorted.sort_by_key(|r| r.started);
+        for r in &sorted {
+            self.rollout(service, r);
+        }
+        let Some(newest) = sorted.last() else { return };
+        let source = source_of(&newest.key);
+        let mut ended = Vec::new();
+        for (i, d) in self.list.iter().enumerate() {
+            let ours = d.service == service && d.sources.iter().any(|k| source_of(k) == source);
+            let open = matches!(d.state, DeployState::Rolling | DeployState::Superseded);
+            if ours && open && d.started < newest.started && !d.sources.contains(&newest.key) {
+                let listed_rolling =
+                    rollouts.iter().any(|r| d.sources.contains(&r.key) && r.state == DeployState::Rolling);
+                if !listed_rolling {
+                    ended.push(i);
+                }
+            }
+        }
+        for i in ended {
+            let d = &mut self.list[i];
+            let back = d.from_revision.as_deref() == Some(newest.revision.as_str());
+            let state = if back { DeployState::RolledBack } else { DeployState::Superseded };
+            if d.state != state || d.ended.is_none() {
+                d.state = state;
+                d.ended = Some(d.ended.unwrap_or(newest.started));
+                self.changed.push(d.clone());
+            }
+        }
+    }
+
+    /// The deploy on record that has this source key.
+    pub fn by_source(&self, key: &str) -> Option<&Deploy> {
+        self.list.iter().rev().find(|d| d.sources.iter().any(|k| k == key))
     }
 
     /// Newest first.
@@ -281,6 +427,21 @@ pub fn version_order(a: &str, b: &str) -> std::cmp::Ordering {
         }),
         _ => a.cmp(b),
     }
+}
+
+/// Whether a deploy is of `version`: by its version, or by a revision whose name holds it
+/// (`s3://builds/web-1.4.2.zip` is of 1.4.2).
+fn names_version(d: &Deploy, version: &str) -> bool {
+    d.version == version || d.revision.as_deref().is_some_and(|r| revision_names(r, version))
+}
+
+fn revision_names(revision: &str, version: &str) -> bool {
+    let strip = |t: &str| {
+        let t = [".tar.gz", ".tgz", ".zip", ".tar"].iter().find_map(|e| t.strip_suffix(e)).unwrap_or(t);
+        t.strip_prefix('v').unwrap_or(t).to_string()
+    };
+    let version = version.strip_prefix('v').unwrap_or(version);
+    version.len() >= 3 && revision.split(['/', '-', '_', ':', '@', '#', ' ']).any(|t| strip(t) == version)
 }
 
 fn gap(a: SystemTime, b: SystemTime) -> Duration {

@@ -49,6 +49,9 @@ pub enum Event {
     Aws { account: Arc<str>, event: aws::AwsEvent },
     /// Something from an action running against a service.
     Action { service: ServiceKey, event: ActionEvent },
+    /// An ECS service's or CodeDeploy group's deployments (`source`: `ecs`, `codedeploy`), or why
+    /// they could not be read.
+    DeploySource { service: ServiceKey, source: &'static str, result: Result<super::rollouts::SourceRead, String> },
     /// New lines of the deploy log.
     DeployLog { entries: Vec<deploys::LogEntry> },
     /// A backup job (by name) was checked.
@@ -83,7 +86,8 @@ impl Event {
             | Event::Up { service, .. }
             | Event::Action { service, .. }
             | Event::Instances { service, .. }
-            | Event::Discovered { service, .. } => Some(service),
+            | Event::Discovered { service, .. }
+            | Event::DeploySource { service, .. } => Some(service),
             Event::Aws { .. }
             | Event::DeployLog { .. }
             | Event::Backup { .. }

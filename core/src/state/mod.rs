@@ -14,6 +14,8 @@ pub mod life;
 pub mod memory;
 mod notes;
 mod periods;
+pub mod rollback;
+pub mod rollouts;
 mod series;
 mod service;
 mod shape;

@@ -64,6 +64,8 @@ pub struct ServiceState {
     pub action: Option<ActionRun>,
     /// What its sources of instances say, when it has any (`instances_from`).
     pub discovery: Option<super::Discovery>,
+    /// What ECS and CodeDeploy say of its deploys, when it deploys through them.
+    pub deploy_sources: super::rollouts::DeploySources,
     /// Events applied to this service: kept verdicts are made again when it moves.
     pub(super) changes: u64,
 }
@@ -84,6 +86,7 @@ impl ServiceState {
             flapping: memory::Flapping::default(),
             action: None,
             discovery: (!spec.discovery.is_empty()).then(super::Discovery::default),
+            deploy_sources: Default::default(),
             changes: 0,
         }
     }

@@ -51,6 +51,8 @@ pub struct Dialog {
     pub typed_version: String,
     /// Keys go to `typed_version` until Enter.
     pub entering_version: bool,
+    /// A rollback through ECS's or CodeDeploy's API: the call, and why that target.
+    pub native: Option<(crate::state::rollback::NativeCall, String)>,
 }
 
 impl Dialog {
@@ -83,6 +85,27 @@ impl View {
             self.flash = Some(format!("{} of {} is already running; one at a time", run.action, svc.name));
             return;
         }
+        if spec.kind.native() {
+            match crate::state::rollback::plan(spec.kind, svc, &state.deploys) {
+                Ok((call, why)) => {
+                    let (from_version, to) = call.versions();
+                    self.dialog = Some(Dialog {
+                        action: name.to_string(),
+                        service: si,
+                        from_version,
+                        versions: vec![to],
+                        choice: 0,
+                        needs_version: false,
+                        typed: String::new(),
+                        typed_version: String::new(),
+                        entering_version: false,
+                        native: Some((call, why)),
+                    });
+                }
+                Err(why) => self.flash = Some(format!("{name} is off: {why}")),
+            }
+            return;
+        }
         let from_version = state.current_version(si).map(|(v, _)| v);
         let versions: Vec<String> =
             state.versions_seen(si).into_iter().filter(|v| Some(v) != from_version.as_ref()).collect();
@@ -98,6 +121,7 @@ impl View {
             typed: String::new(),
             typed_version: String::new(),
             entering_version,
+            native: None,
         });
     }
 
@@ -130,7 +154,7 @@ impl View {
                 let request = request(d, spec, svc);
                 self.output = Some(d.service);
                 self.dialog = None;
-                return Outcome::Run(request);
+                return Outcome::Run(Box::new(request));
             }
             _ => {}
         }
@@ -182,6 +206,19 @@ pub fn request(
         version: d.version().unwrap_or(""),
         from_version: d.from_version.as_deref().unwrap_or(""),
     };
+    if let Some((call, _)) = &d.native {
+        return ActionRequest {
+            action: d.action.clone(),
+            service: d.service,
+            service_name: svc.name.to_string(),
+            env: svc.env.name.clone(),
+            from_version: d.from_version.clone(),
+            to_version: d.versions.first().cloned(),
+            command: call.words(),
+            timeout: spec.timeout,
+            native: Some(call.clone()),
+        };
+    }
     ActionRequest {
         action: d.action.clone(),
         service: d.service,
@@ -191,5 +228,6 @@ pub fn request(
         to_version: d.version().map(str::to_string),
         command: fill(&spec.command, &filled),
         timeout: spec.timeout,
+        native: None,
     }
 }

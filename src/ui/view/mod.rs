@@ -39,7 +39,7 @@ pub use crate::bindings::Action;
 pub enum Outcome {
     Nothing,
     Quit,
-    Run(ActionRequest),
+    Run(Box<ActionRequest>),
     /// Mute an item's notifications (`length` none: until it is OK), or lift its silence.
     Silence {
         item: String,

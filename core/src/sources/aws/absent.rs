@@ -22,7 +22,16 @@ pub async fn poll_account(_: &AwsClients, spec: &AwsSpec) -> (Vec<Event>, Option
     for service in fed_services(&spec.queries) {
         events.push(Event::Signals { service, result: Err(NOT_BUILT.into()) });
     }
+    let ecs = spec.ecs.iter().map(|w| (&w.service, "ecs"));
+    for (service, source) in ecs.chain(spec.codedeploy.iter().map(|w| (&w.service, "codedeploy"))) {
+        events.push(Event::DeploySource { service: service.as_str().into(), source, result: Err(NOT_BUILT.into()) });
+    }
     (events, Some(NOT_BUILT.into()))
+}
+
+/// No native rollbacks without the SDK.
+pub async fn native(_: &AwsSpec, _: &crate::state::rollback::NativeCall) -> Result<(String, Option<String>), String> {
+    Err(NOT_BUILT.into())
 }
 
 /// Says so once an interval, so the panel shows a current reason rather than a stale one.

@@ -1,8 +1,10 @@
 //! The AWS sources through the SDK: Auto Scaling groups and CloudWatch metrics, one task per
 //! account and region.
 
+pub mod codedeploy;
 pub mod databases;
 pub mod ec2;
+pub mod ecs;
 pub mod errors;
 pub mod queues;
 
@@ -59,9 +61,13 @@ pub struct AwsClients {
     pub cloudwatch: aws_sdk_cloudwatch::Client,
     pub sqs: aws_sdk_sqs::Client,
     pub rds: aws_sdk_rds::Client,
+    pub ecs: aws_sdk_ecs::Client,
+    pub codedeploy: aws_sdk_codedeploy::Client,
     pub calls: CallCounter,
     endpoint: String,
     conf: aws_config::SdkConfig,
+    /// What one round keeps for the next: task definitions' images, finished deployments.
+    seen: Arc<tokio::sync::Mutex<(ecs::TaskImages, codedeploy::Finished)>>,
 }
 
 impl AwsClients {
@@ -109,8 +115,13 @@ pub async fn clients(spec: &AwsSpec) -> AwsClients {
         aws_sdk_sqs::Client::from_conf(aws_sdk_sqs::config::Builder::from(&conf).interceptor(calls.clone()).build());
     let rds =
         aws_sdk_rds::Client::from_conf(aws_sdk_rds::config::Builder::from(&conf).interceptor(calls.clone()).build());
+    let ecs =
+        aws_sdk_ecs::Client::from_conf(aws_sdk_ecs::config::Builder::from(&conf).interceptor(calls.clone()).build());
+    let codedeploy = aws_sdk_codedeploy::Client::from_conf(
+        aws_sdk_codedeploy::config::Builder::from(&conf).interceptor(calls.clone()).build(),
+    );
     let endpoint = spec.endpoint_url.clone().unwrap_or_else(|| format!("AWS {}", spec.region));
-    AwsClients { asg, cloudwatch, sqs, rds, calls, endpoint, conf }
+    AwsClients { asg, cloudwatch, sqs, rds, ecs, codedeploy, calls, endpoint, conf, seen: Default::default() }
 }
 
 /// Reads the configured groups (by name, and by name prefix).
@@ -404,6 +415,9 @@ pub async fn poll_account(c: &AwsClients, spec: &AwsSpec) -> (Vec<Event>, Option
             Err(f) => failure = Some(f),
         }
     }
+    if failure.is_none() && !(spec.ecs.is_empty() && spec.codedeploy.is_empty()) {
+        failure = deploy_sources(c, spec, now, &mut events).await;
+    }
     if let Some(f) = &failure {
         events
             .push(Event::Aws { account: account.clone(), event: AwsEvent::Failed { at: now, error: f.text.clone() } });
@@ -413,6 +427,56 @@ pub async fn poll_account(c: &AwsClients, spec: &AwsSpec) -> (Vec<Event>, Option
     }
     events.push(Event::Aws { account, event: AwsEvent::Calls { at: now, count: c.calls.take() } });
     (events, failure)
+}
+
+/// The ECS services' and CodeDeploy groups' deployments, as events of their services. A
+/// service whose source cannot be read says so on its own; only throttling fails the account.
+async fn deploy_sources(
+    c: &AwsClients,
+    spec: &AwsSpec,
+    now: SystemTime,
+    events: &mut Vec<Event>,
+) -> Option<AwsFailure> {
+    use crate::state::rollouts::SourceRead;
+    let mut seen = c.seen.lock().await;
+    let (images, finished) = &mut *seen;
+    let (ecs, failure) = ecs::read(c, &spec.name, &spec.ecs, images, now).await;
+    for (service, result) in ecs {
+        let result = result.map(SourceRead::Ecs);
+        events.push(Event::DeploySource { service: service.as_str().into(), source: "ecs", result });
+    }
+    if failure.is_some() {
+        return failure;
+    }
+    let (groups, failure) = codedeploy::read(c, &spec.name, &spec.codedeploy, finished, now).await;
+    for (service, result) in groups {
+        let result = result.map(SourceRead::CodeDeploy);
+        events.push(Event::DeploySource { service: service.as_str().into(), source: "codedeploy", result });
+    }
+    failure
+}
+
+/// Makes a native rollback's call: what it did in words, and the request's id.
+pub async fn native(
+    spec: &AwsSpec,
+    call: &crate::state::rollback::NativeCall,
+) -> Result<(String, Option<String>), String> {
+    use crate::state::rollback::NativeCall;
+    let c = clients(spec).await;
+    let result = match call {
+        NativeCall::EcsUpdate { cluster, service, to, .. } => ecs::update_service(&c, cluster, service, to)
+            .await
+            .map(|(now, id)| (format!("{cluster}/{service} is moving to {now}"), id)),
+        NativeCall::CodeDeployRedeploy { application, group, of, revision, .. } => {
+            codedeploy::redeploy(&c, application, group, of)
+                .await
+                .map(|(new, id)| (format!("deployment {new} of {revision} created in {application}/{group}"), id))
+        }
+        NativeCall::CodeDeployStop { id, .. } => codedeploy::stop(&c, id)
+            .await
+            .map(|(status, rid)| (format!("{id} stopped ({status}); CodeDeploy rolls back"), rid)),
+    };
+    result.map_err(|f| f.text)
 }
 
 /// Polls one account forever on its interval, backing off (with jitter) on failure and harder on throttling.
