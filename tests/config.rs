@@ -446,3 +446,22 @@ fn deploy_sources_and_native_rollbacks_are_checked_where_they_are_written() {
     let err = assert_located(&text, 4, "actions.restart.command");
     assert!(err.message.contains("needs a command"), "{err}");
 }
+
+#[test]
+fn hosts_from_cloudwatch_need_one_account_and_no_node_exporter() {
+    let hosts = "[services.api.hosts]\ncloudwatch = true\n";
+    let err = assert_located(&format!("{GOOD_SERVICE}{hosts}"), 5, "services.api.hosts.cloudwatch");
+    assert!(err.message.contains("needs an [aws.NAME] account"), "{err}");
+    let two = "[aws.prod]\nregion = \"eu-west-1\"\n[aws.stage]\nregion = \"eu-west-1\"\n";
+    let err = assert_located(&format!("{GOOD_SERVICE}{hosts}{two}"), 5, "services.api.hosts.cloudwatch");
+    assert_eq!(err.hint.as_deref(), Some("accounts: prod, stage"));
+    let both = format!("{GOOD_SERVICE}{hosts}node_exporter_port = 9100\n{two}");
+    let err = assert_located(&both, 5, "services.api.hosts.cloudwatch");
+    assert!(err.message.contains("not both"), "{err}");
+    let named = format!("{GOOD_SERVICE}{hosts}aws = \"stage\"\n{two}");
+    let loaded = opsboard::config::load_str("x.toml", &named).unwrap();
+    assert_eq!(loaded.fleet.services[0].check.hosts.aws.as_deref(), Some("stage"));
+    let only = format!("{GOOD_SERVICE}{hosts}[aws.prod]\nregion = \"eu-west-1\"\n");
+    let loaded = opsboard::config::load_str("x.toml", &only).unwrap();
+    assert_eq!(loaded.fleet.services[0].check.hosts.aws.as_deref(), Some("prod"), "the only account");
+}

@@ -136,7 +136,10 @@ fn instances(frame: &mut Frame, area: Rect, scene: &Scene, si: usize, svc: &Serv
                     Cell::from(Span::styled(text, style))
                 }));
             }
-            let host_error = inst.host.error.as_ref().map(|(_, e)| format!("node exporter: {e}"));
+            let host_error = inst.host.error.as_ref().map(|(_, e)| match svc.check.hosts.cloudwatch {
+                true => e.clone(),
+                false => format!("node exporter: {e}"),
+            });
             let reason = match (&inst.metrics.error, v.status) {
                 (Some((_, e)), Status::Ok) => Span::styled(e.clone(), theme.dim()),
                 (None, Status::Ok) if let Some(e) = host_error => Span::styled(e, theme.dim()),

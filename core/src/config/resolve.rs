@@ -206,7 +206,7 @@ pub fn resolve(config: &Config, layers: &[Layer]) -> Result<Fleet, ConfigError> 
             tcp_send: svc.send.clone(),
             tcp_expect: svc.expect.clone(),
             answer: answer_spec(svc).map_err(|(key, m)| err(&table, key, m))?,
-            hosts: svc.hosts,
+            hosts: svc.hosts.clone(),
         };
         let h = &check.hosts;
         for (key, warn, crit) in [
@@ -470,7 +470,37 @@ pub fn resolve(config: &Config, layers: &[Layer]) -> Result<Fleet, ConfigError> 
         aws.push(spec);
     }
     deploy_sources(config, layers, &mut aws)?;
+    hosts_accounts(layers, &mut services, &aws)?;
     Ok(Fleet { services, prometheus: config.prometheus.clone(), aws })
+}
+
+/// The account each service's hosts are read from in CloudWatch (`hosts.cloudwatch`): the one
+/// named, or the only one.
+fn hosts_accounts(layers: &[Layer], services: &mut [ServiceSpec], aws: &[AwsSpec]) -> Result<(), ConfigError> {
+    for svc in services.iter_mut().filter(|s| s.check.hosts.cloudwatch) {
+        let table = format!("services.{}.hosts", svc.name);
+        let h = &mut svc.check.hosts;
+        if h.node_exporter_port.is_some() {
+            let m = "a host is read from a node exporter or from CloudWatch, not both".to_string();
+            return Err(locate(layers, &table, "cloudwatch", m));
+        }
+        let names: Vec<&str> = aws.iter().map(|a| a.name.as_str()).collect();
+        let account = match (&h.aws, names.as_slice()) {
+            (Some(a), _) if names.contains(&a.as_str()) => a.clone(),
+            (Some(a), _) => {
+                return Err(locate(layers, &table, "aws", format!("AWS account `{a}` is not in [aws]"))
+                    .hint(Some(format!("accounts: {}", names.join(", ")))));
+            }
+            (None, [only]) => only.to_string(),
+            (None, []) => return Err(locate(layers, &table, "cloudwatch", "needs an [aws.NAME] account".into())),
+            (None, _) => {
+                return Err(locate(layers, &table, "cloudwatch", "name the account: `aws = \"…\"`".into())
+                    .hint(Some(format!("accounts: {}", names.join(", ")))));
+            }
+        };
+        h.aws = Some(account);
+    }
+    Ok(())
 }
 
 /// Each service's ECS service and CodeDeploy group, given to the account that reads them; a

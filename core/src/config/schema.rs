@@ -790,11 +790,16 @@ impl<'de> Deserialize<'de> for InstanceEntry {
 
 /// `[services.NAME.hosts]`: thresholds in percent (load per CPU); a node exporter's own
 /// exposition (a service of hosts) is read the same way without `node_exporter_port`.
-#[derive(Debug, Clone, Copy, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct HostsTable {
     /// A node exporter on this port of each instance's host, scraped beside the app.
     pub node_exporter_port: Option<u16>,
+    /// The numbers from CloudWatch instead: EC2's CPUUtilization and the CloudWatch agent's
+    /// mem_used_percent and disk_used_percent, per instance ID.
+    pub cloudwatch: bool,
+    /// The `[aws.NAME]` account they are in (the only one, when there is one).
+    pub aws: Option<String>,
     pub cpu_warn: f64,
     pub cpu_crit: f64,
     pub memory_warn: f64,
@@ -809,6 +814,8 @@ impl Default for HostsTable {
     fn default() -> Self {
         Self {
             node_exporter_port: None,
+            cloudwatch: false,
+            aws: None,
             cpu_warn: 90.0,
             cpu_crit: 98.0,
             memory_warn: 90.0,

@@ -36,6 +36,11 @@ const NOT_DISKS: &[&str] = &[
     "nullfs",
 ];
 
+/// Whether a filesystem type is a disk's, not one of [`NOT_DISKS`].
+pub fn is_disk(fstype: &str) -> bool {
+    !NOT_DISKS.contains(&fstype)
+}
+
 /// One filesystem's size and what is left of it for unprivileged users.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Filesystem {
@@ -110,7 +115,7 @@ impl HostReader {
             "load1" => self.sample.load1 = Some(s.value),
             "filesystem_size_bytes" | "filesystem_avail_bytes" => {
                 let fstype = s.labels.get("fstype").unwrap_or_default();
-                if NOT_DISKS.contains(&fstype.as_ref()) {
+                if !is_disk(fstype.as_ref()) {
                     return true;
                 }
                 let Some(mount) = s.labels.get("mountpoint") else { return true };

@@ -63,6 +63,8 @@ pub enum Job {
     Scrape(InstanceKey),
     /// The node exporter beside an instance.
     HostScrape(InstanceKey),
+    /// A service's hosts in CloudWatch.
+    HostCloudWatch(ServiceKey),
     /// A service's `up` query: its instances from Prometheus.
     Up(ServiceKey),
     /// A service's PromQL signals.
@@ -82,7 +84,7 @@ impl Job {
             Job::Scrape(_) | Job::HostScrape(_) => Source::Scrape,
             Job::Up(_) => Source::Up,
             Job::Promql(_) => Source::Promql,
-            Job::Aws(_) => Source::Aws,
+            Job::Aws(_) | Job::HostCloudWatch(_) => Source::Aws,
             Job::Backup(_) => Source::Backup,
             Job::DeployLog => Source::DeployLog,
             Job::Discover(_) => Source::Discovery,
@@ -166,6 +168,24 @@ impl Pollers {
                 let round = self.rounds.register_once();
                 let (spec, tx) = (spec.clone(), self.tx.clone());
                 self.run(job, print, aws::run_account(spec, polling.jitter, polling.backoff_max, tx, round));
+            }
+        }
+        for svc in loaded.fleet.services.iter().filter(|s| s.check.hosts.cloudwatch) {
+            let Some(spec) = loaded.fleet.aws.iter().find(|a| Some(&a.name) == svc.check.hosts.aws.as_ref()) else {
+                continue;
+            };
+            let targets: Vec<(InstanceKey, String)> = (svc.instances.iter())
+                .filter_map(|i| {
+                    crate::state::host::instance_id(&i.label).map(|id| (InstanceKey::new(&svc.name, i), id.to_string()))
+                })
+                .collect();
+            let job = Job::HostCloudWatch(svc.name.as_str().into());
+            let print = print_of(&[spec, &targets]);
+            if !targets.is_empty() && !self.keeps(&job, print, &mut wanted) {
+                let round = self.rounds.register_once();
+                let (spec, tx, service) = (spec.clone(), self.tx.clone(), svc.name.as_str().into());
+                let interval = spec.interval;
+                self.run(job, print, aws::run_hosts(spec, service, targets, interval, tx, round));
             }
         }
         for job_spec in &loaded.config.backups {

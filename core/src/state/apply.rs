@@ -84,6 +84,36 @@ impl State {
                     self.deploys.log(e);
                 }
             }
+            Event::HostPoints { service, at, fresh_for, result } => {
+                let Some(si) = self.service_position(&service) else { return };
+                let (at_once, check) = (self.at_once, self.services[si].check.clone());
+                match result {
+                    Ok(points) => {
+                        // Those without a point say why.
+                        for inst in &mut self.services[si].instances {
+                            inst.host.error = Some((
+                                at,
+                                match super::host::instance_id(&inst.spec.label) {
+                                    Some(id) => format!("CloudWatch has no numbers for {id} from the last 10 minutes"),
+                                    None => "CloudWatch finds hosts by EC2 instance ID: name the instance `i-…`".into(),
+                                },
+                            ));
+                        }
+                        for (key, point) in points {
+                            let Some(id) = self.position(&key) else { continue };
+                            if let Some(inst) = self.instance_mut(id) {
+                                inst.host.fresh_for = Some(fresh_for);
+                                inst.host.apply_point(point, &check.hosts, &check.thresholds, at_once);
+                            }
+                        }
+                    }
+                    Err(e) => {
+                        for inst in &mut self.services[si].instances {
+                            inst.host.error = Some((at, format!("CloudWatch: {e}")));
+                        }
+                    }
+                }
+            }
             Event::DeploySource { service, source, result } => {
                 let Some(si) = self.service_position(&service) else { return };
                 let sources = &mut self.services[si].deploy_sources;
@@ -163,7 +193,7 @@ impl State {
                 // A node exporter's own exposition (a service of hosts) tells of its host.
                 if let Ok(Some(host)) = result.outcome.as_ref().map(|c| c.host.clone()) {
                     let (at_once, check) = (self.at_once, &self.services[id.service].check);
-                    let (hosts, thresholds) = (check.hosts, check.thresholds);
+                    let (hosts, thresholds) = (check.hosts.clone(), check.thresholds);
                     if let Some(inst) = self.instance_mut(id) {
                         inst.host.apply(at, host, &hosts, &thresholds, at_once);
                     }

@@ -129,6 +129,9 @@ impl Alarm {
 /// threshold (100.0) (minimum 1 datapoint for OK -> ALARM transition)." reads "1 out of the
 /// last 1 datapoints [140.0] was greater than the threshold (100.0)".
 pub fn alarm_words(reason: &str) -> String {
+    if let Some(words) = composite_words(reason) {
+        return words;
+    }
     let text = reason.trim().strip_prefix("Threshold Crossed: ").unwrap_or(reason.trim());
     let text = match text.find(" (minimum ") {
         Some(i) => &text[..i],
@@ -157,6 +160,16 @@ pub fn alarm_words(reason: &str) -> String {
         }
     }
     out.replace(" ]", "]").replace(" ,", ",")
+}
+
+/// A composite alarm's reason names the child that moved it by ARN, with the time:
+/// `arn:aws:cloudwatch:…:alarm:shop-web-5xx transitioned to ALARM at Wednesday 02 December, 2026
+/// 10:00:00 UTC` reads `shop-web-5xx transitioned to ALARM`.
+fn composite_words(reason: &str) -> Option<String> {
+    let (who, rest) = reason.trim().split_once(" transitioned to ")?;
+    let name = who.rsplit_once(":alarm:").map(|(_, n)| n)?;
+    let state = rest.split_whitespace().next()?;
+    Some(format!("{name} transitioned to {state}"))
 }
 
 /// One SQS queue as read: `GetQueueAttributes`, and CloudWatch's age of its oldest message.

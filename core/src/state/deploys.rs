@@ -326,8 +326,11 @@ impl Deploys {
             }
             d.revision.get_or_insert_with(|| r.revision.clone());
             d.who = d.who.take().or_else(|| r.who.clone());
-            d.progress = r.progress.or(d.progress);
-            d.detail = r.detail.clone().or(d.detail.take());
+            // Progress while it rolls: a service scaling long after its deploy is no news of it.
+            if d.state == DeployState::Rolling || r.state == DeployState::Rolling {
+                d.progress = r.progress.or(d.progress);
+                d.detail = r.detail.clone().or(d.detail.take());
+            }
             // The source's own end stands, unless the instances already saw it end.
             let instances_ended = d.seen && d.state != DeployState::Rolling;
             if !instances_ended || matches!(r.state, DeployState::Failed | DeployState::RolledBack) {

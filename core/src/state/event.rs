@@ -43,6 +43,14 @@ pub enum Event {
     Scrape { key: InstanceKey, result: ScrapeResult },
     /// A scrape of the node exporter beside an instance finished.
     HostScrape { key: InstanceKey, result: ScrapeResult },
+    /// Hosts' numbers read from CloudWatch for a service's instances (by key), current for
+    /// `fresh_for`; or why they could not be read.
+    HostPoints {
+        service: ServiceKey,
+        at: SystemTime,
+        fresh_for: Duration,
+        result: Result<Vec<(InstanceKey, super::host::HostPoint)>, String>,
+    },
     /// Service-level signal points from PromQL or CloudWatch, oldest first, or why they failed.
     Signals { service: ServiceKey, result: Result<Vec<SignalPoint>, String> },
     /// Something from one AWS account (by name).
@@ -87,7 +95,8 @@ impl Event {
             | Event::Action { service, .. }
             | Event::Instances { service, .. }
             | Event::Discovered { service, .. }
-            | Event::DeploySource { service, .. } => Some(service),
+            | Event::DeploySource { service, .. }
+            | Event::HostPoints { service, .. } => Some(service),
             Event::Aws { .. }
             | Event::DeployLog { .. }
             | Event::Backup { .. }

@@ -107,6 +107,13 @@ impl HostPoint {
     }
 }
 
+/// An EC2 instance ID (`i-` and 8 or 17 hex digits), as an instance's name may be one: a
+/// group's or a target group's instances are named so. Hosts from CloudWatch are found by it.
+pub fn instance_id(name: &str) -> Option<&str> {
+    let hex = name.strip_prefix("i-")?;
+    ((hex.len() == 8 || hex.len() == 17) && hex.chars().all(|c| c.is_ascii_hexdigit())).then_some(name)
+}
+
 /// What the scrapes of one host have shown.
 #[derive(Debug, Clone, Default)]
 pub struct HostState {
@@ -116,6 +123,9 @@ pub struct HostState {
     pub level: Debounced,
     /// The latest failure of a node exporter scraped beside the app, cleared by a good scrape.
     pub error: Option<(SystemTime, String)>,
+    /// How long a point from CloudWatch stays current (its reads are a minute apart, not a
+    /// scrape interval).
+    pub fresh_for: Option<Duration>,
 }
 
 impl HostState {
@@ -128,7 +138,7 @@ impl HostState {
             // A counter reset (a reboot) or no time passed: no rate this step.
             (total > 0.0 && idle >= 0.0).then(|| (1.0 - idle / total).clamp(0.0, 1.0))
         });
-        self.point = HostPoint {
+        let point = HostPoint {
             at: Some(at),
             cpu,
             memory: sample.memory_used(),
@@ -137,6 +147,14 @@ impl HostState {
             cpus: sample.cpus,
         };
         self.last = Some((at, sample));
+        self.apply_point(point, h, t, at_once);
+    }
+
+    /// Takes a point read whole (from CloudWatch), judged as a scrape's is.
+    pub fn apply_point(&mut self, point: HostPoint, h: &HostsTable, t: &Thresholds, at_once: bool) {
+        let Some(at) = point.at else { return };
+        self.error = None;
+        self.point = point;
         let (up, down) = (self.point.level(h, 1.0), self.point.level(h, 1.0 - t.clear_margin));
         let holds = if at_once { (Duration::ZERO, Duration::ZERO) } else { (t.hold, t.clear_for) };
         self.level.update(at, up, down.max(up), holds, Duration::MAX);
@@ -150,7 +168,7 @@ impl HostState {
     /// the number that put it there, and what is pending.
     pub fn verdict(&self, h: &HostsTable, now: SystemTime, fresh_for: Duration) -> Option<Verdict> {
         let at = self.point.at?;
-        if now.duration_since(at).unwrap_or_default() > fresh_for {
+        if now.duration_since(at).unwrap_or_default() > self.fresh_for.unwrap_or(fresh_for).max(fresh_for) {
             return None;
         }
         let levels = self.point.levels(h, 1.0);

@@ -6,6 +6,7 @@ pub mod databases;
 pub mod ec2;
 pub mod ecs;
 pub mod errors;
+pub mod hosts;
 pub mod queues;
 
 use super::fed_services;
@@ -166,6 +167,37 @@ pub async fn describe_groups(c: &AwsClients, spec: &AwsSpec) -> Result<Vec<AsgSn
     Ok(out)
 }
 
+/// The alarms of one `DescribeAlarms` answer, metric and composite, each name once (a name
+/// given and matched by the prefix too is one alarm).
+pub fn alarms_of(resp: &aws_sdk_cloudwatch::operation::describe_alarms::DescribeAlarmsOutput, out: &mut Vec<Alarm>) {
+    let when = |t: Option<&DateTime>| t.and_then(|t| SystemTime::try_from(*t).ok());
+    let metric = resp.metric_alarms().iter().map(|a| {
+        (
+            a.alarm_name(),
+            a.state_value().map(|v| v.as_str()),
+            a.state_reason(),
+            when(a.state_updated_timestamp()),
+            false,
+        )
+    });
+    let composite = resp.composite_alarms().iter().map(|a| {
+        (a.alarm_name(), a.state_value().map(|v| v.as_str()), a.state_reason(), when(a.state_updated_timestamp()), true)
+    });
+    for (name, state, reason, since, composite) in metric.chain(composite) {
+        let Some(name) = name else { continue };
+        if out.iter().any(|a| a.name == name) {
+            continue;
+        }
+        out.push(Alarm {
+            name: name.to_string(),
+            state: state.unwrap_or("INSUFFICIENT_DATA").to_string(),
+            reason: alarm_words(reason.unwrap_or_default()),
+            since,
+            composite,
+        });
+    }
+}
+
 /// Alarm names one `DescribeAlarms` call takes.
 const ALARM_NAMES_PER_CALL: usize = 100;
 
@@ -179,7 +211,6 @@ pub async fn describe_alarms(c: &AwsClients, spec: &AlarmSpec) -> Result<Vec<Ala
     for names in spec.names.chunks(ALARM_NAMES_PER_CALL) {
         asks.push((None, Some(names.to_vec())));
     }
-    let when = |t: Option<&DateTime>| t.and_then(|t| SystemTime::try_from(*t).ok());
     for (prefix, names) in asks {
         let mut token: Option<String> = None;
         loop {
@@ -194,38 +225,7 @@ pub async fn describe_alarms(c: &AwsClients, spec: &AlarmSpec) -> Result<Vec<Ala
                 .send()
                 .await
                 .map_err(|e| describe(&e, &c.endpoint))?;
-            let metric = resp.metric_alarms().iter().map(|a| {
-                (
-                    a.alarm_name(),
-                    a.state_value().map(|v| v.as_str()),
-                    a.state_reason(),
-                    when(a.state_updated_timestamp()),
-                    false,
-                )
-            });
-            let composite = resp.composite_alarms().iter().map(|a| {
-                (
-                    a.alarm_name(),
-                    a.state_value().map(|v| v.as_str()),
-                    a.state_reason(),
-                    when(a.state_updated_timestamp()),
-                    true,
-                )
-            });
-            for (name, state, reason, since, composite) in metric.chain(composite) {
-                let Some(name) = name else { continue };
-                // A name given and matched by the prefix too is one alarm.
-                if out.iter().any(|a| a.name == name) {
-                    continue;
-                }
-                out.push(Alarm {
-                    name: name.to_string(),
-                    state: state.unwrap_or("INSUFFICIENT_DATA").to_string(),
-                    reason: alarm_words(reason.unwrap_or_default()),
-                    since,
-                    composite,
-                });
-            }
+            alarms_of(&resp, &mut out);
             token = resp.next_token().map(str::to_string);
             if token.is_none() {
                 break;
@@ -479,6 +479,34 @@ pub async fn native(
     result.map_err(|f| f.text)
 }
 
+/// Reads a service's hosts from CloudWatch forever, once an `interval`: `targets` are its
+/// instances' keys and EC2 instance IDs.
+pub async fn run_hosts(
+    spec: AwsSpec,
+    service: ServiceKey,
+    targets: Vec<(crate::state::InstanceKey, String)>,
+    interval: Duration,
+    tx: mpsc::Sender<Event>,
+    mut round: crate::sources::rounds::Round,
+) {
+    let c = clients(&spec).await;
+    let mut listed = hosts::Listed::default();
+    let mut schedule = crate::sources::schedule::Schedule::new(interval, 0.1, interval * 4);
+    // A point is current until two reads have been missed.
+    let fresh_for = interval * 3;
+    loop {
+        let at = SystemTime::now();
+        let result = hosts::read(&c, &targets, &mut listed, at).await;
+        schedule.record(result.is_err());
+        let result = result.map_err(|f| f.text);
+        if tx.send(Event::HostPoints { service: service.clone(), at, fresh_for, result }).await.is_err() {
+            return;
+        }
+        round.done();
+        tokio::time::sleep(schedule.next_delay(fastrand::f64())).await;
+    }
+}
+
 /// Polls one account forever on its interval, backing off (with jitter) on failure and harder on throttling.
 pub async fn run_account(
     spec: AwsSpec,
@@ -522,6 +550,49 @@ mod tests {
             unit: Unit::Count,
             feeds: Some(("web".into(), role)),
         }
+    }
+
+    /// moto cannot make a composite alarm (PutCompositeAlarm is not implemented): one on the
+    /// SDK's own types, beside a metric alarm, as DescribeAlarms gives them.
+    #[test]
+    fn a_composite_alarm_reads_as_an_alarm_naming_the_child_that_moved_it() {
+        use aws_sdk_cloudwatch::operation::describe_alarms::DescribeAlarmsOutput;
+        use aws_sdk_cloudwatch::types::{CompositeAlarm, MetricAlarm, StateValue};
+        let resp = DescribeAlarmsOutput::builder()
+            .metric_alarms(
+                MetricAlarm::builder()
+                    .alarm_name("shop-web-5xx")
+                    .state_value(StateValue::Alarm)
+                    .state_reason("Threshold Crossed: 1 out of the last 1 datapoints [140.0 (02/12/26 10:00:00)] was greater than the threshold (100.0) (minimum 1 datapoint for OK -> ALARM transition).")
+                    .build(),
+            )
+            .composite_alarms(
+                CompositeAlarm::builder()
+                    .alarm_name("shop-web-down")
+                    .alarm_rule("ALARM(\"shop-web-5xx\") OR ALARM(\"shop-web-latency\")")
+                    .state_value(StateValue::Alarm)
+                    .state_reason("arn:aws:cloudwatch:eu-west-1:123456789012:alarm:shop-web-5xx transitioned to ALARM at Wednesday 02 December, 2026 10:00:00 UTC")
+                    .build(),
+            )
+            .build();
+        let mut alarms = Vec::new();
+        alarms_of(&resp, &mut alarms);
+        alarms_of(&resp, &mut alarms);
+        let seen: Vec<_> =
+            alarms.iter().map(|a| (a.name.as_str(), a.state.as_str(), a.reason.as_str(), a.composite)).collect();
+        assert_eq!(
+            seen,
+            [
+                (
+                    "shop-web-5xx",
+                    "ALARM",
+                    "1 out of the last 1 datapoints [140.0] was greater than the threshold (100.0)",
+                    false
+                ),
+                ("shop-web-down", "ALARM", "shop-web-5xx transitioned to ALARM", true),
+            ],
+            "each alarm once, in words"
+        );
     }
 
     #[test]
