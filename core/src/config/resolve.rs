@@ -484,23 +484,38 @@ fn hosts_accounts(layers: &[Layer], services: &mut [ServiceSpec], aws: &[AwsSpec
             let m = "a host is read from a node exporter or from CloudWatch, not both".to_string();
             return Err(locate(layers, &table, "cloudwatch", m));
         }
-        let names: Vec<&str> = aws.iter().map(|a| a.name.as_str()).collect();
-        let account = match (&h.aws, names.as_slice()) {
-            (Some(a), _) if names.contains(&a.as_str()) => a.clone(),
-            (Some(a), _) => {
-                return Err(locate(layers, &table, "aws", format!("AWS account `{a}` is not in [aws]"))
-                    .hint(Some(format!("accounts: {}", names.join(", ")))));
-            }
-            (None, [only]) => only.to_string(),
-            (None, []) => return Err(locate(layers, &table, "cloudwatch", "needs an [aws.NAME] account".into())),
-            (None, _) => {
-                return Err(locate(layers, &table, "cloudwatch", "name the account: `aws = \"…\"`".into())
-                    .hint(Some(format!("accounts: {}", names.join(", ")))));
-            }
-        };
-        h.aws = Some(account);
+        let i = account_of(layers, &table, "cloudwatch", h.aws.as_deref(), aws)?;
+        h.aws = Some(aws[i].name.clone());
     }
     Ok(())
+}
+
+/// The account a table names in `aws` (the only one, when it names none), by its position in
+/// `aws`; an error at `key` of `table` otherwise, listing the accounts.
+fn account_of(
+    layers: &[Layer],
+    table: &str,
+    key: &str,
+    named: Option<&str>,
+    aws: &[AwsSpec],
+) -> Result<usize, ConfigError> {
+    let names: Vec<&str> = aws.iter().map(|a| a.name.as_str()).collect();
+    let hint = || {
+        Some(if names.is_empty() {
+            "no [aws.NAME] account is configured".into()
+        } else {
+            format!("accounts: {}", names.join(", "))
+        })
+    };
+    match (named, names.as_slice()) {
+        (Some(a), _) => match names.iter().position(|n| *n == a) {
+            Some(i) => Ok(i),
+            None => Err(locate(layers, table, "aws", format!("AWS account `{a}` is not in [aws]")).hint(hint())),
+        },
+        (None, [_]) => Ok(0),
+        (None, []) => Err(locate(layers, table, key, "needs an [aws.NAME] account".into())),
+        (None, _) => Err(locate(layers, table, key, "name the account: `aws = \"…\"`".into()).hint(hint())),
+    }
 }
 
 /// Each service's ECS service and CodeDeploy group, given to the account that reads them; a
@@ -509,22 +524,9 @@ fn deploy_sources(config: &Config, layers: &[Layer], aws: &mut [AwsSpec]) -> Res
     let err = |table: &str, name: &str, message: String| locate(layers, table, name, message);
     use super::aws::{CodeDeployWatch, EcsWatch};
     use super::schema::ActionKind;
-    let names: Vec<String> = aws.iter().map(|s| s.name.clone()).collect();
-    let known = names.join(", ");
     for (name, svc) in &config.services {
-        let account = |table: &str, a: &str| {
-            names.iter().position(|s| s == a).ok_or_else(|| {
-                err(&format!("services.{name}.{table}"), "aws", format!("AWS account `{a}` is not in [aws]")).hint(
-                    Some(if known.is_empty() {
-                        "no [aws.NAME] account is configured".into()
-                    } else {
-                        format!("accounts: {known}")
-                    }),
-                )
-            })
-        };
         if let Some(e) = &svc.ecs {
-            let i = account("ecs", &e.aws)?;
+            let i = account_of(layers, &format!("services.{name}.ecs"), "aws", Some(&e.aws), aws)?;
             aws[i].ecs.push(EcsWatch {
                 service: name.clone(),
                 cluster: e.cluster.clone(),
@@ -532,7 +534,7 @@ fn deploy_sources(config: &Config, layers: &[Layer], aws: &mut [AwsSpec]) -> Res
             });
         }
         if let Some(c) = &svc.codedeploy {
-            let i = account("codedeploy", &c.aws)?;
+            let i = account_of(layers, &format!("services.{name}.codedeploy"), "aws", Some(&c.aws), aws)?;
             aws[i].codedeploy.push(CodeDeployWatch {
                 service: name.clone(),
                 application: c.application.clone(),

@@ -86,30 +86,31 @@ impl State {
             }
             Event::HostPoints { service, at, fresh_for, result } => {
                 let Some(si) = self.service_position(&service) else { return };
-                let (at_once, check) = (self.at_once, self.services[si].check.clone());
-                match result {
-                    Ok(points) => {
-                        // Those without a point say why.
-                        for inst in &mut self.services[si].instances {
-                            inst.host.error = Some((
-                                at,
-                                match super::host::instance_id(&inst.spec.label) {
-                                    Some(id) => format!("CloudWatch has no numbers for {id} from the last 10 minutes"),
-                                    None => "CloudWatch finds hosts by EC2 instance ID: name the instance `i-…`".into(),
-                                },
-                            ));
-                        }
-                        for (key, point) in points {
-                            let Some(id) = self.position(&key) else { continue };
-                            if let Some(inst) = self.instance_mut(id) {
-                                inst.host.fresh_for = Some(fresh_for);
-                                inst.host.apply_point(point, &check.hosts, &check.thresholds, at_once);
-                            }
-                        }
-                    }
+                let at_once = self.at_once;
+                let svc = &mut self.services[si];
+                let points = match result {
+                    Ok(points) => points,
                     Err(e) => {
-                        for inst in &mut self.services[si].instances {
+                        for inst in &mut svc.instances {
                             inst.host.error = Some((at, format!("CloudWatch: {e}")));
+                        }
+                        return;
+                    }
+                };
+                for inst in &mut svc.instances {
+                    let key = inst.spec.key();
+                    match points.iter().find(|(k, _)| *k.instance == *key) {
+                        Some((_, point)) => {
+                            inst.host.fresh_for = Some(fresh_for);
+                            inst.host.apply_point(point.clone(), &svc.check.hosts, &svc.check.thresholds, at_once);
+                        }
+                        // Those without a point say why.
+                        None => {
+                            let why = match super::host::instance_id(&inst.spec.label) {
+                                Some(id) => format!("CloudWatch has no numbers for {id} from the last 10 minutes"),
+                                None => "CloudWatch finds hosts by EC2 instance ID: name the instance `i-…`".into(),
+                            };
+                            inst.host.error = Some((at, why));
                         }
                     }
                 }

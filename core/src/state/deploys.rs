@@ -314,13 +314,13 @@ impl Deploys {
         };
         if let Some(i) = by_key.or_else(by_version) {
             let d = &mut self.list[i];
+            let before = d.clone();
             if d.from_revision.is_none() {
                 d.from_revision = from_revision;
             }
             if d.from.is_none() {
                 d.from = from.filter(|v| *v != d.version);
             }
-            let before = d.clone();
             if !d.sources.contains(&r.key) {
                 d.sources.push(r.key.clone());
             }
@@ -438,9 +438,14 @@ fn names_version(d: &Deploy, version: &str) -> bool {
     d.version == version || d.revision.as_deref().is_some_and(|r| revision_names(r, version))
 }
 
+/// A bundle's file name without its archive extension: `web-1.4.2.zip` is `web-1.4.2`.
+pub fn bundle_stem(file: &str) -> &str {
+    [".tar.gz", ".tgz", ".zip", ".tar"].iter().find_map(|e| file.strip_suffix(e)).unwrap_or(file)
+}
+
 fn revision_names(revision: &str, version: &str) -> bool {
     let strip = |t: &str| {
-        let t = [".tar.gz", ".tgz", ".zip", ".tar"].iter().find_map(|e| t.strip_suffix(e)).unwrap_or(t);
+        let t = bundle_stem(t);
         t.strip_prefix('v').unwrap_or(t).to_string()
     };
     let version = version.strip_prefix('v').unwrap_or(version);

@@ -166,6 +166,11 @@ pub fn revision_before(revision: &str) -> Option<String> {
     (n > 1).then(|| format!("{family}:{}", n - 1))
 }
 
+/// `1 failed task`, `3 failed tasks`.
+fn failed_tasks(n: u32) -> String {
+    format!("{n} failed task{}", if n == 1 { "" } else { "s" })
+}
+
 /// What a source's key starts with.
 pub fn source_of(key: &str) -> &str {
     key.split(':').next().unwrap_or(key)
@@ -186,8 +191,7 @@ impl EcsStatus {
                 };
                 let mut detail = d.reason.clone();
                 if d.failed_tasks > 0 {
-                    let failed =
-                        format!("{} failed task{}", d.failed_tasks, if d.failed_tasks == 1 { "" } else { "s" });
+                    let failed = failed_tasks(d.failed_tasks);
                     detail = Some(detail.map_or(failed.clone(), |r| format!("{failed}; {r}")));
                 }
                 Rollout {
@@ -220,7 +224,7 @@ impl EcsStatus {
                 _ => s.push_str(&format!(", on {}", p.revision)),
             }
             if p.failed_tasks > 0 {
-                s.push_str(&format!(" ({} failed task{})", p.failed_tasks, if p.failed_tasks == 1 { "" } else { "s" }));
+                s.push_str(&format!(" ({})", failed_tasks(p.failed_tasks)));
             }
         }
         if self.controller != "ECS" {

@@ -32,7 +32,7 @@ pub fn revision_words(r: Option<&RevisionLocation>) -> (String, String) {
     if let Some(s3) = r.s3_location() {
         let key = s3.key().unwrap_or_default();
         let file = key.rsplit('/').next().unwrap_or(key);
-        let stem = [".tar.gz", ".tgz", ".zip", ".tar"].iter().find_map(|e| file.strip_suffix(e)).unwrap_or(file);
+        let stem = crate::state::deploys::bundle_stem(file);
         return (format!("s3://{}/{key}", s3.bucket().unwrap_or_default()), stem.to_string());
     }
     if let Some(gh) = r.git_hub_location() {
