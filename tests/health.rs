@@ -126,15 +126,18 @@ async fn fifty_megabyte_body_is_capped_not_read_whole() {
     assert!(sent >= MAX_HEALTH_BODY_BYTES as u64);
 }
 
-/// Sockets in TIME_WAIT with `port` at either end, as the kernel lists them (Linux).
-fn time_wait_on(port: u16) -> usize {
+/// Sockets in TIME_WAIT between `port` and one of `peers` (either end), as the kernel lists
+/// them (Linux). Matching both ends keeps out what an earlier test on a reused port left.
+fn time_wait_between(port: u16, peers: &[u16]) -> usize {
     let table = std::fs::read_to_string("/proc/net/tcp").expect("/proc/net/tcp lists the TCP sockets");
     let port_of = |addr: &str| addr.rsplit(':').next().and_then(|p| u16::from_str_radix(p, 16).ok());
+    let ours = |a: Option<u16>, b: Option<u16>| a == Some(port) && b.is_some_and(|b| peers.contains(&b));
     table
         .lines()
         .skip(1)
         .map(|line| line.split_whitespace().collect::<Vec<_>>())
-        .filter(|f| f.len() > 3 && f[3] == "06" && (port_of(f[1]) == Some(port) || port_of(f[2]) == Some(port)))
+        .filter(|f| f.len() > 3 && f[3] == "06")
+        .filter(|f| ours(port_of(f[1]), port_of(f[2])) || ours(port_of(f[2]), port_of(f[1])))
         .count()
 }
 
@@ -148,7 +151,9 @@ async fn checks_leave_no_connection_in_time_wait_on_either_end() {
     // Once the server has closed its side of each connection.
     server.closed_all(Duration::from_secs(5)).await;
     assert_eq!(server.requests.load(Ordering::SeqCst), 3);
-    assert_eq!(time_wait_on(server.addr.port()), 0, "a closed check left its connection waiting");
+    let peers: Vec<u16> = server.peers.lock().unwrap().iter().map(|p| p.port()).collect();
+    assert_eq!(peers.len(), 3, "one connection per check");
+    assert_eq!(time_wait_between(server.addr.port(), &peers), 0, "a closed check left its connection waiting");
 }
 
 #[tokio::test]

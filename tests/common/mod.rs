@@ -48,6 +48,8 @@ pub struct TestServer {
     pub requests: Arc<AtomicU64>,
     /// Connections accepted and not yet closed by the server.
     pub open: Arc<AtomicU64>,
+    /// The client end of every connection accepted, in order.
+    pub peers: Arc<std::sync::Mutex<Vec<SocketAddr>>>,
     task: tokio::task::JoinHandle<()>,
 }
 
@@ -91,10 +93,12 @@ pub async fn serve_at(at: SocketAddr, reply: impl Fn(&str) -> Reply + Send + Syn
     let requests = Arc::new(AtomicU64::new(0));
     let reply = Arc::new(reply);
     let open = Arc::new(AtomicU64::new(0));
-    let (sent, reqs, conns) = (bytes_sent.clone(), requests.clone(), open.clone());
+    let peers = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let (sent, reqs, conns, seen) = (bytes_sent.clone(), requests.clone(), open.clone(), peers.clone());
     let task = tokio::spawn(async move {
         loop {
-            let Ok((stream, _)) = listener.accept().await else { return };
+            let Ok((stream, peer)) = listener.accept().await else { return };
+            seen.lock().unwrap().push(peer);
             let (reply, sent, reqs, conns) = (reply.clone(), sent.clone(), reqs.clone(), conns.clone());
             conns.fetch_add(1, Ordering::SeqCst);
             tokio::spawn(async move {
@@ -104,7 +108,7 @@ pub async fn serve_at(at: SocketAddr, reply: impl Fn(&str) -> Reply + Send + Syn
             });
         }
     });
-    TestServer { addr, bytes_sent, requests, open, task }
+    TestServer { addr, bytes_sent, requests, open, peers, task }
 }
 
 async fn handle(
