@@ -9,6 +9,7 @@ pub use opsboard_core::{
 };
 
 pub mod app;
+pub mod attach;
 pub mod check;
 pub mod demo;
 pub mod input;

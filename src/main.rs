@@ -115,6 +115,15 @@ enum Command {
         #[arg(long)]
         token_file: Option<PathBuf>,
     },
+    /// The interactive board fed by a running `opsboard serve` instead of polling the fleet:
+    /// every screen on one collector, each with its own view.
+    Attach {
+        /// The server, e.g. http://127.0.0.1:7878
+        url: String,
+        /// A file holding the server's token (else OPSBOARD_TOKEN, else none).
+        #[arg(long)]
+        token_file: Option<PathBuf>,
+    },
     /// Check a config file and point at the line that is wrong.
     Validate {
         /// The file to check (default: the one the board would use).
@@ -183,6 +192,9 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
                 ExitCode::from(1)
             }
         });
+    }
+    if let Some(Command::Attach { url, token_file }) = &cli.command {
+        return attach(&cli, url, token_file.as_deref()).await;
     }
     if let Some(Command::Validate { path }) = &cli.command {
         let sources = Sources::discover(path.clone().or(cli.config.clone()), &env);
@@ -274,16 +286,12 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
-        Some(Command::Validate { .. } | Command::DemoDeploy { .. }) => unreachable!("handled above"),
+        Some(Command::Validate { .. } | Command::DemoDeploy { .. } | Command::Attach { .. }) => {
+            unreachable!("handled above")
+        }
         Some(Command::Serve { listen, token_file }) => {
             let token = match token_file {
-                Some(path) => {
-                    let t = std::fs::read_to_string(path)
-                        .with_context(|| format!("reading the token file {}", path.display()))?;
-                    let t = t.trim().to_string();
-                    anyhow::ensure!(!t.is_empty(), "the token file {} is empty", path.display());
-                    Some(t)
-                }
+                Some(path) => Some(read_token(path)?),
                 None => loaded.config.serve.token.clone().filter(|t| !t.is_empty()),
             };
             let listen = match listen {
@@ -324,6 +332,62 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
     }
 }
 
+/// A token from its file, trimmed; an empty file is an error.
+fn read_token(path: &std::path::Path) -> anyhow::Result<String> {
+    let t = std::fs::read_to_string(path).with_context(|| format!("reading the token file {}", path.display()))?;
+    let t = t.trim().to_string();
+    anyhow::ensure!(!t.is_empty(), "the token file {} is empty", path.display());
+    Ok(t)
+}
+
+/// `opsboard attach URL`: the server's config decides the fleet; this terminal's own (when
+/// there is one) its theme.
+async fn attach(cli: &Cli, url: &str, token_file: Option<&std::path::Path>) -> anyhow::Result<ExitCode> {
+    let env = |k: &str| std::env::var(k).ok();
+    let token = match token_file {
+        Some(path) => Some(read_token(path)?),
+        None => env("OPSBOARD_TOKEN").filter(|t| !t.is_empty()),
+    };
+    let sources = Sources::discover(cli.config.clone(), &env);
+    let board = if sources.user.is_some() || sources.override_file.is_some() {
+        Some(config::load(&sources, &env)?.config.board)
+    } else {
+        None
+    };
+    let theme = pick_theme(cli, board.as_ref().and_then(|b| b.theme.as_deref()), cli.wall, false)?;
+    let log_file =
+        cli.log_file.clone().or(board.as_ref().and_then(|b| b.log_file.clone())).or_else(logging::default_log_file);
+    let _log_guard = log_file.and_then(|p| logging::init(&p).ok());
+    let slow_link = cli.low_bandwidth || std::env::var_os("SSH_CONNECTION").is_some();
+    let max_fps = board.as_ref().map_or(10, |b| b.max_fps);
+    let opts = opsboard::attach::AttachOptions {
+        url: url.to_string(),
+        token,
+        theme,
+        utc_offset_secs: terminal::local_utc_offset_secs(),
+        max_fps: if slow_link { max_fps.min(2) } else { max_fps },
+    };
+    opsboard::attach::run(&opts).await?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The theme the flags, the environment and the config ask for; `web` is a browser's (full
+/// colour whatever this terminal says).
+fn pick_theme(cli: &Cli, configured: Option<&str>, wall: bool, web: bool) -> anyhow::Result<Theme> {
+    let no_color = !web && std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty())
+        || std::env::var("TERM").is_ok_and(|t| t == "dumb");
+    let theme_name = match (&cli.theme, configured) {
+        (Some(t), _) => t.clone(),
+        (None, _) if no_color => "mono".into(),
+        (None, Some(t)) => t.to_string(),
+        (None, None) if wall => "high-contrast".into(),
+        (None, None) => "dark".into(),
+    };
+    let env = |k: &str| std::env::var(k).ok();
+    let depth = if web { ColorDepth::TrueColor } else { ColorDepth::detect(&env) };
+    Ok(Theme::load(&theme_name, config::config_dir().as_deref())?.for_depth(depth))
+}
+
 /// Logs to the file the flags or config name, else the data dir's; never to the terminal.
 fn start_logging(cli: &Cli, loaded: &Loaded) -> Option<tracing_appender::non_blocking::WorkerGuard> {
     let log_file = cli.log_file.clone().or(loaded.config.board.log_file.clone()).or_else(logging::default_log_file);
@@ -340,18 +404,7 @@ fn start_logging(cli: &Cli, loaded: &Loaded) -> Option<tracing_appender::non_blo
 fn board_options(cli: &Cli, loaded: &Loaded, web_wall: Option<bool>) -> anyhow::Result<BoardOptions> {
     let board = &loaded.config.board;
     let wall = web_wall.unwrap_or(cli.wall || board.mode == Mode::Wall);
-    let no_color = web_wall.is_none() && std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty())
-        || std::env::var("TERM").is_ok_and(|t| t == "dumb");
-    let theme_name = match (&cli.theme, &board.theme) {
-        (Some(t), _) => t.clone(),
-        (None, _) if no_color => "mono".into(),
-        (None, Some(t)) => t.clone(),
-        (None, None) if wall => "high-contrast".into(),
-        (None, None) => "dark".into(),
-    };
-    let env = |k: &str| std::env::var(k).ok();
-    let depth = if web_wall.is_some() { ColorDepth::TrueColor } else { ColorDepth::detect(&env) };
-    let theme = Theme::load(&theme_name, config::config_dir().as_deref())?.for_depth(depth);
+    let theme = pick_theme(cli, board.theme.as_deref(), wall, web_wall.is_some())?;
     let slow_link = cli.low_bandwidth || std::env::var_os("SSH_CONNECTION").is_some();
     Ok(BoardOptions {
         look: Look {

@@ -79,6 +79,9 @@ pub struct ServeStats {
     pub viewers: usize,
     /// Distinct page sizes drawn now.
     pub frame_sizes: usize,
+    /// Terminals attached now (`opsboard attach`), and those dropped for falling behind.
+    pub attached: usize,
+    pub attached_behind: u64,
     /// Connections open now, and how many of them have not sent a whole request yet.
     pub connections: usize,
     pub waiting: usize,
@@ -96,6 +99,10 @@ impl Family<'_> {
         self.sample("opsboard_viewers", &[], s.viewers as f64);
         self.head("opsboard_serve_frame_sizes", "Distinct page sizes the server draws now.");
         self.sample("opsboard_serve_frame_sizes", &[], s.frame_sizes as f64);
+        self.head("opsboard_attached_terminals", "Terminals attached to this server now (opsboard attach).");
+        self.sample("opsboard_attached_terminals", &[], s.attached as f64);
+        self.counter("opsboard_attached_dropped_total", "Attached terminals dropped for falling behind.");
+        self.sample("opsboard_attached_dropped_total", &[], s.attached_behind as f64);
         self.head("opsboard_serve_connections", "Connections open now; state=\"waiting\" have sent no whole request.");
         self.sample(
             "opsboard_serve_connections",

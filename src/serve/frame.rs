@@ -1,4 +1,6 @@
 //! A rendered frame as messages for the page: every cell at first, then only the cells that changed.
+//! The same messages, with colours as the terminal names them, go to `opsboard attach`
+//! ([`Paint::Terminal`], [`crate::attach::wire`]).
 //!
 //! A message is JSON: `{"t":"full"|"diff", "runs":[[row, col, text, fg, bg, flags], …]}`. A run is
 //! consecutive cells of one style; `text` is a string when each cell holds one character, else an
@@ -17,9 +19,29 @@ pub const ITALIC: u8 = 4;
 pub const UNDERLINE: u8 = 8;
 pub const CROSSED: u8 = 16;
 
+/// Who the cells are painted for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Paint {
+    /// A web page: `#rrggbb`, reversed cells swapped, [`BOLD`]… flags.
+    Page,
+    /// A terminal: ratatui's colour names (`Reset`, `LightRed`, `#1C1C1C`, `236`) and its
+    /// modifier bits, drawn there as a local board draws them.
+    Terminal,
+}
+
 /// The whole frame, for a page that has just joined.
 pub fn full(buf: &Buffer, heartbeat_ms: u64, scrub: &dyn Fn(&str) -> String) -> String {
-    let runs = runs(buf, None, scrub);
+    full_for(Paint::Page, buf, heartbeat_ms, scrub)
+}
+
+/// Only what changed from `before` (same size); `None` when nothing did.
+pub fn diff(before: &Buffer, after: &Buffer, scrub: &dyn Fn(&str) -> String) -> Option<String> {
+    diff_for(Paint::Page, before, after, scrub)
+}
+
+/// [`full`], painted for `paint`.
+pub fn full_for(paint: Paint, buf: &Buffer, heartbeat_ms: u64, scrub: &dyn Fn(&str) -> String) -> String {
+    let runs = runs(paint, buf, None, scrub);
     json!({
         "t": "full",
         "cols": buf.area.width,
@@ -30,15 +52,18 @@ pub fn full(buf: &Buffer, heartbeat_ms: u64, scrub: &dyn Fn(&str) -> String) -> 
     .to_string()
 }
 
-/// Only what changed from `before` (same size); `None` when nothing did.
-pub fn diff(before: &Buffer, after: &Buffer, scrub: &dyn Fn(&str) -> String) -> Option<String> {
-    let runs = runs(after, Some(before), scrub);
+/// [`diff`], painted for `paint`.
+pub fn diff_for(paint: Paint, before: &Buffer, after: &Buffer, scrub: &dyn Fn(&str) -> String) -> Option<String> {
+    let runs = runs(paint, after, Some(before), scrub);
     (!runs.is_empty()).then(|| json!({ "t": "diff", "runs": runs }).to_string())
 }
 
-type Style = (String, String, u8);
+type Style = (String, String, u16);
 
-fn style(cell: &Cell) -> Style {
+fn style(paint: Paint, cell: &Cell) -> Style {
+    if paint == Paint::Terminal {
+        return (cell.fg.to_string(), cell.bg.to_string(), cell.modifier.bits());
+    }
     let (mut fg, mut bg) = (cell.fg, cell.bg);
     if cell.modifier.contains(Modifier::REVERSED) {
         std::mem::swap(&mut fg, &mut bg);
@@ -52,13 +77,13 @@ fn style(cell: &Cell) -> Style {
         (Modifier::CROSSED_OUT, CROSSED),
     ] {
         if cell.modifier.contains(m) {
-            flags |= f;
+            flags |= u16::from(f);
         }
     }
     (hex(fg, false), hex(bg, true), flags)
 }
 
-fn runs(after: &Buffer, before: Option<&Buffer>, scrub: &dyn Fn(&str) -> String) -> Vec<Value> {
+fn runs(paint: Paint, after: &Buffer, before: Option<&Buffer>, scrub: &dyn Fn(&str) -> String) -> Vec<Value> {
     let mut runs = Vec::new();
     for y in 0..after.area.height {
         let now = crate::snapshot::row_cells(after, y);
@@ -76,10 +101,10 @@ fn runs(after: &Buffer, before: Option<&Buffer>, scrub: &dyn Fn(&str) -> String)
                 x += 1;
                 continue;
             }
-            let st = style(now[x].1);
+            let st = style(paint, now[x].1);
             let start = x;
             let mut syms: Vec<&str> = Vec::new();
-            while x < now.len() && changed(x) && style(now[x].1) == st {
+            while x < now.len() && changed(x) && style(paint, now[x].1) == st {
                 syms.push(now[x].0);
                 x += 1;
             }

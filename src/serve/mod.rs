@@ -6,9 +6,11 @@
 //!                                           └─ pages rotate on the wall's clock
 //!  TCP ─▶ admission (per address, in all) ─▶ head (time, size) ─▶ token check ─▶ routes (read-only)
 //!            └─ full: the oldest connection without a whole request is closed for the new one
+//!  /attach ─▶ upgrade ─▶ session (hello, keys in, frames out) ◀─▶ Publisher: one view per terminal
 //! ```
 
 mod admission;
+mod attach;
 mod auth;
 mod deflate;
 pub mod exposition;
@@ -16,6 +18,9 @@ pub mod frame;
 pub mod publisher;
 mod refusals;
 mod routes;
+pub mod viewers;
+
+pub use attach::read_line;
 
 use crate::collector::Collector;
 use crate::config::schema::Page;
@@ -139,6 +144,7 @@ pub async fn run(
         page_every: opts.wall.as_ref().map_or(Duration::from_secs(3600), |(_, every)| *every),
         look: opts.look.clone(),
         secrets,
+        actions: crate::actions::ActionSpecs { specs: loaded.config.actions.clone() },
     };
     let limits = connection_limits();
     tracing::info!(connections = limits.connections, per_address = limits.per_address, "connection limits");
@@ -257,7 +263,8 @@ async fn connection(
         .timer(TokioTimer::new())
         .header_read_timeout(HEAD_TIMEOUT)
         .max_buf_size(MAX_HEAD_BYTES)
-        .serve_connection(TokioIo::new(stream), service);
+        .serve_connection(TokioIo::new(stream), service)
+        .with_upgrades();
     tokio::select! {
         served = conn => {
             if let Err(e) = served

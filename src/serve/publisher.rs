@@ -19,6 +19,8 @@ use tokio::time::{Instant, MissedTickBehavior, interval};
 use super::deflate::{self, Chunk, SharedGzip};
 use super::exposition::ServeStats;
 use super::frame;
+use super::viewers::{Ctx, Hello, Viewers};
+use crossterm::event::KeyEvent;
 
 /// How often a page hears from the server even when nothing changed.
 pub const HEARTBEAT: Duration = Duration::from_secs(5);
@@ -48,6 +50,14 @@ pub enum Request {
     State { reply: oneshot::Sender<String> },
     /// The Prometheus metrics, now, with the server's own numbers so far.
     Metrics { serve: ServeStats, reply: oneshot::Sender<String> },
+    /// A terminal attaches: its id and its outbox, the whole first frame in it; or why not.
+    Attach { hello: Hello, reply: oneshot::Sender<Result<(u64, mpsc::Receiver<Bytes>), String>> },
+    /// A key from an attached terminal.
+    Key { id: u64, key: KeyEvent },
+    /// An attached terminal's new size.
+    Resize { id: u64, cols: u16, rows: u16 },
+    /// An attached terminal left.
+    Detach { id: u64 },
 }
 
 struct Feed {
@@ -103,6 +113,8 @@ pub struct Publisher {
     pub view: View,
     pub page_every: Duration,
     pub secrets: Secrets,
+    /// The config's actions: an attached terminal's view names them (and says why they are off).
+    pub actions: crate::actions::ActionSpecs,
 }
 
 impl Publisher {
@@ -119,10 +131,29 @@ impl Publisher {
         |s: &str| self.secrets.scrub(s)
     }
 
-    fn answer(&mut self, feeds: &mut HashMap<(u16, u16), Feed>, request: Request) {
+    /// What every attached terminal's frame is drawn from, at `now`.
+    fn ctx<'a>(&'a self, now: SystemTime, scrub: &'a dyn Fn(&str) -> String) -> Ctx<'a> {
+        Ctx {
+            state: &self.collector.state,
+            verdicts: self.collector.verdicts(),
+            look: &self.look,
+            actions: &self.actions,
+            now,
+            scrub,
+        }
+    }
+
+    fn answer(&mut self, feeds: &mut HashMap<(u16, u16), Feed>, viewers: &mut Viewers, request: Request) {
         let now = SystemTime::now();
         self.collector.refresh_verdicts(now);
+        let scrub = self.scrub();
         match request {
+            Request::Attach { hello, reply } => {
+                let _ = reply.send(viewers.attach(hello, &self.ctx(now, &scrub)));
+            }
+            Request::Key { id, key } => viewers.key(id, key, &self.ctx(now, &scrub)),
+            Request::Resize { id, cols, rows } => viewers.resize(id, cols, rows, &self.ctx(now, &scrub)),
+            Request::Detach { id } => viewers.detach(id),
             Request::Join { cols, rows, reply } => {
                 feeds.retain(|_, f| f.tx.receiver_count() > 0);
                 let asked = (cols.clamp(1, MAX_COLS), rows.clamp(1, MAX_ROWS));
@@ -132,7 +163,7 @@ impl Publisher {
                     nearest(feeds.keys().copied(), asked).unwrap_or(asked)
                 };
                 let feed = feeds.entry(size).or_insert_with(|| Feed::new(self.draw(size.0, size.1, now)));
-                let _ = reply.send(feed.join(&self.scrub()));
+                let _ = reply.send(feed.join(&scrub));
             }
             Request::Text { cols, rows, reply } => {
                 let size = (cols.clamp(1, MAX_COLS), rows.clamp(1, MAX_ROWS));
@@ -140,32 +171,36 @@ impl Publisher {
                     Some(feed) => crate::snapshot::text(&feed.last),
                     None => crate::snapshot::text(&self.draw(size.0, size.1, now)),
                 };
-                let _ = reply.send(self.secrets.scrub(&text));
+                let _ = reply.send(scrub(&text));
             }
             Request::State { reply } => {
                 let json =
                     serde_json::to_string_pretty(&report::report(&self.collector.state, now)).unwrap_or_default();
-                let _ = reply.send(self.secrets.scrub(&json));
+                let _ = reply.send(scrub(&json));
             }
             Request::Metrics { mut serve, reply } => {
                 serve.viewers = feeds.values().map(|f| f.tx.receiver_count()).sum();
                 serve.frame_sizes = feeds.len();
+                serve.attached = viewers.len();
+                serve.attached_behind = viewers.behind;
                 let text = super::exposition::render(&report::report(&self.collector.state, now), &serve);
-                let _ = reply.send(self.secrets.scrub(&text));
+                let _ = reply.send(scrub(&text));
             }
         }
     }
 
-    /// Draws every watched size and sends what changed; feeds nobody watches are dropped.
-    fn publish(&mut self, feeds: &mut HashMap<(u16, u16), Feed>) {
+    /// Draws every watched size and every attached terminal, and sends what changed; feeds
+    /// nobody watches are dropped.
+    fn publish(&mut self, feeds: &mut HashMap<(u16, u16), Feed>, viewers: &mut Viewers) {
         feeds.retain(|_, f| f.tx.receiver_count() > 0);
-        if feeds.is_empty() {
+        if feeds.is_empty() && viewers.is_empty() {
             return;
         }
         let now = SystemTime::now();
         self.collector.refresh_verdicts(now);
-        let scene = self.scene(now);
         let scrub = self.scrub();
+        viewers.publish(&self.ctx(now, &scrub));
+        let scene = self.scene(now);
         for (&(cols, rows), feed) in feeds.iter_mut() {
             let next = ui::render_to_buffer(&scene, cols, rows);
             if let Some(msg) = frame::diff(&feed.last, &next, &scrub) {
@@ -179,6 +214,7 @@ impl Publisher {
     /// Runs until `requests` closes (the server stopped).
     pub async fn run(mut self, mut requests: mpsc::Receiver<Request>) {
         let mut feeds: HashMap<(u16, u16), Feed> = HashMap::new();
+        let mut viewers = Viewers::default();
         let mut tick = interval(TICK);
         tick.set_missed_tick_behavior(MissedTickBehavior::Delay);
         let mut heartbeat = interval(HEARTBEAT);
@@ -190,7 +226,7 @@ impl Publisher {
         let mut last_frame = Instant::now();
         loop {
             if due.is_some_and(|d| Instant::now() >= d) {
-                self.publish(&mut feeds);
+                self.publish(&mut feeds, &mut viewers);
                 due = None;
                 last_frame = Instant::now();
             }
@@ -211,9 +247,10 @@ impl Publisher {
                     for feed in feeds.values_mut() {
                         feed.send(beat.clone());
                     }
+                    viewers.heartbeat();
                 }
                 request = requests.recv() => match request {
-                    Some(r) => self.answer(&mut feeds, r),
+                    Some(r) => self.answer(&mut feeds, &mut viewers, r),
                     None => break,
                 },
                 () = tokio::time::sleep_until(due.unwrap_or_else(Instant::now)), if due.is_some() => {}

@@ -70,7 +70,7 @@ impl Routes {
 
     /// Answers one request. A connection whose request is let in is trusted by `ticket`: it is not
     /// closed to make room for others.
-    pub async fn handle(&self, req: Request<Incoming>, peer: SocketAddr, ticket: &Ticket) -> Response<Body> {
+    pub async fn handle(&self, req: Request<Incoming>, peer: SocketAddr, ticket: &Arc<Ticket>) -> Response<Body> {
         let path = req.uri().path().to_string();
         if req.method() != Method::GET && req.method() != Method::HEAD {
             self.refusals.note(peer.ip(), Reason::Method);
@@ -120,6 +120,7 @@ impl Routes {
                 None => text(StatusCode::SERVICE_UNAVAILABLE, "the board is stopping"),
             },
             "/healthz" => text(StatusCode::OK, "ok"),
+            "/attach" => return self.attach(req, peer, ticket),
             _ => text(StatusCode::NOT_FOUND, "not found; try /, /api/state, /metrics or /healthz"),
         };
         if access == Access::GrantedByQuery
@@ -129,6 +130,42 @@ impl Routes {
             resp.headers_mut().insert(SET_COOKIE, v);
         }
         resp
+    }
+
+    /// `opsboard attach`: the upgrade to the attach protocol, when the terminal speaks this
+    /// server's version; the session runs on its own task from there.
+    fn attach(&self, mut req: Request<Incoming>, peer: SocketAddr, ticket: &Arc<Ticket>) -> Response<Body> {
+        use crate::attach::wire::{PROTOCOL, UPGRADE, VERSION_HEADER};
+        let header = |name: &str| req.headers().get(name).and_then(|v: &HeaderValue| v.to_str().ok());
+        if !header(hyper::header::UPGRADE.as_str()).is_some_and(|u| u.eq_ignore_ascii_case(UPGRADE)) {
+            self.refusals.note(peer.ip(), Reason::BadRequest);
+            return text(StatusCode::BAD_REQUEST, "/attach is for a terminal: run `opsboard attach URL`");
+        }
+        let theirs = header(VERSION_HEADER).unwrap_or("none").to_string();
+        if theirs != PROTOCOL.to_string() {
+            self.refusals.note(peer.ip(), Reason::BadRequest);
+            let words = format!(
+                "this server speaks attach protocol {PROTOCOL} and the terminal {theirs}: attach with the same opsboard version as the server's"
+            );
+            let mut r = text(StatusCode::BAD_REQUEST, &words);
+            r.headers_mut().insert(VERSION_HEADER, HeaderValue::from(PROTOCOL));
+            return r;
+        }
+        let upgrade = hyper::upgrade::on(&mut req);
+        let (ask, refusals, ticket) = (self.ask.clone(), self.refusals.clone(), ticket.clone());
+        tokio::spawn(async move {
+            match upgrade.await {
+                Ok(io) => super::attach::session(io, ask, peer, super::HEAD_TIMEOUT, refusals, ticket).await,
+                Err(e) => tracing::info!(%peer, error = %e, "attach upgrade failed"),
+            }
+        });
+        let mut r = Response::new(http_body_util::Empty::new().boxed());
+        *r.status_mut() = StatusCode::SWITCHING_PROTOCOLS;
+        let h = r.headers_mut();
+        h.insert(hyper::header::CONNECTION, HeaderValue::from_static("upgrade"));
+        h.insert(hyper::header::UPGRADE, HeaderValue::from_static(UPGRADE));
+        h.insert(VERSION_HEADER, HeaderValue::from(PROTOCOL));
+        r
     }
 
     /// The server's own numbers for `/metrics`; the publisher adds the viewers and frame sizes.

@@ -10,6 +10,7 @@ pub mod footer;
 pub mod header;
 pub mod health;
 pub mod help;
+pub mod offline;
 pub mod output;
 pub mod overview;
 pub mod signals;

@@ -1,0 +1,205 @@
+//! `opsboard serve --demo` with 0, 1, 10 and 50 terminals attached (`opsboard attach`'s protocol,
+//! spoken here by plain threads at 120×40, each its own view): the server's CPU and RSS per
+//! terminal, the bytes each receives per second, and the time from a key to its frame (median
+//! and p99, a probe terminal moving its cursor every 100 ms).
+//!
+//! The alternative protocol, the state sent to each terminal and drawn there, is priced by what
+//! it would send: `/api/state` whole at each change (its size is printed beside the frames').
+//!
+//! `cargo bench --bench attach_cost` (OPSBOARD_BENCH_SECS=20 per row). `OPSBOARD_BIN` runs another
+//! build of the server.
+
+mod support;
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::process::{Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+use support::{BIN, bench_secs, cpu_seconds, rss_kib};
+
+const HELLO: &str =
+    r#"{"t":"hello","cols":120,"rows":40,"theme":{"colors":[],"monochrome":false},"utc_offset_secs":0}"#;
+
+/// An attached terminal: upgraded, hello said, its first (whole) frame read.
+fn attach(addr: SocketAddr) -> BufReader<TcpStream> {
+    let mut s = TcpStream::connect(addr).expect("connect");
+    s.set_nodelay(true).unwrap();
+    s.set_read_timeout(Some(Duration::from_millis(500))).unwrap();
+    write!(
+        s,
+        "GET /attach HTTP/1.1\r\nHost: {addr}\r\nConnection: upgrade\r\nUpgrade: opsboard-attach\r\nopsboard-protocol: 1\r\n\r\n{HELLO}\n"
+    )
+    .unwrap();
+    let mut r = BufReader::new(s);
+    let mut line = String::new();
+    loop {
+        line.clear();
+        r.read_line(&mut line).expect("the upgrade's head");
+        assert!(!line.is_empty(), "the server closed the attach");
+        if line == "\r\n" {
+            break;
+        }
+    }
+    line.clear();
+    r.read_line(&mut line).expect("the first frame");
+    assert!(line.starts_with(r#"{"t":"full""#), "{line}");
+    r
+}
+
+/// A terminal that only reads, counting bytes until `stop`.
+fn watcher(mut r: BufReader<TcpStream>, bytes: Arc<AtomicU64>, stop: Arc<AtomicBool>) {
+    let mut buf = [0u8; 16 * 1024];
+    while !stop.load(Ordering::Relaxed) {
+        match r.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => {
+                bytes.fetch_add(n as u64, Ordering::Relaxed);
+            }
+            Err(e) if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut) => {}
+            Err(_) => break,
+        }
+    }
+}
+
+/// Key-to-frame times: `n` keys (down, up, down, …) 100 ms apart, each timed to the first line
+/// that follows it (heartbeats skipped).
+fn key_latencies(addr: SocketAddr, n: usize) -> Vec<Duration> {
+    let mut r = attach(addr);
+    r.get_mut().set_read_timeout(Some(Duration::from_secs(2))).unwrap();
+    let mut took = Vec::new();
+    let mut line = String::new();
+    for i in 0..n {
+        std::thread::sleep(Duration::from_millis(100));
+        let key = if i % 2 == 0 { "j" } else { "k" };
+        let t0 = Instant::now();
+        writeln!(r.get_mut(), r#"{{"t":"key","code":"{key}","mods":0}}"#).unwrap();
+        loop {
+            line.clear();
+            if r.read_line(&mut line).is_err() || line.is_empty() {
+                return took;
+            }
+            if !line.starts_with(r#"{"t":"hb""#) {
+                break;
+            }
+        }
+        took.push(t0.elapsed());
+    }
+    took
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    if sorted.is_empty() {
+        return Duration::ZERO;
+    }
+    sorted[((sorted.len() - 1) as f64 * p).round() as usize]
+}
+
+struct Row {
+    cpu_ms_per_s: f64,
+    bytes_per_viewer_s: f64,
+    rss_per_viewer_kib: f64,
+    median: Duration,
+    p99: Duration,
+}
+
+fn measure(addr: SocketAddr, pid: u32, viewers: usize, secs: Duration) -> Row {
+    let rss0 = rss_kib(pid).0;
+    let stop = Arc::new(AtomicBool::new(false));
+    let bytes = Arc::new(AtomicU64::new(0));
+    let threads: Vec<_> = (0..viewers)
+        .map(|_| {
+            let r = attach(addr);
+            let (stop, bytes) = (stop.clone(), bytes.clone());
+            std::thread::spawn(move || watcher(r, bytes, stop))
+        })
+        .collect();
+    std::thread::sleep(Duration::from_secs(2));
+    let rss_per_viewer_kib =
+        if viewers == 0 { 0.0 } else { rss_kib(pid).0.saturating_sub(rss0) as f64 / viewers as f64 };
+    let b0 = bytes.load(Ordering::Relaxed);
+    let c0 = cpu_seconds(pid);
+    let t0 = Instant::now();
+    std::thread::sleep(secs);
+    let elapsed = t0.elapsed().as_secs_f64();
+    let cpu = cpu_seconds(pid) - c0;
+    let got = bytes.load(Ordering::Relaxed) - b0;
+    // The probe runs after the quiet measurement, with the same terminals attached.
+    let mut took = key_latencies(addr, 200);
+    took.sort();
+    stop.store(true, Ordering::Relaxed);
+    for t in threads {
+        let _ = t.join();
+    }
+    std::thread::sleep(Duration::from_secs(1));
+    Row {
+        cpu_ms_per_s: 1000.0 * cpu / elapsed,
+        bytes_per_viewer_s: if viewers == 0 { 0.0 } else { got as f64 / elapsed / viewers as f64 },
+        rss_per_viewer_kib,
+        median: percentile(&took, 0.5),
+        p99: percentile(&took, 0.99),
+    }
+}
+
+/// `/api/state` as a terminal drawing it itself would need it: (bytes plain, bytes gzip).
+fn state_size(addr: SocketAddr) -> (usize, usize) {
+    let get = |gzip: bool| {
+        let mut s = TcpStream::connect(addr).unwrap();
+        let enc = if gzip { "Accept-Encoding: gzip\r\n" } else { "" };
+        write!(s, "GET /api/state HTTP/1.0\r\nHost: {addr}\r\n{enc}\r\n").unwrap();
+        let mut all = Vec::new();
+        s.read_to_end(&mut all).unwrap();
+        all.windows(4).position(|w| w == b"\r\n\r\n").map_or(0, |i| all.len() - i - 4)
+    };
+    (get(false), get(true))
+}
+
+fn main() {
+    if std::env::args().any(|a| a == "--list") {
+        return;
+    }
+    let secs = bench_secs(20);
+    let dir = tempfile::tempdir().unwrap();
+    let bin = std::env::var("OPSBOARD_BIN").unwrap_or_else(|_| BIN.to_string());
+    let mut child = Command::new(bin)
+        .args(["serve", "--demo", "--listen", "127.0.0.1:0", "--log-file"])
+        .arg(dir.path().join("log"))
+        .env("XDG_DATA_HOME", dir.path())
+        .stderr(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("opsboard serve");
+    let line = BufReader::new(child.stderr.take().unwrap()).lines().next().unwrap().unwrap();
+    let addr: SocketAddr =
+        line.split("http://").nth(1).and_then(|r| r.split('/').next()).and_then(|a| a.parse().ok()).expect(&line);
+    std::thread::sleep(Duration::from_secs(5));
+    println!(
+        "{:<20} {:>10} {:>14} {:>16} {:>16} {:>12} {:>12}",
+        "terminals (120x40)", "cpu ms/s", "cpu ms/s each", "bytes/s each", "rss KiB each", "key median", "key p99"
+    );
+    let mut baseline = 0.0;
+    for n in [0, 1, 10, 50] {
+        let r = measure(addr, child.id(), n, secs);
+        if n == 0 {
+            baseline = r.cpu_ms_per_s;
+        }
+        let each = if n == 0 { 0.0 } else { (r.cpu_ms_per_s - baseline) / n as f64 };
+        println!(
+            "{:<20} {:>10.2} {:>14.3} {:>16.0} {:>16.0} {:>12.1?} {:>12.1?}",
+            if n == 0 { "0 (+ the probe)".to_string() } else { n.to_string() },
+            r.cpu_ms_per_s,
+            each,
+            r.bytes_per_viewer_s,
+            r.rss_per_viewer_kib,
+            r.median,
+            r.p99
+        );
+    }
+    let (plain, gzip) = state_size(addr);
+    println!(
+        "the state a terminal would draw itself: /api/state is {plain} bytes ({gzip} gzip), sent whole at each change"
+    );
+    let _ = child.kill();
+    let _ = child.wait();
+}

@@ -1,0 +1,188 @@
+//! Terminals attached to the server (`opsboard attach`): each one its own view of the one state,
+//! drawn at its own size with its own theme, its keys handled as a local board handles them.
+//!
+//! The publisher owns them and draws for them; a terminal that does not keep up is dropped (it
+//! reconnects and starts again from a whole frame), never buffered without bound.
+
+use crate::actions::ActionSpecs;
+use crate::attach::wire;
+use crate::keymap;
+use crate::serve::frame::{self, Paint};
+use crate::state::{State, Verdicts};
+use crate::ui::theme::Theme;
+use crate::ui::view::{Outcome, View};
+use crate::ui::{self, Look, Scene};
+use crossterm::event::KeyEvent;
+use hyper::body::Bytes;
+use ratatui::buffer::Buffer;
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::time::SystemTime;
+use tokio::sync::mpsc;
+
+/// Terminals attached at once. Each costs a frame drawn per change (about a millisecond at
+/// 160×45) and two frames kept; past this a new one is refused in words.
+pub const MAX_VIEWERS: usize = 100;
+/// Messages a terminal may fall behind by before it is dropped.
+const OUTBOX: usize = 32;
+
+/// What a terminal says when it attaches.
+#[derive(Debug, Clone)]
+pub struct Hello {
+    pub cols: u16,
+    pub rows: u16,
+    pub theme: Theme,
+    pub utc_offset_secs: i32,
+    pub peer: SocketAddr,
+}
+
+/// What a frame is drawn from, the same for every terminal.
+pub struct Ctx<'a> {
+    pub state: &'a State,
+    pub verdicts: &'a Verdicts,
+    pub look: &'a Look,
+    pub actions: &'a ActionSpecs,
+    pub now: SystemTime,
+    pub scrub: &'a dyn Fn(&str) -> String,
+}
+
+struct Viewer {
+    view: View,
+    look: Look,
+    last: Buffer,
+    out: mpsc::Sender<Bytes>,
+    peer: SocketAddr,
+}
+
+impl Viewer {
+    fn draw(&self, ctx: &Ctx, cols: u16, rows: u16) -> Buffer {
+        let scene = Scene::with_verdicts(ctx.state, &self.view, &self.look, ctx.now, ctx.verdicts);
+        ui::render_to_buffer(&scene, cols, rows)
+    }
+
+    /// Draws the frame again and sends what changed; false when the terminal cannot take it.
+    fn refresh(&mut self, ctx: &Ctx) -> bool {
+        let area = self.last.area;
+        let next = self.draw(ctx, area.width, area.height);
+        let sent = match frame::diff_for(Paint::Terminal, &self.last, &next, ctx.scrub) {
+            Some(msg) => self.send(msg),
+            None => true,
+        };
+        self.last = next;
+        sent
+    }
+
+    /// A whole frame at `cols`×`rows`.
+    fn whole(&mut self, ctx: &Ctx, cols: u16, rows: u16) -> bool {
+        self.last = self.draw(ctx, cols, rows);
+        let hb = super::publisher::HEARTBEAT.as_millis() as u64;
+        self.send(frame::full_for(Paint::Terminal, &self.last, hb, ctx.scrub))
+    }
+
+    fn send(&self, mut line: String) -> bool {
+        line.push('\n');
+        self.out.try_send(Bytes::from(line)).is_ok()
+    }
+}
+
+#[derive(Default)]
+pub struct Viewers {
+    next: u64,
+    map: HashMap<u64, Viewer>,
+    /// Terminals dropped for falling behind, since the server started.
+    pub behind: u64,
+}
+
+impl Viewers {
+    pub fn len(&self) -> usize {
+        self.map.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.map.is_empty()
+    }
+
+    /// A new terminal, its whole first frame already in its outbox.
+    pub fn attach(&mut self, hello: Hello, ctx: &Ctx) -> Result<(u64, mpsc::Receiver<Bytes>), String> {
+        if self.map.len() >= MAX_VIEWERS {
+            return Err(format!("this server has {MAX_VIEWERS} terminals attached, its most; try again later"));
+        }
+        let (out, rx) = mpsc::channel(OUTBOX);
+        let look =
+            Look { theme: hello.theme, utc_offset_secs: hello.utc_offset_secs, read_only: true, ..ctx.look.clone() };
+        let view = View { actions: ctx.actions.clone(), read_only: true, ..View::default() };
+        let mut viewer = Viewer { view, look, last: wire::blank(1, 1), out, peer: hello.peer };
+        let (cols, rows) = clamp(hello.cols, hello.rows);
+        viewer.whole(ctx, cols, rows);
+        self.next += 1;
+        self.map.insert(self.next, viewer);
+        tracing::info!(id = self.next, peer = %hello.peer, cols, rows, "terminal attached");
+        Ok((self.next, rx))
+    }
+
+    pub fn detach(&mut self, id: u64) {
+        if let Some(v) = self.map.remove(&id) {
+            tracing::info!(id, peer = %v.peer, "terminal detached");
+        }
+    }
+
+    /// A key from terminal `id`, handled as a local read-only board handles it; its frame is
+    /// drawn at once.
+    pub fn key(&mut self, id: u64, key: KeyEvent, ctx: &Ctx) {
+        let Some(v) = self.map.get_mut(&id) else { return };
+        let Some(action) = keymap::action_for(key, &v.view) else { return };
+        match v.view.handle(action, ctx.state, ctx.now) {
+            Outcome::Quit => {
+                let _ = v.send(wire::bye("quit"));
+                self.detach(id);
+                return;
+            }
+            Outcome::ReloadConfig => v.view.flash = Some("the config is the server's: it follows its own file".into()),
+            // The view is read-only: it opens no dialog that could end in either.
+            Outcome::Run(_) | Outcome::Silence { .. } | Outcome::Nothing => {}
+        }
+        if !v.refresh(ctx) {
+            self.drop_behind(id);
+        }
+    }
+
+    /// Terminal `id` changed size: a whole frame at the new one.
+    pub fn resize(&mut self, id: u64, cols: u16, rows: u16, ctx: &Ctx) {
+        let Some(v) = self.map.get_mut(&id) else { return };
+        let (cols, rows) = clamp(cols, rows);
+        if !v.whole(ctx, cols, rows) {
+            self.drop_behind(id);
+        }
+    }
+
+    /// Every terminal's frame drawn again, what changed sent.
+    pub fn publish(&mut self, ctx: &Ctx) {
+        let behind: Vec<u64> = self.map.iter_mut().filter_map(|(id, v)| (!v.refresh(ctx)).then_some(*id)).collect();
+        for id in behind {
+            self.drop_behind(id);
+        }
+    }
+
+    pub fn heartbeat(&mut self) {
+        let behind: Vec<u64> =
+            self.map.iter().filter(|(_, v)| !v.send(r#"{"t":"hb"}"#.into())).map(|(id, _)| *id).collect();
+        for id in behind {
+            self.drop_behind(id);
+        }
+    }
+
+    fn drop_behind(&mut self, id: u64) {
+        if let Some(v) = self.map.remove(&id) {
+            // A terminal that left has closed its end; only one still there fell behind.
+            if !v.out.is_closed() {
+                self.behind += 1;
+            }
+            tracing::info!(id, peer = %v.peer, "attached terminal fell behind or left; dropped");
+        }
+    }
+}
+
+fn clamp(cols: u16, rows: u16) -> (u16, u16) {
+    use super::publisher::{MAX_COLS, MAX_ROWS};
+    (cols.clamp(1, MAX_COLS), rows.clamp(1, MAX_ROWS))
+}

@@ -1,0 +1,198 @@
+//! `opsboard attach`, the real binaries: terminals in tmux on one `serve`, each with its own view,
+//! one poller for all of them, the stale alarm when the server dies and its end when one returns;
+//! the protocol's refusals, and a hostile terminal that does not take the server down.
+
+mod common;
+
+use common::served::Served;
+use common::tmux::Tmux;
+use common::{Reply, TestServer, serve};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+const BIN: &str = env!("CARGO_BIN_EXE_opsboard");
+const SERVICES: [&str; 3] = ["alpha", "bravo", "charlie"];
+
+fn config(dir: &Path, apps: &[TestServer]) -> PathBuf {
+    let mut toml = String::from("[polling]\njitter = 0.0\n");
+    for (name, app) in SERVICES.iter().zip(apps) {
+        toml.push_str(&format!(
+            "\n[services.{name}]\ninterval = \"1s\"\ntimeout = \"1s\"\ninstances = [\"{}\"]\n",
+            app.url("/health")
+        ));
+    }
+    let path = dir.join("config.toml");
+    std::fs::write(&path, toml).unwrap();
+    path
+}
+
+/// A terminal running `opsboard attach url`, with a config dir of its own (none).
+fn terminal(dir: &Path, name: &str, url: &str) -> Tmux {
+    let home = dir.join(name);
+    let command = format!(
+        "env XDG_CONFIG_HOME={h}/config XDG_DATA_HOME={h}/data {BIN} attach {url} --log-file {h}.log; echo EXIT=$?; sleep 30",
+        h = home.display()
+    );
+    Tmux::start(name, 100, 30, &command)
+}
+
+fn shows_fleet(screen: &str) -> bool {
+    SERVICES.iter().all(|s| screen.contains(s)) && !screen.contains("board offline")
+}
+
+fn requests(apps: &[TestServer]) -> Vec<u64> {
+    apps.iter().map(|a| a.requests.load(Ordering::SeqCst)).collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn three_terminals_share_one_poller_keep_their_own_views_and_survive_the_server() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut apps = Vec::new();
+    for _ in SERVICES {
+        apps.push(serve(Reply::json(200, r#"{"status":"UP"}"#)).await);
+    }
+    let cfg = config(dir.path(), &apps);
+    let cfg = cfg.to_str().unwrap();
+    let server = Served::start(dir.path(), &["--config", cfg, "--listen", "127.0.0.1:0"], &[]);
+    let addr = server.addr;
+    let url = format!("http://{addr}");
+    let terms: Vec<Tmux> = ["a", "b", "c"].iter().map(|n| terminal(dir.path(), n, &url)).collect();
+    for t in &terms {
+        t.wait_for("the fleet on an attached terminal", shows_fleet);
+    }
+
+    // One poller for the server and its three terminals: at 1 s a service, about one request a
+    // second each; four pollers would make about four.
+    let before = requests(&apps);
+    std::thread::sleep(Duration::from_secs(5));
+    let after = requests(&apps);
+    for ((name, b), a) in SERVICES.iter().zip(&before).zip(&after) {
+        let n = a - b;
+        assert!((3..=8).contains(&n), "{name} was asked {n} times in 5 s: not one poller");
+    }
+
+    // Each terminal its own view: one opens a service, one filters, one stays as it was.
+    terms[0].keys(&["Enter"]);
+    terms[0].wait_for("the detail view on the first terminal", |s| s.contains("last results"));
+    terms[1].text("/cha");
+    terms[1].keys(&["Enter"]);
+    terms[1].wait_for("the filter on the second terminal", |s| s.contains("charlie") && !s.contains("bravo"));
+    let first = terms[0].screen();
+    assert!(first.contains("last results"), "the first terminal left its detail view:\n{first}");
+    let third = terms[2].screen();
+    assert!(shows_fleet(&third) && !third.contains("last results"), "the third terminal moved:\n{third}");
+    let second = terms[1].screen();
+    assert!(!second.contains("last results"), "the second terminal opened a service:\n{second}");
+
+    // The server dies: every terminal raises the alarm over its last frame (within two
+    // heartbeats), and clears it when a server answers on the same address again.
+    drop(server);
+    for t in &terms {
+        let s = t.wait_for("the stale alarm", |s| s.contains("board offline for"));
+        assert!(s.contains("reconnecting to"), "{s}");
+    }
+    let _again = Served::start(dir.path(), &["--config", cfg, "--listen", &addr.to_string()], &[]);
+    for t in &terms {
+        t.wait_for("the alarm cleared by the new server", shows_fleet);
+    }
+
+    // q quits the attached terminal, as on a local board, and restores it.
+    terms[2].keys(&["q"]);
+    let s = terms[2].wait_for("the terminal to exit", |s| s.contains("EXIT="));
+    assert!(s.contains("EXIT=0"), "{s}");
+}
+
+/// An attach request with `version`; the status line and the rest of the head, and the stream
+/// after it.
+fn upgrade(addr: SocketAddr, version: &str) -> (String, BufReader<TcpStream>) {
+    let mut s = TcpStream::connect(addr).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    write!(
+        s,
+        "GET /attach HTTP/1.1\r\nHost: {addr}\r\nConnection: upgrade\r\nUpgrade: opsboard-attach\r\nopsboard-protocol: {version}\r\n\r\n"
+    )
+    .unwrap();
+    let mut r = BufReader::new(s);
+    let mut head = String::new();
+    loop {
+        let mut line = String::new();
+        if r.read_line(&mut line).unwrap() == 0 || line == "\r\n" {
+            break;
+        }
+        head.push_str(&line);
+    }
+    (head, r)
+}
+
+fn hello() -> String {
+    r#"{"t":"hello","cols":80,"rows":24,"theme":{"colors":[],"monochrome":true},"utc_offset_secs":0}"#.to_string()
+}
+
+#[test]
+fn another_protocol_version_is_refused_in_words_and_so_is_a_plain_request() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Served::start(dir.path(), &["--demo", "--listen", "127.0.0.1:0"], &[]);
+    let (head, mut rest) = upgrade(server.addr, "99");
+    assert!(head.starts_with("HTTP/1.1 400"), "{head}");
+    let mut body = String::new();
+    let _ = rest.read_to_string(&mut body);
+    assert!(body.contains("this server speaks attach protocol 1 and the terminal 99"), "{body}");
+    let mut s = TcpStream::connect(server.addr).unwrap();
+    write!(s, "GET /attach HTTP/1.0\r\n\r\n").unwrap();
+    let mut answer = String::new();
+    let _ = s.read_to_string(&mut answer);
+    assert!(answer.starts_with("HTTP/1.0 400") && answer.contains("run `opsboard attach URL`"), "{answer}");
+}
+
+#[test]
+fn the_protocol_gives_whole_frames_and_heartbeats_and_ends_a_terminal_that_breaks_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Served::start(dir.path(), &["--demo", "--listen", "127.0.0.1:0"], &[]);
+    let (head, mut r) = upgrade(server.addr, "1");
+    assert!(head.starts_with("HTTP/1.1 101"), "{head}");
+    r.get_mut().write_all(format!("{}\n", hello()).as_bytes()).unwrap();
+    let mut first = String::new();
+    r.read_line(&mut first).unwrap();
+    let v: serde_json::Value = serde_json::from_str(&first).unwrap();
+    assert_eq!((v["t"].as_str(), v["cols"].as_u64(), v["rows"].as_u64()), (Some("full"), Some(80), Some(24)));
+    // A line longer than the protocol allows closes the connection; the server stays.
+    let _ = r.get_mut().write_all(&vec![b'x'; 16 * 1024]);
+    let _ = r.get_mut().write_all(b"\n");
+    let mut rest = Vec::new();
+    let _ = r.read_to_end(&mut rest);
+    let mut s = TcpStream::connect(server.addr).unwrap();
+    write!(s, "GET /healthz HTTP/1.0\r\n\r\n").unwrap();
+    let mut answer = String::new();
+    let _ = s.read_to_string(&mut answer);
+    assert!(answer.starts_with("HTTP/1.0 200"), "{answer}");
+
+    // A hello that is not one hears why, and the connection ends.
+    let (_, mut r) = upgrade(server.addr, "1");
+    r.get_mut().write_all(b"{\"t\":\"hello\",\"cols\":80}\n").unwrap();
+    let mut bye = String::new();
+    r.read_line(&mut bye).unwrap();
+    assert!(bye.contains(r#""t":"bye""#) && bye.contains("not a hello"), "{bye}");
+
+    // One that says nothing is closed after the head timeout.
+    let (_, mut r) = upgrade(server.addr, "1");
+    let mut said = String::new();
+    r.read_line(&mut said).unwrap();
+    assert!(said.contains("no hello in time"), "{said}");
+}
+
+#[test]
+fn a_server_that_is_not_there_or_not_opsboard_is_an_error_before_the_terminal_is_taken() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let other = rt.block_on(serve(Reply::text(404, "nothing here")));
+    let out = std::process::Command::new(BIN).args(["attach", &other.url("")]).output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{err}");
+    assert!(err.contains("is not an opsboard serve that takes terminals"), "{err}");
+    let closed = common::closed_port();
+    let out = std::process::Command::new(BIN).args(["attach", &format!("http://{closed}")]).output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains(&format!("cannot reach http://{closed}")), "{err}");
+}
