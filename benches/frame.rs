@@ -77,6 +77,7 @@ fn bench(c: &mut Criterion) {
         utc_offset_secs: 0,
         read_only: true,
         started_at: start,
+        note: None,
     };
     let view = View::default();
     verdicts.refresh(&state, now);

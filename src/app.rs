@@ -43,11 +43,17 @@ pub struct BoardOptions {
     pub mouse: bool,
     /// The config's files, followed while the board runs (none for the demo).
     pub config_files: Option<crate::config::Sources>,
+    /// Whether the `[[notify]]` destinations are told (not when the team's server, which tells
+    /// them, is only out of this board's reach).
+    pub notify: bool,
 }
 
 /// Runs the interactive board until the person quits or a signal arrives.
 pub async fn run(loaded: &std::sync::Arc<Loaded>, opts: &BoardOptions) -> anyhow::Result<()> {
     let mut collector = Collector::start(loaded, opts.history.clone());
+    if !opts.notify {
+        collector.notifier = crate::notify::Notifier::silent(loaded);
+    }
     collector.watch_config(opts.config_files.clone().unwrap_or_default());
     let tx = collector.sender();
     let operator = Operator::from_env();

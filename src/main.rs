@@ -118,8 +118,8 @@ enum Command {
     /// The interactive board fed by a running `opsboard serve` instead of polling the fleet:
     /// every screen on one collector, each with its own view.
     Attach {
-        /// The server, e.g. http://127.0.0.1:7878
-        url: String,
+        /// The server, e.g. http://127.0.0.1:7878 (default: the config's `[attach] url`).
+        url: Option<String>,
         /// A file holding the server's token (else OPSBOARD_TOKEN, else none).
         #[arg(long)]
         token_file: Option<PathBuf>,
@@ -194,7 +194,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         });
     }
     if let Some(Command::Attach { url, token_file }) = &cli.command {
-        return attach(&cli, url, token_file.as_deref()).await;
+        return attach(&cli, url.as_deref(), token_file.as_deref()).await;
     }
     if let Some(Command::Validate { path }) = &cli.command {
         let sources = Sources::discover(path.clone().or(cli.config.clone()), &env);
@@ -323,8 +323,23 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Some(Command::Demo) | None => {
-            let opts = BoardOptions { config_files, ..board_options(&cli, &loaded, None)? };
             let _log_guard = start_logging(&cli, &loaded);
+            let mut opts = BoardOptions { config_files, ..board_options(&cli, &loaded, None)? };
+            // `[attach] url`: the team's server when it answers; polling alone when it does not.
+            if let Some(url) = loaded.config.attach.url.clone().filter(|_| !demo_wanted) {
+                let attach = attach_options(&cli, url.clone(), None, Some(&loaded.config))?;
+                match opsboard::attach::connect(&attach).await {
+                    Ok(link) => {
+                        opsboard::attach::run_on(link, &attach).await?;
+                        return Ok(ExitCode::SUCCESS);
+                    }
+                    Err(why) => {
+                        tracing::warn!(%url, %why, "the server did not answer; polling the fleet alone");
+                        opts.look.note = Some(format!("no server at {url}: polling alone"));
+                        opts.notify = loaded.config.attach.notify;
+                    }
+                }
+            }
             tracing::info!(services = loaded.fleet.services.len(), "board starting");
             app::run(&loaded, &opts).await?;
             Ok(ExitCode::SUCCESS)
@@ -340,35 +355,52 @@ fn read_token(path: &std::path::Path) -> anyhow::Result<String> {
     Ok(t)
 }
 
-/// `opsboard attach URL`: the server's config decides the fleet; this terminal's own (when
-/// there is one) its theme.
-async fn attach(cli: &Cli, url: &str, token_file: Option<&std::path::Path>) -> anyhow::Result<ExitCode> {
+/// `opsboard attach [URL]`: the server's config decides the fleet; this terminal's own (when
+/// there is one) its theme, and the server's address when none is given.
+async fn attach(cli: &Cli, url: Option<&str>, token_file: Option<&std::path::Path>) -> anyhow::Result<ExitCode> {
     let env = |k: &str| std::env::var(k).ok();
-    let token = match token_file {
-        Some(path) => Some(read_token(path)?),
-        None => env("OPSBOARD_TOKEN").filter(|t| !t.is_empty()),
-    };
     let sources = Sources::discover(cli.config.clone(), &env);
-    let board = if sources.user.is_some() || sources.override_file.is_some() {
-        Some(config::load(&sources, &env)?.config.board)
+    let config = if sources.user.is_some() || sources.override_file.is_some() {
+        Some(config::load(&sources, &env)?.config)
     } else {
         None
     };
-    let theme = pick_theme(cli, board.as_ref().and_then(|b| b.theme.as_deref()), cli.wall, false)?;
-    let log_file =
-        cli.log_file.clone().or(board.as_ref().and_then(|b| b.log_file.clone())).or_else(logging::default_log_file);
-    let _log_guard = log_file.and_then(|p| logging::init(&p).ok());
+    let log_file = cli.log_file.clone().or(config.as_ref().and_then(|c| c.board.log_file.clone()));
+    let _log_guard = log_file.or_else(logging::default_log_file).and_then(|p| logging::init(&p).ok());
+    let url = url.map(str::to_string).or_else(|| config.as_ref().and_then(|c| c.attach.url.clone()));
+    let url =
+        url.ok_or_else(|| anyhow::anyhow!("attach to what? give the server's URL, or set [attach] url in the config"))?;
+    let opts = attach_options(cli, url, token_file, config.as_ref())?;
+    opsboard::attach::run(&opts).await?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// How this terminal attaches to the server at `url`: the token from `token_file`, else
+/// OPSBOARD_TOKEN, else the config's `[attach] token`; the theme and frame rate this terminal's.
+fn attach_options(
+    cli: &Cli,
+    url: String,
+    token_file: Option<&std::path::Path>,
+    config: Option<&opsboard::config::schema::Config>,
+) -> anyhow::Result<opsboard::attach::AttachOptions> {
+    let token = match token_file {
+        Some(path) => Some(read_token(path)?),
+        None => std::env::var("OPSBOARD_TOKEN")
+            .ok()
+            .or_else(|| config.and_then(|c| c.attach.token.clone()))
+            .filter(|t| !t.is_empty()),
+    };
+    let board = config.map(|c| &c.board);
+    let theme = pick_theme(cli, board.and_then(|b| b.theme.as_deref()), cli.wall, false)?;
     let slow_link = cli.low_bandwidth || std::env::var_os("SSH_CONNECTION").is_some();
-    let max_fps = board.as_ref().map_or(10, |b| b.max_fps);
-    let opts = opsboard::attach::AttachOptions {
-        url: url.to_string(),
+    let max_fps = board.map_or(10, |b| b.max_fps);
+    Ok(opsboard::attach::AttachOptions {
+        url,
         token,
         theme,
         utc_offset_secs: terminal::local_utc_offset_secs(),
         max_fps: if slow_link { max_fps.min(2) } else { max_fps },
-    };
-    opsboard::attach::run(&opts).await?;
-    Ok(ExitCode::SUCCESS)
+    })
 }
 
 /// The theme the flags, the environment and the config ask for; `web` is a browser's (full
@@ -413,6 +445,7 @@ fn board_options(cli: &Cli, loaded: &Loaded, web_wall: Option<bool>) -> anyhow::
             read_only: cli.read_only || wall || board.read_only,
             utc_offset_secs: terminal::local_utc_offset_secs(),
             started_at: SystemTime::now(),
+            note: None,
         },
         wall: wall.then(|| {
             let mut pages = board.wall.pages.clone();
@@ -428,5 +461,6 @@ fn board_options(cli: &Cli, loaded: &Loaded, web_wall: Option<bool>) -> anyhow::
         max_fps: if slow_link { board.max_fps.min(2) } else { board.max_fps },
         mouse: board.mouse,
         config_files: None,
+        notify: true,
     })
 }

@@ -196,3 +196,79 @@ fn a_server_that_is_not_there_or_not_opsboard_is_an_error_before_the_terminal_is
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains(&format!("cannot reach http://{closed}")), "{err}");
 }
+
+/// A plain `opsboard` in a terminal of its own, on `config`.
+fn board(dir: &Path, name: &str, config: &Path) -> Tmux {
+    let home = dir.join(name);
+    let command = format!(
+        "env XDG_CONFIG_HOME={h}/config XDG_DATA_HOME={h}/data {BIN} --config {c} --log-file {h}.log; echo EXIT=$?; sleep 30",
+        h = home.display(),
+        c = config.display()
+    );
+    Tmux::start(name, 150, 30, &command)
+}
+
+/// `[attach] url`: a plain `opsboard` shows the server's board when the server answers; when it
+/// does not, it polls alone, says so in its header, and leaves the webhooks to the server unless
+/// its config asks (`notify = true`).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_configured_server_is_attached_to_and_without_it_the_board_polls_alone_without_webhooks() {
+    let dir = tempfile::tempdir().unwrap();
+    let down = serve(Reply::json(500, r#"{"status":"DOWN"}"#)).await;
+    let (quiet_hook, loud_hook) = (serve(Reply::text(200, "ok")).await, serve(Reply::text(200, "ok")).await);
+    let served_cfg = dir.path().join("served.toml");
+    std::fs::write(
+        &served_cfg,
+        format!(
+            "[polling]\njitter = 0.0\n\n[services.alpha]\ninterval = \"1s\"\ntimeout = \"1s\"\ninstances = [\"{}\"]\n",
+            down.url("/health")
+        ),
+    )
+    .unwrap();
+    let server = Served::start(dir.path(), &["--config", served_cfg.to_str().unwrap(), "--listen", "127.0.0.1:0"], &[]);
+    let with = |url: &str, hook: &TestServer, notify: bool, file: &str| {
+        let text = format!(
+            "[attach]\nurl = \"{url}\"\nnotify = {notify}\n\n[polling]\njitter = 0.0\n\n[services.lonely]\ninterval = \"1s\"\ntimeout = \"1s\"\ninstances = [\"{}\"]\n\n[[notify]]\nurl = \"{}\"\ngroup_wait = \"1s\"\n",
+            down.url("/health"),
+            hook.url("/hook")
+        );
+        let path = dir.path().join(file);
+        std::fs::write(&path, text).unwrap();
+        path
+    };
+
+    // The server answers: this board is the server's (its service, read-only), and the server
+    // counts it among its terminals.
+    let attached =
+        board(dir.path(), "attached", &with(&format!("http://{}", server.addr), &quiet_hook, false, "a.toml"));
+    let s = attached.wait_for("the server's board", |s| s.contains("alpha"));
+    assert!(!s.contains("lonely") && s.contains("[read-only]"), "{s}");
+    let metrics = common::eventually(Duration::from_secs(10), "the terminal counted", || {
+        let m = http_get(server.addr, "/metrics");
+        m.contains("opsboard_attached_terminals 1").then_some(m)
+    });
+    assert!(metrics.contains("opsboard_attached_terminals 1"));
+
+    // No server: both boards poll alone and say so; only the one whose config asks sends.
+    let closed = format!("http://{}", common::closed_port());
+    let quiet = board(dir.path(), "quiet", &with(&closed, &quiet_hook, false, "q.toml"));
+    let loud = board(dir.path(), "loud", &with(&closed, &loud_hook, true, "l.toml"));
+    for t in [&quiet, &loud] {
+        let s = t.wait_for("the board polling alone", |s| s.contains("lonely") && s.contains("CRIT"));
+        assert!(s.contains(&format!("[no server at {closed}: polling alone]")), "{s}");
+    }
+    common::eventually(Duration::from_secs(30), "the loud board's webhook", || {
+        (loud_hook.requests.load(Ordering::SeqCst) > 0).then_some(())
+    });
+    std::thread::sleep(Duration::from_secs(2));
+    assert_eq!(quiet_hook.requests.load(Ordering::SeqCst), 0, "a board polling alone sent the server's webhooks");
+}
+
+/// A GET's body over plain HTTP/1.0.
+fn http_get(addr: SocketAddr, path: &str) -> String {
+    let mut s = TcpStream::connect(addr).unwrap();
+    write!(s, "GET {path} HTTP/1.0\r\nHost: {addr}\r\n\r\n").unwrap();
+    let mut all = String::new();
+    let _ = s.read_to_string(&mut all);
+    all
+}

@@ -102,6 +102,13 @@ fn an_action_on_a_board_key_and_a_webhook_that_is_not_a_url_are_named() {
 }
 
 #[test]
+fn an_attach_url_that_is_not_http_is_named() {
+    let text = format!("{GOOD_SERVICE}[attach]\nnotify = true\nurl = \"https://board:7878\"\n");
+    let err = assert_located(&text, 6, "attach.url");
+    assert!(err.message.contains("`https://board:7878` is not an http:// URL"), "{err}");
+}
+
+#[test]
 fn unknown_top_level_table_is_named() {
     let err = assert_located("[servics.api]\ninstances = []\n", 1, "servics.api");
     assert_eq!(err.hint.as_deref(), Some("did you mean `services`?"));
@@ -353,6 +360,7 @@ fn example_config_loads_and_documents_every_key() {
     ] {
         assert!(text.contains(&format!("{key} =")) || text.contains(&format!("{key} ")), "example lacks `{key}`");
     }
+    assert!(text.contains("# [attach]"), "example lacks [attach]");
 }
 
 #[test]

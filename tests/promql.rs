@@ -45,8 +45,14 @@ async fn prometheus_scraping(app: &common::TestServer) -> prometheus::Prometheus
 /// The board as text at `now`.
 fn frame(state: &State, now: SystemTime, width: u16, height: u16) -> String {
     let view = View::default();
-    let look =
-        Look { title: "t".into(), theme: Theme::default(), utc_offset_secs: 0, read_only: false, started_at: now };
+    let look = Look {
+        title: "t".into(),
+        theme: Theme::default(),
+        utc_offset_secs: 0,
+        read_only: false,
+        started_at: now,
+        note: None,
+    };
     opsboard::snapshot::text(&render_to_buffer(&Scene::new(state, &view, &look, now), width, height))
 }
 

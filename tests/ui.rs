@@ -18,6 +18,7 @@ fn frame(state: &State, view: &View, width: u16, height: u16) -> String {
         utc_offset_secs: 0,
         read_only: false,
         started_at: now(),
+        note: None,
     };
     let scene = Scene::new(state, view, &look, now());
     snapshot::text(&render_to_buffer(&scene, width, height))
@@ -118,6 +119,7 @@ fn look(theme: Theme) -> Look {
         utc_offset_secs: 0,
         read_only: false,
         started_at: now() - Duration::from_secs(300),
+        note: None,
     }
 }
 

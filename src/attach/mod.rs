@@ -105,19 +105,30 @@ fn paint(out: &mut Buffer, frame: &Buffer, alarm: Option<&(String, Vec<String>)>
     }
 }
 
-/// Attaches; a server that cannot be reached or refuses is an error before the terminal is
-/// taken over. Afterwards the server may come and go: the board says so and reconnects.
+fn hello(opts: &AttachOptions, (cols, rows): (u16, u16)) -> Up {
+    Up::Hello { cols, rows, theme: wire::WireTheme::from(&opts.theme), utc_offset_secs: opts.utc_offset_secs }
+}
+
+/// The first connection, before the terminal is taken over: a server that cannot be reached or
+/// refuses is an error in words.
+pub async fn connect(opts: &AttachOptions) -> Result<Link, String> {
+    let target = Target::parse(&opts.url)?;
+    let size = crossterm::terminal::size().unwrap_or((80, 24));
+    Link::open(&target, opts.token.as_deref(), &hello(opts, size)).await
+}
+
+/// Attaches: [`connect`], then [`run_on`].
 pub async fn run(opts: &AttachOptions) -> anyhow::Result<()> {
+    let link = connect(opts).await.map_err(anyhow::Error::msg)?;
+    run_on(link, opts).await
+}
+
+/// The board on `link`, until the person quits. The server may come and go: the board says so
+/// and reconnects by itself.
+pub async fn run_on(link: Link, opts: &AttachOptions) -> anyhow::Result<()> {
     let target = Target::parse(&opts.url).map_err(anyhow::Error::msg)?;
     let (cols, rows) = crossterm::terminal::size().unwrap_or((80, 24));
-    let hello = |cols, rows| Up::Hello {
-        cols,
-        rows,
-        theme: wire::WireTheme::from(&opts.theme),
-        utc_offset_secs: opts.utc_offset_secs,
-    };
-    let token = opts.token.as_deref();
-    let mut link = Some(Link::open(&target, token, &hello(cols, rows)).await.map_err(anyhow::Error::msg)?);
+    let mut link = Some(link);
     tracing::info!(url = %target.url, "attached");
 
     let mut tui = Tui::enter(false)?;
@@ -216,7 +227,7 @@ pub async fn run(opts: &AttachOptions) -> anyhow::Result<()> {
                     link = None;
                 }
                 if link.is_none() && connecting.is_none() && Instant::now() >= next_try {
-                    let (target, token, hello) = (target.clone(), opts.token.clone(), hello(size.0, size.1));
+                    let (target, token, hello) = (target.clone(), opts.token.clone(), hello(opts, size));
                     connecting = Some(tokio::spawn(async move { Link::open(&target, token.as_deref(), &hello).await }));
                 }
                 if was_alarmed || link.is_none() || screen.quiet() {

@@ -18,6 +18,7 @@ pub fn render(frame: &mut Frame, area: Rect, scene: &Scene) {
     let width = area.width as usize;
     let title = Span::styled(format!(" {} ", scene.look.title), theme.title());
     let ro = scene.look.read_only.then(|| Span::styled("[read-only] ", theme.dim()));
+    let note = scene.look.note.as_ref().map(|n| Span::styled(format!("[{n}] "), theme.status(Status::Warn)));
     let inst = Span::styled(format!("  instances {}/{} ok", instances.ok, instances.total()), theme.dim());
     let clock = Span::styled(format!(" {} ", clock(scene)), theme.title());
     let updated = Span::styled(updated_text(scene), theme.dim());
@@ -27,16 +28,24 @@ pub fn render(frame: &mut Frame, area: Rect, scene: &Scene) {
     let offscreen = offscreen(scene);
     // Longest form first; drop parts until the line fits.
     let candidates = [
-        (counts(services, Form::Long, scene), offscreen.as_ref().or(Some(&inst)), Some(&updated), ro.as_ref()),
-        (counts(services, Form::Long, scene), Some(&inst), Some(&updated), ro.as_ref()),
-        (counts(services, Form::Long, scene), None, Some(&updated), ro.as_ref()),
-        (counts(services, Form::Medium, scene), None, Some(&updated), ro.as_ref()),
-        (counts(services, Form::Short, scene), None, Some(&updated), None),
-        (counts(services, Form::Short, scene), None, None, None),
+        (
+            counts(services, Form::Long, scene),
+            offscreen.as_ref().or(Some(&inst)),
+            Some(&updated),
+            ro.as_ref(),
+            note.as_ref(),
+        ),
+        (counts(services, Form::Long, scene), Some(&inst), Some(&updated), ro.as_ref(), note.as_ref()),
+        (counts(services, Form::Long, scene), None, Some(&updated), ro.as_ref(), note.as_ref()),
+        (counts(services, Form::Medium, scene), None, Some(&updated), ro.as_ref(), note.as_ref()),
+        (counts(services, Form::Medium, scene), None, Some(&updated), ro.as_ref(), None),
+        (counts(services, Form::Short, scene), None, Some(&updated), None, None),
+        (counts(services, Form::Short, scene), None, None, None, None),
     ];
-    for (counts, inst, updated, ro) in candidates {
+    for (counts, inst, updated, ro, note) in candidates {
         let mut left: Vec<Span> = vec![title.clone()];
         left.extend(ro.cloned());
+        left.extend(note.cloned());
         left.extend(counts);
         left.extend(inst.cloned());
         let mut right: Vec<Span> = updated.cloned().into_iter().collect();

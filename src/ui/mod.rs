@@ -49,6 +49,9 @@ pub struct Look {
     pub read_only: bool,
     /// When the board started: before any answer, data counts as stale from here.
     pub started_at: SystemTime,
+    /// What the header says about where the data comes from, when it is not the usual:
+    /// "no server at http://…: polling alone".
+    pub note: Option<String>,
 }
 
 /// Everything one frame is drawn from. Nothing in it is changed by drawing.

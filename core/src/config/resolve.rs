@@ -148,6 +148,12 @@ pub fn resolve(config: &Config, layers: &[Layer]) -> Result<Fleet, ConfigError> 
             return Err(err("notify", "url", format!("`{shown}` is not an http(s) URL")));
         }
     }
+    if let Some(url) = &config.attach.url {
+        let ok = reqwest::Url::parse(url).is_ok_and(|u| u.scheme() == "http" && u.host_str().is_some());
+        if !ok {
+            return Err(err("attach", "url", format!("`{url}` is not an http:// URL, e.g. \"http://127.0.0.1:7878\"")));
+        }
+    }
     if config.serve.listen.parse::<std::net::SocketAddr>().is_err() {
         return Err(err(
             "serve",

@@ -62,7 +62,7 @@ pub fn review(old: &Loaded, mut new: Loaded) -> (Loaded, Applied) {
             }
         )*};
     }
-    fixed!(board, serve, actions, notify);
+    fixed!(board, serve, actions, notify, attach);
     for (name, env) in &o.environments {
         if env.read_only && !n.environments.get(name).is_some_and(|e| e.read_only) {
             applied.weakened.push(format!("environment {name} is no longer read-only"));

@@ -29,6 +29,22 @@ pub struct Config {
     pub serve: Serve,
     /// Webhooks told when a state changes.
     pub notify: Vec<NotifyConfig>,
+    /// The team's running `opsboard serve`, which a plain `opsboard` attaches to.
+    pub attach: Attach,
+}
+
+/// `[attach]`: a plain `opsboard` shows the board of the server at `url` when it answers, and
+/// polls the fleet by itself when it does not.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Attach {
+    /// `http://host:port` of the server.
+    pub url: Option<String>,
+    /// The server's token; write it as `"${OPSBOARD_TOKEN}"` to keep it out of the file.
+    pub token: Option<String>,
+    /// Whether a board polling by itself (the server did not answer) sends the `[[notify]]`
+    /// messages too. Off: the server sends them, and they would go out twice.
+    pub notify: bool,
 }
 
 /// The least a change must reach to notify.
