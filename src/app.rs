@@ -2,14 +2,12 @@
 
 use crate::actions::ActionSpecs;
 use crate::actions::audit::{AuditLog, Operator};
-use crate::actions::runner;
 use crate::collector::Collector;
 use crate::config::Loaded;
 use crate::config::schema::Page;
 use crate::history::DeployHistory;
 use crate::input::Input;
 use crate::keymap;
-use crate::state::{ActionEvent, Event};
 use crate::terminal::{Tui, shutdown_signal};
 use crate::ui::view::{Action, Outcome, View, WallPages};
 use crate::ui::{self, Look, Scene};
@@ -55,7 +53,6 @@ pub async fn run(loaded: &std::sync::Arc<Loaded>, opts: &BoardOptions) -> anyhow
         collector.notifier = crate::notify::Notifier::silent(loaded);
     }
     collector.watch_config(opts.config_files.clone().unwrap_or_default());
-    let tx = collector.sender();
     let operator = Operator::from_env();
     let mut alerts = crate::notify::terminal::Alerts::new(&loaded.config.board, &|k| std::env::var(k).ok());
 
@@ -106,38 +103,10 @@ pub async fn run(loaded: &std::sync::Arc<Loaded>, opts: &BoardOptions) -> anyhow
                     if let Some(action) = keymap::action_for(key, &view) {
                         match view.handle(action, &collector.state, SystemTime::now()) {
                             Outcome::Quit => break,
-                            Outcome::Run(request) => {
-                                let request = *request;
-                                // Marked running before it starts, so a second press is refused at once.
-                                let started = ActionEvent::Started {
-                                    action: request.action.clone(),
-                                    to_version: request.to_version.clone(),
-                                    command: request.command.clone(),
-                                    at: SystemTime::now(),
-                                };
-                                let _ = collector.apply(Event::Action { service: request.service_name.as_str().into(), event: started });
-                                tracing::info!(action = %request.action, service = %request.service_name, command = %request.command, "action started");
-                                let (audit, operator, tx) = (opts.audit.clone(), operator.clone(), tx.clone());
-                                match request.native.clone() {
-                                    Some(call) => {
-                                        let spec = collector.loaded().fleet.aws.iter().find(|a| a.name == call.account()).cloned();
-                                        let native = async move {
-                                            match spec {
-                                                Some(spec) => crate::sources::aws::native(&spec, &call).await,
-                                                None => Err(format!("AWS account `{}` is not in the config", call.account())),
-                                            }
-                                        };
-                                        tokio::spawn(runner::run_native(request, audit, operator, tx, native));
-                                    }
-                                    None => {
-                                        tokio::spawn(runner::run(request, audit, operator, tx));
-                                    }
-                                }
-                            }
+                            Outcome::Run(request) => collector.start_action(*request, &opts.audit, &operator),
                             Outcome::Silence { item, length, reason, lift } => {
                                 let change = crate::notify::silences::Change { item: &item, length, reason: &reason, lift };
-                                let kept = collector.apply(change.audited(&opts.audit, &operator));
-                                view.flash = Some(change.words(&collector.state.silences, kept, opts.look.utc_offset_secs));
+                                view.flash = Some(collector.silence(&change, &opts.audit, &operator, opts.look.utc_offset_secs));
                             }
                             Outcome::ReloadConfig => {
                                 view.flash = Some(if collector.reload_config() {

@@ -123,6 +123,10 @@ enum Command {
         /// A file holding the server's token (else OPSBOARD_TOKEN, else none).
         #[arg(long)]
         token_file: Option<PathBuf>,
+        /// A file holding an operator's token, to run the server's actions (else
+        /// OPSBOARD_OPERATOR_TOKEN, else `[attach] operator_token`, else read-only).
+        #[arg(long)]
+        operator_token_file: Option<PathBuf>,
     },
     /// Check a config file and point at the line that is wrong.
     Validate {
@@ -193,8 +197,8 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             }
         });
     }
-    if let Some(Command::Attach { url, token_file }) = &cli.command {
-        return attach(&cli, url.as_deref(), token_file.as_deref()).await;
+    if let Some(Command::Attach { url, token_file, operator_token_file }) = &cli.command {
+        return attach(&cli, url.as_deref(), token_file.as_deref(), operator_token_file.as_deref()).await;
     }
     if let Some(Command::Validate { path }) = &cli.command {
         let sources = Sources::discover(path.clone().or(cli.config.clone()), &env);
@@ -312,6 +316,9 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
                 font_px: loaded.config.serve.font_size,
                 secrets: loaded.secrets(),
                 config_files,
+                operators: operators(&loaded.config.serve.operators)?,
+                may_act: !(cli.read_only || loaded.config.board.read_only),
+                audit: board.audit,
             };
             let (tx, rx) = tokio::sync::oneshot::channel();
             tokio::spawn(async move {
@@ -327,7 +334,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             let mut opts = BoardOptions { config_files, ..board_options(&cli, &loaded, None)? };
             // `[attach] url`: the team's server when it answers; polling alone when it does not.
             if let Some(url) = loaded.config.attach.url.clone().filter(|_| !demo_wanted) {
-                let attach = attach_options(&cli, url.clone(), None, Some(&loaded.config))?;
+                let attach = attach_options(&cli, url.clone(), (None, None), Some(&loaded.config))?;
                 match opsboard::attach::connect(&attach).await {
                     Ok(link) => {
                         opsboard::attach::run_on(link, &attach).await?;
@@ -347,6 +354,21 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
     }
 }
 
+/// `[[serve.operators]]` with their tokens: from the config (after `${ENV}`) or their files.
+fn operators(list: &[opsboard::config::schema::OperatorConfig]) -> anyhow::Result<Vec<(String, String)>> {
+    list.iter()
+        .map(|op| {
+            let token = match (&op.token, &op.token_file) {
+                (_, Some(path)) => read_token(path).with_context(|| format!("operator `{}`", op.name))?,
+                (Some(t), None) => t.trim().to_string(),
+                (None, None) => anyhow::bail!("operator `{}` has no token", op.name),
+            };
+            anyhow::ensure!(token.len() >= 16, "operator `{}`'s token is shorter than 16 characters", op.name);
+            Ok((op.name.clone(), token))
+        })
+        .collect()
+}
+
 /// A token from its file, trimmed; an empty file is an error.
 fn read_token(path: &std::path::Path) -> anyhow::Result<String> {
     let t = std::fs::read_to_string(path).with_context(|| format!("reading the token file {}", path.display()))?;
@@ -357,7 +379,12 @@ fn read_token(path: &std::path::Path) -> anyhow::Result<String> {
 
 /// `opsboard attach [URL]`: the server's config decides the fleet; this terminal's own (when
 /// there is one) its theme, and the server's address when none is given.
-async fn attach(cli: &Cli, url: Option<&str>, token_file: Option<&std::path::Path>) -> anyhow::Result<ExitCode> {
+async fn attach(
+    cli: &Cli,
+    url: Option<&str>,
+    token_file: Option<&std::path::Path>,
+    operator_token_file: Option<&std::path::Path>,
+) -> anyhow::Result<ExitCode> {
     let env = |k: &str| std::env::var(k).ok();
     let sources = Sources::discover(cli.config.clone(), &env);
     let config = if sources.user.is_some() || sources.override_file.is_some() {
@@ -370,7 +397,7 @@ async fn attach(cli: &Cli, url: Option<&str>, token_file: Option<&std::path::Pat
     let url = url.map(str::to_string).or_else(|| config.as_ref().and_then(|c| c.attach.url.clone()));
     let url =
         url.ok_or_else(|| anyhow::anyhow!("attach to what? give the server's URL, or set [attach] url in the config"))?;
-    let opts = attach_options(cli, url, token_file, config.as_ref())?;
+    let opts = attach_options(cli, url, (token_file, operator_token_file), config.as_ref())?;
     opsboard::attach::run(&opts).await?;
     Ok(ExitCode::SUCCESS)
 }
@@ -380,7 +407,7 @@ async fn attach(cli: &Cli, url: Option<&str>, token_file: Option<&std::path::Pat
 fn attach_options(
     cli: &Cli,
     url: String,
-    token_file: Option<&std::path::Path>,
+    (token_file, operator_token_file): (Option<&std::path::Path>, Option<&std::path::Path>),
     config: Option<&opsboard::config::schema::Config>,
 ) -> anyhow::Result<opsboard::attach::AttachOptions> {
     let token = match token_file {
@@ -390,6 +417,13 @@ fn attach_options(
             .or_else(|| config.and_then(|c| c.attach.token.clone()))
             .filter(|t| !t.is_empty()),
     };
+    let operator_token = match operator_token_file {
+        Some(path) => Some(read_token(path)?),
+        None => std::env::var("OPSBOARD_OPERATOR_TOKEN")
+            .ok()
+            .or_else(|| config.and_then(|c| c.attach.operator_token.clone()))
+            .filter(|t| !t.is_empty()),
+    };
     let board = config.map(|c| &c.board);
     let theme = pick_theme(cli, board.and_then(|b| b.theme.as_deref()), cli.wall, false)?;
     let slow_link = cli.low_bandwidth || std::env::var_os("SSH_CONNECTION").is_some();
@@ -397,6 +431,7 @@ fn attach_options(
     Ok(opsboard::attach::AttachOptions {
         url,
         token,
+        operator_token,
         theme,
         utc_offset_secs: terminal::local_utc_offset_secs(),
         max_fps: if slow_link { max_fps.min(2) } else { max_fps },

@@ -272,3 +272,128 @@ fn http_get(addr: SocketAddr, path: &str) -> String {
     let _ = s.read_to_string(&mut all);
     all
 }
+
+/// The server's audit log, one JSON value a line.
+fn audit(dir: &Path) -> Vec<serde_json::Value> {
+    std::fs::read_to_string(dir.join("data/opsboard/audit.jsonl"))
+        .unwrap_or_default()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+/// An action from an attached terminal runs on the server, once, under the operator's name; the
+/// same key on a terminal without an operator token is refused in words.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_operator_runs_an_action_through_the_server_and_a_plain_terminal_cannot() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().display();
+    let app = serve(Reply::json(200, r#"{"status":"UP"}"#)).await;
+    std::fs::write(dir.path().join("alice.token"), "alice-0123456789abcdef\n").unwrap();
+    let cfg = dir.path().join("served.toml");
+    std::fs::write(
+        &cfg,
+        format!(
+            "[polling]\njitter = 0.0\n\n[services.alpha]\ninterval = \"1s\"\ntimeout = \"1s\"\ninstances = [\"{}\"]\n\n\
+             [actions.restart]\nkey = \"X\"\ncommand = 'echo restarted >> {d}/restarted-{{service}}'\n\n\
+             [[serve.operators]]\nname = \"alice\"\ntoken_file = \"{d}/alice.token\"\n",
+            app.url("/health")
+        ),
+    )
+    .unwrap();
+    let server = Served::start(dir.path(), &["--config", cfg.to_str().unwrap(), "--listen", "127.0.0.1:0"], &[]);
+    let url = format!("http://{}", server.addr);
+    let h = dir.path().join("op");
+    let op = Tmux::start(
+        "op",
+        100,
+        30,
+        &format!(
+            "env XDG_CONFIG_HOME={h}/config {BIN} attach {url} --operator-token-file {d}/alice.token --log-file {h}.log; sleep 30",
+            h = h.display()
+        ),
+    );
+    let plain = terminal(dir.path(), "plain", &url);
+    let s = op.wait_for("the operator's board", |s| s.contains("alpha") && s.contains("OK"));
+    assert!(!s.contains("[read-only]"), "an operator's board is not read-only:\n{s}");
+    plain.wait_for("the plain board", |s| s.contains("alpha") && s.contains("[read-only]"));
+
+    // Without an operator token the key is refused in words, and nothing runs.
+    plain.keys(&["X"]);
+    plain.wait_for("the refusal", |s| s.contains("restart is off: this terminal has no operator token"));
+
+    // The operator's: the typed confirmation (checked by the server, which holds the dialog),
+    // then the command runs there once, audited under the operator's name and terminal.
+    op.keys(&["X"]);
+    op.wait_for("the dialog", |s| s.contains("restart · alpha"));
+    op.text("alpha");
+    op.keys(&["Enter"]);
+    let marker = dir.path().join("restarted-alpha");
+    common::eventually(Duration::from_secs(10), "the restart on the server", || marker.exists().then_some(()));
+    let records = common::eventually(Duration::from_secs(10), "the audit's end record", || {
+        let r = audit(dir.path());
+        (r.len() >= 2).then_some(r)
+    });
+    assert_eq!(std::fs::read_to_string(&marker).unwrap(), "restarted\n", "it ran once");
+    assert_eq!(records.len(), 2, "{records:?}");
+    for r in &records {
+        assert_eq!(r["user"], "alice", "{r}");
+        assert!(r["terminal"].as_str().is_some_and(|t| t.starts_with("127.0.0.1:")), "{r}");
+        assert!(r["host"].as_str().is_some_and(|h| !h.is_empty()), "{r}");
+    }
+    // Every screen of the collector sees the run: the plain terminal too.
+    plain.keys(&["Escape"]);
+    plain.keys(&["o"]);
+    plain.wait_for("the run on the other terminal", |s| s.contains("succeeded"));
+}
+
+/// An attach request with extra header lines: what the server answers within a second.
+fn upgrade_with(addr: SocketAddr, headers: &str) -> String {
+    let mut s = TcpStream::connect(addr).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(1))).unwrap();
+    write!(
+        s,
+        "GET /attach HTTP/1.1\r\nHost: {addr}\r\nConnection: upgrade\r\nUpgrade: opsboard-attach\r\nopsboard-protocol: 1\r\n{headers}\r\n"
+    )
+    .unwrap();
+    let mut answer = Vec::new();
+    let _ = s.read_to_end(&mut answer);
+    String::from_utf8_lossy(&answer).into_owned()
+}
+
+#[test]
+fn operator_tokens_are_refused_off_loopback_with_a_cookie_and_when_unknown() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().display();
+    std::fs::write(dir.path().join("reader.token"), "reader-0123456789abcdef\n").unwrap();
+    let cfg = dir.path().join("ops.toml");
+    std::fs::write(
+        &cfg,
+        "[services.alpha]\ninstances = [\"http://127.0.0.1:9/health\"]\n\n[[serve.operators]]\nname = \"alice\"\ntoken = \"alice-0123456789abcdef\"\n",
+    )
+    .unwrap();
+    let cfg = cfg.to_str().unwrap();
+    let reader = "Authorization: Bearer reader-0123456789abcdef\r\n";
+
+    // A listener open to the network: the token would cross it in clear.
+    let open = Served::start(
+        dir.path(),
+        &["--config", cfg, "--listen", "0.0.0.0:0", "--token-file", &format!("{d}/reader.token")],
+        &[],
+    );
+    let at = SocketAddr::from(([127, 0, 0, 1], open.port()));
+    let head = upgrade_with(at, &format!("{reader}opsboard-operator: alice-0123456789abcdef\r\n"));
+    assert!(head.starts_with("HTTP/1.1 403"), "{head}");
+    assert!(head.contains("a token would cross the network in clear"), "{head}");
+    assert!(upgrade_with(at, reader).starts_with("HTTP/1.1 101"), "a reader still attaches");
+    drop(open);
+
+    let local = Served::start(dir.path(), &["--config", cfg, "--listen", "127.0.0.1:0"], &[]);
+    let cookie = "Cookie: opsboard_token=x\r\nopsboard-operator: alice-0123456789abcdef\r\n";
+    let head = upgrade_with(local.addr, cookie);
+    assert!(head.starts_with("HTTP/1.1 403") && head.contains("the page's cookie"), "{head}");
+    let wrong = "opsboard-operator: mallory-0123456789abcdef\r\n";
+    assert!(upgrade_with(local.addr, wrong).starts_with("HTTP/1.1 403"), "an unknown token");
+    let right = "opsboard-operator: alice-0123456789abcdef\r\n";
+    assert!(upgrade_with(local.addr, right).starts_with("HTTP/1.1 101"), "alice's own");
+}

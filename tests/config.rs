@@ -109,6 +109,17 @@ fn an_attach_url_that_is_not_http_is_named() {
 }
 
 #[test]
+fn an_operator_without_a_token_or_with_a_short_one_is_named() {
+    let text = format!("{GOOD_SERVICE}[[serve.operators]]\nname = \"alice\"\n");
+    let err = opsboard::config::load_str("x.toml", &text).unwrap_err();
+    assert!(err.to_string().contains("operator `alice` needs one of token or token_file"), "{err}");
+    let text = format!("{GOOD_SERVICE}[[serve.operators]]\nname = \"bob\"\ntoken = \"short\"\n");
+    let err = opsboard::config::load_str("x.toml", &text).unwrap_err();
+    assert!(err.to_string().contains("operator `bob`'s token is shorter than 16 characters"), "{err}");
+    assert!(err.to_string().contains("serve.operators"), "{err}");
+}
+
+#[test]
 fn unknown_top_level_table_is_named() {
     let err = assert_located("[servics.api]\ninstances = []\n", 1, "servics.api");
     assert_eq!(err.hint.as_deref(), Some("did you mean `services`?"));
@@ -290,6 +301,8 @@ fn example_config_loads_and_documents_every_key() {
         "listen",
         "token",
         "font_size",
+        "operator_token",
+        "token_file",
         "url",
         "format",
         "min_state",
@@ -361,6 +374,7 @@ fn example_config_loads_and_documents_every_key() {
         assert!(text.contains(&format!("{key} =")) || text.contains(&format!("{key} ")), "example lacks `{key}`");
     }
     assert!(text.contains("# [attach]"), "example lacks [attach]");
+    assert!(text.contains("# [[serve.operators]]"), "example lacks [[serve.operators]]");
 }
 
 #[test]

@@ -116,6 +116,55 @@ impl Collector {
         self.silences_file = Some(path);
     }
 
+    /// Starts `request` on a task of its own (its command, or its native AWS call), audited as
+    /// `operator`. The service is marked running first, so a second press, from any screen of
+    /// this collector, is refused at once.
+    pub fn start_action(
+        &mut self,
+        request: crate::actions::runner::ActionRequest,
+        audit: &crate::actions::audit::AuditLog,
+        operator: &crate::actions::audit::Operator,
+    ) {
+        use crate::actions::runner;
+        use crate::state::ActionEvent;
+        let started = ActionEvent::Started {
+            action: request.action.clone(),
+            to_version: request.to_version.clone(),
+            command: request.command.clone(),
+            at: SystemTime::now(),
+        };
+        let _ = self.apply(Event::Action { service: request.service_name.as_str().into(), event: started });
+        tracing::info!(action = %request.action, service = %request.service_name, command = %request.command, user = %operator.user, "action started");
+        let (audit, operator, tx) = (audit.clone(), operator.clone(), self.tx.clone());
+        match request.native.clone() {
+            Some(call) => {
+                let spec = self.loaded.fleet.aws.iter().find(|a| a.name == call.account()).cloned();
+                let native = async move {
+                    match spec {
+                        Some(spec) => crate::sources::aws::native(&spec, &call).await,
+                        None => Err(format!("AWS account `{}` is not in the config", call.account())),
+                    }
+                };
+                tokio::spawn(runner::run_native(request, audit, operator, tx, native));
+            }
+            None => {
+                tokio::spawn(runner::run(request, audit, operator, tx));
+            }
+        }
+    }
+
+    /// Sets or lifts a silence, audited as `operator`; the words that say what happened.
+    pub fn silence(
+        &mut self,
+        change: &crate::notify::silences::Change,
+        audit: &crate::actions::audit::AuditLog,
+        operator: &crate::actions::audit::Operator,
+        utc_offset_secs: i32,
+    ) -> String {
+        let kept = self.apply(change.audited(audit, operator));
+        change.words(&self.state.silences, kept, utc_offset_secs)
+    }
+
     /// Applies one event; a change of silences is written to their file, a change of shape
     /// starts and stops pollers. The result of the write (always `Ok` for other events).
     pub fn apply(&mut self, event: Event) -> std::io::Result<()> {

@@ -72,13 +72,23 @@ impl Drop for Link {
 
 impl Link {
     /// Connects, upgrades and says hello; every way this fails is an error in words.
-    pub async fn open(target: &Target, token: Option<&str>, hello: &Up) -> Result<Self, String> {
-        tokio::time::timeout(CONNECT_TIMEOUT, Self::open_now(target, token, hello))
+    pub async fn open(
+        target: &Target,
+        token: Option<&str>,
+        operator: Option<&str>,
+        hello: &Up,
+    ) -> Result<Self, String> {
+        tokio::time::timeout(CONNECT_TIMEOUT, Self::open_now(target, token, operator, hello))
             .await
             .unwrap_or_else(|_| Err(format!("{} did not answer within {}s", target.url, CONNECT_TIMEOUT.as_secs())))
     }
 
-    async fn open_now(target: &Target, token: Option<&str>, hello: &Up) -> Result<Self, String> {
+    async fn open_now(
+        target: &Target,
+        token: Option<&str>,
+        operator: Option<&str>,
+        hello: &Up,
+    ) -> Result<Self, String> {
         let url = &target.url;
         let stream = TcpStream::connect(&target.authority).await.map_err(|e| format!("cannot reach {url}: {e}"))?;
         let _ = stream.set_nodelay(true);
@@ -94,6 +104,9 @@ impl Link {
             .header(wire::VERSION_HEADER, wire::PROTOCOL.to_string());
         if let Some(t) = token {
             req = req.header(AUTHORIZATION, format!("Bearer {t}"));
+        }
+        if let Some(t) = operator {
+            req = req.header(wire::OPERATOR_HEADER, t);
         }
         let req = req.body(Empty::<Bytes>::new()).map_err(|e| format!("{url}: {e}"))?;
         let resp = sender.send_request(req).await.map_err(|e| format!("{url}: {e}"))?;

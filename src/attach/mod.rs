@@ -32,6 +32,8 @@ const DEFAULT_HEARTBEAT: Duration = Duration::from_secs(5);
 pub struct AttachOptions {
     pub url: String,
     pub token: Option<String>,
+    /// An operator's token: with it, this terminal may run the server's actions and silences.
+    pub operator_token: Option<String>,
     pub theme: Theme,
     pub utc_offset_secs: i32,
     pub max_fps: u32,
@@ -114,7 +116,7 @@ fn hello(opts: &AttachOptions, (cols, rows): (u16, u16)) -> Up {
 pub async fn connect(opts: &AttachOptions) -> Result<Link, String> {
     let target = Target::parse(&opts.url)?;
     let size = crossterm::terminal::size().unwrap_or((80, 24));
-    Link::open(&target, opts.token.as_deref(), &hello(opts, size)).await
+    Link::open(&target, opts.token.as_deref(), opts.operator_token.as_deref(), &hello(opts, size)).await
 }
 
 /// Attaches: [`connect`], then [`run_on`].
@@ -228,7 +230,10 @@ pub async fn run_on(link: Link, opts: &AttachOptions) -> anyhow::Result<()> {
                 }
                 if link.is_none() && connecting.is_none() && Instant::now() >= next_try {
                     let (target, token, hello) = (target.clone(), opts.token.clone(), hello(opts, size));
-                    connecting = Some(tokio::spawn(async move { Link::open(&target, token.as_deref(), &hello).await }));
+                    let operator = opts.operator_token.clone();
+                    connecting = Some(tokio::spawn(async move {
+                        Link::open(&target, token.as_deref(), operator.as_deref(), &hello).await
+                    }));
                 }
                 if was_alarmed || link.is_none() || screen.quiet() {
                     schedule(&mut due);

@@ -29,6 +29,9 @@ pub const PROTOCOL: u32 = 1;
 pub const UPGRADE: &str = "opsboard-attach";
 /// The header that carries [`PROTOCOL`] both ways.
 pub const VERSION_HEADER: &str = "opsboard-protocol";
+/// The header that carries an operator's token (`[[serve.operators]]`), apart from the
+/// reader's token in `Authorization`.
+pub const OPERATOR_HEADER: &str = "opsboard-operator";
 /// The longest line a terminal may send: a hello with its theme is well under this.
 pub const MAX_UP_LINE: usize = 4096;
 /// The longest line a server may send: a whole frame at the largest size the server draws

@@ -66,6 +66,7 @@ pub async fn session(
     io: Upgraded,
     ask: mpsc::Sender<Ask>,
     peer: SocketAddr,
+    operator: Option<String>,
     hello_within: Duration,
     refusals: Arc<Refusals>,
     _ticket: Arc<Ticket>,
@@ -84,7 +85,7 @@ pub async fn session(
     let hello = hello.and_then(|up| match up {
         Up::Hello { cols, rows, theme, utc_offset_secs } => {
             let theme = theme.theme(Theme::default())?;
-            Ok(Hello { cols, rows, theme, utc_offset_secs, peer })
+            Ok(Hello { cols, rows, theme, utc_offset_secs, peer, operator })
         }
         _ => Err("the first line must be the hello".to_string()),
     });

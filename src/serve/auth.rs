@@ -23,6 +23,28 @@ pub fn same(a: &[u8], b: &[u8]) -> bool {
     a.ct_eq(b).into()
 }
 
+/// The operator whose token this is, compared with every operator's in constant time.
+pub fn operator<'a>(operators: &'a [(String, String)], presented: &str) -> Option<&'a str> {
+    let mut found = None;
+    for (name, token) in operators {
+        if same(presented.trim().as_bytes(), token.as_bytes()) && found.is_none() {
+            found = Some(name.as_str());
+        }
+    }
+    found
+}
+
+/// Whether the request carries the page's cookie: it came from a browser.
+pub fn has_page_cookie(headers: &HeaderMap) -> bool {
+    headers
+        .get_all(COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|c| c.trim().split_once('='))
+        .any(|(k, _)| k == COOKIE_NAME)
+}
+
 pub fn check(token: Option<&str>, headers: &HeaderMap, query_token: Option<&str>) -> Access {
     let Some(token) = token else { return Access::Granted };
     let want = token.as_bytes();

@@ -74,6 +74,11 @@ pub struct ServeOptions {
     pub secrets: Secrets,
     /// The config's files, followed while serving (none for the demo).
     pub config_files: Option<crate::config::Sources>,
+    /// `[[serve.operators]]` with their tokens read: (name, token).
+    pub operators: Vec<(String, String)>,
+    /// Whether operators may run actions (not when the config or flags make the board read-only).
+    pub may_act: bool,
+    pub audit: crate::actions::audit::AuditLog,
 }
 
 /// Why the server would not start.
@@ -131,6 +136,13 @@ pub async fn run(
     if let Some(t) = &opts.token {
         secrets.add(t);
     }
+    for (_, t) in &opts.operators {
+        secrets.add(t);
+    }
+    // Operator tokens never cross a network in clear: only a loopback listener takes them.
+    let operators_refused = (!addr.ip().is_loopback()).then(|| {
+        format!("operator access is refused on {addr}: a token would cross the network in clear; listen on 127.0.0.1 and reach it through ssh -L")
+    });
     let (ask, requests) = mpsc::channel(256);
     let mut collector = Collector::start(loaded, opts.history.clone());
     collector.watch_config(opts.config_files.clone().unwrap_or_default());
@@ -145,6 +157,8 @@ pub async fn run(
         look: opts.look.clone(),
         secrets,
         actions: crate::actions::ActionSpecs { specs: loaded.config.actions.clone() },
+        may_act: opts.may_act,
+        audit: opts.audit.clone(),
     };
     let limits = connection_limits();
     tracing::info!(connections = limits.connections, per_address = limits.per_address, "connection limits");
@@ -154,6 +168,8 @@ pub async fn run(
         page: page(&opts.look, opts.font_px),
         admission: Admission::new(limits),
         refusals: Arc::new(Refusals::default()),
+        operators: opts.operators.clone(),
+        operators_refused,
     });
     let (stop, stopped) = oneshot::channel();
     let front = std::thread::Builder::new()

@@ -19,7 +19,7 @@ use tokio::time::{Instant, MissedTickBehavior, interval};
 use super::deflate::{self, Chunk, SharedGzip};
 use super::exposition::ServeStats;
 use super::frame;
-use super::viewers::{Ctx, Hello, Viewers};
+use super::viewers::{Ctx, Effect, Hello, Viewers};
 use crossterm::event::KeyEvent;
 
 /// How often a page hears from the server even when nothing changed.
@@ -115,6 +115,10 @@ pub struct Publisher {
     pub secrets: Secrets,
     /// The config's actions: an attached terminal's view names them (and says why they are off).
     pub actions: crate::actions::ActionSpecs,
+    /// Whether operators may run them (not when the config or the flags make the board read-only).
+    pub may_act: bool,
+    /// Where an operator's actions and silences are recorded.
+    pub audit: crate::actions::audit::AuditLog,
 }
 
 impl Publisher {
@@ -138,6 +142,7 @@ impl Publisher {
             verdicts: self.collector.verdicts(),
             look: &self.look,
             actions: &self.actions,
+            may_act: self.may_act,
             now,
             scrub,
         }
@@ -146,12 +151,29 @@ impl Publisher {
     fn answer(&mut self, feeds: &mut HashMap<(u16, u16), Feed>, viewers: &mut Viewers, request: Request) {
         let now = SystemTime::now();
         self.collector.refresh_verdicts(now);
-        let scrub = self.scrub();
+        // Its own copy: an operator's key changes the collector while frames are drawn with it.
+        let secrets = self.secrets.clone();
+        let scrub = move |s: &str| secrets.scrub(s);
         match request {
             Request::Attach { hello, reply } => {
                 let _ = reply.send(viewers.attach(hello, &self.ctx(now, &scrub)));
             }
-            Request::Key { id, key } => viewers.key(id, key, &self.ctx(now, &scrub)),
+            Request::Key { id, key } => {
+                let Some(effect) = viewers.key(id, key, &self.ctx(now, &scrub)) else { return };
+                let (id, flash) = match effect {
+                    Effect::Run { id, request, operator } => {
+                        self.collector.start_action(*request, &self.audit, &operator);
+                        (id, None)
+                    }
+                    Effect::Silence { id, item, length, reason, lift, operator } => {
+                        let change = crate::notify::silences::Change { item: &item, length, reason: &reason, lift };
+                        let offset = viewers.utc_offset_secs(id).unwrap_or(0);
+                        (id, Some(self.collector.silence(&change, &self.audit, &operator, offset)))
+                    }
+                };
+                self.collector.refresh_verdicts(now);
+                viewers.show(id, flash, &self.ctx(now, &scrub));
+            }
             Request::Resize { id, cols, rows } => viewers.resize(id, cols, rows, &self.ctx(now, &scrub)),
             Request::Detach { id } => viewers.detach(id),
             Request::Join { cols, rows, reply } => {

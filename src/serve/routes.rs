@@ -25,6 +25,10 @@ pub struct Routes {
     pub page: String,
     pub admission: Arc<Admission>,
     pub refusals: Arc<Refusals>,
+    /// `[[serve.operators]]`: (name, token).
+    pub operators: Vec<(String, String)>,
+    /// Why operator tokens are refused on this listener (it is not loopback), if they are.
+    pub operators_refused: Option<String>,
 }
 
 fn full(code: StatusCode, ctype: &str, body: impl Into<Bytes>) -> Response<Body> {
@@ -135,7 +139,7 @@ impl Routes {
     /// `opsboard attach`: the upgrade to the attach protocol, when the terminal speaks this
     /// server's version; the session runs on its own task from there.
     fn attach(&self, mut req: Request<Incoming>, peer: SocketAddr, ticket: &Arc<Ticket>) -> Response<Body> {
-        use crate::attach::wire::{PROTOCOL, UPGRADE, VERSION_HEADER};
+        use crate::attach::wire::{OPERATOR_HEADER, PROTOCOL, UPGRADE, VERSION_HEADER};
         let header = |name: &str| req.headers().get(name).and_then(|v: &HeaderValue| v.to_str().ok());
         if !header(hyper::header::UPGRADE.as_str()).is_some_and(|u| u.eq_ignore_ascii_case(UPGRADE)) {
             self.refusals.note(peer.ip(), Reason::BadRequest);
@@ -151,11 +155,22 @@ impl Routes {
             r.headers_mut().insert(VERSION_HEADER, HeaderValue::from(PROTOCOL));
             return r;
         }
+        let operator = match header(OPERATOR_HEADER).map(str::to_string) {
+            None => None,
+            Some(presented) => match self.operator(&req, &presented) {
+                Ok(name) => Some(name),
+                Err(why) => {
+                    self.refusals.note(peer.ip(), Reason::Unauthorized);
+                    tracing::warn!(%peer, why, "operator access refused");
+                    return text(StatusCode::FORBIDDEN, &why);
+                }
+            },
+        };
         let upgrade = hyper::upgrade::on(&mut req);
         let (ask, refusals, ticket) = (self.ask.clone(), self.refusals.clone(), ticket.clone());
         tokio::spawn(async move {
             match upgrade.await {
-                Ok(io) => super::attach::session(io, ask, peer, super::HEAD_TIMEOUT, refusals, ticket).await,
+                Ok(io) => super::attach::session(io, ask, peer, operator, super::HEAD_TIMEOUT, refusals, ticket).await,
                 Err(e) => tracing::info!(%peer, error = %e, "attach upgrade failed"),
             }
         });
@@ -166,6 +181,21 @@ impl Routes {
         h.insert(hyper::header::UPGRADE, HeaderValue::from_static(UPGRADE));
         h.insert(VERSION_HEADER, HeaderValue::from(PROTOCOL));
         r
+    }
+
+    /// The operator an attach request's token names, or why it is refused: never over a plain
+    /// network listener (the token would cross it in clear), never with the page's cookie (a
+    /// browser's request, which another site could have made, runs nothing).
+    fn operator(&self, req: &Request<Incoming>, presented: &str) -> Result<String, String> {
+        if let Some(why) = &self.operators_refused {
+            return Err(why.clone());
+        }
+        if super::auth::has_page_cookie(req.headers()) {
+            return Err("operator access is refused with the page's cookie: a browser's request runs no action".into());
+        }
+        super::auth::operator(&self.operators, presented)
+            .map(str::to_string)
+            .ok_or_else(|| "no operator of this server has that token".into())
     }
 
     /// The server's own numbers for `/metrics`; the publisher adds the viewers and frame sizes.

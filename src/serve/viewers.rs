@@ -5,6 +5,8 @@
 //! reconnects and starts again from a whole frame), never buffered without bound.
 
 use crate::actions::ActionSpecs;
+use crate::actions::audit::Operator;
+use crate::actions::runner::ActionRequest;
 use crate::attach::wire;
 use crate::keymap;
 use crate::serve::frame::{self, Paint};
@@ -34,6 +36,25 @@ pub struct Hello {
     pub theme: Theme,
     pub utc_offset_secs: i32,
     pub peer: SocketAddr,
+    /// The operator whose token the terminal presented (the route checked it), if any.
+    pub operator: Option<String>,
+}
+
+/// What a key of an operator's terminal asks of the collector.
+pub enum Effect {
+    Run {
+        id: u64,
+        request: Box<ActionRequest>,
+        operator: Operator,
+    },
+    Silence {
+        id: u64,
+        item: String,
+        length: Option<std::time::Duration>,
+        reason: String,
+        lift: bool,
+        operator: Operator,
+    },
 }
 
 /// What a frame is drawn from, the same for every terminal.
@@ -42,6 +63,8 @@ pub struct Ctx<'a> {
     pub verdicts: &'a Verdicts,
     pub look: &'a Look,
     pub actions: &'a ActionSpecs,
+    /// Whether an operator may run actions at all (not when the server's board is read-only).
+    pub may_act: bool,
     pub now: SystemTime,
     pub scrub: &'a dyn Fn(&str) -> String,
 }
@@ -52,6 +75,7 @@ struct Viewer {
     last: Buffer,
     out: mpsc::Sender<Bytes>,
     peer: SocketAddr,
+    operator: Option<Operator>,
 }
 
 impl Viewer {
@@ -108,16 +132,31 @@ impl Viewers {
             return Err(format!("this server has {MAX_VIEWERS} terminals attached, its most; try again later"));
         }
         let (out, rx) = mpsc::channel(OUTBOX);
-        let look =
-            Look { theme: hello.theme, utc_offset_secs: hello.utc_offset_secs, read_only: true, ..ctx.look.clone() };
-        let view = View { actions: ctx.actions.clone(), read_only: true, ..View::default() };
-        let mut viewer = Viewer { view, look, last: wire::blank(1, 1), out, peer: hello.peer };
+        let operator = hello.operator.as_deref().map(|name| Operator::attached(name, hello.peer));
+        let read_only = operator.is_none() || !ctx.may_act;
+        let read_only_why = match &operator {
+            None => "this terminal has no operator token (attach --operator-token-file)",
+            Some(_) => "the server's board is read-only",
+        };
+        let look = Look { theme: hello.theme, utc_offset_secs: hello.utc_offset_secs, read_only, ..ctx.look.clone() };
+        let view = View {
+            actions: ctx.actions.clone(),
+            read_only,
+            read_only_why: read_only.then(|| read_only_why.to_string()),
+            ..View::default()
+        };
+        let mut viewer = Viewer { view, look, last: wire::blank(1, 1), out, peer: hello.peer, operator };
         let (cols, rows) = clamp(hello.cols, hello.rows);
         viewer.whole(ctx, cols, rows);
         self.next += 1;
         self.map.insert(self.next, viewer);
-        tracing::info!(id = self.next, peer = %hello.peer, cols, rows, "terminal attached");
+        tracing::info!(id = self.next, peer = %hello.peer, cols, rows, operator = hello.operator.as_deref().unwrap_or("-"), "terminal attached");
         Ok((self.next, rx))
+    }
+
+    /// Terminal `id`'s offset from UTC, for the times it is told.
+    pub fn utc_offset_secs(&self, id: u64) -> Option<i32> {
+        self.map.get(&id).map(|v| v.look.utc_offset_secs)
     }
 
     pub fn detach(&mut self, id: u64) {
@@ -126,20 +165,40 @@ impl Viewers {
         }
     }
 
-    /// A key from terminal `id`, handled as a local read-only board handles it; its frame is
-    /// drawn at once.
-    pub fn key(&mut self, id: u64, key: KeyEvent, ctx: &Ctx) {
-        let Some(v) = self.map.get_mut(&id) else { return };
-        let Some(action) = keymap::action_for(key, &v.view) else { return };
-        match v.view.handle(action, ctx.state, ctx.now) {
+    /// A key from terminal `id`, handled as a local board handles it; its frame is drawn at
+    /// once, or, when the key asks the collector for something, once that is done ([`Self::show`]).
+    pub fn key(&mut self, id: u64, key: KeyEvent, ctx: &Ctx) -> Option<Effect> {
+        let v = self.map.get_mut(&id)?;
+        let action = keymap::action_for(key, &v.view)?;
+        let operator = v.operator.clone();
+        let effect = match v.view.handle(action, ctx.state, ctx.now) {
             Outcome::Quit => {
                 let _ = v.send(wire::bye("quit"));
                 self.detach(id);
-                return;
+                return None;
             }
-            Outcome::ReloadConfig => v.view.flash = Some("the config is the server's: it follows its own file".into()),
-            // The view is read-only: it opens no dialog that could end in either.
-            Outcome::Run(_) | Outcome::Silence { .. } | Outcome::Nothing => {}
+            Outcome::ReloadConfig => {
+                v.view.flash = Some("the config is the server's: it follows its own file".into());
+                None
+            }
+            // A read-only view opens no dialog that ends in either; an operator's does.
+            Outcome::Run(request) => operator.map(|operator| Effect::Run { id, request, operator }),
+            Outcome::Silence { item, length, reason, lift } => {
+                operator.map(|operator| Effect::Silence { id, item, length, reason, lift, operator })
+            }
+            Outcome::Nothing => None,
+        };
+        if effect.is_none() {
+            self.show(id, None, ctx);
+        }
+        effect
+    }
+
+    /// Terminal `id`'s frame drawn again, with `flash` when there is one to say.
+    pub fn show(&mut self, id: u64, flash: Option<String>, ctx: &Ctx) {
+        let Some(v) = self.map.get_mut(&id) else { return };
+        if flash.is_some() {
+            v.view.flash = flash;
         }
         if !v.refresh(ctx) {
             self.drop_behind(id);

@@ -11,6 +11,10 @@ pub struct Operator {
     pub host: String,
     /// `SSH_CLIENT`, when the board runs over SSH.
     pub ssh_client: Option<String>,
+    /// The attached terminal's address, when an operator ran it through `opsboard serve`
+    /// (`host` is then the server's).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub terminal: Option<String>,
 }
 
 impl Operator {
@@ -33,7 +37,15 @@ impl Operator {
                 .or_else(|| var("HOSTNAME"))
                 .unwrap_or_else(|| "unknown".into()),
             ssh_client: var("SSH_CLIENT").or_else(|| var("SSH_CONNECTION")),
+            terminal: None,
         }
+    }
+
+    /// An operator of `opsboard serve` named by their token, at the terminal `peer`; the host is
+    /// this server's, whose credentials run the action.
+    pub fn attached(name: &str, peer: std::net::SocketAddr) -> Self {
+        let server = Self::from_env();
+        Self { user: name.to_string(), host: server.host, ssh_client: None, terminal: Some(peer.to_string()) }
     }
 }
 

@@ -161,6 +161,32 @@ pub fn resolve(config: &Config, layers: &[Layer]) -> Result<Fleet, ConfigError> 
             format!("`{}` is not host:port, e.g. \"0.0.0.0:7878\"", config.serve.listen),
         ));
     }
+    let mut names = std::collections::HashSet::new();
+    for op in &config.serve.operators {
+        if op.name.trim().is_empty() {
+            return Err(err("serve.operators", "name", "an operator needs a name, for the audit log".into()));
+        }
+        if !names.insert(op.name.as_str()) {
+            return Err(err("serve.operators", "name", format!("operator `{}` is named twice", op.name)));
+        }
+        match (op.token.as_deref(), &op.token_file) {
+            (Some(t), None) if t.trim().len() < 16 => {
+                return Err(err(
+                    "serve.operators",
+                    "token",
+                    format!("operator `{}`'s token is shorter than 16 characters", op.name),
+                ));
+            }
+            (Some(_), None) | (None, Some(_)) => {}
+            _ => {
+                return Err(err(
+                    "serve.operators",
+                    "token",
+                    format!("operator `{}` needs one of token or token_file", op.name),
+                ));
+            }
+        }
+    }
     if !(6..=200).contains(&config.serve.font_size) {
         return Err(err("serve", "font_size", format!("{} is outside 6..=200 pixels", config.serve.font_size)));
     }

@@ -42,6 +42,9 @@ pub struct Attach {
     pub url: Option<String>,
     /// The server's token; write it as `"${OPSBOARD_TOKEN}"` to keep it out of the file.
     pub token: Option<String>,
+    /// An operator's token (`[[serve.operators]]` on the server), e.g. `"${OPSBOARD_OPERATOR_TOKEN}"`:
+    /// with it this terminal may run the server's actions and silences.
+    pub operator_token: Option<String>,
     /// Whether a board polling by itself (the server did not answer) sends the `[[notify]]`
     /// messages too. Off: the server sends them, and they would go out twice.
     pub notify: bool,
@@ -137,12 +140,25 @@ pub struct Serve {
     pub font_size: u16,
     /// The wall's rotating pages (true) or the overview (false).
     pub wall: bool,
+    /// People whose attached terminals may run the actions and silences, each by a token of
+    /// their own. Only over loopback: a token never crosses a network in clear.
+    pub operators: Vec<OperatorConfig>,
 }
 
 impl Default for Serve {
     fn default() -> Self {
-        Self { listen: "127.0.0.1:7878".into(), token: None, font_size: 18, wall: true }
+        Self { listen: "127.0.0.1:7878".into(), token: None, font_size: 18, wall: true, operators: Vec::new() }
     }
+}
+
+/// `[[serve.operators]]`: a name for the audit log and the token that proves it.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OperatorConfig {
+    pub name: String,
+    /// Written as `"${ALICE_TOKEN}"` to keep it out of the file; or `token_file`.
+    pub token: Option<String>,
+    pub token_file: Option<PathBuf>,
 }
 
 /// A backup job: the newest artefact must be younger than `max_age` (the RPO).

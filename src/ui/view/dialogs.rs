@@ -74,7 +74,7 @@ impl View {
         let svc = &state.services[si];
         if self.read_only || svc.env.read_only {
             let why = if self.read_only {
-                "the board is read-only".to_string()
+                self.read_only_words()
             } else {
                 format!("environment {} is read-only", svc.env.label)
             };

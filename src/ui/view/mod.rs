@@ -84,6 +84,8 @@ pub struct View {
     pub actions: ActionSpecs,
     /// No action may run (`--read-only`, the wall, `board.read_only`).
     pub read_only: bool,
+    /// Why, when it is not the board's own setting: "this terminal has no operator token".
+    pub read_only_why: Option<String>,
     pub dialog: Option<Dialog>,
     /// The service whose action output is shown.
     pub output: Option<usize>,
@@ -95,6 +97,11 @@ pub struct View {
 const PAGE_ROWS: usize = 10;
 
 impl View {
+    /// Why nothing may run from this view: the board's setting, or this terminal's own reason.
+    pub fn read_only_words(&self) -> String {
+        self.read_only_why.clone().unwrap_or_else(|| "the board is read-only".into())
+    }
+
     /// Service indices in display order: filtered, then sorted.
     pub fn visible(&self, state: &State, verdicts: &Verdicts) -> Vec<usize> {
         let needle = self.filter.to_lowercase();
@@ -157,7 +164,7 @@ impl View {
                 }
             }
             Action::Silence => match self.current(&visible) {
-                _ if self.read_only => self.flash = Some("silences are off: the board is read-only".into()),
+                _ if self.read_only => self.flash = Some(format!("silences are off: {}", self.read_only_words())),
                 Some(si) => {
                     let silenced = state.silences.get(&silence_item(state, si)).is_some();
                     self.silencing = Some(SilenceDialog { service: si, choice: 1, silenced, reason: String::new() });
