@@ -13,11 +13,10 @@ mod support;
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
-use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
-use support::{BIN, bench_secs, cpu_seconds, rss_kib};
+use support::{bench_secs, cpu_seconds, rss_kib};
 
 const HELLO: &str =
     r#"{"t":"hello","cols":120,"rows":40,"theme":{"colors":[],"monochrome":false},"utc_offset_secs":0}"#;
@@ -161,19 +160,7 @@ fn main() {
     }
     let secs = bench_secs(20);
     let dir = tempfile::tempdir().unwrap();
-    let bin = std::env::var("OPSBOARD_BIN").unwrap_or_else(|_| BIN.to_string());
-    let mut child = Command::new(bin)
-        .args(["serve", "--demo", "--listen", "127.0.0.1:0", "--log-file"])
-        .arg(dir.path().join("log"))
-        .env("XDG_DATA_HOME", dir.path())
-        .stderr(Stdio::piped())
-        .stdout(Stdio::null())
-        .spawn()
-        .expect("opsboard serve");
-    let line = BufReader::new(child.stderr.take().unwrap()).lines().next().unwrap().unwrap();
-    let addr: SocketAddr =
-        line.split("http://").nth(1).and_then(|r| r.split('/').next()).and_then(|a| a.parse().ok()).expect(&line);
-    std::thread::sleep(Duration::from_secs(5));
+    let (mut child, addr) = support::serve_demo(dir.path());
     println!(
         "{:<20} {:>10} {:>14} {:>16} {:>16} {:>12} {:>12}",
         "terminals (120x40)", "cpu ms/s", "cpu ms/s each", "bytes/s each", "rss KiB each", "key median", "key p99"

@@ -15,13 +15,12 @@
 mod flood;
 mod support;
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
-use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
-use support::{BIN, bench_secs, cpu_seconds, rss_kib};
+use support::{bench_secs, cpu_seconds, rss_kib};
 
 /// One page's live stream, counting the bytes it receives until `stop`.
 fn viewer(addr: SocketAddr, cols: u16, rows: u16, bytes: Arc<AtomicU64>, stop: Arc<AtomicBool>) {
@@ -158,19 +157,7 @@ fn main() {
     let flooding = std::env::args().any(|a| a == "flood");
     let secs = bench_secs(if flooding { 20 } else { 30 });
     let dir = tempfile::tempdir().unwrap();
-    let bin = std::env::var("OPSBOARD_BIN").unwrap_or_else(|_| BIN.to_string());
-    let mut child = Command::new(bin)
-        .args(["serve", "--demo", "--listen", "127.0.0.1:0", "--log-file"])
-        .arg(dir.path().join("log"))
-        .env("XDG_DATA_HOME", dir.path())
-        .stderr(Stdio::piped())
-        .stdout(Stdio::null())
-        .spawn()
-        .expect("opsboard serve");
-    let line = BufReader::new(child.stderr.take().unwrap()).lines().next().unwrap().unwrap();
-    let addr: SocketAddr =
-        line.split("http://").nth(1).and_then(|r| r.split('/').next()).and_then(|a| a.parse().ok()).expect(&line);
-    std::thread::sleep(Duration::from_secs(5));
+    let (mut child, addr) = support::serve_demo(dir.path());
     if flooding {
         flood_rows(addr, child.id(), secs);
         let _ = child.kill();

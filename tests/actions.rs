@@ -4,6 +4,7 @@
 
 mod common;
 
+use common::audit;
 use common::tmux::Tmux;
 use common::versioned::Versioned;
 use std::path::{Path, PathBuf};
@@ -37,14 +38,6 @@ fn board(dir: &Path, config: &Path, extra: &str) -> String {
         d = dir.display(),
         c = config.display()
     )
-}
-
-fn audit(dir: &Path) -> Vec<serde_json::Value> {
-    std::fs::read_to_string(dir.join("data/opsboard/audit.jsonl"))
-        .unwrap_or_default()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect()
 }
 
 /// Starts the board and waits until it has seen 1.0.0 and then 2.0.0 on the service.

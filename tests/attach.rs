@@ -4,8 +4,10 @@
 
 mod common;
 
+use common::audit;
 use common::served::Served;
 use common::tmux::Tmux;
+use common::versioned::Versioned;
 use common::{Reply, TestServer, serve};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
@@ -273,31 +275,23 @@ fn http_get(addr: SocketAddr, path: &str) -> String {
     all
 }
 
-/// The server's audit log, one JSON value a line.
-fn audit(dir: &Path) -> Vec<serde_json::Value> {
-    std::fs::read_to_string(dir.join("data/opsboard/audit.jsonl"))
-        .unwrap_or_default()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect()
-}
-
-/// An action from an attached terminal runs on the server, once, under the operator's name; the
-/// same key on a terminal without an operator token is refused in words.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_operator_runs_an_action_through_the_server_and_a_plain_terminal_cannot() {
+/// A rollback from an attached terminal runs on the server, once, under the operator's name;
+/// the same key on a terminal without an operator token is refused in words.
+#[test]
+fn an_operator_rolls_back_through_the_server_and_a_plain_terminal_cannot() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path().display();
-    let app = serve(Reply::json(200, r#"{"status":"UP"}"#)).await;
+    let fleet = Versioned::start(dir.path(), "1.0.0");
     std::fs::write(dir.path().join("alice.token"), "alice-0123456789abcdef\n").unwrap();
     let cfg = dir.path().join("served.toml");
     std::fs::write(
         &cfg,
         format!(
-            "[polling]\njitter = 0.0\n\n[services.alpha]\ninterval = \"1s\"\ntimeout = \"1s\"\ninstances = [\"{}\"]\n\n\
-             [actions.restart]\nkey = \"X\"\ncommand = 'echo restarted >> {d}/restarted-{{service}}'\n\n\
+            "[defaults]\ninterval = \"300ms\"\ntimeout = \"250ms\"\nscrape = false\n\
+             [services.api]\nhealth_path = \"/health.json\"\ninstances = [\"http://127.0.0.1:{port}\"]\n\
+             [actions.rollback]\nkey = \"R\"\nneeds_version = true\ncommand = 'echo {{version}} >> {d}/rolled-{{service}}'\n\n\
              [[serve.operators]]\nname = \"alice\"\ntoken_file = \"{d}/alice.token\"\n",
-            app.url("/health")
+            port = fleet.port
         ),
     )
     .unwrap();
@@ -306,38 +300,44 @@ async fn an_operator_runs_an_action_through_the_server_and_a_plain_terminal_cann
     let h = dir.path().join("op");
     let op = Tmux::start(
         "op",
-        100,
-        30,
+        120,
+        40,
         &format!(
             "env XDG_CONFIG_HOME={h}/config {BIN} attach {url} --operator-token-file {d}/alice.token --log-file {h}.log; sleep 30",
             h = h.display()
         ),
     );
     let plain = terminal(dir.path(), "plain", &url);
-    let s = op.wait_for("the operator's board", |s| s.contains("alpha") && s.contains("OK"));
+    let s = op.wait_for("the operator's board", |s| s.contains("api") && s.contains("OK"));
     assert!(!s.contains("[read-only]"), "an operator's board is not read-only:\n{s}");
-    plain.wait_for("the plain board", |s| s.contains("alpha") && s.contains("[read-only]"));
+    plain.wait_for("the plain board", |s| s.contains("api") && s.contains("[read-only]"));
+    // The server records the deploy from 1.0.0 to 2.0.0: the version to roll back to.
+    fleet.deploy("2.0.0");
+    let history = dir.path().join("data/opsboard/deploys.jsonl");
+    common::eventually(Duration::from_secs(20), "the deploy to 2.0.0", || {
+        std::fs::read_to_string(&history).ok().filter(|h| h.contains("\"2.0.0\"")).map(drop)
+    });
 
     // Without an operator token the key is refused in words, and nothing runs.
-    plain.keys(&["X"]);
-    plain.wait_for("the refusal", |s| s.contains("restart is off: this terminal has no operator token"));
+    plain.keys(&["R"]);
+    plain.wait_for("the refusal", |s| s.contains("rollback is off: this terminal has no operator token"));
 
     // The operator's: the typed confirmation (checked by the server, which holds the dialog),
     // then the command runs there once, audited under the operator's name and terminal.
-    op.keys(&["X"]);
-    op.wait_for("the dialog", |s| s.contains("restart · alpha"));
-    op.text("alpha");
+    op.keys(&["R"]);
+    op.wait_for("the dialog", |s| s.contains("rollback · api") && s.contains("1.0.0"));
+    op.text("api");
     op.keys(&["Enter"]);
-    let marker = dir.path().join("restarted-alpha");
-    common::eventually(Duration::from_secs(10), "the restart on the server", || marker.exists().then_some(()));
+    let marker = dir.path().join("rolled-api");
     let records = common::eventually(Duration::from_secs(10), "the audit's end record", || {
         let r = audit(dir.path());
         (r.len() >= 2).then_some(r)
     });
-    assert_eq!(std::fs::read_to_string(&marker).unwrap(), "restarted\n", "it ran once");
+    assert_eq!(std::fs::read_to_string(&marker).unwrap(), "1.0.0\n", "it ran once, back to 1.0.0");
     assert_eq!(records.len(), 2, "{records:?}");
     for r in &records {
         assert_eq!(r["user"], "alice", "{r}");
+        assert_eq!(r["to_version"], "1.0.0", "{r}");
         assert!(r["terminal"].as_str().is_some_and(|t| t.starts_with("127.0.0.1:")), "{r}");
         assert!(r["host"].as_str().is_some_and(|h| !h.is_empty()), "{r}");
     }

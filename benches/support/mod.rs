@@ -171,3 +171,23 @@ pub fn prometheus(config: &str, dir: &Path) -> std::io::Result<std::process::Chi
         .stderr(std::process::Stdio::null())
         .spawn()
 }
+
+/// `opsboard serve --demo` (or `OPSBOARD_BIN`'s) on a free loopback port, its data in `dir`, given
+/// five seconds to poll its fleet: the process and its address.
+pub fn serve_demo(dir: &Path) -> (std::process::Child, std::net::SocketAddr) {
+    use std::io::BufRead;
+    let bin = std::env::var("OPSBOARD_BIN").unwrap_or_else(|_| BIN.to_string());
+    let mut child = Command::new(bin)
+        .args(["serve", "--demo", "--listen", "127.0.0.1:0", "--log-file"])
+        .arg(dir.join("log"))
+        .env("XDG_DATA_HOME", dir)
+        .stderr(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .expect("opsboard serve");
+    let line = std::io::BufReader::new(child.stderr.take().unwrap()).lines().next().unwrap().unwrap();
+    let addr =
+        line.split("http://").nth(1).and_then(|r| r.split('/').next()).and_then(|a| a.parse().ok()).expect(&line);
+    std::thread::sleep(Duration::from_secs(5));
+    (child, addr)
+}

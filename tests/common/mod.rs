@@ -252,3 +252,12 @@ pub mod rows;
 pub mod served;
 pub mod tmux;
 pub mod versioned;
+
+/// The audit log a board (or server) with `XDG_DATA_HOME={dir}/data` keeps, one JSON value a line.
+pub fn audit(dir: &std::path::Path) -> Vec<serde_json::Value> {
+    std::fs::read_to_string(dir.join("data/opsboard/audit.jsonl"))
+        .unwrap_or_default()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
