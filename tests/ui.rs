@@ -643,3 +643,29 @@ fn hosts_are_columns_and_a_full_disk_is_the_reason() {
     let plain = frame(&incident_state(), &view, 80, 24);
     assert!(!plain.lines().any(|l| l.contains("STATE") && l.contains(" DISK ")), "{plain}");
 }
+
+/// The wall's errors page with few services fills the room with a tile each (the headline
+/// numbers, the error rate in large type, trends across the tile); with many, the table.
+#[test]
+fn the_wall_s_errors_page_is_tiles_for_few_services_and_the_table_for_many() {
+    let state = incident_state();
+    let text = snapshot::text(&render_with(&state, &wall_view(2), Theme::default(), 160, 45));
+    for svc in &state.services {
+        assert!(text.contains(&format!("┌ {} ─", svc.name)), "no tile for {}:\n{text}", svc.name);
+    }
+    assert!(text.contains("23% errors · 60.0 req/s · p95 850ms"), "{text}");
+    assert!(!text.contains("STATE     SERVICE"), "the table is not drawn under the tiles:\n{text}");
+    // The payments tile's rate in large type: rows of block cells under its numbers.
+    let big_rows = text.lines().filter(|l| l.starts_with('│') && l.contains("██")).count();
+    assert!(big_rows >= 4, "{text}");
+
+    let mut toml = String::from("[defaults]\ninterval = \"5s\"\n");
+    for i in 0..40 {
+        toml.push_str(&format!("[services.svc-{i:02}]\ninstances = [\"http://10.1.0.{}:80\"]\n", i + 1));
+    }
+    let loaded = opsboard::config::load_str("many.toml", &toml).unwrap();
+    let many = State::new(&loaded.fleet, 10, 3);
+    let text = snapshot::text(&render_with(&many, &wall_view(2), Theme::default(), 160, 45));
+    assert!(text.contains("STATE     SERVICE"), "40 services are a table:\n{text}");
+    assert!(!text.contains("┌ svc-00 ─"), "{text}");
+}

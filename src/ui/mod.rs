@@ -17,6 +17,7 @@ pub mod signals;
 pub mod silence;
 pub mod symbols;
 pub mod theme;
+pub mod tiles;
 pub mod too_small;
 pub mod view;
 pub mod wall;

@@ -16,8 +16,8 @@ use std::time::Duration;
 /// One trend cell covers at least this long: the trend scrolls once per bucket, not per scrape.
 const TREND_BUCKET: Duration = Duration::from_secs(10);
 
-pub fn render(frame: &mut Frame, area: Rect, scene: &Scene) {
-    let theme = scene.theme;
+/// The visible services with their signals' state, worst first, then the highest error rate.
+pub fn worst_first(scene: &Scene) -> Vec<(Status, usize)> {
     let visible = scene.view.visible(scene.state, &scene.verdicts);
     let mut rows: Vec<(Status, f64, usize)> = visible
         .iter()
@@ -27,13 +27,18 @@ pub fn render(frame: &mut Frame, area: Rect, scene: &Scene) {
             (status, err, si)
         })
         .collect();
-    // Worst first, then the highest error rate.
     rows.sort_by(|a, b| b.0.cmp(&a.0).then(b.1.total_cmp(&a.1)));
+    rows.into_iter().map(|(status, _, si)| (status, si)).collect()
+}
+
+pub fn render(frame: &mut Frame, area: Rect, scene: &Scene) {
+    let theme = scene.theme;
+    let mut rows = worst_first(scene);
     // Only the rows that fit are built (and sized): the rest would be cut off anyway.
     rows.truncate(area.height.saturating_sub(3).max(1) as usize);
     // Notes (failing queries or scrapes) come first; trends take what is left.
-    let notes: Vec<String> = rows.iter().map(|&(_, _, si)| note(scene, si)).collect();
-    let longest = rows.iter().map(|&(_, _, si)| scene.state.services[si].name.chars().count()).max().unwrap_or(0);
+    let notes: Vec<String> = rows.iter().map(|&(_, si)| note(scene, si)).collect();
+    let longest = rows.iter().map(|&(_, si)| scene.state.services[si].name.chars().count()).max().unwrap_or(0);
     let name_width = cut::name_column(longest, area.width);
     // Fixed columns, their spacing and the borders; the note and the two trends share the rest,
     // the note first: a trend is a nicety, the note says why a number is missing.
@@ -60,7 +65,7 @@ pub fn render(frame: &mut Frame, area: Rect, scene: &Scene) {
     let table_rows: Vec<Row> = rows
         .into_iter()
         .zip(notes)
-        .map(|((status, _, si), note)| {
+        .map(|((status, si), note)| {
             let note = cut::line(Line::from(Span::styled(note, theme.status(Status::Warn))), note_room);
             row(scene, si, status, trend, name_room, note)
         })

@@ -66,7 +66,14 @@ pub fn render(frame: &mut Frame, area: Rect, scene: &Scene, wall: &WallPages) {
     match wall.page() {
         Page::Overview => compact::render(frame, body, scene),
         Page::Health => health::render(frame, body, scene),
-        Page::Errors => signals::render(frame, body, scene),
+        // Few services: tiles that fill the room; many: the table's compact columns.
+        Page::Errors => {
+            let services = signals::worst_first(scene);
+            match super::tiles::grid(services.len(), body) {
+                Some(grid) => super::tiles::render(frame, body, scene, &services, grid),
+                None => signals::render(frame, body, scene),
+            }
+        }
         Page::Aws => super::aws::render(frame, body, scene),
         Page::Deploys => super::deploys::render(frame, body, scene),
         Page::Backups => super::backups::render(frame, body, scene),
@@ -83,12 +90,12 @@ pub fn render(frame: &mut Frame, area: Rect, scene: &Scene, wall: &WallPages) {
 }
 
 /// The largest big-text size in which `text` fits `width` x `height`, with its cell size.
-fn fit(text: &str, width: u16, height: u16) -> Option<(PixelSize, u16, u16)> {
+pub(super) fn fit(text: &str, width: u16, height: u16) -> Option<(PixelSize, u16, u16)> {
     let chars = text.chars().count() as u16;
     SIZES.into_iter().find(|&(_, w, h)| chars.saturating_mul(w) <= width && h <= height)
 }
 
-fn big_text(frame: &mut Frame, area: Rect, text: &str, size: PixelSize, style: Style) {
+pub(super) fn big_text(frame: &mut Frame, area: Rect, text: &str, size: PixelSize, style: Style) {
     let big =
         BigText::builder().pixel_size(size).style(style).centered().lines(vec![Line::raw(text.to_string())]).build();
     frame.render_widget(big, area);

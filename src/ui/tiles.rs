@@ -1,0 +1,193 @@
+//! The wall's errors page when the services are few: a tile per service sized to fill the room
+//! (a TV's stat panels), its error rate in large type, its trends as wide and as tall as the
+//! tile and spanning all the history kept. With more services than tiles fit, the table.
+//!
+//! ```text
+//! ┌ payments ────────────────────── ▲ WARN ┐
+//! │ 23% errors · 60.0 req/s · p95 850ms     │ the numbers
+//! │ ▀█▀ ▀▀█  ▀                              │ the error rate, large
+//! │ errors                                  │
+//! │ ▁▁▁▁▁▁▁▁▁▁▁▁▁▁▁▁▁▁▁▁▁▁▁▁▁▁▁▁▂▃▅▇██       │ trends, the tile's width
+//! │ p95                                     │
+//! │ ▁▁▁▁▁▁▁▁▁▁▁▁▁▁▁▁▁▁▁▁▁▁▁▁▁▁▁▁▁▁▁▁▃▃       │
+//! │ p95 850ms ≥ 500ms                       │ why, when there is a why
+//! └─────────────────────────────────────────┘
+//! ```
+
+use super::Scene;
+use super::widgets::{cut, status_cell};
+use crate::format;
+use crate::state::{SignalPoint, Status, percent};
+use ratatui::{
+    Frame,
+    layout::{Alignment, Constraint, Layout, Rect},
+    text::{Line, Span},
+    widgets::{Block, Paragraph, Sparkline, SparklineBar},
+};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+/// The smallest tile worth drawing: the numbers, two trends of one row each, and a note.
+const MIN_W: u16 = 30;
+const MIN_H: u16 = 8;
+
+/// Columns and rows of tiles for `n` services in `area`: the grid whose tiles are largest for
+/// their shape (a tile reads best about three times as wide as tall in cells), or `None` when
+/// `n` tiles cannot each get [`MIN_W`]×[`MIN_H`].
+pub fn grid(n: usize, area: Rect) -> Option<(u16, u16)> {
+    let n = u16::try_from(n).ok().filter(|&n| n > 0)?;
+    (1..=n)
+        .filter_map(|cols| {
+            let rows = n.div_ceil(cols);
+            let (w, h) = (area.width / cols, area.height / rows);
+            (w >= MIN_W && h >= MIN_H).then_some((cols, rows, (w / 3).min(h)))
+        })
+        .max_by_key(|&(cols, _, score)| (score, std::cmp::Reverse(cols)))
+        .map(|(cols, rows, _)| (cols, rows))
+}
+
+/// The tiles of `services` (indices, worst first) in `area`, as [`grid`] lays them out.
+pub fn render(frame: &mut Frame, area: Rect, scene: &Scene, services: &[(Status, usize)], (cols, rows): (u16, u16)) {
+    let row_areas = Layout::vertical(vec![Constraint::Fill(1); rows as usize]).split(area);
+    for (r, row_area) in row_areas.iter().enumerate() {
+        let cells = Layout::horizontal(vec![Constraint::Fill(1); cols as usize]).split(*row_area);
+        for (c, cell) in cells.iter().enumerate() {
+            if let Some(&(status, si)) = services.get(r * cols as usize + c) {
+                tile(frame, *cell, scene, si, status);
+            }
+        }
+    }
+}
+
+fn tile(frame: &mut Frame, area: Rect, scene: &Scene, si: usize, status: Status) {
+    let theme = scene.theme;
+    let svc = &scene.state.services[si];
+    let current = scene.state.current_signals(si, scene.now);
+    let block = Block::bordered()
+        .border_style(theme.status(status))
+        .title(Span::styled(format!(" {} ", svc.name), theme.title()))
+        .title(
+            Line::from(vec![Span::raw(" "), status_cell::span(status, theme), Span::raw(" ")])
+                .alignment(Alignment::Right),
+        );
+    let inner = block.inner(area);
+    frame.render_widget(block.style(theme.base()), area);
+
+    let note = super::signals::note(scene, si);
+    let t = &svc.check.thresholds;
+    let err = current.and_then(|p| p.error_ratio);
+    let big = err.map(percent);
+    // The rows: the numbers, the large rate when there is room for it and two trend rows, the
+    // trends with their labels, the note.
+    let fixed = 1 + 2 + u16::from(!note.is_empty());
+    let spare = inner.height.saturating_sub(fixed);
+    // Octants are left out: few fonts have them (Unicode 16), and a TV's browser shows boxes.
+    let big_size = big
+        .as_deref()
+        .and_then(|b| super::wall::fit(b, inner.width, spare / 2))
+        .filter(|(size, _, _)| *size != tui_big_text::PixelSize::Octant);
+    let big_rows = big_size.map_or(0, |s| s.2);
+    let trend_rows = spare.saturating_sub(big_rows);
+    let [numbers, large, err_label, err_trend, p95_label, p95_trend, why] = Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Length(big_rows),
+        Constraint::Length(1),
+        Constraint::Length(trend_rows.div_ceil(2)),
+        Constraint::Length(1),
+        Constraint::Length(trend_rows / 2),
+        Constraint::Length(u16::from(!note.is_empty())),
+    ])
+    .areas(inner);
+
+    let dash = || "—".to_string();
+    let err_status = current.and_then(|p| p.error_level(t, 1.0)).filter(|s| *s >= Status::Warn);
+    let err_style = err_status.map_or(theme.base(), |s| theme.status(s));
+    let line = match current {
+        Some(p) => Line::from(vec![
+            Span::styled(err.map(percent).unwrap_or_else(dash), err_style),
+            Span::styled(" errors · ", theme.dim()),
+            Span::raw(p.rate.map(format::rate).unwrap_or_else(dash)),
+            Span::styled(" req/s · p95 ", theme.dim()),
+            Span::raw(p.p95.map(seconds).unwrap_or_else(dash)),
+            Span::styled(" · p99 ", theme.dim()),
+            Span::raw(p.p99.map(seconds).unwrap_or_else(dash)),
+        ]),
+        None => Line::styled("no data", theme.dim()),
+    };
+    frame.render_widget(Paragraph::new(cut::line(line, numbers.width)), numbers);
+    if let (Some((size, _, _)), Some(text)) = (big_size, &big) {
+        super::wall::big_text(frame, large, text, size, err_style);
+    }
+
+    // Every bucket as wide as the history kept allows, so the trend spans the tile.
+    let span = svc.check.interval * u32::try_from(svc.signals.capacity()).unwrap_or(u32::MAX);
+    let width = usize::from(inner.width.max(1));
+    let bucket = svc.check.interval.max(span / u32::try_from(width).unwrap_or(1));
+    let series = |f: fn(&SignalPoint) -> Option<f64>| {
+        let points: Vec<(SystemTime, f64)> = svc.signals.iter().filter_map(|p| Some((p.at, f(&p)?))).collect();
+        buckets(&points, scene.now, bucket, width)
+    };
+    let errors = series(|p| p.error_ratio);
+    // Under the warning level the bars stay low; only a rate at it or over fills the tile.
+    let err_top = errors.iter().flatten().fold(t.error_rate_warn, |a, &b| a.max(b));
+    frame.render_widget(Paragraph::new(Span::styled("errors", theme.dim())), err_label);
+    frame.render_widget(spark(&errors, err_top).style(theme.status(Status::Crit)), err_trend);
+    let p95 = series(|p| p.p95);
+    let p95_top = p95.iter().flatten().fold(0.0, |a: f64, &b| a.max(b));
+    frame.render_widget(Paragraph::new(Span::styled("p95", theme.dim())), p95_label);
+    frame.render_widget(spark(&p95, p95_top).style(theme.accent()), p95_trend);
+    frame.render_widget(Paragraph::new(Span::styled(note, theme.status(Status::Warn))), why);
+}
+
+/// Bars of `values` scaled to `top`; a bucket without a value draws nothing.
+fn spark(values: &[Option<f64>], top: f64) -> Sparkline<'static> {
+    const STEPS: f64 = 1000.0;
+    let bars: Vec<SparklineBar> = values
+        .iter()
+        .map(|v| SparklineBar::from(v.map(|v| if top > 0.0 { (v / top * STEPS).round() as u64 } else { 0 })))
+        .collect();
+    Sparkline::default().data(bars).max(STEPS as u64).absent_value_symbol(" ")
+}
+
+/// The largest value in each of `width` buckets of `bucket`, aligned to the clock, the newest
+/// holding `now`; `None` where no point fell.
+fn buckets(points: &[(SystemTime, f64)], now: SystemTime, bucket: Duration, width: usize) -> Vec<Option<f64>> {
+    let secs = |t: SystemTime| t.duration_since(UNIX_EPOCH).unwrap_or_default().as_secs();
+    let step = bucket.as_secs().max(1);
+    let newest = secs(now) / step;
+    let mut cells: Vec<Option<f64>> = vec![None; width];
+    for &(t, v) in points.iter().filter(|(_, v)| v.is_finite()) {
+        let age = usize::try_from(newest.saturating_sub(secs(t) / step)).unwrap_or(usize::MAX);
+        if age < width {
+            let cell = &mut cells[width - 1 - age];
+            *cell = Some(cell.map_or(v, |c| c.max(v)));
+        }
+    }
+    cells
+}
+
+fn seconds(s: f64) -> String {
+    format::latency(Duration::from_secs_f64(s.max(0.0)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn few_services_get_large_tiles_and_many_get_none() {
+        let room = Rect::new(0, 0, 200, 44);
+        assert_eq!(grid(7, room), Some((4, 2)), "7 services on a 200x44 body: two rows of four");
+        assert_eq!(grid(1, room), Some((1, 1)));
+        assert_eq!(grid(0, room), None);
+        assert_eq!(grid(40, room), None, "40 tiles would each be smaller than a tile can be");
+        assert_eq!(grid(7, Rect::new(0, 0, 80, 10)), None);
+    }
+
+    #[test]
+    fn buckets_span_the_width_newest_last() {
+        let t = |s: u64| UNIX_EPOCH + Duration::from_secs(1_700_000_000 + s);
+        let points = [(t(0), 1.0), (t(5), 3.0), (t(20), 2.0)];
+        let b = buckets(&points, t(29), Duration::from_secs(10), 4);
+        assert_eq!(b, [None, Some(3.0), None, Some(2.0)]);
+    }
+}
