@@ -49,17 +49,7 @@ fn attach(addr: SocketAddr) -> BufReader<TcpStream> {
 
 /// A terminal that only reads, counting bytes until `stop`.
 fn watcher(mut r: BufReader<TcpStream>, bytes: Arc<AtomicU64>, stop: Arc<AtomicBool>) {
-    let mut buf = [0u8; 16 * 1024];
-    while !stop.load(Ordering::Relaxed) {
-        match r.read(&mut buf) {
-            Ok(0) => break,
-            Ok(n) => {
-                bytes.fetch_add(n as u64, Ordering::Relaxed);
-            }
-            Err(e) if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut) => {}
-            Err(_) => break,
-        }
-    }
+    support::count_until(&mut r, &bytes, &stop);
 }
 
 /// Key-to-frame times: `n` keys (down, up, down, …) 100 ms apart, each timed to the first line

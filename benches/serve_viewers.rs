@@ -15,7 +15,7 @@
 mod flood;
 mod support;
 
-use std::io::{Read, Write};
+use std::io::Write;
 use std::net::{SocketAddr, TcpStream};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -28,17 +28,7 @@ fn viewer(addr: SocketAddr, cols: u16, rows: u16, bytes: Arc<AtomicU64>, stop: A
     s.set_read_timeout(Some(Duration::from_millis(500))).unwrap();
     write!(s, "GET /events?cols={cols}&rows={rows} HTTP/1.1\r\nHost: {addr}\r\nAccept-Encoding: gzip, deflate\r\n\r\n")
         .unwrap();
-    let mut buf = [0u8; 16 * 1024];
-    while !stop.load(Ordering::Relaxed) {
-        match s.read(&mut buf) {
-            Ok(0) => break,
-            Ok(n) => {
-                bytes.fetch_add(n as u64, Ordering::Relaxed);
-            }
-            Err(e) if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut) => {}
-            Err(_) => break,
-        }
-    }
+    support::count_until(&mut s, &bytes, &stop);
 }
 
 struct Row {

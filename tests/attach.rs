@@ -309,7 +309,7 @@ fn an_operator_rolls_back_through_the_server_and_a_plain_terminal_cannot() {
     );
     let plain = terminal(dir.path(), "plain", &url);
     let s = op.wait_for("the operator's board", |s| s.contains("api") && s.contains("OK"));
-    assert!(!s.contains("[read-only]"), "an operator's board is not read-only:\n{s}");
+    assert!(!s.contains("[read-only]") && s.contains("[operator alice]"), "an operator's board:\n{s}");
     plain.wait_for("the plain board", |s| s.contains("api") && s.contains("[read-only]"));
     // The server records the deploy from 1.0.0 to 2.0.0: the version to roll back to.
     fleet.deploy("2.0.0");

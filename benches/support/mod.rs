@@ -191,3 +191,24 @@ pub fn serve_demo(dir: &Path) -> (std::process::Child, std::net::SocketAddr) {
     std::thread::sleep(Duration::from_secs(5));
     (child, addr)
 }
+
+/// Reads `from` until it ends or `stop` is set, adding what arrives to `bytes`; `from` must
+/// have a read timeout, so `stop` is looked at even when nothing comes.
+pub fn count_until(
+    from: &mut impl std::io::Read,
+    bytes: &std::sync::atomic::AtomicU64,
+    stop: &std::sync::atomic::AtomicBool,
+) {
+    use std::sync::atomic::Ordering;
+    let mut buf = [0u8; 16 * 1024];
+    while !stop.load(Ordering::Relaxed) {
+        match from.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => {
+                bytes.fetch_add(n as u64, Ordering::Relaxed);
+            }
+            Err(e) if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut) => {}
+            Err(_) => break,
+        }
+    }
+}

@@ -138,7 +138,10 @@ impl Viewers {
             None => "this terminal has no operator token (attach --operator-token-file)",
             Some(_) => "the server's board is read-only",
         };
-        let look = Look { theme: hello.theme, utc_offset_secs: hello.utc_offset_secs, read_only, ..ctx.look.clone() };
+        // The header says whose keys these are, where they can act.
+        let note = operator.as_ref().filter(|_| !read_only).map(|o| format!("operator {}", o.user));
+        let look =
+            Look { theme: hello.theme, utc_offset_secs: hello.utc_offset_secs, read_only, note, ..ctx.look.clone() };
         let view = View {
             actions: ctx.actions.clone(),
             read_only,
