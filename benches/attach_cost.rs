@@ -16,19 +16,18 @@ use std::net::{SocketAddr, TcpStream};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
-use support::{bench_secs, cpu_seconds, rss_kib};
-
-const HELLO: &str =
-    r#"{"t":"hello","cols":120,"rows":40,"theme":{"colors":[],"monochrome":false},"utc_offset_secs":0}"#;
+use support::{bench_secs, rss_kib};
 
 /// An attached terminal: upgraded, hello said, its first (whole) frame read.
 fn attach(addr: SocketAddr) -> BufReader<TcpStream> {
+    let theme = include_str!("../themes/dark.toml");
+    let hello = serde_json::json!({ "t": "hello", "cols": 120, "rows": 40, "theme": theme, "utc_offset_secs": 0 });
     let mut s = TcpStream::connect(addr).expect("connect");
     s.set_nodelay(true).unwrap();
     s.set_read_timeout(Some(Duration::from_millis(500))).unwrap();
     write!(
         s,
-        "GET /attach HTTP/1.1\r\nHost: {addr}\r\nConnection: upgrade\r\nUpgrade: opsboard-attach\r\nopsboard-protocol: 1\r\n\r\n{HELLO}\n"
+        "GET /attach HTTP/1.1\r\nHost: {addr}\r\nConnection: upgrade\r\nUpgrade: opsboard-attach\r\nopsboard-protocol: 1\r\n\r\n{hello}\n"
     )
     .unwrap();
     let mut r = BufReader::new(s);
@@ -107,13 +106,7 @@ fn measure(addr: SocketAddr, pid: u32, viewers: usize, secs: Duration) -> Row {
     std::thread::sleep(Duration::from_secs(2));
     let rss_per_viewer_kib =
         if viewers == 0 { 0.0 } else { rss_kib(pid).0.saturating_sub(rss0) as f64 / viewers as f64 };
-    let b0 = bytes.load(Ordering::Relaxed);
-    let c0 = cpu_seconds(pid);
-    let t0 = Instant::now();
-    std::thread::sleep(secs);
-    let elapsed = t0.elapsed().as_secs_f64();
-    let cpu = cpu_seconds(pid) - c0;
-    let got = bytes.load(Ordering::Relaxed) - b0;
+    let (cpu_ms_per_s, bytes_per_s) = support::steady(pid, &bytes, secs);
     // The probe runs after the quiet measurement, with the same terminals attached.
     let mut took = key_latencies(addr, 200);
     took.sort();
@@ -123,25 +116,26 @@ fn measure(addr: SocketAddr, pid: u32, viewers: usize, secs: Duration) -> Row {
     }
     std::thread::sleep(Duration::from_secs(1));
     Row {
-        cpu_ms_per_s: 1000.0 * cpu / elapsed,
-        bytes_per_viewer_s: if viewers == 0 { 0.0 } else { got as f64 / elapsed / viewers as f64 },
+        cpu_ms_per_s,
+        bytes_per_viewer_s: if viewers == 0 { 0.0 } else { bytes_per_s / viewers as f64 },
         rss_per_viewer_kib,
         median: percentile(&took, 0.5),
         p99: percentile(&took, 0.99),
     }
 }
 
-/// `/api/state` as a terminal drawing it itself would need it: (bytes plain, bytes gzip).
+/// `/api/state` as a terminal drawing it itself would need it: its bytes plain, and gzipped
+/// here at the default level (the server sends it plain).
 fn state_size(addr: SocketAddr) -> (usize, usize) {
-    let get = |gzip: bool| {
-        let mut s = TcpStream::connect(addr).unwrap();
-        let enc = if gzip { "Accept-Encoding: gzip\r\n" } else { "" };
-        write!(s, "GET /api/state HTTP/1.0\r\nHost: {addr}\r\n{enc}\r\n").unwrap();
-        let mut all = Vec::new();
-        s.read_to_end(&mut all).unwrap();
-        all.windows(4).position(|w| w == b"\r\n\r\n").map_or(0, |i| all.len() - i - 4)
-    };
-    (get(false), get(true))
+    use std::io::Write as _;
+    let mut s = TcpStream::connect(addr).unwrap();
+    write!(s, "GET /api/state HTTP/1.0\r\nHost: {addr}\r\n\r\n").unwrap();
+    let mut all = Vec::new();
+    s.read_to_end(&mut all).unwrap();
+    let body = all.windows(4).position(|w| w == b"\r\n\r\n").map_or(&all[..0], |i| &all[i + 4..]);
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    gz.write_all(body).unwrap();
+    (body.len(), gz.finish().unwrap().len())
 }
 
 fn main() {

@@ -48,21 +48,12 @@ fn measure(addr: SocketAddr, pid: u32, viewers: usize, distinct_sizes: bool, sec
         .collect();
     // Joining costs a whole frame each; the steady state is what is measured.
     std::thread::sleep(Duration::from_secs(2));
-    let b0 = bytes.load(Ordering::Relaxed);
-    let c0 = cpu_seconds(pid);
-    let t0 = Instant::now();
-    std::thread::sleep(secs);
-    let elapsed = t0.elapsed().as_secs_f64();
-    let cpu = cpu_seconds(pid) - c0;
-    let got = bytes.load(Ordering::Relaxed) - b0;
+    let (cpu_ms_per_s, bytes_per_s) = support::steady(pid, &bytes, secs);
     stop.store(true, Ordering::Relaxed);
     for t in threads {
         let _ = t.join();
     }
-    Row {
-        cpu_ms_per_s: 1000.0 * cpu / elapsed,
-        bytes_per_viewer_s: if viewers == 0 { 0.0 } else { got as f64 / elapsed / viewers as f64 },
-    }
+    Row { cpu_ms_per_s, bytes_per_viewer_s: if viewers == 0 { 0.0 } else { bytes_per_s / viewers as f64 } }
 }
 
 /// A normal client's `/healthz` every 50 ms for `secs`: (median, slowest, failures), and the

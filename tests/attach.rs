@@ -130,7 +130,12 @@ fn upgrade(addr: SocketAddr, version: &str) -> (String, BufReader<TcpStream>) {
 }
 
 fn hello() -> String {
-    r#"{"t":"hello","cols":80,"rows":24,"theme":{"colors":[],"monochrome":true},"utc_offset_secs":0}"#.to_string()
+    hello_with(include_str!("../themes/mono.toml"))
+}
+
+/// A hello whose theme is `theme`, as a theme file.
+fn hello_with(theme: &str) -> String {
+    serde_json::json!({ "t": "hello", "cols": 80, "rows": 24, "theme": theme, "utc_offset_secs": 0 }).to_string()
 }
 
 #[test]
@@ -177,6 +182,13 @@ fn the_protocol_gives_whole_frames_and_heartbeats_and_ends_a_terminal_that_break
     let mut bye = String::new();
     r.read_line(&mut bye).unwrap();
     assert!(bye.contains(r#""t":"bye""#) && bye.contains("not a hello"), "{bye}");
+
+    // A theme the server cannot read is refused with its key.
+    let (_, mut r) = upgrade(server.addr, "1");
+    r.get_mut().write_all(format!("{}\n", hello_with("[colors]\nbg = \"blood\"\n")).as_bytes()).unwrap();
+    let mut bye = String::new();
+    r.read_line(&mut bye).unwrap();
+    assert!(bye.contains("not a theme") && bye.contains("blood"), "{bye}");
 
     // One that says nothing is closed after the head timeout.
     let (_, mut r) = upgrade(server.addr, "1");
@@ -245,11 +257,9 @@ async fn a_configured_server_is_attached_to_and_without_it_the_board_polls_alone
         board(dir.path(), "attached", &with(&format!("http://{}", server.addr), &quiet_hook, false, "a.toml"));
     let s = attached.wait_for("the server's board", |s| s.contains("alpha"));
     assert!(!s.contains("lonely") && s.contains("[read-only]"), "{s}");
-    let metrics = common::eventually(Duration::from_secs(10), "the terminal counted", || {
-        let m = http_get(server.addr, "/metrics");
-        m.contains("opsboard_attached_terminals 1").then_some(m)
+    common::eventually(Duration::from_secs(10), "the server counting the terminal", || {
+        http_get(server.addr, "/metrics").contains("opsboard_attached_terminals 1").then_some(())
     });
-    assert!(metrics.contains("opsboard_attached_terminals 1"));
 
     // No server: both boards poll alone and say so; only the one whose config asks sends.
     let closed = format!("http://{}", common::closed_port());

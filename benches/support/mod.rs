@@ -212,3 +212,14 @@ pub fn count_until(
         }
     }
 }
+
+/// The process's CPU (ms a second) and the bytes a second added to `bytes`, over `secs`.
+pub fn steady(pid: u32, bytes: &std::sync::atomic::AtomicU64, secs: Duration) -> (f64, f64) {
+    use std::sync::atomic::Ordering;
+    let (b0, c0, t0) = (bytes.load(Ordering::Relaxed), cpu_seconds(pid), Instant::now());
+    std::thread::sleep(secs);
+    let elapsed = t0.elapsed().as_secs_f64();
+    let cpu = cpu_seconds(pid) - c0;
+    let got = bytes.load(Ordering::Relaxed) - b0;
+    (1000.0 * cpu / elapsed, got as f64 / elapsed)
+}

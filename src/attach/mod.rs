@@ -108,7 +108,7 @@ fn paint(out: &mut Buffer, frame: &Buffer, alarm: Option<&(String, Vec<String>)>
 }
 
 fn hello(opts: &AttachOptions, (cols, rows): (u16, u16)) -> Up {
-    Up::Hello { cols, rows, theme: wire::WireTheme::from(&opts.theme), utc_offset_secs: opts.utc_offset_secs }
+    Up::Hello { cols, rows, theme: opts.theme.to_toml(), utc_offset_secs: opts.utc_offset_secs }
 }
 
 /// The first connection, before the terminal is taken over: a server that cannot be reached or

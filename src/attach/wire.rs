@@ -5,7 +5,7 @@
 //! else happens. After `101 Switching Protocols` each side writes one JSON object per line:
 //!
 //! ```text
-//!  terminal ─▶ {"t":"hello","cols":120,"rows":40,"theme":{…},"utc_offset_secs":7200}
+//!  terminal ─▶ {"t":"hello","cols":120,"rows":40,"theme":"monochrome = false …","utc_offset_secs":7200}
 //!           ─▶ {"t":"key","code":"j","mods":0}          {"t":"size","cols":80,"rows":24}
 //!  server   ─▶ {"t":"full","cols":120,"rows":40,"hb":5000,"runs":[[row,col,text,fg,bg,mods],…]}
 //!           ─▶ {"t":"diff","runs":[…]}   {"t":"hb"}   {"t":"bye","why":"…"}
@@ -16,7 +16,6 @@
 //! as ratatui names them (`Reset`, `LightRed`, `#1C1C1C`, `236`), so a 16-colour or colourless
 //! terminal gets exactly what its own board would draw.
 
-use crate::ui::theme::Theme;
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
@@ -42,9 +41,22 @@ pub const MAX_DOWN_LINE: usize = 8 * 1024 * 1024;
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "t", rename_all = "snake_case")]
 pub enum Up {
-    Hello { cols: u16, rows: u16, theme: WireTheme, utc_offset_secs: i32 },
-    Key { code: String, mods: u8 },
-    Size { cols: u16, rows: u16 },
+    /// `theme` is the terminal's theme as a theme file (`Theme::to_toml`), read by the server
+    /// as one: a colour it cannot read is refused with its key.
+    Hello {
+        cols: u16,
+        rows: u16,
+        theme: String,
+        utc_offset_secs: i32,
+    },
+    Key {
+        code: String,
+        mods: u8,
+    },
+    Size {
+        cols: u16,
+        rows: u16,
+    },
 }
 
 /// From the server.
@@ -71,75 +83,6 @@ pub enum RunText {
 /// The server's goodbye, as a line.
 pub fn bye(why: &str) -> String {
     serde_json::json!({ "t": "bye", "why": why }).to_string()
-}
-
-/// A theme's roles as colour names, for the server to draw this terminal's frames with.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct WireTheme {
-    pub colors: Vec<(String, String)>,
-    pub monochrome: bool,
-}
-
-impl From<&Theme> for WireTheme {
-    fn from(t: &Theme) -> Self {
-        let colors = roles_of(t).into_iter().map(|(role, c)| (role.to_string(), c.to_string())).collect();
-        Self { colors, monochrome: t.monochrome }
-    }
-}
-
-impl WireTheme {
-    /// The theme, starting from `base` for any role the terminal left out; an unknown role or
-    /// colour is an error in words.
-    pub fn theme(&self, base: Theme) -> Result<Theme, String> {
-        let mut t = base;
-        t.monochrome = self.monochrome;
-        for (role, text) in &self.colors {
-            let color: Color = text.parse().map_err(|_| format!("`{text}` is not a colour (role {role})"))?;
-            let slot = roles_of_mut(&mut t)
-                .into_iter()
-                .find(|(r, _)| r == role)
-                .map(|(_, c)| c)
-                .ok_or_else(|| format!("`{role}` is not a colour role"))?;
-            *slot = color;
-        }
-        Ok(t)
-    }
-}
-
-fn roles_of(t: &Theme) -> [(&'static str, Color); 13] {
-    [
-        ("bg", t.bg),
-        ("fg", t.fg),
-        ("dim", t.dim),
-        ("border", t.border),
-        ("title", t.title),
-        ("accent", t.accent),
-        ("selected_bg", t.selected_bg),
-        ("selected_fg", t.selected_fg),
-        ("ok", t.ok),
-        ("warn", t.warn),
-        ("crit", t.crit),
-        ("unknown", t.unknown),
-        ("stale", t.stale),
-    ]
-}
-
-fn roles_of_mut(t: &mut Theme) -> [(&'static str, &mut Color); 13] {
-    [
-        ("bg", &mut t.bg),
-        ("fg", &mut t.fg),
-        ("dim", &mut t.dim),
-        ("border", &mut t.border),
-        ("title", &mut t.title),
-        ("accent", &mut t.accent),
-        ("selected_bg", &mut t.selected_bg),
-        ("selected_fg", &mut t.selected_fg),
-        ("ok", &mut t.ok),
-        ("warn", &mut t.warn),
-        ("crit", &mut t.crit),
-        ("unknown", &mut t.unknown),
-        ("stale", &mut t.stale),
-    ]
 }
 
 /// A key press as the wire carries it; `None` for releases and keys the board has no use for.
@@ -246,18 +189,6 @@ mod tests {
         for c in all {
             assert_eq!(c.to_string().parse::<Color>(), Ok(c), "{c}");
         }
-    }
-
-    #[test]
-    fn a_theme_travels_whole_and_a_bad_colour_is_refused_in_words() {
-        let dark = Theme::builtin("dark").unwrap();
-        let light = Theme::builtin("light").unwrap();
-        let wire = WireTheme::from(&light);
-        assert_eq!(wire.theme(dark), Ok(light));
-        let bad = WireTheme { colors: vec![("crit".into(), "blood".into())], monochrome: false };
-        assert_eq!(bad.theme(dark).unwrap_err(), "`blood` is not a colour (role crit)");
-        let bad = WireTheme { colors: vec![("sky".into(), "red".into())], monochrome: false };
-        assert_eq!(bad.theme(dark).unwrap_err(), "`sky` is not a colour role");
     }
 
     #[test]

@@ -84,7 +84,8 @@ pub async fn session(
     };
     let hello = hello.and_then(|up| match up {
         Up::Hello { cols, rows, theme, utc_offset_secs } => {
-            let theme = theme.theme(Theme::default())?;
+            let theme = Theme::parse(std::path::Path::new("the terminal's theme"), &theme)
+                .map_err(|e| format!("not a theme: {e}"))?;
             Ok(Hello { cols, rows, theme, utc_offset_secs, peer, operator })
         }
         _ => Err("the first line must be the hello".to_string()),

@@ -151,9 +151,9 @@ impl Publisher {
     fn answer(&mut self, feeds: &mut HashMap<(u16, u16), Feed>, viewers: &mut Viewers, request: Request) {
         let now = SystemTime::now();
         self.collector.refresh_verdicts(now);
-        // Its own copy: an operator's key changes the collector while frames are drawn with it.
-        let secrets = self.secrets.clone();
-        let scrub = move |s: &str| secrets.scrub(s);
+        // Borrows the secrets alone: an operator's key changes the collector meanwhile.
+        let secrets = &self.secrets;
+        let scrub = |s: &str| secrets.scrub(s);
         match request {
             Request::Attach { hello, reply } => {
                 let _ = reply.send(viewers.attach(hello, &self.ctx(now, &scrub)));

@@ -124,6 +124,6 @@ pub fn note(scene: &Scene, si: usize) -> String {
     scene.verdicts.services[si].signals.as_ref().map(|v| v.reason.clone()).unwrap_or_default()
 }
 
-fn seconds(s: f64) -> String {
+pub(super) fn seconds(s: f64) -> String {
     format::latency(Duration::from_secs_f64(s.max(0.0)))
 }

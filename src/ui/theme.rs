@@ -124,6 +124,31 @@ impl Theme {
         parse_checked::<ThemeFile>(file, text).map(Theme::from)
     }
 
+    /// The theme as its file says it, every role under `[colors]`: what [`Theme::parse`] reads
+    /// back to the same theme (an attached terminal sends its own this way).
+    pub fn to_toml(&self) -> String {
+        let roles = [
+            ("bg", self.bg),
+            ("fg", self.fg),
+            ("dim", self.dim),
+            ("border", self.border),
+            ("title", self.title),
+            ("accent", self.accent),
+            ("selected_bg", self.selected_bg),
+            ("selected_fg", self.selected_fg),
+            ("ok", self.ok),
+            ("warn", self.warn),
+            ("crit", self.crit),
+            ("unknown", self.unknown),
+            ("stale", self.stale),
+        ];
+        let mut text = format!("monochrome = {}\n\n[colors]\n", self.monochrome);
+        for (role, color) in roles {
+            text.push_str(&format!("{role} = \"{color}\"\n"));
+        }
+        text
+    }
+
     /// A theme shipped in the binary.
     pub fn builtin(name: &str) -> Option<Self> {
         let (_, text) = BUILTIN.iter().find(|(n, _)| *n == name)?;
@@ -352,6 +377,16 @@ mod tests {
         let c256 = solarized.for_depth(ColorDepth::Ansi256);
         assert!(matches!(c256.crit, Color::Indexed(_)));
         assert!(solarized.for_depth(ColorDepth::None).monochrome);
+    }
+
+    #[test]
+    fn a_theme_written_out_reads_back_the_same() {
+        for (name, _) in BUILTIN {
+            for depth in [ColorDepth::TrueColor, ColorDepth::Ansi256, ColorDepth::Ansi16] {
+                let theme = Theme::builtin(name).unwrap().for_depth(depth);
+                assert_eq!(Theme::parse(Path::new("t"), &theme.to_toml()).unwrap(), theme, "{name} {depth:?}");
+            }
+        }
     }
 
     #[test]

@@ -15,7 +15,7 @@
 //! ```
 
 use super::Scene;
-use super::widgets::{cut, status_cell};
+use super::widgets::{cut, spark, status_cell};
 use crate::format;
 use crate::state::{SignalPoint, Status, percent};
 use ratatui::{
@@ -24,7 +24,7 @@ use ratatui::{
     text::{Line, Span},
     widgets::{Block, Paragraph, Sparkline, SparklineBar},
 };
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::SystemTime;
 
 /// The smallest tile worth drawing: the numbers, two trends of one row each, and a note.
 const MIN_W: u16 = 30;
@@ -107,9 +107,9 @@ fn tile(frame: &mut Frame, area: Rect, scene: &Scene, si: usize, status: Status)
             Span::styled(" errors · ", theme.dim()),
             Span::raw(p.rate.map(format::rate).unwrap_or_else(dash)),
             Span::styled(" req/s · p95 ", theme.dim()),
-            Span::raw(p.p95.map(seconds).unwrap_or_else(dash)),
+            Span::raw(p.p95.map(super::signals::seconds).unwrap_or_else(dash)),
             Span::styled(" · p99 ", theme.dim()),
-            Span::raw(p.p99.map(seconds).unwrap_or_else(dash)),
+            Span::raw(p.p99.map(super::signals::seconds).unwrap_or_else(dash)),
         ]),
         None => Line::styled("no data", theme.dim()),
     };
@@ -124,49 +124,31 @@ fn tile(frame: &mut Frame, area: Rect, scene: &Scene, si: usize, status: Status)
     let bucket = svc.check.interval.max(span / u32::try_from(width).unwrap_or(1));
     let series = |f: fn(&SignalPoint) -> Option<f64>| {
         let points: Vec<(SystemTime, f64)> = svc.signals.iter().filter_map(|p| Some((p.at, f(&p)?))).collect();
-        buckets(&points, scene.now, bucket, width)
+        spark::buckets(&points, scene.now, bucket, width)
     };
     let errors = series(|p| p.error_ratio);
     // Under the warning level the bars stay low; only a rate at it or over fills the tile.
-    let err_top = errors.iter().flatten().fold(t.error_rate_warn, |a, &b| a.max(b));
+    let err_top = errors.iter().fold(t.error_rate_warn, |a, &b| a.max(b));
     frame.render_widget(Paragraph::new(Span::styled("errors", theme.dim())), err_label);
-    frame.render_widget(spark(&errors, err_top).style(theme.status(Status::Crit)), err_trend);
+    frame.render_widget(bars(&errors, err_top).style(theme.status(Status::Crit)), err_trend);
     let p95 = series(|p| p.p95);
-    let p95_top = p95.iter().flatten().fold(0.0, |a: f64, &b| a.max(b));
+    let p95_top = p95.iter().fold(0.0, |a: f64, &b| a.max(b));
     frame.render_widget(Paragraph::new(Span::styled("p95", theme.dim())), p95_label);
-    frame.render_widget(spark(&p95, p95_top).style(theme.accent()), p95_trend);
+    frame.render_widget(bars(&p95, p95_top).style(theme.accent()), p95_trend);
     frame.render_widget(Paragraph::new(Span::styled(note, theme.status(Status::Warn))), why);
 }
 
-/// Bars of `values` scaled to `top`; a bucket without a value draws nothing.
-fn spark(values: &[Option<f64>], top: f64) -> Sparkline<'static> {
+/// Bars of `values` scaled to `top`; a bucket without a value (NaN) draws nothing.
+fn bars(values: &[f64], top: f64) -> Sparkline<'static> {
     const STEPS: f64 = 1000.0;
     let bars: Vec<SparklineBar> = values
         .iter()
-        .map(|v| SparklineBar::from(v.map(|v| if top > 0.0 { (v / top * STEPS).round() as u64 } else { 0 })))
+        .map(|&v| {
+            let scaled = if top > 0.0 { (v / top * STEPS).round() as u64 } else { 0 };
+            SparklineBar::from(v.is_finite().then_some(scaled))
+        })
         .collect();
     Sparkline::default().data(bars).max(STEPS as u64).absent_value_symbol(" ")
-}
-
-/// The largest value in each of `width` buckets of `bucket`, aligned to the clock, the newest
-/// holding `now`; `None` where no point fell.
-fn buckets(points: &[(SystemTime, f64)], now: SystemTime, bucket: Duration, width: usize) -> Vec<Option<f64>> {
-    let secs = |t: SystemTime| t.duration_since(UNIX_EPOCH).unwrap_or_default().as_secs();
-    let step = bucket.as_secs().max(1);
-    let newest = secs(now) / step;
-    let mut cells: Vec<Option<f64>> = vec![None; width];
-    for &(t, v) in points.iter().filter(|(_, v)| v.is_finite()) {
-        let age = usize::try_from(newest.saturating_sub(secs(t) / step)).unwrap_or(usize::MAX);
-        if age < width {
-            let cell = &mut cells[width - 1 - age];
-            *cell = Some(cell.map_or(v, |c| c.max(v)));
-        }
-    }
-    cells
-}
-
-fn seconds(s: f64) -> String {
-    format::latency(Duration::from_secs_f64(s.max(0.0)))
 }
 
 #[cfg(test)]
@@ -181,13 +163,5 @@ mod tests {
         assert_eq!(grid(0, room), None);
         assert_eq!(grid(40, room), None, "40 tiles would each be smaller than a tile can be");
         assert_eq!(grid(7, Rect::new(0, 0, 80, 10)), None);
-    }
-
-    #[test]
-    fn buckets_span_the_width_newest_last() {
-        let t = |s: u64| UNIX_EPOCH + Duration::from_secs(1_700_000_000 + s);
-        let points = [(t(0), 1.0), (t(5), 3.0), (t(20), 2.0)];
-        let b = buckets(&points, t(29), Duration::from_secs(10), 4);
-        assert_eq!(b, [None, Some(3.0), None, Some(2.0)]);
     }
 }

@@ -54,20 +54,27 @@ pub fn scaled(values: &[f64], width: usize, scale: Scale) -> String {
 /// is the bucket holding `now`, each cell the largest value in its bucket. Between bucket
 /// boundaries only the newest cell can change, so a steady trend costs almost no bytes.
 pub fn bucketed(points: &[(SystemTime, f64)], now: SystemTime, bucket: Duration, width: usize, scale: Scale) -> String {
+    let cells = buckets(points, now, bucket, width);
+    // Leading empty buckets (before any data) are not drawn at all.
+    let first = cells.iter().position(|v| v.is_finite()).unwrap_or(width);
+    scaled(&cells[first..], width, scale)
+}
+
+/// The largest value of each of `width` buckets of `bucket`, aligned to the clock, the newest
+/// holding `now`; NaN where no point fell.
+pub fn buckets(points: &[(SystemTime, f64)], now: SystemTime, bucket: Duration, width: usize) -> Vec<f64> {
     let secs = |t: SystemTime| t.duration_since(UNIX_EPOCH).unwrap_or_default().as_secs();
     let step = bucket.as_secs().max(1);
     let newest = secs(now) / step;
     let mut cells = vec![f64::NAN; width];
     for (t, v) in points.iter().filter(|(_, v)| v.is_finite()) {
-        let age = newest.saturating_sub(secs(*t) / step) as usize;
+        let age = usize::try_from(newest.saturating_sub(secs(*t) / step)).unwrap_or(usize::MAX);
         if age < width {
             let cell = &mut cells[width - 1 - age];
             *cell = if cell.is_nan() { *v } else { cell.max(*v) };
         }
     }
-    // Leading empty buckets (before any data) are not drawn at all.
-    let first = cells.iter().position(|v| v.is_finite()).unwrap_or(width);
-    scaled(&cells[first..], width, scale)
+    cells
 }
 
 #[cfg(test)]
