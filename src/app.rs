@@ -104,9 +104,8 @@ pub async fn run(loaded: &std::sync::Arc<Loaded>, opts: &BoardOptions) -> anyhow
                         match view.handle(action, &collector.state, SystemTime::now()) {
                             Outcome::Quit => break,
                             Outcome::Run(request) => collector.start_action(*request, &opts.audit, &operator),
-                            Outcome::Silence { item, length, reason, lift } => {
-                                let change = crate::notify::silences::Change { item: &item, length, reason: &reason, lift };
-                                view.flash = Some(collector.silence(&change, &opts.audit, &operator, opts.look.utc_offset_secs));
+                            Outcome::Mark(marking) => {
+                                view.flash = Some(collector.mark(&marking, &opts.audit, &operator, opts.look.utc_offset_secs));
                             }
                             Outcome::ReloadConfig => {
                                 view.flash = Some(if collector.reload_config() {

@@ -15,7 +15,7 @@ pub fn action_for(key: KeyEvent, view: &View) -> Option<Action> {
     if ctrl && matches!(key.code, KeyCode::Char('c') | KeyCode::Char('q')) {
         return Some(Action::Quit);
     }
-    if view.dialog.is_some() || view.silencing.is_some() {
+    if view.dialog.is_some() || view.silencing.is_some() || view.taking.is_some() || view.noting.is_some() {
         return match key.code {
             KeyCode::Enter => Some(Action::DialogConfirm),
             KeyCode::Esc => Some(Action::DialogCancel),

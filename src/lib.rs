@@ -5,7 +5,7 @@
 
 pub use opsboard_core::{
     actions, bindings, collector, config, format, history, logging, metrics, notify, redact, report, sources, state,
-    store,
+    status_page, store,
 };
 
 pub mod app;

@@ -114,6 +114,10 @@ enum Command {
         /// A file holding the token readers must present (overrides serve.token).
         #[arg(long)]
         token_file: Option<PathBuf>,
+        /// host:port of the public status page (overrides serve.status_listen); it needs
+        /// [[status.components]] (the demo has them).
+        #[arg(long)]
+        status_listen: Option<std::net::SocketAddr>,
     },
     /// The interactive board fed by a running `opsboard serve` instead of polling the fleet:
     /// every screen on one collector, each with its own view.
@@ -293,7 +297,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         Some(Command::Validate { .. } | Command::DemoDeploy { .. } | Command::Attach { .. }) => {
             unreachable!("handled above")
         }
-        Some(Command::Serve { listen, token_file }) => {
+        Some(Command::Serve { listen, token_file, status_listen }) => {
             let token = match token_file {
                 Some(path) => Some(read_token(path)?),
                 None => loaded.config.serve.token.clone().filter(|t| !t.is_empty()),
@@ -303,6 +307,10 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
                 None => loaded.config.serve.listen.parse().context("serve.listen")?,
             };
             opsboard::serve::guard(listen, token.as_deref())?;
+            anyhow::ensure!(
+                status_listen.is_none() || !loaded.config.status.components.is_empty(),
+                "--status-listen: the status page has nothing to show: add [[status.components]] with a name and services"
+            );
             let _log_guard = start_logging(&cli, &loaded);
             let board = board_options(&cli, &loaded, Some(cli.wall || loaded.config.serve.wall))?;
             let mut look = board.look;
@@ -319,11 +327,19 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
                 operators: operators(&loaded.config.serve.operators)?,
                 may_act: !(cli.read_only || loaded.config.board.read_only),
                 audit: board.audit,
+                status_listen: match (status_listen, &loaded.config.serve.status_listen) {
+                    (Some(at), _) => Some(*at),
+                    (None, Some(at)) => Some(at.parse().context("serve.status_listen")?),
+                    (None, None) => None,
+                },
             };
             let (tx, rx) = tokio::sync::oneshot::channel();
             tokio::spawn(async move {
-                if let Ok(addr) = rx.await {
+                if let Ok((addr, status)) = rx.await {
                     eprintln!("opsboard: serving the board at http://{addr}/ (Ctrl-C to stop)");
+                    if let Some(at) = status {
+                        eprintln!("opsboard: the public status page at http://{at}/status");
+                    }
                 }
             });
             opsboard::serve::run(&loaded, opts, Some(tx)).await?;

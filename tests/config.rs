@@ -89,10 +89,30 @@ fn a_serve_address_that_is_not_host_port_is_named() {
 }
 
 #[test]
+fn a_status_page_naming_an_unknown_service_or_with_nothing_to_show_is_named() {
+    let text = format!("{GOOD_SERVICE}[[status.components]]\nname = \"Website\"\nservices = [\"apii\"]\n");
+    let err = assert_located(&text, 6, "status.components.services");
+    assert!(err.message.contains("names service `apii`, which is not in [services]"), "{err}");
+    let text = format!("{GOOD_SERVICE}[serve]\nstatus_listen = \"0.0.0.0:8080\"\n");
+    let err = assert_located(&text, 5, "serve.status_listen");
+    assert!(err.message.contains("the status page has nothing to show"), "{err}");
+    let text = format!("{GOOD_SERVICE}[status]\ndays = 400\n");
+    let err = assert_located(&text, 5, "status.days");
+    assert!(err.message.contains("outside 1..=90"), "{err}");
+}
+
+#[test]
 fn an_action_on_a_board_key_and_a_webhook_that_is_not_a_url_are_named() {
     let text = format!("{GOOD_SERVICE}[actions.mute]\nkey = \"m\"\ncommand = \"true\"\n");
     let err = assert_located(&text, 5, "actions.mute.key");
     assert!(err.message.contains("`m` is one of the board's own keys"), "{err}");
+    // A key the board took later: the error says what it means now.
+    let text = format!("{GOOD_SERVICE}[actions.ack]\nkey = \"a\"\ncommand = \"true\"\n");
+    let err = assert_located(&text, 5, "actions.ack.key");
+    assert!(err.message.contains("`a` is one of the board's own keys: take an incident"), "{err}");
+    let text = format!("{GOOD_SERVICE}[[notify]]\nurl = \"http://127.0.0.1:9/\"\nrepeat = \"0s\"\n");
+    let err = assert_located(&text, 6, "notify.repeat");
+    assert!(err.message.contains("0s would remind on every tick"), "{err}");
     let text = format!("{GOOD_SERVICE}[[notify]]\nformat = \"slack\"\nurl = \"hooks.example/T0/s3cret\"\n");
     let err = assert_located(&text, 6, "notify.url");
     assert!(err.message.contains("is not an http(s) URL"), "{err}");

@@ -506,6 +506,64 @@ fn the_silence_dialog_and_a_muted_row() {
 }
 
 #[test]
+fn taking_a_failing_service_and_who_is_on_it_on_the_row_the_detail_and_the_wall() {
+    let mut state = incident_state();
+    let view = view_after(&state, &[Action::Take, Action::DialogChar('d'), Action::DialogChar('b')]);
+    let screen = frame(&state, &view, 120, 40);
+    assert!(
+        screen.contains("take · checkout") && screen.contains("take it") && screen.contains("note     db"),
+        "{screen}"
+    );
+    let mut taking = view.clone();
+    match taking.handle(Action::DialogConfirm, &state, now()) {
+        Outcome::Mark(opsboard::notify::marks::Marking::Take(c)) => {
+            assert_eq!((c.item.as_str(), c.note.as_str(), c.hand_back), ("service checkout", "db", false));
+        }
+        other => panic!("{other:?}"),
+    }
+    let taking =
+        opsboard::state::taken::Taking::new("service checkout", "alice", "bastion", "looking at the DB", now());
+    state.taken.list.push(taking);
+    let screen = frame(&state, &View::default(), 120, 40);
+    let row = screen.lines().find(|l| l.contains("checkout")).unwrap();
+    assert!(row.contains("CRIT") && row.contains("taken by alice"), "{row}");
+    let detail = view_after(&state, &[Action::Open]);
+    let screen = frame(&state, &detail, 120, 40);
+    assert!(screen.contains("taken by alice") && screen.contains("— looking at the DB"), "{screen}");
+    let screen = frame(&state, &wall_view(0), 160, 45);
+    assert!(screen.contains("taken by alice"), "the wall says who is on it:\n{screen}");
+    // Taken: the dialog offers it back.
+    let back = view_after(&state, &[Action::Take, Action::DialogNextVersion]);
+    assert!(frame(&state, &back, 120, 40).contains("hand it back"));
+    // An OK service has nothing to take; a read-only board takes nothing.
+    let mut ro = View { read_only: true, ..View::default() };
+    assert_eq!(ro.handle(Action::Take, &state, now()), Outcome::Nothing);
+    assert!(ro.taking.is_none() && ro.flash.as_deref().is_some_and(|f| f.contains("taking incidents is off")));
+}
+
+#[test]
+fn a_status_page_note_is_for_a_component_and_a_service_off_the_page_says_so() {
+    let mut state = incident_state();
+    let mut off = View::default();
+    assert_eq!(off.handle(Action::Note, &state, now()), Outcome::Nothing);
+    assert!(off.flash.as_deref().is_some_and(|f| f.contains("is not on the status page")), "{:?}", off.flash);
+    state.components =
+        vec![opsboard::config::schema::StatusComponent { name: "Checkout".into(), services: vec!["checkout".into()] }];
+    let mut view = view_after(&state, &[Action::Note]);
+    assert!(frame(&state, &view, 120, 40).contains("status page · Checkout"));
+    assert_eq!(view.handle(Action::DialogConfirm, &state, now()), Outcome::Nothing, "an empty note is not posted");
+    for c in "slow".chars() {
+        view.handle(Action::DialogChar(c), &state, now());
+    }
+    match view.handle(Action::DialogConfirm, &state, now()) {
+        Outcome::Mark(opsboard::notify::marks::Marking::Note(n)) => {
+            assert_eq!((n.component.as_str(), n.text.as_str()), ("Checkout", "slow"))
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
 fn one_snapshot_writes_the_same_frame_to_each_out_in_the_format_its_name_asks() {
     let dir = tempfile::tempdir().unwrap();
     let (svg, txt) = (dir.path().join("frame.svg"), dir.path().join("frame.txt"));

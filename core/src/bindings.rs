@@ -80,6 +80,10 @@ pub enum Action {
     DialogCancel,
     /// Mute the selected service's notifications.
     Silence,
+    /// Take the selected service's incident (or hand it back).
+    Take,
+    /// Write a note on the public status page for the selected service's component.
+    Note,
     /// Load the config again.
     ReloadConfig,
 }
@@ -118,7 +122,9 @@ pub const BINDINGS: &[Binding] = &[
     bind(Action::ToggleDeploys, &[Key::Char('d')], 1, "deploys: recent, newest first", "deploys"),
     bind(Action::ToggleBackups, &[Key::Char('b')], 1, "backups: age, size, state", "backups"),
     bind(Action::ToggleOutput, &[Key::Char('o')], 1, "output of the last action on a service", "output"),
+    bind(Action::Take, &[Key::Char('a')], 1, "take an incident, or hand it back", "take"),
     bind(Action::Silence, &[Key::Char('m')], 1, "mute a service's notifications", "mute"),
+    bind(Action::Note, &[Key::Char('n')], 1, "note on the public status page", "note"),
     bind(Action::ReloadConfig, &[Key::Ctrl('r')], 1, "reload the config", "reload"),
     bind(Action::ToggleHelp, &[Key::Char('?'), Key::F(1)], 1, "this help", "help"),
     bind(Action::Quit, &[Key::Char('q'), Key::Ctrl('c'), Key::Ctrl('q')], 2, "quit", "quit"),
@@ -132,6 +138,11 @@ pub fn bound_to(key: Key) -> Option<Action> {
 /// An action's row of the table.
 pub fn binding(action: Action) -> &'static Binding {
     BINDINGS.iter().find(|b| b.action == action).unwrap_or(&BINDINGS[0])
+}
+
+/// What the board's own key `c` does, if it is one.
+pub fn char_meaning(c: char) -> Option<&'static str> {
+    BINDINGS.iter().find(|b| b.keys.contains(&Key::Char(c))).map(|b| b.help)
 }
 
 /// The plain characters the board uses: a configured action may not take one.
@@ -188,6 +199,6 @@ mod tests {
         assert_eq!(lines[1], ("g G  Home End".to_string(), "first / last"));
         assert!(lines.iter().any(|(k, w)| k == "⏎ → l" && *w == "open service detail"), "{lines:?}");
         assert!(lines.iter().any(|(k, w)| k == "q Ctrl-C" && *w == "quit"), "{lines:?}");
-        assert_eq!(board_chars().collect::<String>(), "kjgGlh/scdbom?q");
+        assert_eq!(board_chars().collect::<String>(), "kjgGlh/scdboamn?q");
     }
 }

@@ -12,6 +12,7 @@ use crate::sources::rounds::Rounds;
 use crate::state::Verdicts;
 use crate::state::deploys::Deploys;
 use crate::state::silences::Silences;
+use crate::state::taken::Taken;
 use crate::state::{Event, State};
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -38,8 +39,11 @@ pub struct Collector {
     tx: mpsc::Sender<Event>,
     /// Where changed deploys are appended; `None` in one-shot mode.
     history: Option<DeployHistory>,
-    /// Where silences are kept; `None` in one-shot mode (read, never written).
-    silences_file: Option<PathBuf>,
+    /// Where what people put on the board and the status page's days are kept; `None` in
+    /// one-shot mode (read, never written).
+    kept: Option<Kept>,
+    /// Where incidents that end by themselves are recorded; `None` in one-shot mode.
+    audit: Option<crate::actions::audit::AuditLog>,
     pub notifier: Notifier,
     /// Every verdict, kept between ticks and made again where the state or time moved.
     verdicts: Verdicts,
@@ -75,9 +79,11 @@ impl Collector {
         let mut state =
             State::with_backups(&loaded.fleet, &loaded.config.backups, polling.history, polling.stale_after_intervals);
         state.deploys = Deploys::new(history.load());
-        let silences_file = crate::store::data_dir().map(|d| d.join("silences.json"));
-        let list = silences_file.as_deref().and_then(crate::store::document::read).unwrap_or_default();
-        state.silences = Silences { list };
+        let kept = crate::store::data_dir().map(|d| Kept::in_dir(&d));
+        if let Some(k) = &kept {
+            k.read_into(&mut state);
+        }
+        state.components = loaded.config.status.components.clone();
         let (tx, rx) = mpsc::channel(EVENT_QUEUE);
         let rounds = Rounds::default();
         let start = match mode {
@@ -85,11 +91,12 @@ impl Collector {
             Mode::OneShot { scrape_every } => Start::AtOnce { scrape_every },
         };
         let pollers = Pollers::start(loaded, tx.clone(), start, &rounds);
-        let (notifier, history, silences_file) = match mode {
-            Mode::Live => (Notifier::start(loaded, &tx), Some(history), silences_file),
+        let audit = crate::actions::audit::AuditLog::default_path().map(crate::actions::audit::AuditLog::new);
+        let (notifier, history, kept, audit) = match mode {
+            Mode::Live => (Notifier::start(loaded, &tx), Some(history), kept, audit),
             Mode::OneShot { .. } => {
                 state.at_once = true;
-                (Notifier::silent(loaded), None, None)
+                (Notifier::silent(loaded), None, None, None)
             }
         };
         let verdicts = Verdicts::default();
@@ -99,7 +106,8 @@ impl Collector {
             rx,
             tx,
             history,
-            silences_file,
+            kept,
+            audit,
             notifier,
             verdicts,
             rounds,
@@ -113,7 +121,9 @@ impl Collector {
     /// Keeps silences in `path` instead of the data dir's file (tests), starting from what it holds.
     pub fn keep_silences_in(&mut self, path: PathBuf) {
         self.state.silences = Silences { list: crate::store::document::read(&path).unwrap_or_default() };
-        self.silences_file = Some(path);
+        if let Some(k) = &mut self.kept {
+            k.silences = path;
+        }
     }
 
     /// Starts `request` on a task of its own (its command, or its native AWS call), audited as
@@ -153,31 +163,30 @@ impl Collector {
         }
     }
 
-    /// Sets or lifts a silence, audited as `operator`; the words that say what happened.
-    pub fn silence(
+    /// Sets or lifts a silence, takes or hands back an incident, audited as `operator`; the
+    /// words that say what happened.
+    pub fn mark(
         &mut self,
-        change: &crate::notify::silences::Change,
+        marking: &crate::notify::marks::Marking,
         audit: &crate::actions::audit::AuditLog,
         operator: &crate::actions::audit::Operator,
         utc_offset_secs: i32,
     ) -> String {
-        let kept = self.apply(change.audited(audit, operator));
-        change.words(&self.state.silences, kept, utc_offset_secs)
+        let kept = self.apply(marking.audited(audit, operator));
+        marking.words(&self.state, kept, utc_offset_secs)
     }
 
-    /// Applies one event; a change of silences is written to their file, a change of shape
-    /// starts and stops pollers. The result of the write (always `Ok` for other events).
+    /// Applies one event; a change of silences or incidents is written to its file, a change of
+    /// shape starts and stops pollers. The result of the write (always `Ok` for other events).
     pub fn apply(&mut self, event: Event) -> std::io::Result<()> {
-        let silences = matches!(event, Event::Silenced(_) | Event::Unsilenced { .. });
+        let marked = Marked::by(&event);
         let reshaped = self.follow(&event);
         self.state.apply(event);
         if reshaped {
             self.pollers.follow(&self.loaded);
         }
-        match (&self.silences_file, silences) {
-            (Some(path), true) => crate::store::document::write(path, &self.state.silences.list).inspect_err(|e| {
-                tracing::error!(file = %path.display(), error = %e, "silences file not written");
-            }),
+        match (&self.kept, marked) {
+            (Some(k), Some(m)) => k.write(m, &self.state),
             _ => Ok(()),
         }
     }
@@ -298,7 +307,14 @@ impl Collector {
     pub fn tick(&mut self, now: SystemTime) {
         self.state.drop_departed(now);
         self.verdicts.refresh(&self.state, now);
+        if let Some(k) = &mut self.kept {
+            k.tally(&mut self.state, &self.verdicts, now);
+        }
         for event in self.notifier.tick(&self.state, &self.verdicts, now) {
+            if let (Event::HandedBack { items }, Some(audit)) = (&event, &self.audit) {
+                let over: Vec<_> = items.iter().filter_map(|i| self.state.taken.get(i)).cloned().collect();
+                crate::notify::taking::audit_over(audit, &over);
+            }
             let _ = self.apply(event);
         }
     }
@@ -324,4 +340,105 @@ impl Collector {
         let _ = self.apply(event);
         self.apply_waiting();
     }
+}
+
+/// What a change of the state has people put on the board, to be kept on disk.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Marked {
+    Silences,
+    Taken,
+    StatusNotes,
+}
+
+impl Marked {
+    fn by(event: &Event) -> Option<Self> {
+        match event {
+            Event::Silenced(_) | Event::Unsilenced { .. } => Some(Self::Silences),
+            Event::Taken(_) | Event::HandedBack { .. } => Some(Self::Taken),
+            Event::StatusNote(_) => Some(Self::StatusNotes),
+            _ => None,
+        }
+    }
+}
+
+/// The status page's days are written at most this often (a kill -9 loses at most this much).
+const DAYS_WRITE_EVERY: Duration = Duration::from_secs(60);
+/// A gap between ticks longer than this (the machine slept, the process was stopped) is time
+/// not seen, not time in the state before it.
+const LONGEST_TICK: Duration = Duration::from_secs(10);
+
+/// The documents of the data dir the collector keeps, each rewritten whole.
+struct Kept {
+    silences: PathBuf,
+    taken: PathBuf,
+    status_notes: PathBuf,
+    days: PathBuf,
+    /// The last tick counted into the days, and when they were last written.
+    counted: Option<SystemTime>,
+    days_written: Option<SystemTime>,
+}
+
+impl Kept {
+    fn in_dir(dir: &std::path::Path) -> Self {
+        Self {
+            silences: dir.join("silences.json"),
+            taken: dir.join("taken.json"),
+            status_notes: dir.join("status-notes.json"),
+            days: dir.join("status-days.json"),
+            counted: None,
+            days_written: None,
+        }
+    }
+
+    fn read_into(&self, state: &mut State) {
+        use crate::store::document::read;
+        state.silences = Silences { list: read(&self.silences).unwrap_or_default() };
+        state.taken = Taken { list: read(&self.taken).unwrap_or_default() };
+        state.status_notes.list = read(&self.status_notes).unwrap_or_default();
+        state.days = read(&self.days).unwrap_or_default();
+    }
+
+    fn write(&self, what: Marked, state: &State) -> std::io::Result<()> {
+        match what {
+            Marked::Silences => keep(&self.silences, &state.silences.list),
+            Marked::Taken => keep(&self.taken, &state.taken.list),
+            Marked::StatusNotes => keep(&self.status_notes, &state.status_notes.list),
+        }
+    }
+
+    /// Counts the time since the last tick into the status page's days; writes them once a minute.
+    fn tally(&mut self, state: &mut State, verdicts: &Verdicts, now: SystemTime) {
+        if state.components.is_empty() {
+            return;
+        }
+        let Some(last) = self.counted else {
+            self.counted = Some(now);
+            return;
+        };
+        let gap = now.duration_since(last).unwrap_or_default();
+        if gap < Duration::from_secs(1) {
+            return;
+        }
+        // Whole seconds are counted; the rest waits for the next tick.
+        let whole = Duration::from_secs(gap.as_secs());
+        self.counted = Some(last + whole);
+        if gap <= LONGEST_TICK {
+            let date = chrono::DateTime::<chrono::Local>::from(now).format("%Y-%m-%d").to_string();
+            state.tally_days(verdicts, &date, whole);
+        } else {
+            self.counted = Some(now);
+        }
+        let due = self.days_written.is_none_or(|t| now.duration_since(t).unwrap_or_default() >= DAYS_WRITE_EVERY);
+        if due {
+            self.days_written = Some(now);
+            let _ = keep(&self.days, &state.days);
+        }
+    }
+}
+
+/// Writes a kept document (silences, incidents taken, notes, days) to its file.
+fn keep<T: serde::Serialize + ?Sized>(path: &std::path::Path, value: &T) -> std::io::Result<()> {
+    crate::store::document::write(path, value).inspect_err(|e| {
+        tracing::error!(file = %path.display(), error = %e, "file not written");
+    })
 }

@@ -19,6 +19,7 @@ const LAYERS: &[(&str, u8)] = &[
     ("notify", 4),
     ("collector", 5),
     ("report", 5),
+    ("status_page", 5),
 ];
 
 fn layer(module: &str) -> Option<u8> {

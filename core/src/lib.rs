@@ -9,7 +9,7 @@
 //! - `sources` (pollers that send events), `history`, `actions` (audit and runner), `notify`
 //!   (what to tell whom, and when);
 //! - `collector` (sources → events → one state), `report` (the state as `check --json`,
-//!   `/api/state` and `/metrics` give it), `logging`.
+//!   `/api/state` and `/metrics` give it), `status_page` (the public page's content), `logging`.
 
 pub mod actions;
 pub mod bindings;
@@ -24,6 +24,7 @@ pub mod redact;
 pub mod report;
 pub mod sources;
 pub mod state;
+pub mod status_page;
 pub mod store;
 
 #[cfg(test)]

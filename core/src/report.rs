@@ -23,6 +23,8 @@ pub struct Report {
     pub backups: Vec<BackupReport>,
     /// Notifications muted now, by item.
     pub silences: Vec<crate::state::silences::Silence>,
+    /// Incidents taken now, by item: who is on it.
+    pub taken: Vec<crate::state::taken::Taking>,
     /// What became of the last reload of the config, if there was one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub config_reload: Option<ConfigReloadReport>,
@@ -328,6 +330,7 @@ pub fn report(state: &State, now: SystemTime) -> Report {
         deploys: Vec::new(),
         backups: Vec::new(),
         silences,
+        taken: state.taken.list.clone(),
         config_reload: state.config_note.as_ref().map(|n| {
             let applied = n.outcome.as_ref().ok();
             ConfigReloadReport {

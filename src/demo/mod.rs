@@ -55,7 +55,12 @@ pub async fn start(offset: Duration) -> std::io::Result<DemoFleet> {
     let mut toml = String::from(
         "[board]\ntitle = \"opsboard demo\"\n\n[defaults]\ninterval = \"2s\"\ntimeout = \"1s\"\nslow_after = \"500ms\"\n\n\
          [environments.prod]\nlabel = \"prod\"\ncolor = \"lightred\"\n\n\
-         [environments.staging]\nlabel = \"staging\"\ncolor = \"lightblue\"\n",
+         [environments.staging]\nlabel = \"staging\"\ncolor = \"lightblue\"\n\n\
+         [status]\ntitle = \"Demo shop status\"\n\
+         [[status.components]]\nname = \"Website\"\nservices = [\"web-frontend\"]\n\
+         [[status.components]]\nname = \"Checkout\"\nservices = [\"checkout-api\", \"payments\"]\n\
+         [[status.components]]\nname = \"Search\"\nservices = [\"search\"]\n\
+         [[status.components]]\nname = \"Sign-in\"\nservices = [\"auth\"]\n",
     );
     let mut rollout: Vec<Arc<SimInstance>> = Vec::new();
     let mut urls_of: Vec<(String, Vec<String>)> = Vec::new();

@@ -196,6 +196,20 @@ pub fn render(report: &Report, serve: &ServeStats) -> String {
         Some((vec![("backup", b.name.clone())], f64::from(state_value(b.status))))
     });
 
+    // Who is on what, and what is muted: an item's kind and name, as notifications name it.
+    let item = |key: &str| -> Labels {
+        let (kind, name) = key.split_once(' ').unwrap_or(("service", key));
+        vec![("kind", kind.to_string()), ("name", name.to_string())]
+    };
+    f.gauge("opsboard_taken", "1 for each item someone has taken (is on), labelled with who.", &report.taken, |t| {
+        let mut labels = item(&t.item);
+        labels.push(("by", t.who.clone()));
+        Some((labels, 1.0))
+    });
+    f.gauge("opsboard_silenced", "1 for each item whose notifications are muted.", &report.silences, |s| {
+        Some((item(&s.item), 1.0))
+    });
+
     let a = &report.asgs;
     let al = |g: &crate::report::AsgReport| -> Labels { vec![("account", g.account.clone()), ("asg", g.name.clone())] };
     f.gauge("opsboard_asg_in_service", "Instances InService in each Auto Scaling group.", a, |g| {

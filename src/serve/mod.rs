@@ -18,6 +18,7 @@ pub mod frame;
 pub mod publisher;
 mod refusals;
 mod routes;
+mod status;
 pub mod viewers;
 
 pub use attach::read_line;
@@ -79,6 +80,8 @@ pub struct ServeOptions {
     /// Whether operators may run actions (not when the config or flags make the board read-only).
     pub may_act: bool,
     pub audit: crate::actions::audit::AuditLog,
+    /// Where the public status page listens (`serve.status_listen`), if it does.
+    pub status_listen: Option<SocketAddr>,
 }
 
 /// Why the server would not start.
@@ -119,18 +122,27 @@ fn listen(addr: SocketAddr) -> std::io::Result<std::net::TcpListener> {
     Ok(socket.into())
 }
 
-/// Binds, then serves until SIGINT/SIGTERM. `bound` hears the address once listening (port 0 picks one).
+/// Binds, then serves until SIGINT/SIGTERM. `bound` hears the address once listening (port 0
+/// picks one), and the status page's when it has one.
 ///
 /// HTTP runs on a thread of its own: drawing a frame for a large page takes milliseconds, and a
 /// `/healthz`, an accept or a page's stream must never wait behind it.
 pub async fn run(
     loaded: &std::sync::Arc<crate::config::Loaded>,
     opts: ServeOptions,
-    bound: Option<tokio::sync::oneshot::Sender<SocketAddr>>,
+    bound: Option<tokio::sync::oneshot::Sender<(SocketAddr, Option<SocketAddr>)>>,
 ) -> Result<(), ServeError> {
     guard(opts.listen, opts.token.as_deref())?;
     let listener = listen(opts.listen).map_err(|e| ServeError::Bind(opts.listen, e))?;
     let addr = listener.local_addr().map_err(|e| ServeError::Bind(opts.listen, e))?;
+    let status_listener = match opts.status_listen {
+        Some(at) => Some(listen(at).map_err(|e| ServeError::Bind(at, e))?),
+        None => None,
+    };
+    let status_addr = match &status_listener {
+        Some(l) => Some(l.local_addr().map_err(|e| ServeError::Bind(addr, e))?),
+        None => None,
+    };
     tracing::info!(%addr, token = opts.token.is_some(), "serving the board");
     let mut secrets = opts.secrets.clone();
     if let Some(t) = &opts.token {
@@ -162,22 +174,42 @@ pub async fn run(
     };
     let limits = connection_limits();
     tracing::info!(connections = limits.connections, per_address = limits.per_address, "connection limits");
+    let refusals = Arc::new(Refusals::default());
+    // The status page shares the bounds: one admission for every connection of the process.
+    let admission = Admission::new(limits);
+    let status_routes = status_listener.map(|l| {
+        let routes = Routes {
+            ask: ask.clone(),
+            token: None,
+            page: String::new(),
+            admission: admission.clone(),
+            refusals: refusals.clone(),
+            operators: Vec::new(),
+            operators_refused: Some("the status page takes no operator".into()),
+            public: true,
+        };
+        (l, Arc::new(routes))
+    });
     let routes = Arc::new(Routes {
         ask,
         token: opts.token.clone(),
         page: page(&opts.look, opts.font_px),
-        admission: Admission::new(limits),
-        refusals: Arc::new(Refusals::default()),
+        admission,
+        refusals,
         operators: opts.operators.clone(),
         operators_refused,
+        public: false,
     });
+    if let Some(at) = status_addr {
+        tracing::info!(addr = %at, "serving the status page");
+    }
     let (stop, stopped) = oneshot::channel();
     let front = std::thread::Builder::new()
         .name("serve-http".into())
-        .spawn(move || front(listener, routes, stopped))
+        .spawn(move || front(listener, routes, status_routes, stopped))
         .map_err(|e| ServeError::Bind(addr, e))?;
     if let Some(tx) = bound {
-        let _ = tx.send(addr);
+        let _ = tx.send((addr, status_addr));
     }
     tokio::select! {
         () = publisher.run(requests) => {}
@@ -188,8 +220,14 @@ pub async fn run(
     Ok(())
 }
 
-/// The HTTP side: its own single-threaded runtime, accepting until `stop`.
-fn front(listener: std::net::TcpListener, routes: Arc<Routes>, stop: oneshot::Receiver<()>) {
+/// The HTTP side: its own single-threaded runtime, accepting until `stop` (the status page's
+/// listener too, when there is one).
+fn front(
+    listener: std::net::TcpListener,
+    routes: Arc<Routes>,
+    status: Option<(std::net::TcpListener, Arc<Routes>)>,
+    stop: oneshot::Receiver<()>,
+) {
     let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
@@ -205,8 +243,22 @@ fn front(listener: std::net::TcpListener, routes: Arc<Routes>, stop: oneshot::Re
                 return;
             }
         };
+        let status = match status.map(|(l, r)| TcpListener::from_std(l).map(|l| (l, r))).transpose() {
+            Ok(s) => s,
+            Err(e) => {
+                tracing::error!("serve: cannot listen for the status page: {e}");
+                return;
+            }
+        };
+        let public = async {
+            match &status {
+                Some((l, r)) => accept_loop(l, r).await,
+                None => std::future::pending().await,
+            }
+        };
         tokio::select! {
             () = accept_loop(&listener, &routes) => {}
+            () = public => {}
             _ = stop => {}
         }
     });

@@ -48,6 +48,8 @@ pub enum Request {
     Text { cols: u16, rows: u16, reply: oneshot::Sender<String> },
     /// The JSON of `check --json`, now.
     State { reply: oneshot::Sender<String> },
+    /// The public status page's content, now.
+    Status { reply: oneshot::Sender<crate::status_page::StatusReport> },
     /// The Prometheus metrics, now, with the server's own numbers so far.
     Metrics { serve: ServeStats, reply: oneshot::Sender<String> },
     /// A terminal attaches: its id and its outbox, the whole first frame in it; or why not.
@@ -165,10 +167,9 @@ impl Publisher {
                         self.collector.start_action(*request, &self.audit, &operator);
                         (id, None)
                     }
-                    Effect::Silence { id, item, length, reason, lift, operator } => {
-                        let change = crate::notify::silences::Change { item: &item, length, reason: &reason, lift };
+                    Effect::Mark { id, marking, operator } => {
                         let offset = viewers.utc_offset_secs(id).unwrap_or(0);
-                        (id, Some(self.collector.silence(&change, &self.audit, &operator, offset)))
+                        (id, Some(self.collector.mark(&marking, &self.audit, &operator, offset)))
                     }
                 };
                 self.collector.refresh_verdicts(now);
@@ -199,6 +200,12 @@ impl Publisher {
                 let json =
                     serde_json::to_string_pretty(&report::report(&self.collector.state, now)).unwrap_or_default();
                 let _ = reply.send(scrub(&json));
+            }
+            Request::Status { reply } => {
+                let page = &self.collector.loaded().config.status;
+                let (title, days) = (page.title.clone(), page.days);
+                let state = &self.collector.state;
+                let _ = reply.send(crate::status_page::report(state, self.collector.verdicts(), &title, days, now));
             }
             Request::Metrics { mut serve, reply } => {
                 serve.viewers = feeds.values().map(|f| f.tx.receiver_count()).sum();

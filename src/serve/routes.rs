@@ -29,6 +29,8 @@ pub struct Routes {
     pub operators: Vec<(String, String)>,
     /// Why operator tokens are refused on this listener (it is not loopback), if they are.
     pub operators_refused: Option<String>,
+    /// The public status page's listener: `/status` and `/status.json` alone, with no token.
+    pub public: bool,
 }
 
 fn full(code: StatusCode, ctype: &str, body: impl Into<Bytes>) -> Response<Body> {
@@ -79,6 +81,10 @@ impl Routes {
         if req.method() != Method::GET && req.method() != Method::HEAD {
             self.refusals.note(peer.ip(), Reason::Method);
             return text(StatusCode::METHOD_NOT_ALLOWED, "this server only reads: GET");
+        }
+        if self.public {
+            ticket.trust();
+            return self.status(&path).await;
         }
         let params = params(&req);
         let query_token = params.iter().find(|(k, _)| k == "token").map(|(_, v)| v.as_str());
@@ -134,6 +140,29 @@ impl Routes {
             resp.headers_mut().insert(SET_COOKIE, v);
         }
         resp
+    }
+
+    /// The public status page's routes: nothing else is served on its listener.
+    async fn status(&self, path: &str) -> Response<Body> {
+        if !matches!(path, "/" | "/status" | "/status.json") {
+            return text(StatusCode::NOT_FOUND, "not found; the status page is at /status");
+        }
+        let Some(report) = self.ask(|reply| Ask::Status { reply }).await else {
+            return text(StatusCode::SERVICE_UNAVAILABLE, "the status page is stopping");
+        };
+        let mut r = match path {
+            "/status.json" => {
+                full(StatusCode::OK, "application/json", serde_json::to_string(&report).unwrap_or_default())
+            }
+            _ => full(StatusCode::OK, "text/html; charset=utf-8", super::status::html(&report)),
+        };
+        // Public, and cheap to serve from a cache for a few seconds.
+        r.headers_mut().insert(CACHE_CONTROL, HeaderValue::from_static("public, max-age=10"));
+        r.headers_mut().insert(
+            "content-security-policy",
+            HeaderValue::from_static("default-src 'none'; style-src 'unsafe-inline'"),
+        );
+        r
     }
 
     /// `opsboard attach`: the upgrade to the attach protocol, when the terminal speaks this

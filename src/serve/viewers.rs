@@ -42,19 +42,8 @@ pub struct Hello {
 
 /// What a key of an operator's terminal asks of the collector.
 pub enum Effect {
-    Run {
-        id: u64,
-        request: Box<ActionRequest>,
-        operator: Operator,
-    },
-    Silence {
-        id: u64,
-        item: String,
-        length: Option<std::time::Duration>,
-        reason: String,
-        lift: bool,
-        operator: Operator,
-    },
+    Run { id: u64, request: Box<ActionRequest>, operator: Operator },
+    Mark { id: u64, marking: crate::notify::marks::Marking, operator: Operator },
 }
 
 /// What a frame is drawn from, the same for every terminal.
@@ -186,9 +175,7 @@ impl Viewers {
             }
             // A read-only view opens no dialog that ends in either; an operator's does.
             Outcome::Run(request) => operator.map(|operator| Effect::Run { id, request, operator }),
-            Outcome::Silence { item, length, reason, lift } => {
-                operator.map(|operator| Effect::Silence { id, item, length, reason, lift, operator })
-            }
+            Outcome::Mark(marking) => operator.map(|operator| Effect::Mark { id, marking, operator }),
             Outcome::Nothing => None,
         };
         if effect.is_none() {

@@ -67,7 +67,7 @@ fn service_line<'a>(scene: &Scene, si: usize, selected: bool) -> Line<'a> {
         Span::styled(svc.name.to_string(), name_style),
         Span::styled(format!(" {}", svc.env.label), super::env_style(&svc.env, theme)),
     ];
-    if let Some(muted) = super::silence_label(scene, si) {
+    if let Some(muted) = super::marks_label(scene, si, false) {
         spans.push(Span::styled(format!(" {muted}"), theme.dim()));
     }
     if status != Status::Ok {

@@ -155,7 +155,7 @@ fn instances(frame: &mut Frame, area: Rect, scene: &Scene, si: usize, svc: &Serv
         Span::styled(format!("· {} ", svc.env.label), super::env_style(&svc.env, theme)),
         status_cell::span(verdict.status, theme),
         Span::raw(" "),
-        Span::styled(super::silence_label(scene, si).map(|m| format!("{m} ")).unwrap_or_default(), theme.dim()),
+        Span::styled(super::marks_label(scene, si, true).map(|m| format!("{m} ")).unwrap_or_default(), theme.dim()),
         Span::styled(cert_words(svc, sel), theme.dim()),
         Span::styled(
             scene.state.discovery_note(si, scene.now).map(|n| format!(" {n} ")).unwrap_or_default(),

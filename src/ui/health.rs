@@ -106,7 +106,7 @@ fn row<'a>(scene: &Scene, si: usize, name_room: u16, reason_room: u16) -> Row<'a
             theme.dim(),
         )),
         Cell::from(cut::line(
-            match super::silence_label(scene, si) {
+            match super::marks_label(scene, si, false) {
                 Some(muted) => {
                     Line::from(vec![Span::styled(format!("{muted} "), theme.dim()), reason(scene, si, verdict)])
                 }

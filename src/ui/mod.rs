@@ -10,12 +10,14 @@ pub mod footer;
 pub mod header;
 pub mod health;
 pub mod help;
+pub mod note;
 pub mod offline;
 pub mod output;
 pub mod overview;
 pub mod signals;
 pub mod silence;
 pub mod symbols;
+pub mod take;
 pub mod theme;
 pub mod tiles;
 pub mod too_small;
@@ -132,6 +134,12 @@ pub fn render(frame: &mut Frame, scene: &Scene) {
     if let Some(d) = &scene.view.silencing {
         silence::render(frame, body, scene, d);
     }
+    if let Some(d) = &scene.view.taking {
+        take::render(frame, body, scene, d);
+    }
+    if let Some(d) = &scene.view.noting {
+        note::render(frame, body, scene, d);
+    }
     if scene.view.help {
         help::render(frame, body, scene);
     }
@@ -147,8 +155,19 @@ pub fn render_to_buffer(scene: &Scene, width: u16, height: u16) -> Buffer {
 
 /// `🔇 until 14:30 — deploy in progress` when the service's notifications are muted.
 pub fn silence_label(scene: &Scene, si: usize) -> Option<String> {
-    let item = view::silence_item(scene.state, si);
+    let item = view::service_item(scene.state, si);
     scene.state.silences.get(&item).map(|s| s.label(scene.look.utc_offset_secs))
+}
+
+/// What people put on a service, in the board's order after its state: who took it, then its
+/// silence. `full` says when and what the taker wrote (the detail view); rows name the taker.
+/// None when neither.
+pub fn marks_label(scene: &Scene, si: usize, full: bool) -> Option<String> {
+    let item = view::service_item(scene.state, si);
+    let taken =
+        scene.state.taken.get(&item).map(|t| if full { t.label(scene.look.utc_offset_secs) } else { t.short() });
+    let words: Vec<String> = taken.into_iter().chain(silence_label(scene, si)).collect();
+    (!words.is_empty()).then(|| words.join(" · "))
 }
 
 /// A warning-bordered dialog over `area`: as wide as fits (40 to 100 columns), as tall as its

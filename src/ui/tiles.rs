@@ -62,13 +62,17 @@ fn tile(frame: &mut Frame, area: Rect, scene: &Scene, si: usize, status: Status)
     let theme = scene.theme;
     let svc = &scene.state.services[si];
     let current = scene.state.current_signals(si, scene.now);
-    let block = Block::bordered()
+    let mut block = Block::bordered()
         .border_style(theme.status(status))
         .title(Span::styled(format!(" {} ", svc.name), theme.title()))
         .title(
             Line::from(vec![Span::raw(" "), status_cell::span(status, theme), Span::raw(" ")])
                 .alignment(Alignment::Right),
         );
+    // Who is on it, where the room can read it.
+    if let Some(marks) = super::marks_label(scene, si, true) {
+        block = block.title_bottom(Span::styled(format!(" {marks} "), theme.title()));
+    }
     let inner = block.inner(area);
     frame.render_widget(block.style(theme.base()), area);
 

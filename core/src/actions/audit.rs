@@ -104,6 +104,21 @@ pub struct SilenceRecord<'a> {
     pub reason: &'a str,
 }
 
+/// One line of `audit.jsonl` for an incident taken, handed back, or over (its item OK again), or
+/// a note posted to the status page.
+#[derive(Debug, Clone, Serialize)]
+pub struct MarkRecord<'a> {
+    pub time: String,
+    /// `take`, `hand back`, `over` or `status note`.
+    pub phase: &'a str,
+    #[serde(flatten)]
+    pub operator: &'a Operator,
+    /// `service payments`; `component Checkout` for a status note.
+    pub item: &'a str,
+    /// What the taker said; for `over`, who had taken it and why it ended; a status note's text.
+    pub note: &'a str,
+}
+
 /// The audit file is moved aside (and kept) once it holds this much: years of actions for a
 /// team, and small enough to open in an editor.
 const ROTATE_AT_BYTES: u64 = 16 * 1024 * 1024;
@@ -133,8 +148,9 @@ impl AuditLog {
         crate::store::log::append_rotating(&self.path, std::slice::from_ref(record), ROTATE_AT_BYTES)
     }
 
-    /// Appends a silence set or lifted.
-    pub fn silence(&self, record: &SilenceRecord) -> std::io::Result<()> {
+    /// Appends a record of something done from the board other than an action: a silence, an
+    /// incident taken.
+    pub fn mark<T: Serialize>(&self, record: &T) -> std::io::Result<()> {
         crate::store::log::append_rotating(&self.path, std::slice::from_ref(record), ROTATE_AT_BYTES)
     }
 }

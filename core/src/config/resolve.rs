@@ -147,6 +147,9 @@ pub fn resolve(config: &Config, layers: &[Layer]) -> Result<Fleet, ConfigError> 
             let shown = crate::redact::url(&n.url);
             return Err(err("notify", "url", format!("`{shown}` is not an http(s) URL")));
         }
+        if n.repeat.is_some_and(|r| r.is_zero()) {
+            return Err(err("notify", "repeat", "0s would remind on every tick: give a period such as \"30m\"".into()));
+        }
     }
     if let Some(url) = &config.attach.url {
         let ok = reqwest::Url::parse(url).is_ok_and(|u| u.scheme() == "http" && u.host_str().is_some());
@@ -161,6 +164,7 @@ pub fn resolve(config: &Config, layers: &[Layer]) -> Result<Fleet, ConfigError> 
             format!("`{}` is not host:port, e.g. \"0.0.0.0:7878\"", config.serve.listen),
         ));
     }
+    status_page(config, layers)?;
     let mut names = std::collections::HashSet::new();
     for op in &config.serve.operators {
         if op.name.trim().is_empty() {
@@ -463,7 +467,11 @@ pub fn resolve(config: &Config, layers: &[Layer]) -> Result<Fleet, ConfigError> 
             return Err(err(
                 &format!("actions.{name}"),
                 "key",
-                format!("`{}` is one of the board's own keys", action.key),
+                format!(
+                    "`{}` is one of the board's own keys: {}",
+                    action.key,
+                    crate::bindings::char_meaning(action.key).unwrap_or_default()
+                ),
             )
             .hint(Some(format!("the board uses {}", crate::bindings::board_chars().collect::<String>()))));
         }
@@ -695,4 +703,47 @@ fn locate(layers: &[Layer], table: &str, name: &str, message: String) -> ConfigE
     }
     let file = layers.last().map(|l| l.file.clone()).unwrap_or_default();
     ConfigError::new(file, message).key(key)
+}
+
+/// `[status]` and `serve.status_listen`: components name services of this config, once each name.
+fn status_page(config: &Config, layers: &[Layer]) -> Result<(), ConfigError> {
+    let err = |table: &str, name: &str, message: String| locate(layers, table, name, message);
+    let status = &config.status;
+    if let Some(listen) = &config.serve.status_listen {
+        if listen.parse::<std::net::SocketAddr>().is_err() {
+            return Err(err("serve", "status_listen", format!("`{listen}` is not host:port, e.g. \"0.0.0.0:8080\"")));
+        }
+        if status.components.is_empty() {
+            return Err(err(
+                "serve",
+                "status_listen",
+                "the status page has nothing to show: add [[status.components]] with a name and services".into(),
+            ));
+        }
+    }
+    if !(1..=90).contains(&status.days) {
+        return Err(err("status", "days", format!("{} is outside 1..=90 days", status.days)));
+    }
+    let mut names = std::collections::HashSet::new();
+    for c in &status.components {
+        if c.name.trim().is_empty() || !names.insert(c.name.as_str()) {
+            let why = if c.name.trim().is_empty() {
+                "a component needs a public name".into()
+            } else {
+                format!("component `{}` is named twice", c.name)
+            };
+            return Err(err("status.components", "name", why));
+        }
+        if c.services.is_empty() {
+            return Err(err("status.components", "services", format!("component `{}` names no service", c.name)));
+        }
+        if let Some(s) = c.services.iter().find(|s| !config.services.contains_key(s.as_str())) {
+            return Err(err(
+                "status.components",
+                "services",
+                format!("component `{}` names service `{s}`, which is not in [services]", c.name),
+            ));
+        }
+    }
+    Ok(())
 }

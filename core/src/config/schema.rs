@@ -31,6 +31,36 @@ pub struct Config {
     pub notify: Vec<NotifyConfig>,
     /// The team's running `opsboard serve`, which a plain `opsboard` attaches to.
     pub attach: Attach,
+    /// The public status page (`serve.status_listen`): what the team's customers see.
+    pub status: StatusPage,
+}
+
+/// `[status]`: the public status page, for chosen services under public names.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct StatusPage {
+    /// The page's heading: "Acme status".
+    pub title: String,
+    /// Past days in the strip under each component (1 to 90).
+    pub days: u16,
+    /// What the page shows, in order; nothing else is ever on it.
+    pub components: Vec<StatusComponent>,
+}
+
+impl Default for StatusPage {
+    fn default() -> Self {
+        Self { title: "Status".into(), days: 30, components: Vec::new() }
+    }
+}
+
+/// `[[status.components]]`: a public name for one or more services, judged by the worst.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StatusComponent {
+    /// "Website", "Checkout": what customers call it.
+    pub name: String,
+    /// The services behind it, by their names in this config.
+    pub services: Vec<String>,
 }
 
 /// `[attach]`: a plain `opsboard` shows the board of the server at `url` when it answers, and
@@ -105,6 +135,10 @@ pub struct NotifyConfig {
     /// Changes within this of each other go out as one message.
     #[serde(default = "default_group_wait", deserialize_with = "duration::required")]
     pub group_wait: Duration,
+    /// Remind this often while an item stays bad and nobody has taken it (`"30m"`); never by
+    /// default.
+    #[serde(default, deserialize_with = "duration::optional")]
+    pub repeat: Option<Duration>,
     #[serde(default = "default_notify_timeout", deserialize_with = "duration::required")]
     pub timeout: Duration,
     /// Tries after the first, on errors, 5xx and 429.
@@ -143,11 +177,20 @@ pub struct Serve {
     /// People whose attached terminals may run the actions and silences, each by a token of
     /// their own. Only over loopback: a token never crosses a network in clear.
     pub operators: Vec<OperatorConfig>,
+    /// `host:port` of the public status page (`[status]`): `/status` alone, with no token.
+    pub status_listen: Option<String>,
 }
 
 impl Default for Serve {
     fn default() -> Self {
-        Self { listen: "127.0.0.1:7878".into(), token: None, font_size: 18, wall: true, operators: Vec::new() }
+        Self {
+            listen: "127.0.0.1:7878".into(),
+            token: None,
+            font_size: 18,
+            wall: true,
+            operators: Vec::new(),
+            status_listen: None,
+        }
     }
 }
 

@@ -121,7 +121,7 @@ impl Tracker {
 }
 
 /// One change a notification reports.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Default)]
 pub struct Change {
     pub kind: &'static str,
     pub name: String,
@@ -132,6 +132,13 @@ pub struct Change {
     pub reason: String,
     /// Seconds the item spent in its previous state, when known.
     pub previous_for_s: Option<u64>,
+    /// Who is on it, when someone took it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub taken: Option<crate::state::taken::Taking>,
+    /// A reminder (`repeat`): nothing changed, and the item has been in its state this many
+    /// seconds.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reminder_after_s: Option<u64>,
 }
 
 impl Change {
@@ -139,15 +146,36 @@ impl Change {
         self.reason.starts_with("flapping")
     }
 
-    /// "✖ payments CRIT: 2/3 instances refusing connections", "✔ payments OK after 4m 10s".
+    /// "✖ payments CRIT: 2/3 instances refusing connections", "✔ payments OK after 4m 10s",
+    /// "✖ payments CRIT: HTTP 503 · taken by alice — looking at the DB".
     pub fn line(&self) -> String {
+        let line = self.bare_line();
+        match &self.taken {
+            Some(t) if self.kind != TAKEN && self.kind != HANDED_BACK => format!("{line} · {}", taker(t)),
+            _ => line,
+        }
+    }
+
+    fn bare_line(&self) -> String {
         let who = match self.kind {
-            "service" | "board" => self.name.clone(),
+            "service" | "board" | TAKEN | HANDED_BACK => self.name.clone(),
             kind => format!("{kind} {}", self.name),
         };
         let env = self.env.as_deref().map(|e| format!(" ({e})")).unwrap_or_default();
-        if self.kind == "instances" {
-            return format!("ℹ {}{env}: {}", self.name, self.reason);
+        match self.kind {
+            "instances" => return format!("ℹ {}{env}: {}", self.name, self.reason),
+            TAKEN => {
+                let by = self.taken.as_ref().map(taker).unwrap_or_else(|| "taken".into());
+                return format!("☝ {who}{env} {} {by}", self.state.word());
+            }
+            HANDED_BACK => return format!("☝ {who}{env} {}: {}", self.state.word(), self.reason),
+            _ => {}
+        }
+        if let Some(after) = self.reminder_after_s {
+            let reason = if self.reason.is_empty() { String::new() } else { format!(": {}", self.reason) };
+            let symbol = if self.state == Status::Crit { "✖" } else { "▲" };
+            let held = format::elapsed(Duration::from_secs(after));
+            return format!("{symbol} {who}{env} still {} after {held}{reason}", self.state.word());
         }
         match self.state {
             Status::Ok => {
@@ -193,6 +221,15 @@ pub fn title(changes: &[Change]) -> String {
     }
 }
 
+/// The kinds of notice about people on an item: taken, handed back while still failing.
+pub const TAKEN: &str = "taken";
+pub const HANDED_BACK: &str = "handed back";
+
+/// "taken by alice — looking at the DB".
+fn taker(t: &crate::state::taken::Taking) -> String {
+    if t.note.is_empty() { t.short() } else { format!("{} — {}", t.short(), t.note) }
+}
+
 fn symbol(s: Status) -> &'static str {
     match s {
         Status::Ok => "✔",
@@ -214,6 +251,7 @@ mod tests {
             previous: Status::Ok,
             reason: reason.into(),
             previous_for_s: None,
+            ..Default::default()
         }
     }
 
@@ -227,5 +265,15 @@ mod tests {
         assert_eq!(title(&many), "✖ 3 services CRIT: payments, auth, search");
         let flap = change("web", Status::Warn, "flapping between OK and CRIT (6 changes in 21 checks)");
         assert_eq!(flap.line(), "〰 web (prod) flapping between OK and CRIT (6 changes in 21 checks)");
+        let alice = crate::state::taken::Taking::new("service payments", "alice", "b", "the DB", SystemTime::now());
+        let taken = Change { taken: Some(alice.clone()), ..crit.clone() };
+        assert_eq!(
+            taken.line(),
+            "✖ payments (prod) CRIT: 2/3 instances refusing connections · taken by alice — the DB"
+        );
+        let notice = Change { kind: TAKEN, taken: Some(alice), ..crit.clone() };
+        assert_eq!(notice.line(), "☝ payments (prod) CRIT taken by alice — the DB");
+        let reminder = Change { reminder_after_s: Some(1800), ..crit };
+        assert_eq!(reminder.line(), "✖ payments (prod) still CRIT after 30m 0s: 2/3 instances refusing connections");
     }
 }

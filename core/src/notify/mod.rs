@@ -3,13 +3,16 @@
 //! (driven by the terminal board). Never from `check` or `snapshot`.
 
 pub mod change;
+pub mod marks;
 pub mod policy;
 pub mod silences;
+pub mod taking;
 pub mod terminal;
 pub mod webhook;
 
 use crate::config::Loaded;
 use crate::state::Verdicts;
+use crate::state::taken::Taking;
 use crate::state::{Event, State, Status};
 use change::{Tracker, observe_board, observe_items};
 use policy::{Outbox, Policy};
@@ -34,6 +37,8 @@ pub struct Notifier {
     looked_at: Option<u64>,
     /// Each service's count of instances as last told, and the count since it changed, from when.
     counts: std::collections::HashMap<String, Count>,
+    /// The incidents taken as last looked at (none before the first look: those are the baseline).
+    takings: Option<Vec<Taking>>,
 }
 
 /// A service's count of instances: as last told (`told`), and now (`now`, since `since`).
@@ -65,6 +70,7 @@ pub fn targets(loaded: &Loaded) -> Vec<Target> {
                 envs: n.envs.clone(),
                 cooldown: n.cooldown,
                 group_wait: n.group_wait,
+                repeat: n.repeat,
             },
         })
         .collect()
@@ -94,10 +100,45 @@ impl Notifier {
                     previous: Status::Ok,
                     reason: format!("{} → {} instances", c.told, c.now),
                     previous_for_s: None,
+                    ..Default::default()
                 });
                 c.told = c.now;
             }
         }
+        out
+    }
+
+    /// "☝ db CRIT taken by alice — looking at it", for each item taken since the last look, and
+    /// "handed back" for each given back while it still fails (`over` are those OK again), by
+    /// item key; the takings of the first look are the baseline.
+    fn taking_notices(&mut self, state: &State, over: &[String]) -> Vec<(String, change::Change)> {
+        let now_taken = state.taken.list.iter().filter(|t| !over.contains(&t.item)).cloned().collect();
+        let was = self.takings.replace(now_taken);
+        let Some(was) = was else { return Vec::new() };
+        let tracked = |item: &str| self.tracker.get(item).map(|t| t.now.clone());
+        let notice = |kind: &'static str, t: &Taking| {
+            let now = tracked(&t.item)?;
+            let name = if now.kind == "service" { now.name.clone() } else { now.key() };
+            let change = change::Change {
+                kind,
+                name,
+                env: now.env.clone(),
+                state: now.status,
+                previous: now.status,
+                reason: if kind == change::HANDED_BACK {
+                    format!("handed back by {}; nobody is on it", t.who)
+                } else {
+                    now.reason
+                },
+                taken: Some(t.clone()),
+                ..Default::default()
+            };
+            Some((t.item.clone(), change))
+        };
+        let mut out: Vec<_> =
+            state.taken.list.iter().filter(|t| !was.contains(t)).filter_map(|t| notice(change::TAKEN, t)).collect();
+        let back = was.iter().filter(|t| state.taken.get(&t.item).is_none() && !over.contains(&t.item));
+        out.extend(back.filter_map(|t| notice(change::HANDED_BACK, t)));
         out
     }
 
@@ -111,6 +152,7 @@ impl Notifier {
             started: SystemTime::now(),
             looked_at: None,
             counts: std::collections::HashMap::new(),
+            takings: None,
         }
     }
 
@@ -142,16 +184,26 @@ impl Notifier {
         }
         self.tracker.update(vec![observe_board(state, now, self.started)], now);
         let tracker = &self.tracker;
-        let ended = state.silences.ending(now, &|item| tracker.get(item).is_some_and(|t| t.now.status == Status::Ok));
+        let is_ok = |item: &str| tracker.get(item).is_some_and(|t| t.now.status == Status::Ok);
+        let ended = state.silences.ending(now, &is_ok);
+        let over: Vec<String> = state.taken.list.iter().filter(|t| is_ok(&t.item)).map(|t| t.item.clone()).collect();
         let silences = &state.silences;
         let silenced = |item: &str| silences.get(item).is_some() && !ended.iter().any(|e| e == item);
+        let taken = |item: &str| state.taken.get(item).is_some();
         let notices = self.count_notices(state, now);
+        let takings = self.taking_notices(state, &over);
         let mut found = Vec::new();
         for (target, hook) in self.hooks.iter_mut().enumerate() {
-            let mut due = hook.outbox.due(&self.tracker, &silenced, now);
+            let mut due = hook.outbox.due(&self.tracker, &silenced, &taken, now);
+            for c in &mut due {
+                c.taken = state.taken.get(&format!("{} {}", c.kind, c.name)).cloned();
+            }
             let outbox = &hook.outbox;
             let wanted = |c: &&change::Change| outbox.policy.info && outbox.wants("service", &c.name, c.env.as_deref());
             due.extend(notices.iter().filter(wanted).filter(|c| !silenced(&format!("service {}", c.name))).cloned());
+            // Whoever was told an item fails is told who took it, and that it was handed back.
+            let told = |(key, _): &&(String, change::Change)| outbox.told_failing(key) && !silenced(key);
+            due.extend(takings.iter().filter(told).map(|(_, c)| c.clone()));
             if due.is_empty() {
                 continue;
             }
@@ -161,6 +213,9 @@ impl Notifier {
                 let error = Some("not keeping up; messages dropped".to_string());
                 found.push(Event::Delivery { target, label: hook.target.label.clone(), error });
             }
+        }
+        if !over.is_empty() {
+            found.push(Event::HandedBack { items: over });
         }
         if !ended.is_empty() {
             found.push(Event::Unsilenced { items: ended });

@@ -1,6 +1,8 @@
 //! When a change goes out to one destination: at or above its `min_state`, matching its filters,
 //! not silenced, at most once per item per `cooldown` (a recovery, and the start of flapping,
 //! always go out once), and changes that happen within `group_wait` of each other in one message.
+//! With `repeat`, an item that stays WARN or CRIT is told again every `repeat` until someone
+//! takes it.
 
 use super::change::{Change, Tracker};
 use crate::state::Status;
@@ -18,6 +20,8 @@ pub struct Policy {
     pub envs: Vec<String>,
     pub cooldown: Duration,
     pub group_wait: Duration,
+    /// Remind this often while an item stays at or above `min_state`, not taken nor silenced.
+    pub repeat: Option<Duration>,
 }
 
 /// How bad a state is for notifying: the board going stale counts as a warning.
@@ -55,8 +59,20 @@ impl Outbox {
                 && (self.policy.envs.is_empty() || env.is_some_and(|e| self.policy.envs.iter().any(|x| x == e))))
     }
 
-    /// The changes to send now, if any; `silenced` says which item keys must not notify.
-    pub fn due(&mut self, tracker: &Tracker, silenced: &dyn Fn(&str) -> bool, now: SystemTime) -> Vec<Change> {
+    /// Whether the state last sent for `key` is a bad one: the people here were told it fails.
+    pub fn told_failing(&self, key: &str) -> bool {
+        self.sent.get(key).is_some_and(|(s, _, _)| *s != Status::Ok)
+    }
+
+    /// The changes to send now, if any; `silenced` says which item keys must not notify, `taken`
+    /// which have someone on them (no reminders).
+    pub fn due(
+        &mut self,
+        tracker: &Tracker,
+        silenced: &dyn Fn(&str) -> bool,
+        taken: &dyn Fn(&str) -> bool,
+        now: SystemTime,
+    ) -> Vec<Change> {
         let mut due = Vec::new();
         for (key, t) in tracker.items() {
             if !self.wants(t.now.kind, &t.now.name, t.now.env.as_deref()) {
@@ -79,6 +95,14 @@ impl Outbox {
             let starts_flapping = t.now.reason.starts_with("flapping") && !was_flapping;
             if level != sent && (cooled || level == Status::Ok || starts_flapping) && !silenced(key) {
                 due.push((key.to_string(), self.change(t, sent)));
+            } else if level == sent && level != Status::Ok && !silenced(key) && !taken(key) {
+                let since_told = at.map(|at| now.duration_since(at).unwrap_or_default());
+                if let (Some(repeat), Some(since_told)) = (self.policy.repeat, since_told)
+                    && since_told >= repeat
+                {
+                    let held = now.duration_since(t.since).unwrap_or_default().as_secs();
+                    due.push((key.to_string(), Change { reminder_after_s: Some(held), ..self.change(t, sent) }));
+                }
             }
         }
         if due.is_empty() {
@@ -107,6 +131,7 @@ impl Outbox {
             previous,
             reason: t.now.reason.clone(),
             previous_for_s: t.before.map(|(_, held)| held.as_secs()),
+            ..Default::default()
         }
     }
 }
@@ -128,6 +153,7 @@ mod tests {
             envs: vec![],
             cooldown: Duration::from_secs(300),
             group_wait: Duration::from_secs(2),
+            repeat: None,
         }
     }
 
@@ -146,7 +172,7 @@ mod tests {
                 tracker.update(vec![obs("payments", script[step].1)], at(s));
                 step += 1;
             }
-            sent.extend(out.due(&tracker, &none, at(s)).into_iter().map(|c| (s, c.state)));
+            sent.extend(out.due(&tracker, &none, &none, at(s)).into_iter().map(|c| (s, c.state)));
         }
         // CRIT after the group wait, OK at once; the second CRIT is within the cooldown and is
         // over before it ends, so nothing more.
@@ -159,11 +185,38 @@ mod tests {
         let mut tracker = Tracker::default();
         let mut out = Outbox::new(Policy { group_wait: Duration::ZERO, ..policy(Status::Crit) });
         tracker.update(vec![obs("a", Status::Ok), obs("b", Status::Ok)], t0);
-        assert!(out.due(&tracker, &|_| false, t0).is_empty());
+        assert!(out.due(&tracker, &|_| false, &|_| false, t0).is_empty());
         tracker.update(vec![obs("a", Status::Warn), obs("b", Status::Crit)], t0 + Duration::from_secs(1));
         let silenced = |k: &str| k == "service b";
-        assert!(out.due(&tracker, &silenced, t0 + Duration::from_secs(1)).is_empty(), "WARN < crit, b silenced");
-        let got = out.due(&tracker, &|_| false, t0 + Duration::from_secs(2));
+        assert!(
+            out.due(&tracker, &silenced, &|_| false, t0 + Duration::from_secs(1)).is_empty(),
+            "WARN < crit, b silenced"
+        );
+        let got = out.due(&tracker, &|_| false, &|_| false, t0 + Duration::from_secs(2));
         assert_eq!(got.iter().map(|c| c.name.as_str()).collect::<Vec<_>>(), ["b"], "the silence ended");
+    }
+
+    #[test]
+    fn repeat_reminds_while_failing_and_not_once_taken() {
+        let t0 = SystemTime::UNIX_EPOCH + Duration::from_secs(1_000_000);
+        let at = |s: u64| t0 + Duration::from_secs(s);
+        let mut tracker = Tracker::default();
+        let repeat = Some(Duration::from_secs(1800));
+        let mut out = Outbox::new(Policy { group_wait: Duration::ZERO, repeat, ..policy(Status::Warn) });
+        let none = |_: &str| false;
+        tracker.update(vec![obs("db", Status::Ok)], at(0));
+        assert!(out.due(&tracker, &none, &none, at(0)).is_empty(), "OK at first is the baseline");
+        tracker.update(vec![obs("db", Status::Crit)], at(10));
+        let taken_at_5000 = |now: u64| move |_: &str| now >= 5000;
+        let mut sent = Vec::new();
+        for s in (10..7200).step_by(10) {
+            let taken = taken_at_5000(s);
+            for c in out.due(&tracker, &none, &taken, at(s)) {
+                sent.push((s, c.reminder_after_s));
+            }
+        }
+        // Told at 10; reminded every 30 minutes (with how long it has failed) until taken at 5000.
+        assert_eq!(sent, vec![(10, None), (1810, Some(1800)), (3610, Some(3600))]);
+        assert!(out.told_failing("service db"));
     }
 }

@@ -91,6 +91,7 @@ impl Alerts {
                 envs: vec![],
                 cooldown: TERMINAL_COOLDOWN,
                 group_wait: std::time::Duration::ZERO,
+                repeat: None,
             })
         };
         Self {
@@ -115,12 +116,12 @@ impl Alerts {
     ) -> String {
         let mut out = String::new();
         if let Some(bell) = &mut self.bell
-            && !bell.due(tracker, silenced, now).is_empty()
+            && !bell.due(tracker, silenced, &|_| false, now).is_empty()
         {
             out.push_str(BELL);
         }
         if let Some(desktop) = &mut self.desktop {
-            let due = desktop.due(tracker, silenced, now);
+            let due = desktop.due(tracker, silenced, &|_| false, now);
             if !due.is_empty() {
                 out.push_str(&notification(self.osc, &self.title, &super::change::title(&due), self.tmux));
             }

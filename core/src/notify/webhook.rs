@@ -131,6 +131,7 @@ mod tests {
             previous: Status::Ok,
             reason: "HTTP 503".into(),
             previous_for_s: None,
+            ..Default::default()
         };
         let b = body(Format::Slack, "prod", &[c("a"), c("b")], SystemTime::UNIX_EPOCH);
         assert_eq!(b["text"], "✖ 2 services CRIT: a, b\n✖ a CRIT: HTTP 503\n✖ b CRIT: HTTP 503");

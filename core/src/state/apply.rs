@@ -79,6 +79,11 @@ impl State {
             Event::Unsilenced { items } => {
                 self.silences.lift(&items);
             }
+            Event::Taken(taking) => self.taken.add(taking),
+            Event::HandedBack { items } => {
+                self.taken.lift(&items);
+            }
+            Event::StatusNote(note) => self.status_notes.add(note),
             Event::DeployLog { entries } => {
                 for e in entries {
                     self.deploys.log(e);

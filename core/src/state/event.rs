@@ -72,6 +72,12 @@ pub enum Event {
     Silenced(silences::Silence),
     /// Silences lifted, or over (by time, or their item is OK again).
     Unsilenced { items: Vec<String> },
+    /// An item taken by someone (from a screen of the collector).
+    Taken(super::taken::Taking),
+    /// Items handed back, or whose incident is over (they are OK again).
+    HandedBack { items: Vec<String> },
+    /// A note for the public status page.
+    StatusNote(super::status_notes::StatusNote),
     /// A service's instances are now these, in this order: instances that stay keep their
     /// history, new ones start unchecked, the rest are gone.
     Instances { service: ServiceKey, instances: Vec<InstanceSpec> },
@@ -103,6 +109,9 @@ impl Event {
             | Event::Delivery { .. }
             | Event::Silenced(_)
             | Event::Unsilenced { .. }
+            | Event::Taken(_)
+            | Event::HandedBack { .. }
+            | Event::StatusNote(_)
             | Event::Reload(_)
             | Event::Config(_) => None,
         }

@@ -5,12 +5,14 @@ mod action_run;
 mod apply;
 pub mod aws;
 pub mod backups;
+pub mod days;
 pub mod deploys;
 mod event;
 mod health;
 pub mod host;
 mod instance;
 pub mod life;
+pub mod marks;
 pub mod memory;
 mod notes;
 mod periods;
@@ -22,6 +24,8 @@ mod shape;
 mod signals;
 pub mod silences;
 mod status;
+pub mod status_notes;
+pub mod taken;
 mod trend;
 mod verdicts;
 mod versions;
@@ -66,6 +70,12 @@ pub struct State {
     pub at_once: bool,
     /// Notifications muted, by item.
     pub silences: silences::Silences,
+    /// Incidents taken, by item.
+    pub taken: taken::Taken,
+    /// The public status page's components (`[status]`), its notes, and its services' days.
+    pub components: Vec<crate::config::schema::StatusComponent>,
+    pub status_notes: status_notes::StatusNotes,
+    pub days: days::Days,
     /// The last notification that could not be delivered: the webhook's label and why.
     pub undelivered: Option<(String, String)>,
     /// What became of the last reload of the config, if there was one.
@@ -122,6 +132,10 @@ impl State {
             stale_after_intervals,
             at_once: false,
             silences: Default::default(),
+            taken: Default::default(),
+            components: Vec::new(),
+            status_notes: Default::default(),
+            days: Default::default(),
             undelivered: None,
             config_note: None,
             events: 0,

@@ -15,6 +15,7 @@ impl State {
     /// The fleet of a config loaded again.
     pub(super) fn reshape(&mut self, loaded: &Loaded) {
         let (fleet, polling) = (&loaded.fleet, &loaded.config.polling);
+        self.components = loaded.config.status.components.clone();
         self.stale_after_intervals = polling.stale_after_intervals;
         let stale = self.stale_after_intervals;
         let mut was: HashMap<ServiceKey, ServiceState> = self.services.drain(..).map(|s| (s.name.clone(), s)).collect();

@@ -3,6 +3,7 @@
 //! notification. Plain data: they change through `State::apply`, and the collector keeps them on
 //! disk (`store::document`).
 
+use super::marks::{Mark, Marks, clock};
 use serde::{Deserialize, Serialize};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -23,6 +24,12 @@ fn secs(t: SystemTime) -> u64 {
     t.duration_since(UNIX_EPOCH).unwrap_or_default().as_secs()
 }
 
+impl Mark for Silence {
+    fn item(&self) -> &str {
+        &self.item
+    }
+}
+
 impl Silence {
     pub fn new(item: &str, length: Option<Duration>, reason: &str, who: &str, host: &str, now: SystemTime) -> Self {
         Self {
@@ -38,10 +45,7 @@ impl Silence {
     /// `🔇 until 14:30 — deploy in progress`, `🔇 until OK`.
     pub fn label(&self, utc_offset_secs: i32) -> String {
         let until = match self.until {
-            Some(t) => {
-                let local = t as i64 + i64::from(utc_offset_secs);
-                format!("until {:02}:{:02}", local.rem_euclid(86400) / 3600, local.rem_euclid(3600) / 60)
-            }
+            Some(t) => format!("until {}", clock(t, utc_offset_secs)),
             None => "until OK".into(),
         };
         if self.reason.is_empty() { format!("🔇 {until}") } else { format!("🔇 {until} — {}", self.reason) }
@@ -49,29 +53,9 @@ impl Silence {
 }
 
 /// The silences in force.
-#[derive(Debug, Clone, Default)]
-pub struct Silences {
-    pub list: Vec<Silence>,
-}
+pub type Silences = Marks<Silence>;
 
 impl Silences {
-    pub fn get(&self, item: &str) -> Option<&Silence> {
-        self.list.iter().find(|s| s.item == item)
-    }
-
-    /// Adds (or replaces) the item's silence.
-    pub fn add(&mut self, s: Silence) {
-        self.list.retain(|x| x.item != s.item);
-        self.list.push(s);
-    }
-
-    /// Lifts the silences of `items`; whether any was there.
-    pub fn lift(&mut self, items: &[String]) -> bool {
-        let before = self.list.len();
-        self.list.retain(|x| !items.contains(&x.item));
-        self.list.len() != before
-    }
-
     /// The items whose silences are over at `now`: run out, or "until OK" and OK (`is_ok`).
     pub fn ending(&self, now: SystemTime, is_ok: &dyn Fn(&str) -> bool) -> Vec<String> {
         let now = secs(now);

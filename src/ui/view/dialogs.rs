@@ -1,4 +1,4 @@
-//! The dialogs over the board: confirming an action, silencing a service.
+//! The dialogs over the board: confirming an action, silencing a service, taking its incident.
 
 use super::{Action, Outcome, View};
 use crate::actions::runner::ActionRequest;
@@ -33,6 +33,36 @@ impl SilenceDialog {
     pub fn choice_label(&self) -> &'static str {
         SILENCE_CHOICES.get(self.choice).map_or("lift the silence", |(l, _)| l)
     }
+}
+
+/// The dialog that takes a service's incident, with a note, or hands it back.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TakeDialog {
+    pub service: usize,
+    pub note: String,
+    /// Who has it now, if anyone: then handing it back is a choice.
+    pub taken_by: Option<String>,
+    /// 0 takes it; 1 hands it back.
+    pub hand_back: bool,
+}
+
+impl TakeDialog {
+    pub fn choice_label(&self) -> &'static str {
+        match (self.hand_back, self.taken_by.is_some()) {
+            (true, _) => "hand it back",
+            (false, true) => "take it over",
+            (false, false) => "take it",
+        }
+    }
+}
+
+/// The dialog that writes a note on the public status page, for a service's component.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NoteDialog {
+    pub service: usize,
+    /// The component's public name: what the note is under on the page.
+    pub component: String,
+    pub text: String,
 }
 
 /// The confirmation dialog of an action.
@@ -173,15 +203,14 @@ impl View {
             Action::DialogPrevVersion => d.choice = d.choice.saturating_sub(1),
             Action::DialogNextVersion => d.choice = (d.choice + 1).min(d.choices() - 1),
             Action::DialogConfirm => {
-                let item = silence_item(state, d.service);
-                let outcome = Outcome::Silence {
-                    item,
+                let change = crate::notify::silences::Change {
+                    item: service_item(state, d.service),
                     length: SILENCE_CHOICES.get(d.choice).and_then(|(_, l)| *l),
                     reason: d.reason.trim().to_string(),
                     lift: d.choice >= SILENCE_CHOICES.len(),
                 };
                 self.silencing = None;
-                return outcome;
+                return Outcome::Mark(crate::notify::marks::Marking::Silence(change));
             }
             _ => {}
         }
@@ -189,8 +218,82 @@ impl View {
     }
 }
 
-/// The item a service's silence is kept under (as notifications name it).
-pub fn silence_item(state: &State, service: usize) -> String {
+impl View {
+    /// Opens the taking dialog on service `si`: a failing one, or one someone has taken.
+    pub(super) fn open_taking(&mut self, si: usize, state: &State, now: std::time::SystemTime) {
+        let item = service_item(state, si);
+        let taken_by = state.taken.get(&item).map(|t| t.who.clone());
+        let status = state.verdicts(now).services.get(si).map(|v| v.status()).unwrap_or_default();
+        if taken_by.is_none() && status == crate::state::Status::Ok {
+            self.flash = Some(format!("{} is OK: nothing to take", state.services[si].name));
+            return;
+        }
+        self.taking = Some(TakeDialog { service: si, note: String::new(), taken_by, hand_back: false });
+    }
+
+    pub(super) fn handle_taking(&mut self, action: Action, state: &State) -> Outcome {
+        let Some(d) = self.taking.as_mut() else { return Outcome::Nothing };
+        match action {
+            Action::Quit => return Outcome::Quit,
+            Action::DialogCancel => self.taking = None,
+            Action::DialogChar(c) if !d.hand_back => d.note.push(c),
+            Action::DialogBackspace => {
+                d.note.pop();
+            }
+            Action::DialogPrevVersion => d.hand_back = false,
+            Action::DialogNextVersion => d.hand_back = d.taken_by.is_some(),
+            Action::DialogConfirm => {
+                let change = crate::notify::taking::Change {
+                    item: service_item(state, d.service),
+                    note: d.note.trim().to_string(),
+                    hand_back: d.hand_back,
+                };
+                self.taking = None;
+                return Outcome::Mark(crate::notify::marks::Marking::Take(change));
+            }
+            _ => {}
+        }
+        Outcome::Nothing
+    }
+}
+
+impl View {
+    /// Opens the note dialog on service `si`, when it is on the status page.
+    pub(super) fn open_noting(&mut self, si: usize, state: &State) {
+        let name = &state.services[si].name;
+        match state.components.iter().find(|c| c.services.iter().any(|s| **s == **name)) {
+            Some(c) => {
+                self.noting = Some(NoteDialog { service: si, component: c.name.clone(), text: String::new() });
+            }
+            None => self.flash = Some(format!("{name} is not on the status page ([[status.components]])")),
+        }
+    }
+
+    pub(super) fn handle_noting(&mut self, action: Action) -> Outcome {
+        let Some(d) = self.noting.as_mut() else { return Outcome::Nothing };
+        match action {
+            Action::Quit => return Outcome::Quit,
+            Action::DialogCancel => self.noting = None,
+            Action::DialogChar(c) => d.text.push(c),
+            Action::DialogBackspace => {
+                d.text.pop();
+            }
+            Action::DialogConfirm if d.text.trim().is_empty() => {
+                self.flash = Some("type the note customers will read, then ⏎".into());
+            }
+            Action::DialogConfirm => {
+                let change = crate::notify::marks::NoteChange { component: d.component.clone(), text: d.text.clone() };
+                self.noting = None;
+                return Outcome::Mark(crate::notify::marks::Marking::Note(change));
+            }
+            _ => {}
+        }
+        Outcome::Nothing
+    }
+}
+
+/// The item a service is known by in silences, incidents and notifications: `service payments`.
+pub fn service_item(state: &State, service: usize) -> String {
     format!("service {}", state.services[service].name)
 }
 

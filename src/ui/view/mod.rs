@@ -2,13 +2,13 @@
 
 mod dialogs;
 
-pub use dialogs::{Dialog, SILENCE_CHOICES, SilenceDialog, request, silence_item};
+pub use dialogs::{Dialog, NoteDialog, SILENCE_CHOICES, SilenceDialog, TakeDialog, request, service_item};
 
 use crate::actions::ActionSpecs;
 use crate::actions::runner::ActionRequest;
 use crate::config::schema::Page;
 use crate::state::{State, Verdicts};
-use std::time::{Duration, SystemTime};
+use std::time::SystemTime;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Screen {
@@ -40,13 +40,8 @@ pub enum Outcome {
     Nothing,
     Quit,
     Run(Box<ActionRequest>),
-    /// Mute an item's notifications (`length` none: until it is OK), or lift its silence.
-    Silence {
-        item: String,
-        length: Option<Duration>,
-        reason: String,
-        lift: bool,
-    },
+    /// Mute an item's notifications or lift its silence; take its incident or hand it back.
+    Mark(crate::notify::marks::Marking),
     /// Load the config again.
     ReloadConfig,
 }
@@ -92,6 +87,8 @@ pub struct View {
     /// A one-line message, e.g. why a key did nothing.
     pub flash: Option<String>,
     pub silencing: Option<SilenceDialog>,
+    pub taking: Option<TakeDialog>,
+    pub noting: Option<NoteDialog>,
 }
 
 const PAGE_ROWS: usize = 10;
@@ -152,6 +149,12 @@ impl View {
         if self.silencing.is_some() {
             return self.handle_silencing(action, state);
         }
+        if self.taking.is_some() {
+            return self.handle_taking(action, state);
+        }
+        if self.noting.is_some() {
+            return self.handle_noting(action);
+        }
         let visible = self.visible(state, &state.verdicts(now));
         match action {
             Action::Quit => return Outcome::Quit,
@@ -166,9 +169,23 @@ impl View {
             Action::Silence => match self.current(&visible) {
                 _ if self.read_only => self.flash = Some(format!("silences are off: {}", self.read_only_words())),
                 Some(si) => {
-                    let silenced = state.silences.get(&silence_item(state, si)).is_some();
+                    let silenced = state.silences.get(&service_item(state, si)).is_some();
                     self.silencing = Some(SilenceDialog { service: si, choice: 1, silenced, reason: String::new() });
                 }
+                None => {}
+            },
+            Action::Take => match self.current(&visible) {
+                _ if self.read_only => {
+                    self.flash = Some(format!("taking incidents is off: {}", self.read_only_words()));
+                }
+                Some(si) => self.open_taking(si, state, now),
+                None => {}
+            },
+            Action::Note => match self.current(&visible) {
+                _ if self.read_only => {
+                    self.flash = Some(format!("status page notes are off: {}", self.read_only_words()));
+                }
+                Some(si) => self.open_noting(si, state),
                 None => {}
             },
             Action::ToggleOutput => {
