@@ -3,6 +3,9 @@
 //! terminal, the bytes each receives per second, and the time from a key to its frame (median
 //! and p99, a probe terminal moving its cursor every 100 ms).
 //!
+//! Then 10 browsers, each with its own view (the page's `/events?view=new`, keys by `/key`),
+//! measured the same way.
+//!
 //! The alternative protocol, the state sent to each terminal and drawn there, is priced by what
 //! it would send: `/api/state` whole at each change (its size is printed beside the frames').
 //!
@@ -77,6 +80,55 @@ fn key_latencies(addr: SocketAddr, n: usize) -> Vec<Duration> {
     took
 }
 
+/// A browser's own view: the page's stream opened with `view=new`, read up to its whole frame;
+/// the view's name with it.
+fn own_page(addr: SocketAddr) -> (BufReader<TcpStream>, String) {
+    let mut s = TcpStream::connect(addr).expect("connect");
+    s.set_nodelay(true).unwrap();
+    s.set_read_timeout(Some(Duration::from_millis(500))).unwrap();
+    write!(s, "GET /events?cols=120&rows=40&view=new HTTP/1.1\r\nHost: {addr}\r\n\r\n").unwrap();
+    let mut r = BufReader::new(s);
+    let (mut line, mut name) = (String::new(), String::new());
+    loop {
+        line.clear();
+        r.read_line(&mut line).expect("the stream");
+        assert!(!line.is_empty(), "the server closed the stream");
+        if let Some(rest) = line.split(r#""t":"view","id":""#).nth(1) {
+            name = rest.split('"').next().unwrap_or_default().to_string();
+        }
+        if line.contains(r#""t":"full""#) {
+            return (r, name);
+        }
+    }
+}
+
+/// Key-to-frame times on a browser's own view: each key a request of its own, timed to the next
+/// event on the view's stream.
+fn page_key_latencies(addr: SocketAddr, n: usize) -> Vec<Duration> {
+    let (mut r, name) = own_page(addr);
+    r.get_mut().set_read_timeout(Some(Duration::from_secs(2))).unwrap();
+    let mut took = Vec::new();
+    let mut line = String::new();
+    for i in 0..n {
+        std::thread::sleep(Duration::from_millis(100));
+        let key = if i % 2 == 0 { "j" } else { "k" };
+        let t0 = Instant::now();
+        let mut k = TcpStream::connect(addr).unwrap();
+        write!(k, "GET /key?view={name}&code={key}&mods=0 HTTP/1.0\r\nHost: {addr}\r\n\r\n").unwrap();
+        loop {
+            line.clear();
+            if r.read_line(&mut line).is_err() || line.is_empty() {
+                return took;
+            }
+            if line.starts_with("data:") && !line.contains(r#""t":"hb""#) {
+                break;
+            }
+        }
+        took.push(t0.elapsed());
+    }
+    took
+}
+
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
     if sorted.is_empty() {
         return Duration::ZERO;
@@ -92,13 +144,23 @@ struct Row {
     p99: Duration,
 }
 
-fn measure(addr: SocketAddr, pid: u32, viewers: usize, secs: Duration) -> Row {
+/// How a row's viewers join and how its probe times keys: terminals or browsers.
+#[derive(Clone, Copy)]
+enum Viewers {
+    Terminals,
+    Browsers,
+}
+
+fn measure(addr: SocketAddr, pid: u32, viewers: usize, secs: Duration, kind: Viewers) -> Row {
     let rss0 = rss_kib(pid).0;
     let stop = Arc::new(AtomicBool::new(false));
     let bytes = Arc::new(AtomicU64::new(0));
     let threads: Vec<_> = (0..viewers)
         .map(|_| {
-            let r = attach(addr);
+            let r = match kind {
+                Viewers::Terminals => attach(addr),
+                Viewers::Browsers => own_page(addr).0,
+            };
             let (stop, bytes) = (stop.clone(), bytes.clone());
             std::thread::spawn(move || watcher(r, bytes, stop))
         })
@@ -108,7 +170,10 @@ fn measure(addr: SocketAddr, pid: u32, viewers: usize, secs: Duration) -> Row {
         if viewers == 0 { 0.0 } else { rss_kib(pid).0.saturating_sub(rss0) as f64 / viewers as f64 };
     let (cpu_ms_per_s, bytes_per_s) = support::steady(pid, &bytes, secs);
     // The probe runs after the quiet measurement, with the same terminals attached.
-    let mut took = key_latencies(addr, 200);
+    let mut took = match kind {
+        Viewers::Terminals => key_latencies(addr, 200),
+        Viewers::Browsers => page_key_latencies(addr, 200),
+    };
     took.sort();
     stop.store(true, Ordering::Relaxed);
     for t in threads {
@@ -150,21 +215,21 @@ fn main() {
         "terminals (120x40)", "cpu ms/s", "cpu ms/s each", "bytes/s each", "rss KiB each", "key median", "key p99"
     );
     let mut baseline = 0.0;
-    for n in [0, 1, 10, 50] {
-        let r = measure(addr, child.id(), n, secs);
+    let rows = [(0, Viewers::Terminals), (1, Viewers::Terminals), (10, Viewers::Terminals), (50, Viewers::Terminals)];
+    for (n, kind) in rows.into_iter().chain([(10, Viewers::Browsers)]) {
+        let r = measure(addr, child.id(), n, secs, kind);
         if n == 0 {
             baseline = r.cpu_ms_per_s;
         }
         let each = if n == 0 { 0.0 } else { (r.cpu_ms_per_s - baseline) / n as f64 };
+        let label = match (n, kind) {
+            (0, _) => "0 (+ the probe)".to_string(),
+            (n, Viewers::Terminals) => n.to_string(),
+            (n, Viewers::Browsers) => format!("{n} browsers, own"),
+        };
         println!(
             "{:<20} {:>10.2} {:>14.3} {:>16.0} {:>16.0} {:>12.1?} {:>12.1?}",
-            if n == 0 { "0 (+ the probe)".to_string() } else { n.to_string() },
-            r.cpu_ms_per_s,
-            each,
-            r.bytes_per_viewer_s,
-            r.rss_per_viewer_kib,
-            r.median,
-            r.p99
+            label, r.cpu_ms_per_s, each, r.bytes_per_viewer_s, r.rss_per_viewer_kib, r.median, r.p99
         );
     }
     let (plain, gzip) = state_size(addr);

@@ -69,7 +69,8 @@ async fn an_incident_taken_on_one_terminal_shows_everywhere_stops_reminders_and_
     let url = format!("http://{}", server.addr);
     let op = attached(dir.path(), "op", &url, &format!("--operator-token-file {d}/alice.token"));
     let plain = attached(dir.path(), "plain", &url, "");
-    op.wait_for("the operator's board", |s| s.contains("orders-db") && s.contains("[operator alice]"));
+    let checked = |s: &str| ["orders-db", "web"].iter().all(|n| s.lines().any(|l| l.contains(n) && l.contains("OK")));
+    op.wait_for("the operator's board", |s| checked(s) && s.contains("[operator alice]"));
     plain.wait_for("the plain board", |s| s.contains("orders-db") && s.contains("web"));
 
     // Nothing to take while it is OK.

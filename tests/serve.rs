@@ -306,3 +306,52 @@ async fn state_metrics_token_and_no_secret_in_any_answer() {
     assert!(json.contains("user:****@"), "{json}");
     drop(served);
 }
+
+/// Every browser its own view: a key on one page opens a read-only view of its own there (the
+/// same keys as the terminal), while another page keeps the shared rotation; `q` gives it back.
+#[test]
+fn a_key_on_one_page_opens_its_own_view_and_the_other_page_keeps_the_rotation() {
+    assert!(browser::available(), "chromium is needed (scripts/test installs it)");
+    let dir = tempfile::tempdir().unwrap();
+    let server = Served::start(dir.path(), &["--demo", "--listen", "127.0.0.1:0"], &[]);
+    let port = server.port();
+    let browser = Browser::start(1280, 720);
+    let url = format!("http://127.0.0.1:{port}/");
+    let (mut a, mut b) = (browser.open(&url), browser.open(&url));
+    let screen = "document.getElementById('screen').innerText";
+    for tab in [&mut a, &mut b] {
+        let rotating = format!("/page \\d+\\/\\d+/.test({screen})");
+        assert!(tab.wait_for(&rotating, Duration::from_secs(30)), "the wall's rotation: {}", tab.eval(screen));
+    }
+    // Enter opens the worst service's detail on page a alone, read-only.
+    a.press("Enter");
+    assert!(
+        a.wait_for(
+            &format!("document.body.dataset.view === 'own' && {screen}.includes('INSTANCE ')"),
+            Duration::from_secs(10)
+        ),
+        "page a never opened its own view: {}",
+        a.eval(screen)
+    );
+    a.press("R");
+    assert!(
+        a.wait_for(&format!("{screen}.includes('the web page is read-only')"), Duration::from_secs(10)),
+        "{}",
+        a.eval(screen)
+    );
+    assert_eq!(b.eval("document.body.dataset.view"), "shared");
+    let b_text = b.eval(screen).as_str().unwrap_or_default().to_string();
+    assert!(b_text.contains("page ") && !b_text.contains("STATE     INSTANCE"), "page b keeps the rotation:\n{b_text}");
+    // q gives page a back to the shared rotation.
+    a.press("q");
+    assert!(
+        a.wait_for(
+            &format!("document.body.dataset.view === 'shared' && {screen}.includes('page ')"),
+            Duration::from_secs(10)
+        ),
+        "{}",
+        a.eval(screen)
+    );
+    // A key for a view that is not open is refused, not guessed.
+    assert!(browser::http("GET", port, "/key?view=0123&code=j").contains("that view is closed"));
+}

@@ -24,10 +24,8 @@ use tokio::time::Instant;
 
 /// A frame that cannot be written in this long ends the connection.
 const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
-/// Keys a terminal may send in a burst, and how many a second after it: faster than anyone
-/// types, slower than a script flooding the publisher.
-const KEY_BURST: f64 = 60.0;
-const KEYS_PER_SEC: f64 = 30.0;
+/// Keys past a person's typing rate are dropped here too, before they reach the publisher.
+use super::viewers::{KEY_BURST, KEYS_PER_SEC};
 
 /// Why a line could not be read.
 #[derive(Debug, PartialEq, Eq)]

@@ -60,6 +60,15 @@ pub enum Request {
     Resize { id: u64, cols: u16, rows: u16 },
     /// An attached terminal left.
     Detach { id: u64 },
+    /// A page someone pressed a key on opens its own view: its events, or why not.
+    OpenPage {
+        cols: u16,
+        rows: u16,
+        peer: std::net::SocketAddr,
+        reply: oneshot::Sender<Result<mpsc::Receiver<Bytes>, String>>,
+    },
+    /// A key on a page's own view (by its name); whether that view is open.
+    PageKey { view: String, key: KeyEvent, reply: oneshot::Sender<bool> },
 }
 
 struct Feed {
@@ -177,6 +186,18 @@ impl Publisher {
             }
             Request::Resize { id, cols, rows } => viewers.resize(id, cols, rows, &self.ctx(now, &scrub)),
             Request::Detach { id } => viewers.detach(id),
+            Request::OpenPage { cols, rows, peer, reply } => {
+                let _ = reply.send(viewers.open_page(cols, rows, peer, &self.ctx(now, &scrub)));
+            }
+            Request::PageKey { view, key, reply } => {
+                let Some(id) = viewers.page(&view) else {
+                    let _ = reply.send(false);
+                    return;
+                };
+                let _ = reply.send(true);
+                // A page's view is read-only: a key asks nothing of the collector.
+                let _ = viewers.key(id, key, &self.ctx(now, &scrub));
+            }
             Request::Join { cols, rows, reply } => {
                 feeds.retain(|_, f| f.tx.receiver_count() > 0);
                 let asked = (cols.clamp(1, MAX_COLS), rows.clamp(1, MAX_ROWS));

@@ -105,6 +105,10 @@ impl Routes {
                 r
             }
             "/" => full(StatusCode::OK, "text/html; charset=utf-8", self.page.clone()),
+            "/events" if param::<String>(&params, "view").as_deref() == Some("new") => {
+                self.own_view(&params, peer).await
+            }
+            "/key" => self.page_key(&params).await,
             "/events" => {
                 let gzip = req
                     .headers()
@@ -235,6 +239,39 @@ impl Routes {
             waiting: occupancy.waiting,
             refusals: self.refusals.counts().into_iter().map(|(r, n)| (r.label(), n)).collect(),
             ..ServeStats::default()
+        }
+    }
+
+    /// A page's own view: its name first, its whole frame, then what changes, as events; it ends
+    /// with a `bye` (q, or idle) and the page goes back to the shared stream.
+    async fn own_view(&self, params: &[(String, String)], peer: SocketAddr) -> Response<Body> {
+        let (cols, rows) = (param(params, "cols").unwrap_or(120u16), param(params, "rows").unwrap_or(40u16));
+        let rx = match self.ask(|reply| Ask::OpenPage { cols, rows, peer, reply }).await {
+            Some(Ok(rx)) => rx,
+            Some(Err(why)) => return text(StatusCode::SERVICE_UNAVAILABLE, &why),
+            None => return text(StatusCode::SERVICE_UNAVAILABLE, "the board is stopping"),
+        };
+        let stream = futures_util::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|b| (b, rx)) })
+            .map(|b| Ok::<_, Infallible>(Frame::data(b)));
+        let mut r = Response::new(BodyExt::boxed(StreamBody::new(stream)));
+        r.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static("text/event-stream"));
+        r.headers_mut().insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        r
+    }
+
+    /// A key on a page's own view: `?view=NAME&code=Down&mods=0`, codes as `opsboard attach`
+    /// sends them.
+    async fn page_key(&self, params: &[(String, String)]) -> Response<Body> {
+        let (Some(view), Some(code)) = (param::<String>(params, "view"), param::<String>(params, "code")) else {
+            return text(StatusCode::BAD_REQUEST, "a key needs view= and code=");
+        };
+        let Some(key) = crate::attach::wire::key_down(&code, param(params, "mods").unwrap_or(0)) else {
+            return text(StatusCode::BAD_REQUEST, "not a key this board knows");
+        };
+        match self.ask(|reply| Ask::PageKey { view, key, reply }).await {
+            Some(true) => text(StatusCode::OK, "ok"),
+            Some(false) => text(StatusCode::NOT_FOUND, "that view is closed: the page goes back to the shared one"),
+            None => text(StatusCode::SERVICE_UNAVAILABLE, "the board is stopping"),
         }
     }
 

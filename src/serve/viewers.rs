@@ -1,5 +1,7 @@
-//! Terminals attached to the server (`opsboard attach`): each one its own view of the one state,
-//! drawn at its own size with its own theme, its keys handled as a local board handles them.
+//! Terminals attached to the server (`opsboard attach`), and web pages someone pressed a key on:
+//! each one its own view of the one state, drawn at its own size (a terminal with its own theme),
+//! its keys handled as a local board handles them. A page's view is read-only, and goes back to
+//! the shared rotation when `q` is pressed or after [`PAGE_IDLE`] without a key.
 //!
 //! The publisher owns them and draws for them; a terminal that does not keep up is dropped (it
 //! reconnects and starts again from a whole frame), never buffered without bound.
@@ -27,6 +29,12 @@ use tokio::sync::mpsc;
 pub const MAX_VIEWERS: usize = 100;
 /// Messages a terminal may fall behind by before it is dropped.
 const OUTBOX: usize = 32;
+/// A page's own view with no key for this long gives the page back to the shared rotation: a TV
+/// someone looked at one service on does not stay there.
+pub const PAGE_IDLE: std::time::Duration = std::time::Duration::from_secs(120);
+/// Keys a view takes in a burst, and a second after it: faster than anyone types.
+pub const KEY_BURST: f64 = 60.0;
+pub const KEYS_PER_SEC: f64 = 30.0;
 
 /// What a terminal says when it attaches.
 #[derive(Debug, Clone)]
@@ -65,9 +73,27 @@ struct Viewer {
     out: mpsc::Sender<Bytes>,
     peer: SocketAddr,
     operator: Option<Operator>,
+    /// A web page's view (frames as the page paints them, as server-sent events), by its
+    /// unguessable name; none for a terminal.
+    page: Option<String>,
+    /// The last key, and the keys it may still take now.
+    last_key: std::time::Instant,
+    bucket: f64,
 }
 
 impl Viewer {
+    fn new(
+        view: View,
+        look: Look,
+        out: mpsc::Sender<Bytes>,
+        peer: SocketAddr,
+        operator: Option<Operator>,
+        page: Option<String>,
+    ) -> Self {
+        let last_key = std::time::Instant::now();
+        Self { view, look, last: wire::blank(1, 1), out, peer, operator, page, last_key, bucket: KEY_BURST }
+    }
+
     fn draw(&self, ctx: &Ctx, cols: u16, rows: u16) -> Buffer {
         let scene = Scene::with_verdicts(ctx.state, &self.view, &self.look, ctx.now, ctx.verdicts);
         ui::render_to_buffer(&scene, cols, rows)
@@ -77,7 +103,7 @@ impl Viewer {
     fn refresh(&mut self, ctx: &Ctx) -> bool {
         let area = self.last.area;
         let next = self.draw(ctx, area.width, area.height);
-        let sent = match frame::diff_for(Paint::Terminal, &self.last, &next, ctx.scrub) {
+        let sent = match frame::diff_for(self.paint(), &self.last, &next, ctx.scrub) {
             Some(msg) => self.send(msg),
             None => true,
         };
@@ -89,12 +115,32 @@ impl Viewer {
     fn whole(&mut self, ctx: &Ctx, cols: u16, rows: u16) -> bool {
         self.last = self.draw(ctx, cols, rows);
         let hb = super::publisher::HEARTBEAT.as_millis() as u64;
-        self.send(frame::full_for(Paint::Terminal, &self.last, hb, ctx.scrub))
+        self.send(frame::full_for(self.paint(), &self.last, hb, ctx.scrub))
     }
 
-    fn send(&self, mut line: String) -> bool {
-        line.push('\n');
-        self.out.try_send(Bytes::from(line)).is_ok()
+    fn paint(&self) -> Paint {
+        if self.page.is_some() { Paint::Page } else { Paint::Terminal }
+    }
+
+    /// One message: a line to a terminal, an event to a page.
+    fn send(&self, line: String) -> bool {
+        let bytes = match self.page {
+            Some(_) => format!("data: {line}\n\n"),
+            None => line + "\n",
+        };
+        self.out.try_send(Bytes::from(bytes)).is_ok()
+    }
+
+    /// Whether a key may be taken now (a token bucket: a flood is dropped, not drawn).
+    fn take_key(&mut self) -> bool {
+        let now = std::time::Instant::now();
+        self.bucket = (self.bucket + now.duration_since(self.last_key).as_secs_f64() * KEYS_PER_SEC).min(KEY_BURST);
+        self.last_key = now;
+        if self.bucket < 1.0 {
+            return false;
+        }
+        self.bucket -= 1.0;
+        true
     }
 }
 
@@ -137,13 +183,49 @@ impl Viewers {
             read_only_why: read_only.then(|| read_only_why.to_string()),
             ..View::default()
         };
-        let mut viewer = Viewer { view, look, last: wire::blank(1, 1), out, peer: hello.peer, operator };
+        let mut viewer = Viewer::new(view, look, out, hello.peer, operator, None);
         let (cols, rows) = clamp(hello.cols, hello.rows);
         viewer.whole(ctx, cols, rows);
         self.next += 1;
         self.map.insert(self.next, viewer);
         tracing::info!(id = self.next, peer = %hello.peer, cols, rows, operator = hello.operator.as_deref().unwrap_or("-"), "terminal attached");
         Ok((self.next, rx))
+    }
+
+    /// A web page's own view, read-only, at `cols`×`rows`: its name (for its keys) and its
+    /// events, the name and the whole first frame already in them.
+    pub fn open_page(
+        &mut self,
+        cols: u16,
+        rows: u16,
+        peer: SocketAddr,
+        ctx: &Ctx,
+    ) -> Result<mpsc::Receiver<Bytes>, String> {
+        if self.map.len() >= MAX_VIEWERS {
+            return Err(format!("this server has {MAX_VIEWERS} views open, its most"));
+        }
+        let (out, rx) = mpsc::channel(OUTBOX);
+        let name = format!("{:016x}{:016x}", fastrand::u64(..), fastrand::u64(..));
+        let view = View {
+            actions: ctx.actions.clone(),
+            read_only: true,
+            read_only_why: Some("the web page is read-only".into()),
+            ..View::default()
+        };
+        let look = Look { read_only: true, ..ctx.look.clone() };
+        let mut viewer = Viewer::new(view, look, out, peer, None, Some(name.clone()));
+        let _ = viewer.send(format!(r#"{{"t":"view","id":"{name}"}}"#));
+        let (cols, rows) = clamp(cols, rows);
+        viewer.whole(ctx, cols, rows);
+        self.next += 1;
+        self.map.insert(self.next, viewer);
+        tracing::info!(id = self.next, %peer, cols, rows, "a page opened its own view");
+        Ok(rx)
+    }
+
+    /// The view a page names, if it is open.
+    pub fn page(&self, name: &str) -> Option<u64> {
+        self.map.iter().find(|(_, v)| v.page.as_deref() == Some(name)).map(|(id, _)| *id)
     }
 
     /// Terminal `id`'s offset from UTC, for the times it is told.
@@ -161,6 +243,9 @@ impl Viewers {
     /// once, or, when the key asks the collector for something, once that is done ([`Self::show`]).
     pub fn key(&mut self, id: u64, key: KeyEvent, ctx: &Ctx) -> Option<Effect> {
         let v = self.map.get_mut(&id)?;
+        if !v.take_key() {
+            return None;
+        }
         let action = keymap::action_for(key, &v.view)?;
         let operator = v.operator.clone();
         let effect = match v.view.handle(action, ctx.state, ctx.now) {
@@ -212,7 +297,20 @@ impl Viewers {
         }
     }
 
+    /// A heartbeat to every view; pages idle for [`PAGE_IDLE`] go back to the shared rotation.
     pub fn heartbeat(&mut self) {
+        let idle: Vec<u64> = self
+            .map
+            .iter()
+            .filter(|(_, v)| v.page.is_some() && v.last_key.elapsed() >= PAGE_IDLE)
+            .map(|(id, _)| *id)
+            .collect();
+        for id in idle {
+            if let Some(v) = self.map.get(&id) {
+                let _ = v.send(wire::bye("idle"));
+            }
+            self.detach(id);
+        }
         let behind: Vec<u64> =
             self.map.iter().filter(|(_, v)| !v.send(r#"{"t":"hb"}"#.into())).map(|(id, _)| *id).collect();
         for id in behind {

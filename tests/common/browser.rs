@@ -114,6 +114,25 @@ impl Tab {
         false
     }
 
+    /// Presses and lets go of one key, as a keyboard would (`Enter`, `ArrowDown`, `j`), in this
+    /// tab brought to the front (keys go to the focused one).
+    pub fn press(&mut self, key: &str) {
+        self.call("Page.bringToFront", json!({}));
+        let text = if key.chars().count() == 1 { key } else { "" };
+        let vk = match key {
+            "Enter" => 13,
+            "Escape" => 27,
+            "ArrowUp" => 38,
+            "ArrowDown" => 40,
+            _ => key.chars().next().map_or(0, |c| c.to_ascii_uppercase() as u32),
+        };
+        let down = if text.is_empty() { "rawKeyDown" } else { "keyDown" };
+        for kind in [down, "keyUp"] {
+            let params = json!({ "type": kind, "key": key, "text": if kind == "keyUp" { "" } else { text }, "windowsVirtualKeyCode": vk });
+            self.call("Input.dispatchKeyEvent", params);
+        }
+    }
+
     pub fn screenshot(&mut self, path: &Path) {
         let r = self.call("Page.captureScreenshot", json!({ "format": "png" }));
         let png = decode_base64(r["data"].as_str().expect("screenshot data"));

@@ -224,8 +224,9 @@ impl View {
         let item = service_item(state, si);
         let taken_by = state.taken.get(&item).map(|t| t.who.clone());
         let status = state.verdicts(now).services.get(si).map(|v| v.status()).unwrap_or_default();
-        if taken_by.is_none() && status == crate::state::Status::Ok {
-            self.flash = Some(format!("{} is OK: nothing to take", state.services[si].name));
+        // Only something failing has an incident: OK and not yet checked have none.
+        if taken_by.is_none() && matches!(status, crate::state::Status::Ok | crate::state::Status::Unknown) {
+            self.flash = Some(format!("{} is {}: nothing to take", state.services[si].name, status.word()));
             return;
         }
         self.taking = Some(TakeDialog { service: si, note: String::new(), taken_by, hand_back: false });
