@@ -727,3 +727,24 @@ fn the_wall_s_errors_page_is_tiles_for_few_services_and_the_table_for_many() {
     assert!(text.contains("STATE     SERVICE"), "40 services are a table:\n{text}");
     assert!(!text.contains("┌ svc-00 ─"), "{text}");
 }
+
+/// The wall's health page too: a tile per service with its instances up in large type and each
+/// instance's state; with many services, the table.
+#[test]
+fn the_wall_s_health_page_is_tiles_for_few_services_and_the_table_for_many() {
+    let state = incident_state();
+    let text = snapshot::text(&render_with(&state, &wall_view(1), Theme::default(), 160, 45));
+    for svc in &state.services {
+        assert!(text.contains(&format!("┌ {} ─", svc.name)), "no tile for {}:\n{text}", svc.name);
+    }
+    assert!(text.contains("instances up"), "{text}");
+    assert!(!text.contains("STATE     SERVICE"), "the table is not drawn under the tiles:\n{text}");
+    let mut toml = String::from("[defaults]\ninterval = \"5s\"\n");
+    for i in 0..40 {
+        toml.push_str(&format!("[services.svc-{i:02}]\ninstances = [\"http://10.1.0.{}:80\"]\n", i + 1));
+    }
+    let loaded = opsboard::config::load_str("many.toml", &toml).unwrap();
+    let many = State::new(&loaded.fleet, 10, 3);
+    let text = snapshot::text(&render_with(&many, &wall_view(1), Theme::default(), 160, 45));
+    assert!(text.contains("STATE     SERVICE"), "40 services are a table:\n{text}");
+}

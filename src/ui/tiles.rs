@@ -1,6 +1,8 @@
-//! The wall's errors page when the services are few: a tile per service sized to fill the room
-//! (a TV's stat panels), its error rate in large type, its trends as wide and as tall as the
-//! tile and spanning all the history kept. With more services than tiles fit, the table.
+//! The wall's errors and health pages when the services are few: a tile per service sized to
+//! fill the room (a TV's stat panels). On the errors page, its error rate in large type and its
+//! trends as wide and as tall as the tile, spanning all the history kept; on the health page, its
+//! instances up in large type and each instance's state. With more services than tiles fit, the
+//! table.
 //!
 //! ```text
 //! ┌ payments ────────────────────── ▲ WARN ┐
@@ -58,10 +60,10 @@ pub fn render(frame: &mut Frame, area: Rect, scene: &Scene, services: &[(Status,
     }
 }
 
-fn tile(frame: &mut Frame, area: Rect, scene: &Scene, si: usize, status: Status) {
+/// A tile's frame: the service's name, its state, who is on it; the room inside it.
+fn frame_tile(frame: &mut Frame, area: Rect, scene: &Scene, si: usize, status: Status) -> Rect {
     let theme = scene.theme;
     let svc = &scene.state.services[si];
-    let current = scene.state.current_signals(si, scene.now);
     let mut block = Block::bordered()
         .border_style(theme.status(status))
         .title(Span::styled(format!(" {} ", svc.name), theme.title()))
@@ -75,6 +77,90 @@ fn tile(frame: &mut Frame, area: Rect, scene: &Scene, si: usize, status: Status)
     }
     let inner = block.inner(area);
     frame.render_widget(block.style(theme.base()), area);
+    inner
+}
+
+/// The health page's tiles of `services` (indices, worst first), as [`grid`] lays them out.
+pub fn render_health(
+    frame: &mut Frame,
+    area: Rect,
+    scene: &Scene,
+    services: &[(Status, usize)],
+    (cols, rows): (u16, u16),
+) {
+    let row_areas = Layout::vertical(vec![Constraint::Fill(1); rows as usize]).split(area);
+    for (r, row_area) in row_areas.iter().enumerate() {
+        let cells = Layout::horizontal(vec![Constraint::Fill(1); cols as usize]).split(*row_area);
+        for (c, cell) in cells.iter().enumerate() {
+            if let Some(&(status, si)) = services.get(r * cols as usize + c) {
+                health_tile(frame, *cell, scene, si, status);
+            }
+        }
+    }
+}
+
+/// One service's health: its instances up in large type, then each instance's state, latency
+/// and why, as many as fit; the service's reason last.
+fn health_tile(frame: &mut Frame, area: Rect, scene: &Scene, si: usize, status: Status) {
+    let theme = scene.theme;
+    let inner = frame_tile(frame, area, scene, si, status);
+    let svc = &scene.state.services[si];
+    let verdicts = &scene.verdicts.services[si];
+    let counted: Vec<usize> =
+        (0..svc.instances.len()).filter(|&i| verdicts.counted.get(i).copied().unwrap_or(true)).collect();
+    let up = counted
+        .iter()
+        .filter(|&&i| verdicts.instances.get(i).is_some_and(|v| matches!(v.status, Status::Ok | Status::Warn)))
+        .count();
+    let reason = crate::state::named_worst(svc, verdicts);
+    let why = if status == Status::Ok { String::new() } else { reason.reason };
+    let big = format!("{up}/{}", counted.len());
+    let spare = inner.height.saturating_sub(1 + u16::from(!why.is_empty()));
+    let big_size =
+        super::wall::fit(&big, inner.width, spare / 2).filter(|(size, _, _)| *size != tui_big_text::PixelSize::Octant);
+    let big_rows = big_size.map_or(0, |s| s.2);
+    let [words, large, list, reason_area] = Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Length(big_rows),
+        Constraint::Fill(1),
+        Constraint::Length(u16::from(!why.is_empty())),
+    ])
+    .areas(inner);
+    let line = Line::from(vec![
+        Span::raw(format!("{up} of {} instances up", counted.len())),
+        Span::styled(format!(" · {}", svc.env.label), super::env_style(&svc.env, theme)),
+    ]);
+    frame.render_widget(Paragraph::new(cut::line(line, words.width)), words);
+    if let Some((size, _, _)) = big_size {
+        super::wall::big_text(frame, large, &big, size, theme.status(status));
+    }
+    let lines: Vec<Line> = svc
+        .instances
+        .iter()
+        .zip(&verdicts.instances)
+        .take(usize::from(list.height))
+        .map(|(inst, v)| {
+            let latency = inst.health.latest().filter(|s| s.code().is_some()).map(|s| format::latency(s.latency));
+            let mut spans = vec![
+                Span::styled(format!("{} ", super::symbols::status(v.status)), theme.status(v.status)),
+                Span::raw(inst.spec.label.clone()),
+                Span::styled(latency.map(|l| format!("  {l}")).unwrap_or_default(), theme.dim()),
+            ];
+            if v.status != Status::Ok {
+                spans.push(Span::styled(format!("  {}", v.reason), theme.status(v.status)));
+            }
+            cut::line(Line::from(spans), list.width)
+        })
+        .collect();
+    frame.render_widget(Paragraph::new(lines), list);
+    frame.render_widget(Paragraph::new(Span::styled(why, theme.status(status))), reason_area);
+}
+
+fn tile(frame: &mut Frame, area: Rect, scene: &Scene, si: usize, status: Status) {
+    let theme = scene.theme;
+    let svc = &scene.state.services[si];
+    let current = scene.state.current_signals(si, scene.now);
+    let inner = frame_tile(frame, area, scene, si, status);
 
     let note = super::signals::note(scene, si);
     let t = &svc.check.thresholds;

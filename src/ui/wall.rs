@@ -65,7 +65,15 @@ pub fn render(frame: &mut Frame, area: Rect, scene: &Scene, wall: &WallPages) {
     }
     match wall.page() {
         Page::Overview => compact::render(frame, body, scene),
-        Page::Health => health::render(frame, body, scene),
+        Page::Health => {
+            let visible = scene.view.visible(scene.state, &scene.verdicts);
+            let services: Vec<(Status, usize)> =
+                visible.iter().map(|&si| (scene.verdicts.services[si].status(), si)).collect();
+            match super::tiles::grid(services.len(), body) {
+                Some(grid) => super::tiles::render_health(frame, body, scene, &services, grid),
+                None => health::render(frame, body, scene),
+            }
+        }
         // Few services: tiles that fill the room; many: the table's compact columns.
         Page::Errors => {
             let services = signals::worst_first(scene);
