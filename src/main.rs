@@ -131,6 +131,10 @@ enum Command {
         /// OPSBOARD_OPERATOR_TOKEN, else `[attach] operator_token`, else read-only).
         #[arg(long)]
         operator_token_file: Option<PathBuf>,
+        /// For an https:// server with a certificate of the team's own: the CA (PEM) it is
+        /// checked against (else `[attach] ca_file`, else the system's roots).
+        #[arg(long)]
+        ca_file: Option<PathBuf>,
     },
     /// Check a config file and point at the line that is wrong.
     Validate {
@@ -201,8 +205,9 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             }
         });
     }
-    if let Some(Command::Attach { url, token_file, operator_token_file }) = &cli.command {
-        return attach(&cli, url.as_deref(), token_file.as_deref(), operator_token_file.as_deref()).await;
+    if let Some(Command::Attach { url, token_file, operator_token_file, ca_file }) = &cli.command {
+        let files = (token_file.as_deref(), operator_token_file.as_deref(), ca_file.as_deref());
+        return attach(&cli, url.as_deref(), files).await;
     }
     if let Some(Command::Validate { path }) = &cli.command {
         let sources = Sources::discover(path.clone().or(cli.config.clone()), &env);
@@ -332,11 +337,18 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
                     (None, Some(at)) => Some(at.parse().context("serve.status_listen")?),
                     (None, None) => None,
                 },
+                tls: match (&loaded.config.serve.tls_cert, &loaded.config.serve.tls_key) {
+                    (Some(cert), Some(key)) => {
+                        Some(opsboard::serve::tls::acceptor(cert, key).map_err(anyhow::Error::msg)?)
+                    }
+                    _ => None,
+                },
             };
+            let scheme = if opts.tls.is_some() { "https" } else { "http" };
             let (tx, rx) = tokio::sync::oneshot::channel();
             tokio::spawn(async move {
                 if let Ok((addr, status)) = rx.await {
-                    eprintln!("opsboard: serving the board at http://{addr}/ (Ctrl-C to stop)");
+                    eprintln!("opsboard: serving the board at {scheme}://{addr}/ (Ctrl-C to stop)");
                     if let Some(at) = status {
                         eprintln!("opsboard: the public status page at http://{at}/status");
                     }
@@ -350,7 +362,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             let mut opts = BoardOptions { config_files, ..board_options(&cli, &loaded, None)? };
             // `[attach] url`: the team's server when it answers; polling alone when it does not.
             if let Some(url) = loaded.config.attach.url.clone().filter(|_| !demo_wanted) {
-                let attach = attach_options(&cli, url.clone(), (None, None), Some(&loaded.config))?;
+                let attach = attach_options(&cli, url.clone(), (None, None, None), Some(&loaded.config))?;
                 match opsboard::attach::connect(&attach).await {
                     Ok(link) => {
                         opsboard::attach::run_on(link, &attach).await?;
@@ -395,12 +407,10 @@ fn read_token(path: &std::path::Path) -> anyhow::Result<String> {
 
 /// `opsboard attach [URL]`: the server's config decides the fleet; this terminal's own (when
 /// there is one) its theme, and the server's address when none is given.
-async fn attach(
-    cli: &Cli,
-    url: Option<&str>,
-    token_file: Option<&std::path::Path>,
-    operator_token_file: Option<&std::path::Path>,
-) -> anyhow::Result<ExitCode> {
+/// A token file, an operator's token file and a CA file, as `attach`'s flags name them.
+type AttachFiles<'a> = (Option<&'a std::path::Path>, Option<&'a std::path::Path>, Option<&'a std::path::Path>);
+
+async fn attach(cli: &Cli, url: Option<&str>, files: AttachFiles<'_>) -> anyhow::Result<ExitCode> {
     let env = |k: &str| std::env::var(k).ok();
     let sources = Sources::discover(cli.config.clone(), &env);
     let config = if sources.user.is_some() || sources.override_file.is_some() {
@@ -413,7 +423,7 @@ async fn attach(
     let url = url.map(str::to_string).or_else(|| config.as_ref().and_then(|c| c.attach.url.clone()));
     let url =
         url.ok_or_else(|| anyhow::anyhow!("attach to what? give the server's URL, or set [attach] url in the config"))?;
-    let opts = attach_options(cli, url, (token_file, operator_token_file), config.as_ref())?;
+    let opts = attach_options(cli, url, files, config.as_ref())?;
     opsboard::attach::run(&opts).await?;
     Ok(ExitCode::SUCCESS)
 }
@@ -423,7 +433,7 @@ async fn attach(
 fn attach_options(
     cli: &Cli,
     url: String,
-    (token_file, operator_token_file): (Option<&std::path::Path>, Option<&std::path::Path>),
+    (token_file, operator_token_file, ca_file): AttachFiles<'_>,
     config: Option<&opsboard::config::schema::Config>,
 ) -> anyhow::Result<opsboard::attach::AttachOptions> {
     let token = match token_file {
@@ -451,6 +461,7 @@ fn attach_options(
         theme,
         utc_offset_secs: terminal::local_utc_offset_secs(),
         max_fps: if slow_link { max_fps.min(2) } else { max_fps },
+        ca_file: ca_file.map(std::path::Path::to_path_buf).or_else(|| config.and_then(|c| c.attach.ca_file.clone())),
     })
 }
 

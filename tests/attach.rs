@@ -407,3 +407,77 @@ fn operator_tokens_are_refused_off_loopback_with_a_cookie_and_when_unknown() {
     let right = "opsboard-operator: alice-0123456789abcdef\r\n";
     assert!(upgrade_with(local.addr, right).starts_with("HTTP/1.1 101"), "alice's own");
 }
+
+/// A CA and a certificate it signed for 127.0.0.1, as PEM files in `dir`: (ca, cert, key).
+fn certificates(dir: &Path) -> (PathBuf, PathBuf, PathBuf) {
+    use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair};
+    let mut ca = CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    ca.distinguished_name.push(DnType::CommonName, "the team's CA");
+    let ca_key = KeyPair::generate().unwrap();
+    let ca_pem = ca.self_signed(&ca_key).unwrap().pem();
+    let leaf = CertificateParams::new(vec!["127.0.0.1".to_string(), "localhost".to_string()]).unwrap();
+    let key = KeyPair::generate().unwrap();
+    let cert = leaf.signed_by(&key, &Issuer::from_params(&ca, &ca_key)).unwrap();
+    let paths = (dir.join("ca.pem"), dir.join("cert.pem"), dir.join("key.pem"));
+    std::fs::write(&paths.0, ca_pem).unwrap();
+    std::fs::write(&paths.1, cert.pem()).unwrap();
+    std::fs::write(&paths.2, key.serialize_pem()).unwrap();
+    paths
+}
+
+/// With TLS, a listener open to the network takes an operator's token: the terminal attaches over
+/// https:// (the team's CA), runs as the operator; plain HTTP to that port gets nowhere, and a
+/// terminal that does not trust the certificate is refused in words before it takes the screen.
+#[test]
+fn over_tls_an_operator_attaches_from_the_network_and_an_untrusted_certificate_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().display();
+    let (ca, cert, key) = certificates(dir.path());
+    std::fs::write(dir.path().join("reader.token"), "reader-0123456789abcdef\n").unwrap();
+    std::fs::write(dir.path().join("alice.token"), "alice-0123456789abcdef\n").unwrap();
+    let cfg = dir.path().join("tls.toml");
+    std::fs::write(
+        &cfg,
+        format!(
+            "[services.alpha]\ninstances = [\"http://127.0.0.1:9/health\"]\n\
+             [serve]\ntls_cert = \"{}\"\ntls_key = \"{}\"\n\
+             [[serve.operators]]\nname = \"alice\"\ntoken_file = \"{d}/alice.token\"\n",
+            cert.display(),
+            key.display()
+        ),
+    )
+    .unwrap();
+    let cfg = cfg.to_str().unwrap();
+    let reader = format!("{d}/reader.token");
+    let server = Served::start(dir.path(), &["--config", cfg, "--listen", "0.0.0.0:0", "--token-file", &reader], &[]);
+    let url = format!("https://127.0.0.1:{}", server.port());
+
+    // Plain HTTP to the TLS port: no answer in HTTP.
+    let plain = upgrade_with(SocketAddr::from(([127, 0, 0, 1], server.port())), "");
+    assert!(!plain.starts_with("HTTP/1.1 101"), "{plain}");
+
+    // A terminal that does not trust the certificate: refused in words, before the screen.
+    let out = std::process::Command::new(BIN)
+        .args(["attach", &url, "--token-file", &reader, "--log-file"])
+        .arg(dir.path().join("untrusted.log"))
+        .env("XDG_CONFIG_HOME", dir.path().join("none"))
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success() && said.contains("TLS"), "{said}");
+
+    // With the team's CA, the operator's terminal attaches over the network listener.
+    let h = dir.path().join("op");
+    let op = Tmux::start(
+        "tls-op",
+        100,
+        30,
+        &format!(
+            "env XDG_CONFIG_HOME={h}/config {BIN} attach {url} --token-file {reader} --operator-token-file {d}/alice.token --ca-file {ca} --log-file {h}.log; sleep 30",
+            h = h.display(),
+            ca = ca.display()
+        ),
+    );
+    op.wait_for("the operator's board over TLS", |s| s.contains("alpha") && s.contains("[operator alice]"));
+}

@@ -123,9 +123,12 @@ fn an_action_on_a_board_key_and_a_webhook_that_is_not_a_url_are_named() {
 
 #[test]
 fn an_attach_url_that_is_not_http_is_named() {
-    let text = format!("{GOOD_SERVICE}[attach]\nnotify = true\nurl = \"https://board:7878\"\n");
+    let text = format!("{GOOD_SERVICE}[attach]\nnotify = true\nurl = \"ftp://board:7878\"\n");
     let err = assert_located(&text, 6, "attach.url");
-    assert!(err.message.contains("`https://board:7878` is not an http:// URL"), "{err}");
+    assert!(err.message.contains("`ftp://board:7878` is not an http:// or https:// URL"), "{err}");
+    let text = format!("{GOOD_SERVICE}[serve]\ntls_cert = \"/etc/opsboard/cert.pem\"\n");
+    let err = assert_located(&text, 5, "serve.tls_cert");
+    assert!(err.message.contains("needs tls_key too"), "{err}");
 }
 
 #[test]

@@ -19,28 +19,29 @@ const WRITE_TIMEOUT: Duration = Duration::from_secs(3);
 /// Messages read ahead of the loop.
 const QUEUE: usize = 64;
 
-/// Where the server is: `http://host:port` (a path after it is kept as its prefix).
+/// Where the server is: `http://host:port` or `https://host:port` (a path after it is kept as
+/// its prefix).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Target {
     pub authority: String,
     pub prefix: String,
     /// As the person wrote it, for messages.
     pub url: String,
+    /// Whether it speaks TLS, and the CA its certificate is checked against (the system's roots
+    /// without one).
+    pub tls: bool,
+    pub ca_file: Option<std::path::PathBuf>,
 }
 
 impl Target {
     pub fn parse(url: &str) -> Result<Self, String> {
-        let rest = match url.split_once("://") {
-            Some(("http", rest)) => rest,
-            Some(("https", _)) => {
-                return Err(format!(
-                    "{url}: attach speaks plain HTTP to a server on loopback or through a tunnel (ssh -L 7878:127.0.0.1:7878 host); write http://"
-                ));
-            }
+        let (rest, tls) = match url.split_once("://") {
+            Some(("http", rest)) => (rest, false),
+            Some(("https", rest)) => (rest, true),
             Some((scheme, _)) => {
-                return Err(format!("{url}: `{scheme}` is not a scheme attach speaks; write http://host:port"));
+                return Err(format!("{url}: `{scheme}` is not a scheme attach speaks; write http:// or https://"));
             }
-            None => url,
+            None => (url, false),
         };
         let (authority, path) = rest.split_once('/').map_or((rest, ""), |(a, p)| (a, p));
         if authority.is_empty() {
@@ -49,13 +50,46 @@ impl Target {
         let authority = if authority.rsplit_once(':').is_some_and(|(_, p)| p.parse::<u16>().is_ok()) {
             authority.to_string()
         } else {
-            format!("{authority}:80")
+            format!("{authority}:{}", if tls { 443 } else { 80 })
         };
         let prefix = path.trim_end_matches('/');
         let prefix = if prefix.is_empty() { String::new() } else { format!("/{prefix}") };
-        Ok(Self { authority, prefix, url: url.to_string() })
+        Ok(Self { authority, prefix, url: url.to_string(), tls, ca_file: None })
+    }
+
+    /// The host the certificate must name.
+    fn host(&self) -> &str {
+        let host = self.authority.rsplit_once(':').map_or(self.authority.as_str(), |(h, _)| h);
+        host.trim_start_matches('[').trim_end_matches(']')
+    }
+
+    /// The TLS connector for this server: its CA file's roots, or the system's.
+    fn connector(&self) -> Result<tokio_rustls::TlsConnector, String> {
+        use rustls::pki_types::CertificateDer;
+        use rustls::pki_types::pem::PemObject;
+        crate::sources::http::install_crypto();
+        let config = match &self.ca_file {
+            Some(path) => {
+                let mut roots = rustls::RootCertStore::empty();
+                let certs = CertificateDer::pem_file_iter(path).map_err(|e| format!("{}: {e}", path.display()))?;
+                for cert in certs {
+                    let cert = cert.map_err(|e| format!("{}: {e}", path.display()))?;
+                    roots.add(cert).map_err(|e| format!("{}: {e}", path.display()))?;
+                }
+                rustls::ClientConfig::builder().with_root_certificates(roots).with_no_client_auth()
+            }
+            None => {
+                use rustls_platform_verifier::ConfigVerifierExt;
+                rustls::ClientConfig::with_platform_verifier().map_err(|e| format!("the system's roots: {e}"))?
+            }
+        };
+        Ok(tokio_rustls::TlsConnector::from(std::sync::Arc::new(config)))
     }
 }
+
+/// What a connection to the server runs over: plain TCP, or TLS over it.
+trait Io: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static {}
+impl<T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static> Io for T {}
 
 /// A live connection: what the server says, and the way to tell it things.
 pub struct Link {
@@ -92,6 +126,14 @@ impl Link {
         let url = &target.url;
         let stream = TcpStream::connect(&target.authority).await.map_err(|e| format!("cannot reach {url}: {e}"))?;
         let _ = stream.set_nodelay(true);
+        let stream: Box<dyn Io> = if target.tls {
+            let name = rustls::pki_types::ServerName::try_from(target.host().to_string())
+                .map_err(|e| format!("{url}: {e}"))?;
+            let tls = target.connector()?.connect(name, stream).await.map_err(|e| format!("{url}: TLS: {e}"))?;
+            Box::new(tls)
+        } else {
+            Box::new(stream)
+        };
         let (mut sender, conn) =
             hyper::client::conn::http1::handshake(TokioIo::new(stream)).await.map_err(|e| format!("{url}: {e}"))?;
         tokio::spawn(async move {
@@ -177,7 +219,8 @@ mod tests {
         assert_eq!(t.authority, "bastion:7878");
         let t = Target::parse("http://ops.example/board/").unwrap();
         assert_eq!((t.authority.as_str(), t.prefix.as_str()), ("ops.example:80", "/board"));
-        assert!(Target::parse("https://x:1").unwrap_err().contains("ssh -L"));
+        let t = Target::parse("https://ops.example/").unwrap();
+        assert_eq!((t.authority.as_str(), t.tls, t.host()), ("ops.example:443", true, "ops.example"));
         assert!(Target::parse("ftp://x:1").unwrap_err().contains("`ftp`"));
         assert!(Target::parse("http://").unwrap_err().contains("no host"));
     }

@@ -37,6 +37,14 @@ pub struct AttachOptions {
     pub theme: Theme,
     pub utc_offset_secs: i32,
     pub max_fps: u32,
+    /// The CA an `https://` server's certificate is checked against.
+    pub ca_file: Option<std::path::PathBuf>,
+}
+
+impl AttachOptions {
+    fn target(&self) -> Result<Target, String> {
+        Target::parse(&self.url).map(|t| Target { ca_file: self.ca_file.clone(), ..t })
+    }
 }
 
 /// What this terminal knows of the server: its last frame and when it last heard from it.
@@ -114,7 +122,7 @@ fn hello(opts: &AttachOptions, (cols, rows): (u16, u16)) -> Up {
 /// The first connection, before the terminal is taken over: a server that cannot be reached or
 /// refuses is an error in words.
 pub async fn connect(opts: &AttachOptions) -> Result<Link, String> {
-    let target = Target::parse(&opts.url)?;
+    let target = opts.target()?;
     let size = crossterm::terminal::size().unwrap_or((80, 24));
     Link::open(&target, opts.token.as_deref(), opts.operator_token.as_deref(), &hello(opts, size)).await
 }
@@ -128,7 +136,7 @@ pub async fn run(opts: &AttachOptions) -> anyhow::Result<()> {
 /// The board on `link`, until the person quits. The server may come and go: the board says so
 /// and reconnects by itself.
 pub async fn run_on(link: Link, opts: &AttachOptions) -> anyhow::Result<()> {
-    let target = Target::parse(&opts.url).map_err(anyhow::Error::msg)?;
+    let target = opts.target().map_err(anyhow::Error::msg)?;
     let (cols, rows) = crossterm::terminal::size().unwrap_or((80, 24));
     let mut link = Some(link);
     tracing::info!(url = %target.url, "attached");

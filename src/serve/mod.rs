@@ -19,6 +19,7 @@ pub mod publisher;
 mod refusals;
 mod routes;
 mod status;
+pub mod tls;
 pub mod viewers;
 
 pub use attach::read_line;
@@ -39,7 +40,7 @@ use routes::Routes;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpListener;
 use tokio::sync::{mpsc, oneshot};
 
 /// Connections open at once. A connection waiting for its head costs its task and hyper's read
@@ -62,7 +63,7 @@ const BUSY: &[u8] =
 
 const PAGE: &str = include_str!("page.html");
 
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct ServeOptions {
     pub listen: SocketAddr,
     pub token: Option<String>,
@@ -82,6 +83,8 @@ pub struct ServeOptions {
     pub audit: crate::actions::audit::AuditLog,
     /// Where the public status page listens (`serve.status_listen`), if it does.
     pub status_listen: Option<SocketAddr>,
+    /// The board's listener speaks TLS with this (`serve.tls_cert`, `serve.tls_key`).
+    pub tls: Option<tokio_rustls::TlsAcceptor>,
 }
 
 /// Why the server would not start.
@@ -151,9 +154,9 @@ pub async fn run(
     for (_, t) in &opts.operators {
         secrets.add(t);
     }
-    // Operator tokens never cross a network in clear: only a loopback listener takes them.
-    let operators_refused = (!addr.ip().is_loopback()).then(|| {
-        format!("operator access is refused on {addr}: a token would cross the network in clear; listen on 127.0.0.1 and reach it through ssh -L")
+    // Operator tokens never cross a network in clear: only a loopback or TLS listener takes them.
+    let operators_refused = (!addr.ip().is_loopback() && opts.tls.is_none()).then(|| {
+        format!("operator access is refused on {addr}: a token would cross the network in clear; serve with tls_cert and tls_key, or listen on 127.0.0.1 and reach it through ssh -L")
     });
     let (ask, requests) = mpsc::channel(256);
     let mut collector = Collector::start(loaded, opts.history.clone());
@@ -188,7 +191,7 @@ pub async fn run(
             operators_refused: Some("the status page takes no operator".into()),
             public: true,
         };
-        (l, Arc::new(routes))
+        (l, Arc::new(routes), None)
     });
     let routes = Arc::new(Routes {
         ask,
@@ -206,7 +209,7 @@ pub async fn run(
     let (stop, stopped) = oneshot::channel();
     let front = std::thread::Builder::new()
         .name("serve-http".into())
-        .spawn(move || front(listener, routes, status_routes, stopped))
+        .spawn(move || front((listener, routes, opts.tls.clone()), status_routes, stopped))
         .map_err(|e| ServeError::Bind(addr, e))?;
     if let Some(tx) = bound {
         let _ = tx.send((addr, status_addr));
@@ -222,12 +225,10 @@ pub async fn run(
 
 /// The HTTP side: its own single-threaded runtime, accepting until `stop` (the status page's
 /// listener too, when there is one).
-fn front(
-    listener: std::net::TcpListener,
-    routes: Arc<Routes>,
-    status: Option<(std::net::TcpListener, Arc<Routes>)>,
-    stop: oneshot::Receiver<()>,
-) {
+/// A listener, its routes, and the TLS it speaks if it does.
+type Front = (std::net::TcpListener, Arc<Routes>, Option<tokio_rustls::TlsAcceptor>);
+
+fn front((listener, routes, tls): Front, status: Option<Front>, stop: oneshot::Receiver<()>) {
     let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
@@ -243,7 +244,7 @@ fn front(
                 return;
             }
         };
-        let status = match status.map(|(l, r)| TcpListener::from_std(l).map(|l| (l, r))).transpose() {
+        let status = match status.map(|(l, r, t)| TcpListener::from_std(l).map(|l| (l, r, t))).transpose() {
             Ok(s) => s,
             Err(e) => {
                 tracing::error!("serve: cannot listen for the status page: {e}");
@@ -252,19 +253,19 @@ fn front(
         };
         let public = async {
             match &status {
-                Some((l, r)) => accept_loop(l, r).await,
+                Some((l, r, t)) => accept_loop(l, r, t.as_ref()).await,
                 None => std::future::pending().await,
             }
         };
         tokio::select! {
-            () = accept_loop(&listener, &routes) => {}
+            () = accept_loop(&listener, &routes, tls.as_ref()) => {}
             () = public => {}
             _ = stop => {}
         }
     });
 }
 
-async fn accept_loop(listener: &TcpListener, routes: &Arc<Routes>) {
+async fn accept_loop(listener: &TcpListener, routes: &Arc<Routes>, tls: Option<&tokio_rustls::TlsAcceptor>) {
     loop {
         let (stream, peer) = match listener.accept().await {
             Ok(a) => a,
@@ -275,9 +276,26 @@ async fn accept_loop(listener: &TcpListener, routes: &Arc<Routes>) {
             }
         };
         match routes.admission.admit(peer.ip()) {
-            Ok((ticket, evicted)) => {
-                tokio::spawn(connection(stream, peer, routes.clone(), ticket, evicted));
-            }
+            Ok((ticket, evicted)) => match tls {
+                None => _ = tokio::spawn(connection(stream, peer, routes.clone(), ticket, evicted)),
+                Some(tls) => {
+                    let (tls, routes) = (tls.clone(), routes.clone());
+                    tokio::spawn(async move {
+                        // The handshake is bounded as a head is: a client that starts one and
+                        // stalls holds a place for no longer.
+                        match tokio::time::timeout(HEAD_TIMEOUT, tls.accept(stream)).await {
+                            Ok(Ok(stream)) => connection(stream, peer, routes, ticket, evicted).await,
+                            Ok(Err(e)) => {
+                                tracing::info!(%peer, error = %e, "TLS handshake failed");
+                                routes.refusals.note(peer.ip(), Reason::BadRequest);
+                            }
+                            Err(_) => {
+                                routes.refusals.note(peer.ip(), Reason::HeadTimeout);
+                            }
+                        }
+                    });
+                }
+            },
             Err(reason) => {
                 routes.refusals.note(peer.ip(), reason);
                 let _ = stream.try_write(BUSY);
@@ -314,13 +332,10 @@ fn raise_fd_limit() -> usize {
 
 /// Serves one connection until it ends, its head is late or too large, or it is closed to make
 /// room for another.
-async fn connection(
-    stream: TcpStream,
-    peer: SocketAddr,
-    routes: Arc<Routes>,
-    ticket: Ticket,
-    evicted: oneshot::Receiver<()>,
-) {
+async fn connection<S>(stream: S, peer: SocketAddr, routes: Arc<Routes>, ticket: Ticket, evicted: oneshot::Receiver<()>)
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
     let ticket = Arc::new(ticket);
     let shared = routes.clone();
     let service = hyper::service::service_fn(move |req: hyper::Request<Incoming>| {

@@ -38,7 +38,7 @@ impl Served {
         let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
         let addr = loop {
             let line = lines.next().expect("a line on stderr").expect("utf-8");
-            if let Some(rest) = line.split("http://").nth(1) {
+            if let Some(rest) = line.split("://").nth(1).filter(|_| line.contains("serving the board")) {
                 break rest
                     .trim_end_matches(|c: char| c != '/' && !c.is_ascii_digit())
                     .trim_end_matches('/')

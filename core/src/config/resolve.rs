@@ -152,9 +152,14 @@ pub fn resolve(config: &Config, layers: &[Layer]) -> Result<Fleet, ConfigError> 
         }
     }
     if let Some(url) = &config.attach.url {
-        let ok = reqwest::Url::parse(url).is_ok_and(|u| u.scheme() == "http" && u.host_str().is_some());
+        let ok =
+            reqwest::Url::parse(url).is_ok_and(|u| matches!(u.scheme(), "http" | "https") && u.host_str().is_some());
         if !ok {
-            return Err(err("attach", "url", format!("`{url}` is not an http:// URL, e.g. \"http://127.0.0.1:7878\"")));
+            return Err(err(
+                "attach",
+                "url",
+                format!("`{url}` is not an http:// or https:// URL, e.g. \"http://127.0.0.1:7878\""),
+            ));
         }
     }
     if config.serve.listen.parse::<std::net::SocketAddr>().is_err() {
@@ -165,6 +170,13 @@ pub fn resolve(config: &Config, layers: &[Layer]) -> Result<Fleet, ConfigError> 
         ));
     }
     status_page(config, layers)?;
+    match (&config.serve.tls_cert, &config.serve.tls_key) {
+        (Some(_), None) => {
+            return Err(err("serve", "tls_cert", "needs tls_key too: the certificate's private key".into()));
+        }
+        (None, Some(_)) => return Err(err("serve", "tls_key", "needs tls_cert too: the certificate chain".into())),
+        _ => {}
+    }
     let mut names = std::collections::HashSet::new();
     for op in &config.serve.operators {
         if op.name.trim().is_empty() {

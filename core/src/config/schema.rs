@@ -78,6 +78,9 @@ pub struct Attach {
     /// Whether a board polling by itself (the server did not answer) sends the `[[notify]]`
     /// messages too. Off: the server sends them, and they would go out twice.
     pub notify: bool,
+    /// The CA (PEM) an `https://` server's certificate is checked against, for a certificate of
+    /// the team's own; the system's roots without it.
+    pub ca_file: Option<PathBuf>,
 }
 
 /// The least a change must reach to notify.
@@ -179,6 +182,10 @@ pub struct Serve {
     pub operators: Vec<OperatorConfig>,
     /// `host:port` of the public status page (`[status]`): `/status` alone, with no token.
     pub status_listen: Option<String>,
+    /// A certificate chain and its key (PEM) to serve over TLS: then operators may attach from
+    /// other machines, their tokens no longer crossing the network in clear.
+    pub tls_cert: Option<PathBuf>,
+    pub tls_key: Option<PathBuf>,
 }
 
 impl Default for Serve {
@@ -190,6 +197,8 @@ impl Default for Serve {
             wall: true,
             operators: Vec::new(),
             status_listen: None,
+            tls_cert: None,
+            tls_key: None,
         }
     }
 }

@@ -9,12 +9,18 @@ pub const USER_AGENT: &str = concat!("opsboard/", env!("CARGO_PKG_VERSION"));
 /// A reqwest client builder that names itself [`USER_AGENT`], with TLS ready: rustls with ring's
 /// cryptography, made the process default the first time. Every client the board makes starts here.
 pub fn client_builder() -> reqwest::ClientBuilder {
+    install_crypto();
+    reqwest::Client::builder().user_agent(USER_AGENT)
+}
+
+/// Makes rustls with ring's cryptography the process default, once; every TLS config the board
+/// builds (its clients', `serve`'s, `attach`'s) stands on it.
+pub fn install_crypto() {
     static CRYPTO: std::sync::Once = std::sync::Once::new();
     CRYPTO.call_once(|| {
         // Fails only when a provider is already installed, which is as good.
         let _ = rustls::crypto::ring::default_provider().install_default();
     });
-    reqwest::Client::builder().user_agent(USER_AGENT)
 }
 
 /// A client with reqwest's defaults otherwise, as [`client_builder`] makes it.
