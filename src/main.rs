@@ -343,14 +343,19 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
                     }
                     _ => None,
                 },
+                unix_socket: loaded.config.serve.unix_socket.clone(),
             };
             let scheme = if opts.tls.is_some() { "https" } else { "http" };
+            let unix = opts.unix_socket.clone();
             let (tx, rx) = tokio::sync::oneshot::channel();
             tokio::spawn(async move {
                 if let Ok((addr, status)) = rx.await {
                     eprintln!("opsboard: serving the board at {scheme}://{addr}/ (Ctrl-C to stop)");
                     if let Some(at) = status {
                         eprintln!("opsboard: the public status page at http://{at}/status");
+                    }
+                    if let Some(path) = unix {
+                        eprintln!("opsboard: terminals attach on unix:{}", path.display());
                     }
                 }
             });

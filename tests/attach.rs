@@ -481,3 +481,53 @@ fn over_tls_an_operator_attaches_from_the_network_and_an_untrusted_certificate_i
     );
     op.wait_for("the operator's board over TLS", |s| s.contains("alpha") && s.contains("[operator alice]"));
 }
+
+/// On the server's Unix socket an operator attaches with no network at all, and the audit log
+/// names the bastion user by the peer's uid.
+#[test]
+fn on_the_unix_socket_an_operator_is_named_by_the_peer_s_uid() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().display();
+    std::fs::write(dir.path().join("alice.token"), "alice-0123456789abcdef\n").unwrap();
+    let socket = dir.path().join("board.sock");
+    let cfg = dir.path().join("unix.toml");
+    std::fs::write(
+        &cfg,
+        format!(
+            "[services.alpha]\ninstances = [\"http://127.0.0.1:9/health\"]\n\
+             [serve]\nunix_socket = \"{}\"\n\
+             [[serve.operators]]\nname = \"alice\"\ntoken_file = \"{d}/alice.token\"\n",
+            socket.display()
+        ),
+    )
+    .unwrap();
+    let _server = Served::start(dir.path(), &["--config", cfg.to_str().unwrap(), "--listen", "127.0.0.1:0"], &[]);
+    common::eventually(Duration::from_secs(10), "the socket", || socket.exists().then_some(()));
+    let h = dir.path().join("op");
+    let op = Tmux::start(
+        "unix-op",
+        100,
+        30,
+        &format!(
+            "env XDG_CONFIG_HOME={h}/config {BIN} attach unix:{s} --operator-token-file {d}/alice.token --log-file {h}.log; sleep 30",
+            h = h.display(),
+            s = socket.display()
+        ),
+    );
+    op.wait_for("the operator's board on the socket", |s| s.contains("alpha") && s.contains("[operator alice]"));
+    op.keys(&["m"]);
+    op.wait_for("the silence dialog", |s| s.contains("silence · alpha"));
+    op.keys(&["Enter"]);
+    let record = common::eventually(Duration::from_secs(10), "the silence's audit record", || {
+        audit(dir.path()).into_iter().find(|r| r["phase"] == "silence")
+    });
+    let uid = std::fs::read_to_string("/proc/self/status")
+        .unwrap()
+        .lines()
+        .find_map(|l| l.strip_prefix("Uid:").map(|u| u.split_whitespace().next().unwrap().to_string()))
+        .unwrap();
+    assert_eq!(record["user"], "alice", "{record}");
+    let terminal = record["terminal"].as_str().unwrap_or_default();
+    assert!(terminal.starts_with(&format!("uid {uid} (")), "{record}");
+    assert!(terminal.ends_with(&format!("on {}", socket.display())), "{record}");
+}

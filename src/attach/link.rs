@@ -31,10 +31,27 @@ pub struct Target {
     /// without one).
     pub tls: bool,
     pub ca_file: Option<std::path::PathBuf>,
+    /// `unix:/run/opsboard/board.sock`: the server's Unix socket on this machine.
+    pub unix: Option<std::path::PathBuf>,
 }
 
 impl Target {
     pub fn parse(url: &str) -> Result<Self, String> {
+        if let Some(path) = url.strip_prefix("unix:") {
+            let path = path.trim_start_matches("//");
+            if path.is_empty() {
+                return Err(format!("{url}: no path; write unix:/run/opsboard/board.sock"));
+            }
+            let unix = Some(std::path::PathBuf::from(path));
+            return Ok(Self {
+                authority: "localhost".into(),
+                prefix: String::new(),
+                url: url.into(),
+                tls: false,
+                ca_file: None,
+                unix,
+            });
+        }
         let (rest, tls) = match url.split_once("://") {
             Some(("http", rest)) => (rest, false),
             Some(("https", rest)) => (rest, true),
@@ -54,7 +71,7 @@ impl Target {
         };
         let prefix = path.trim_end_matches('/');
         let prefix = if prefix.is_empty() { String::new() } else { format!("/{prefix}") };
-        Ok(Self { authority, prefix, url: url.to_string(), tls, ca_file: None })
+        Ok(Self { authority, prefix, url: url.to_string(), tls, ca_file: None, unix: None })
     }
 
     /// The host the certificate must name.
@@ -124,6 +141,10 @@ impl Link {
         hello: &Up,
     ) -> Result<Self, String> {
         let url = &target.url;
+        if let Some(path) = &target.unix {
+            let stream = tokio::net::UnixStream::connect(path).await.map_err(|e| format!("cannot reach {url}: {e}"))?;
+            return Self::upgrade(Box::new(stream), target, token, operator, hello).await;
+        }
         let stream = TcpStream::connect(&target.authority).await.map_err(|e| format!("cannot reach {url}: {e}"))?;
         let _ = stream.set_nodelay(true);
         let stream: Box<dyn Io> = if target.tls {
@@ -134,6 +155,18 @@ impl Link {
         } else {
             Box::new(stream)
         };
+        Self::upgrade(stream, target, token, operator, hello).await
+    }
+
+    /// The upgrade to the attach protocol over `stream`, and the hello.
+    async fn upgrade(
+        stream: Box<dyn Io>,
+        target: &Target,
+        token: Option<&str>,
+        operator: Option<&str>,
+        hello: &Up,
+    ) -> Result<Self, String> {
+        let url = &target.url;
         let (mut sender, conn) =
             hyper::client::conn::http1::handshake(TokioIo::new(stream)).await.map_err(|e| format!("{url}: {e}"))?;
         tokio::spawn(async move {
@@ -219,6 +252,8 @@ mod tests {
         assert_eq!(t.authority, "bastion:7878");
         let t = Target::parse("http://ops.example/board/").unwrap();
         assert_eq!((t.authority.as_str(), t.prefix.as_str()), ("ops.example:80", "/board"));
+        let t = Target::parse("unix:/run/opsboard/board.sock").unwrap();
+        assert_eq!(t.unix.as_deref(), Some(std::path::Path::new("/run/opsboard/board.sock")));
         let t = Target::parse("https://ops.example/").unwrap();
         assert_eq!((t.authority.as_str(), t.tls, t.host()), ("ops.example:443", true, "ops.example"));
         assert!(Target::parse("ftp://x:1").unwrap_err().contains("`ftp`"));

@@ -63,7 +63,7 @@ pub async fn read_line(r: &mut (impl AsyncBufRead + Unpin), max: usize) -> Resul
 pub async fn session(
     io: Upgraded,
     ask: mpsc::Sender<Ask>,
-    peer: SocketAddr,
+    (peer, terminal): (SocketAddr, String),
     operator: Option<String>,
     hello_within: Duration,
     refusals: Arc<Refusals>,
@@ -84,7 +84,7 @@ pub async fn session(
         Up::Hello { cols, rows, theme, utc_offset_secs } => {
             let theme = Theme::parse(std::path::Path::new("the terminal's theme"), &theme)
                 .map_err(|e| format!("not a theme: {e}"))?;
-            Ok(Hello { cols, rows, theme, utc_offset_secs, peer, operator })
+            Ok(Hello { cols, rows, theme, utc_offset_secs, peer, terminal, operator })
         }
         _ => Err("the first line must be the hello".to_string()),
     });

@@ -85,6 +85,8 @@ pub struct ServeOptions {
     pub status_listen: Option<SocketAddr>,
     /// The board's listener speaks TLS with this (`serve.tls_cert`, `serve.tls_key`).
     pub tls: Option<tokio_rustls::TlsAcceptor>,
+    /// A Unix socket the board is served on too (`serve.unix_socket`).
+    pub unix_socket: Option<std::path::PathBuf>,
 }
 
 /// Why the server would not start.
@@ -96,6 +98,20 @@ pub enum ServeError {
     TokenRequired(SocketAddr),
     #[error("cannot listen on {0}: {1}")]
     Bind(SocketAddr, std::io::Error),
+    #[error("cannot listen on the Unix socket {0}: {1}")]
+    BindUnix(std::path::PathBuf, std::io::Error),
+}
+
+/// A Unix socket at `path`; a file left there by a server that is gone is replaced, one in use
+/// is not.
+fn listen_unix(path: &std::path::Path) -> std::io::Result<std::os::unix::net::UnixListener> {
+    if std::os::unix::net::UnixStream::connect(path).is_ok() {
+        return Err(std::io::Error::new(std::io::ErrorKind::AddrInUse, "another server answers on it"));
+    }
+    let _ = std::fs::remove_file(path);
+    let listener = std::os::unix::net::UnixListener::bind(path)?;
+    listener.set_nonblocking(true)?;
+    Ok(listener)
 }
 
 /// Refuses a non-loopback address without a token.
@@ -140,6 +156,10 @@ pub async fn run(
     let addr = listener.local_addr().map_err(|e| ServeError::Bind(opts.listen, e))?;
     let status_listener = match opts.status_listen {
         Some(at) => Some(listen(at).map_err(|e| ServeError::Bind(at, e))?),
+        None => None,
+    };
+    let unix = match &opts.unix_socket {
+        Some(path) => Some((listen_unix(path).map_err(|e| ServeError::BindUnix(path.clone(), e))?, path.clone())),
         None => None,
     };
     let status_addr = match &status_listener {
@@ -193,6 +213,20 @@ pub async fn run(
         };
         (l, Arc::new(routes), None)
     });
+    // On the Unix socket, who may connect is the file's permissions: operators are welcome.
+    let unix_routes = unix.map(|(l, path)| {
+        let routes = Routes {
+            ask: ask.clone(),
+            token: opts.token.clone(),
+            page: page(&opts.look, opts.font_px),
+            admission: admission.clone(),
+            refusals: refusals.clone(),
+            operators: opts.operators.clone(),
+            operators_refused: None,
+            public: false,
+        };
+        (l, Arc::new(routes), path)
+    });
     let routes = Arc::new(Routes {
         ask,
         token: opts.token.clone(),
@@ -209,7 +243,7 @@ pub async fn run(
     let (stop, stopped) = oneshot::channel();
     let front = std::thread::Builder::new()
         .name("serve-http".into())
-        .spawn(move || front((listener, routes, opts.tls.clone()), status_routes, stopped))
+        .spawn(move || front((listener, routes, opts.tls.clone()), status_routes, unix_routes, stopped))
         .map_err(|e| ServeError::Bind(addr, e))?;
     if let Some(tx) = bound {
         let _ = tx.send((addr, status_addr));
@@ -227,8 +261,10 @@ pub async fn run(
 /// listener too, when there is one).
 /// A listener, its routes, and the TLS it speaks if it does.
 type Front = (std::net::TcpListener, Arc<Routes>, Option<tokio_rustls::TlsAcceptor>);
+/// The Unix socket's listener, its routes and its path.
+type UnixFront = (std::os::unix::net::UnixListener, Arc<Routes>, std::path::PathBuf);
 
-fn front((listener, routes, tls): Front, status: Option<Front>, stop: oneshot::Receiver<()>) {
+fn front((listener, routes, tls): Front, status: Option<Front>, unix: Option<UnixFront>, stop: oneshot::Receiver<()>) {
     let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
@@ -257,10 +293,27 @@ fn front((listener, routes, tls): Front, status: Option<Front>, stop: oneshot::R
                 None => std::future::pending().await,
             }
         };
+        let unix = match unix.map(|(l, r, p)| tokio::net::UnixListener::from_std(l).map(|l| (l, r, p))).transpose() {
+            Ok(u) => u,
+            Err(e) => {
+                tracing::error!("serve: cannot listen on the Unix socket: {e}");
+                return;
+            }
+        };
+        let local = async {
+            match &unix {
+                Some((l, r, p)) => accept_unix(l, r, p).await,
+                None => std::future::pending().await,
+            }
+        };
         tokio::select! {
             () = accept_loop(&listener, &routes, tls.as_ref()) => {}
             () = public => {}
+            () = local => {}
             _ = stop => {}
+        }
+        if let Some((_, _, path)) = &unix {
+            let _ = std::fs::remove_file(path);
         }
     });
 }
@@ -277,14 +330,14 @@ async fn accept_loop(listener: &TcpListener, routes: &Arc<Routes>, tls: Option<&
         };
         match routes.admission.admit(peer.ip()) {
             Ok((ticket, evicted)) => match tls {
-                None => _ = tokio::spawn(connection(stream, peer, routes.clone(), ticket, evicted)),
+                None => _ = tokio::spawn(connection(stream, peer, None, routes.clone(), ticket, evicted)),
                 Some(tls) => {
                     let (tls, routes) = (tls.clone(), routes.clone());
                     tokio::spawn(async move {
                         // The handshake is bounded as a head is: a client that starts one and
                         // stalls holds a place for no longer.
                         match tokio::time::timeout(HEAD_TIMEOUT, tls.accept(stream)).await {
-                            Ok(Ok(stream)) => connection(stream, peer, routes, ticket, evicted).await,
+                            Ok(Ok(stream)) => connection(stream, peer, None, routes, ticket, evicted).await,
                             Ok(Err(e)) => {
                                 tracing::info!(%peer, error = %e, "TLS handshake failed");
                                 routes.refusals.note(peer.ip(), Reason::BadRequest);
@@ -296,6 +349,33 @@ async fn accept_loop(listener: &TcpListener, routes: &Arc<Routes>, tls: Option<&
                     });
                 }
             },
+            Err(reason) => {
+                routes.refusals.note(peer.ip(), reason);
+                let _ = stream.try_write(BUSY);
+            }
+        }
+    }
+}
+
+/// Accepts on the Unix socket: each connection named by its peer's uid (the bastion user), and
+/// counted in the same bounds as the TCP ones, as one address.
+async fn accept_unix(listener: &tokio::net::UnixListener, routes: &Arc<Routes>, path: &std::path::Path) {
+    let peer = SocketAddr::from(([127, 0, 0, 1], 0));
+    loop {
+        let stream = match listener.accept().await {
+            Ok((s, _)) => s,
+            Err(e) => {
+                tracing::warn!("accept on {}: {e}", path.display());
+                tokio::time::sleep(ACCEPT_BACKOFF).await;
+                continue;
+            }
+        };
+        let who = stream.peer_cred().ok().map(|c| crate::actions::audit::user_of(c.uid()));
+        let local = format!("{} on {}", who.as_deref().unwrap_or("an unknown uid"), path.display());
+        match routes.admission.admit(peer.ip()) {
+            Ok((ticket, evicted)) => {
+                tokio::spawn(connection(stream, peer, Some(local), routes.clone(), ticket, evicted));
+            }
             Err(reason) => {
                 routes.refusals.note(peer.ip(), reason);
                 let _ = stream.try_write(BUSY);
@@ -332,15 +412,23 @@ fn raise_fd_limit() -> usize {
 
 /// Serves one connection until it ends, its head is late or too large, or it is closed to make
 /// room for another.
-async fn connection<S>(stream: S, peer: SocketAddr, routes: Arc<Routes>, ticket: Ticket, evicted: oneshot::Receiver<()>)
-where
+/// `local` names the bastion user of a connection on the Unix socket.
+async fn connection<S>(
+    stream: S,
+    peer: SocketAddr,
+    local: Option<String>,
+    routes: Arc<Routes>,
+    ticket: Ticket,
+    evicted: oneshot::Receiver<()>,
+) where
     S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
 {
     let ticket = Arc::new(ticket);
     let shared = routes.clone();
+    let local = Arc::new(local);
     let service = hyper::service::service_fn(move |req: hyper::Request<Incoming>| {
-        let (routes, ticket) = (shared.clone(), ticket.clone());
-        async move { Ok::<_, std::convert::Infallible>(routes.handle(req, peer, &ticket).await) }
+        let (routes, ticket, local) = (shared.clone(), ticket.clone(), local.clone());
+        async move { Ok::<_, std::convert::Infallible>(routes.handle(req, peer, local.as_deref(), &ticket).await) }
     });
     let conn = hyper::server::conn::http1::Builder::new()
         .timer(TokioTimer::new())

@@ -76,7 +76,14 @@ impl Routes {
 
     /// Answers one request. A connection whose request is let in is trusted by `ticket`: it is not
     /// closed to make room for others.
-    pub async fn handle(&self, req: Request<Incoming>, peer: SocketAddr, ticket: &Arc<Ticket>) -> Response<Body> {
+    /// `local` names the bastion user of a connection on the Unix socket.
+    pub async fn handle(
+        &self,
+        req: Request<Incoming>,
+        peer: SocketAddr,
+        local: Option<&str>,
+        ticket: &Arc<Ticket>,
+    ) -> Response<Body> {
         let path = req.uri().path().to_string();
         if req.method() != Method::GET && req.method() != Method::HEAD {
             self.refusals.note(peer.ip(), Reason::Method);
@@ -134,7 +141,7 @@ impl Routes {
                 None => text(StatusCode::SERVICE_UNAVAILABLE, "the board is stopping"),
             },
             "/healthz" => text(StatusCode::OK, "ok"),
-            "/attach" => return self.attach(req, peer, ticket),
+            "/attach" => return self.attach(req, peer, local, ticket),
             _ => text(StatusCode::NOT_FOUND, "not found; try /, /api/state, /metrics or /healthz"),
         };
         if access == Access::GrantedByQuery
@@ -171,7 +178,13 @@ impl Routes {
 
     /// `opsboard attach`: the upgrade to the attach protocol, when the terminal speaks this
     /// server's version; the session runs on its own task from there.
-    fn attach(&self, mut req: Request<Incoming>, peer: SocketAddr, ticket: &Arc<Ticket>) -> Response<Body> {
+    fn attach(
+        &self,
+        mut req: Request<Incoming>,
+        peer: SocketAddr,
+        local: Option<&str>,
+        ticket: &Arc<Ticket>,
+    ) -> Response<Body> {
         use crate::attach::wire::{OPERATOR_HEADER, PROTOCOL, UPGRADE, VERSION_HEADER};
         let header = |name: &str| req.headers().get(name).and_then(|v: &HeaderValue| v.to_str().ok());
         if !header(hyper::header::UPGRADE.as_str()).is_some_and(|u| u.eq_ignore_ascii_case(UPGRADE)) {
@@ -201,9 +214,13 @@ impl Routes {
         };
         let upgrade = hyper::upgrade::on(&mut req);
         let (ask, refusals, ticket) = (self.ask.clone(), self.refusals.clone(), ticket.clone());
+        let terminal = local.map_or_else(|| peer.to_string(), str::to_string);
         tokio::spawn(async move {
             match upgrade.await {
-                Ok(io) => super::attach::session(io, ask, peer, operator, super::HEAD_TIMEOUT, refusals, ticket).await,
+                Ok(io) => {
+                    let who = (peer, terminal);
+                    super::attach::session(io, ask, who, operator, super::HEAD_TIMEOUT, refusals, ticket).await;
+                }
                 Err(e) => tracing::info!(%peer, error = %e, "attach upgrade failed"),
             }
         });

@@ -44,6 +44,8 @@ pub struct Hello {
     pub theme: Theme,
     pub utc_offset_secs: i32,
     pub peer: SocketAddr,
+    /// The terminal as the audit log names it: its address, or the bastion user on the socket.
+    pub terminal: String,
     /// The operator whose token the terminal presented (the route checked it), if any.
     pub operator: Option<String>,
 }
@@ -167,7 +169,7 @@ impl Viewers {
             return Err(format!("this server has {MAX_VIEWERS} terminals attached, its most; try again later"));
         }
         let (out, rx) = mpsc::channel(OUTBOX);
-        let operator = hello.operator.as_deref().map(|name| Operator::attached(name, hello.peer));
+        let operator = hello.operator.as_deref().map(|name| Operator::attached(name, &hello.terminal));
         let read_only = operator.is_none() || !ctx.may_act;
         let read_only_why = match &operator {
             None => "this terminal has no operator token (attach --operator-token-file)",

@@ -41,11 +41,12 @@ impl Operator {
         }
     }
 
-    /// An operator of `opsboard serve` named by their token, at the terminal `peer`; the host is
-    /// this server's, whose credentials run the action.
-    pub fn attached(name: &str, peer: std::net::SocketAddr) -> Self {
+    /// An operator of `opsboard serve` named by their token, at `terminal` (its address, or the
+    /// bastion user on the server's Unix socket); the host is this server's, whose credentials
+    /// run the action.
+    pub fn attached(name: &str, terminal: &str) -> Self {
         let server = Self::from_env();
-        Self { user: name.to_string(), host: server.host, ssh_client: None, terminal: Some(peer.to_string()) }
+        Self { user: name.to_string(), host: server.host, ssh_client: None, terminal: Some(terminal.to_string()) }
     }
 }
 
@@ -53,6 +54,14 @@ impl Operator {
 fn real_uid() -> Option<u32> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
     status.lines().find_map(|l| l.strip_prefix("Uid:"))?.split_whitespace().next()?.parse().ok()
+}
+
+/// `uid 1001 (alice)`: a local user as the audit log names one.
+pub fn user_of(uid: u32) -> String {
+    match user_name(uid) {
+        Some(name) => format!("uid {uid} ({name})"),
+        None => format!("uid {uid}"),
+    }
 }
 
 /// The login name of `uid` in `/etc/passwd`.

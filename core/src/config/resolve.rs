@@ -152,8 +152,8 @@ pub fn resolve(config: &Config, layers: &[Layer]) -> Result<Fleet, ConfigError> 
         }
     }
     if let Some(url) = &config.attach.url {
-        let ok =
-            reqwest::Url::parse(url).is_ok_and(|u| matches!(u.scheme(), "http" | "https") && u.host_str().is_some());
+        let ok = url.strip_prefix("unix:").is_some_and(|p| !p.is_empty())
+            || reqwest::Url::parse(url).is_ok_and(|u| matches!(u.scheme(), "http" | "https") && u.host_str().is_some());
         if !ok {
             return Err(err(
                 "attach",

@@ -186,6 +186,9 @@ pub struct Serve {
     /// other machines, their tokens no longer crossing the network in clear.
     pub tls_cert: Option<PathBuf>,
     pub tls_key: Option<PathBuf>,
+    /// A Unix socket the board is served on too (`attach unix:PATH`): who may connect is the
+    /// socket file's permissions, and the audit log names the bastion user by the peer's uid.
+    pub unix_socket: Option<PathBuf>,
 }
 
 impl Default for Serve {
@@ -199,6 +202,7 @@ impl Default for Serve {
             status_listen: None,
             tls_cert: None,
             tls_key: None,
+            unix_socket: None,
         }
     }
 }
