@@ -54,10 +54,14 @@ fn watcher(mut r: BufReader<TcpStream>, bytes: Arc<AtomicU64>, stop: Arc<AtomicB
     support::count_until(&mut r, &bytes, &stop);
 }
 
-/// Key-to-frame times: `n` keys (down, up, down, …) 100 ms apart, each timed to the first line
-/// that follows it (heartbeats skipped).
-fn key_latencies(addr: SocketAddr, n: usize) -> Vec<Duration> {
-    let mut r = attach(addr);
+/// Key-to-frame times: `n` keys (down, up, down, …) 100 ms apart, each sent by `send` and timed
+/// to the first frame that follows it on `r` (`is_frame` skips heartbeats and the like).
+fn time_keys(
+    r: &mut BufReader<TcpStream>,
+    n: usize,
+    mut send: impl FnMut(&mut BufReader<TcpStream>, &str),
+    is_frame: impl Fn(&str) -> bool,
+) -> Vec<Duration> {
     r.get_mut().set_read_timeout(Some(Duration::from_secs(2))).unwrap();
     let mut took = Vec::new();
     let mut line = String::new();
@@ -65,19 +69,28 @@ fn key_latencies(addr: SocketAddr, n: usize) -> Vec<Duration> {
         std::thread::sleep(Duration::from_millis(100));
         let key = if i % 2 == 0 { "j" } else { "k" };
         let t0 = Instant::now();
-        writeln!(r.get_mut(), r#"{{"t":"key","code":"{key}","mods":0}}"#).unwrap();
+        send(r, key);
         loop {
             line.clear();
             if r.read_line(&mut line).is_err() || line.is_empty() {
                 return took;
             }
-            if !line.contains(r#""t":"hb""#) {
+            if is_frame(&line) {
                 break;
             }
         }
         took.push(t0.elapsed());
     }
     took
+}
+
+/// A terminal's keys, on its own connection.
+fn key_latencies(addr: SocketAddr, n: usize) -> Vec<Duration> {
+    let mut r = attach(addr);
+    let send = |r: &mut BufReader<TcpStream>, key: &str| {
+        writeln!(r.get_mut(), r#"{{"t":"key","code":"{key}","mods":0}}"#).unwrap();
+    };
+    time_keys(&mut r, n, send, |line| !line.contains(r#""t":"hb""#))
 }
 
 /// A browser's own view: the page's stream opened with `view=new`, read up to its whole frame;
@@ -102,31 +115,17 @@ fn own_page(addr: SocketAddr) -> (BufReader<TcpStream>, String) {
     }
 }
 
-/// Key-to-frame times on a browser's own view: each key a request of its own, timed to the next
-/// event on the view's stream.
+/// A browser's keys on its own view: each key a request of its own, timed to the next event on
+/// the view's stream.
 fn page_key_latencies(addr: SocketAddr, n: usize) -> Vec<Duration> {
     let (mut r, name) = own_page(addr);
-    r.get_mut().set_read_timeout(Some(Duration::from_secs(2))).unwrap();
-    let mut took = Vec::new();
-    let mut line = String::new();
-    for i in 0..n {
-        std::thread::sleep(Duration::from_millis(100));
-        let key = if i % 2 == 0 { "j" } else { "k" };
-        let t0 = Instant::now();
+    let send = |_: &mut BufReader<TcpStream>, key: &str| {
         let mut k = TcpStream::connect(addr).unwrap();
         write!(k, "GET /key?view={name}&code={key}&mods=0 HTTP/1.0\r\nHost: {addr}\r\n\r\n").unwrap();
-        loop {
-            line.clear();
-            if r.read_line(&mut line).is_err() || line.is_empty() {
-                return took;
-            }
-            if line.starts_with("data:") && !line.contains(r#""t":"hb""#) {
-                break;
-            }
-        }
-        took.push(t0.elapsed());
-    }
-    took
+        // Its answer comes as the frame is sent: read it, so the request is not cut short.
+        let _ = k.read_to_end(&mut Vec::new());
+    };
+    time_keys(&mut r, n, send, |line| line.starts_with("data:") && !line.contains(r#""t":"hb""#))
 }
 
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
