@@ -69,6 +69,20 @@ enum Command {
         /// judges on (default 2s: quick, but often too few requests to judge the error rate).
         #[arg(long, value_parser = parse_window)]
         window: Option<Duration>,
+        /// A deploy gate: exit 1 while a service is CRIT, burns its error budget faster than
+        /// --max-burn over the last hour, or has spent it; 0 otherwise.
+        #[arg(long)]
+        gate: bool,
+        /// With --gate: the fastest burn allowed over the last hour (1 spends the budget in
+        /// exactly its window).
+        #[arg(long, default_value_t = 1.0, requires = "gate")]
+        max_burn: f64,
+        /// With --gate: the team's running board, which keeps the budgets (default `[attach] url`).
+        #[arg(long, requires = "gate")]
+        server: Option<String>,
+        /// With --gate: only these services (repeat it); default all.
+        #[arg(long = "service", requires = "gate")]
+        services: Vec<String>,
     },
     /// Render one frame after one round of polling.
     Snapshot {
@@ -247,7 +261,19 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
     let loaded = std::sync::Arc::new(loaded);
 
     match &cli.command {
-        Some(Command::Check { json, window }) => {
+        Some(Command::Check { json, window, gate: true, max_burn, server, services }) => {
+            let server = server.clone().or_else(|| loaded.config.attach.url.clone());
+            let window = window.unwrap_or(check::DEFAULT_WINDOW);
+            let verdict = check::gate::run(&loaded, server.as_deref(), services, *max_burn, window).await;
+            let secrets = loaded.secrets();
+            if *json {
+                println!("{}", secrets.scrub(&serde_json::to_string_pretty(&verdict)?));
+            } else {
+                print!("{}", secrets.scrub(&verdict.text()));
+            }
+            Ok(ExitCode::from(u8::from(!verdict.pass)))
+        }
+        Some(Command::Check { json, window, .. }) => {
             let collector = check::gather(&loaded, window.unwrap_or(check::DEFAULT_WINDOW), 1).await;
             let report = opsboard::report::report(&collector.state, SystemTime::now());
             // Header values, passwords and tokens from the config never reach the output.

@@ -393,6 +393,14 @@ fn example_config_loads_and_documents_every_key() {
         "dr_region",
         "dr_max_age",
         "min_free_storage",
+        "depends_on",
+        "dependency_wait",
+        "slo",
+        "weekly",
+        "cron",
+        "tz",
+        "duration",
+        "reason",
     ] {
         assert!(text.contains(&format!("{key} =")) || text.contains(&format!("{key} ")), "example lacks `{key}`");
     }

@@ -9,22 +9,12 @@ mod common;
 use common::browser::{self, Browser};
 use common::served::Served;
 use common::tmux::Tmux;
-use common::{Reply, TestServer, audit, eventually, receiver, serve_with};
+use common::{audit, eventually, receiver, switchable};
 use std::path::Path;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 const BIN: &str = env!("CARGO_BIN_EXE_opsboard");
-
-/// A health endpoint that is up or down as the test says.
-async fn switchable() -> (TestServer, Arc<AtomicBool>) {
-    let up = Arc::new(AtomicBool::new(true));
-    let flag = up.clone();
-    let reply =
-        move |_: &str| if flag.load(Ordering::SeqCst) { Reply::text(200, "OK") } else { Reply::text(503, "DOWN") };
-    (serve_with(reply).await, up)
-}
 
 fn attached(dir: &Path, name: &str, url: &str, extra: &str) -> Tmux {
     let h = dir.join(name);

@@ -80,6 +80,8 @@ pub enum Action {
     DialogCancel,
     /// Mute the selected service's notifications.
     Silence,
+    /// Put the selected service in maintenance for a while (or end its window).
+    Maintenance,
     /// Take the selected service's incident (or hand it back).
     Take,
     /// Write a note on the public status page for the selected service's component.
@@ -124,6 +126,7 @@ pub const BINDINGS: &[Binding] = &[
     bind(Action::ToggleOutput, &[Key::Char('o')], 1, "output of the last action on a service", "output"),
     bind(Action::Take, &[Key::Char('a')], 1, "take an incident, or hand it back", "take"),
     bind(Action::Silence, &[Key::Char('m')], 1, "mute a service's notifications", "mute"),
+    bind(Action::Maintenance, &[Key::Char('M')], 1, "maintenance window: pages nobody", "maint"),
     bind(Action::Note, &[Key::Char('n')], 1, "note on the public status page", "note"),
     bind(Action::ReloadConfig, &[Key::Ctrl('r')], 1, "reload the config", "reload"),
     bind(Action::ToggleHelp, &[Key::Char('?'), Key::F(1)], 1, "this help", "help"),
@@ -199,6 +202,6 @@ mod tests {
         assert_eq!(lines[1], ("g G  Home End".to_string(), "first / last"));
         assert!(lines.iter().any(|(k, w)| k == "⏎ → l" && *w == "open service detail"), "{lines:?}");
         assert!(lines.iter().any(|(k, w)| k == "q Ctrl-C" && *w == "quit"), "{lines:?}");
-        assert_eq!(board_chars().collect::<String>(), "kjgGlh/scdboamn?q");
+        assert_eq!(board_chars().collect::<String>(), "kjgGlh/scdboamMn?q");
     }
 }

@@ -93,7 +93,13 @@ impl Collector {
         let pollers = Pollers::start(loaded, tx.clone(), start, &rounds);
         let audit = crate::actions::audit::AuditLog::default_path().map(crate::actions::audit::AuditLog::new);
         let (notifier, history, kept, audit) = match mode {
-            Mode::Live => (Notifier::start(loaded, &tx), Some(history), kept, audit),
+            Mode::Live => {
+                let mut kept = kept;
+                if let Some(k) = &mut kept {
+                    k.open_budgets(&mut state);
+                }
+                (Notifier::start(loaded, &tx), Some(history), kept, audit)
+            }
             Mode::OneShot { .. } => {
                 state.at_once = true;
                 (Notifier::silent(loaded), None, None, None)
@@ -346,6 +352,7 @@ impl Collector {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Marked {
     Silences,
+    Maintenance,
     Taken,
     StatusNotes,
 }
@@ -354,6 +361,7 @@ impl Marked {
     fn by(event: &Event) -> Option<Self> {
         match event {
             Event::Silenced(_) | Event::Unsilenced { .. } => Some(Self::Silences),
+            Event::Maintenance(_) | Event::MaintenanceOver { .. } => Some(Self::Maintenance),
             Event::Taken(_) | Event::HandedBack { .. } => Some(Self::Taken),
             Event::StatusNote(_) => Some(Self::StatusNotes),
             _ => None,
@@ -361,6 +369,8 @@ impl Marked {
     }
 }
 
+/// Error budgets' counts are written this often: a kill -9 loses at most this much of them.
+const BUDGETS_WRITE_EVERY: Duration = Duration::from_secs(5);
 /// The status page's days are written at most this often (a kill -9 loses at most this much).
 const DAYS_WRITE_EVERY: Duration = Duration::from_secs(60);
 /// A gap between ticks longer than this (the machine slept, the process was stopped) is time
@@ -370,29 +380,79 @@ const LONGEST_TICK: Duration = Duration::from_secs(10);
 /// The documents of the data dir the collector keeps, each rewritten whole.
 struct Kept {
     silences: PathBuf,
+    maintenance: PathBuf,
     taken: PathBuf,
     status_notes: PathBuf,
     days: PathBuf,
     /// The last tick counted into the days, and when they were last written.
     counted: Option<SystemTime>,
     days_written: Option<SystemTime>,
+    /// Error budgets' counts (in a live board only: one process writes them), and when they
+    /// were last flushed.
+    budgets: Option<crate::store::budgets::BudgetStore>,
+    budgets_path: PathBuf,
+    budgets_written: Option<SystemTime>,
 }
 
 impl Kept {
     fn in_dir(dir: &std::path::Path) -> Self {
         Self {
             silences: dir.join("silences.json"),
+            maintenance: dir.join("maintenance.json"),
             taken: dir.join("taken.json"),
             status_notes: dir.join("status-notes.json"),
             days: dir.join("status-days.json"),
             counted: None,
             days_written: None,
+            budgets: None,
+            budgets_path: dir.join("budgets.redb"),
+            budgets_written: None,
+        }
+    }
+
+    /// Opens the budgets' store and loads what it holds into every budget; without it, budgets
+    /// live in memory only and the log says why.
+    fn open_budgets(&mut self, state: &mut State) {
+        if !state.services.iter().any(|s| s.budget.is_some()) {
+            return;
+        }
+        match crate::store::budgets::BudgetStore::open(&self.budgets_path) {
+            Ok(mut store) => {
+                if let Err(e) = store.compact() {
+                    tracing::warn!(error = %e, "error budgets' store not compacted");
+                }
+                for svc in &mut state.services {
+                    if let Some(b) = &mut svc.budget {
+                        match store.load(&svc.name) {
+                            Ok(rows) => b.fill(rows),
+                            Err(e) => tracing::error!(service = %svc.name, error = %e, "error budget not read"),
+                        }
+                    }
+                }
+                self.budgets = Some(store);
+            }
+            Err(e) => tracing::error!(error = %e, "error budgets kept in memory only: the store did not open"),
+        }
+    }
+
+    /// Writes the budgets' newest counts, at most every [`BUDGETS_WRITE_EVERY`].
+    fn flush_budgets(&mut self, state: &State, now: SystemTime) {
+        let Some(store) = &self.budgets else { return };
+        let due = self.budgets_written.is_none_or(|t| now.duration_since(t).unwrap_or_default() >= BUDGETS_WRITE_EVERY);
+        if !due {
+            return;
+        }
+        self.budgets_written = Some(now);
+        let budgets = state.services.iter().filter_map(|s| s.budget.as_ref().map(|b| (&*s.name, b.newest_rows())));
+        if let Err(e) = store.save(budgets) {
+            tracing::error!(error = %e, "error budgets not written");
         }
     }
 
     fn read_into(&self, state: &mut State) {
         use crate::store::document::read;
         state.silences = Silences { list: read(&self.silences).unwrap_or_default() };
+        state.maintenance.list = read(&self.maintenance).unwrap_or_default();
         state.taken = Taken { list: read(&self.taken).unwrap_or_default() };
         state.status_notes.list = read(&self.status_notes).unwrap_or_default();
         state.days = read(&self.days).unwrap_or_default();
@@ -401,14 +461,16 @@ impl Kept {
     fn write(&self, what: Marked, state: &State) -> std::io::Result<()> {
         match what {
             Marked::Silences => keep(&self.silences, &state.silences.list),
+            Marked::Maintenance => keep(&self.maintenance, &state.maintenance.list),
             Marked::Taken => keep(&self.taken, &state.taken.list),
             Marked::StatusNotes => keep(&self.status_notes, &state.status_notes.list),
         }
     }
 
-    /// Counts the time since the last tick into the status page's days; writes them once a minute.
+    /// Counts the time since the last tick into the status page's days (written once a minute)
+    /// and the error budgets' time seen (written every few seconds).
     fn tally(&mut self, state: &mut State, verdicts: &Verdicts, now: SystemTime) {
-        if state.components.is_empty() {
+        if state.components.is_empty() && !state.services.iter().any(|s| s.budget.is_some()) {
             return;
         }
         let Some(last) = self.counted else {
@@ -424,9 +486,19 @@ impl Kept {
         self.counted = Some(last + whole);
         if gap <= LONGEST_TICK {
             let date = chrono::DateTime::<chrono::Local>::from(now).format("%Y-%m-%d").to_string();
-            state.tally_days(verdicts, &date, whole);
+            if !state.components.is_empty() {
+                state.tally_days(verdicts, &date, whole);
+            }
+            let secs = whole.as_secs() as u32;
+            for b in state.services.iter_mut().filter_map(|s| s.budget.as_mut()) {
+                b.seen(now, secs);
+            }
         } else {
             self.counted = Some(now);
+        }
+        self.flush_budgets(state, now);
+        if state.components.is_empty() {
+            return;
         }
         let due = self.days_written.is_none_or(|t| now.duration_since(t).unwrap_or_default() >= DAYS_WRITE_EVERY);
         if due {

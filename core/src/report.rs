@@ -9,6 +9,11 @@ use std::time::SystemTime;
 #[derive(Debug, Serialize)]
 pub struct Report {
     pub status: Status,
+    /// Items by state as the board counts them: a service blocked by a failing cause is
+    /// counted once, under its cause.
+    pub counts: crate::state::Tally,
+    /// Failing items with services blocked behind them, worst first.
+    pub causes: Vec<CauseReport>,
     pub services: Vec<ServiceReport>,
     pub asgs: Vec<AsgReport>,
     pub cloudwatch: Vec<CloudWatchReport>,
@@ -28,6 +33,56 @@ pub struct Report {
     /// What became of the last reload of the config, if there was one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub config_reload: Option<ConfigReloadReport>,
+}
+
+/// A service's error budget.
+#[derive(Debug, Serialize)]
+pub struct BudgetReport {
+    /// The share that must be good (0.999).
+    pub objective: f64,
+    pub window_s: u64,
+    /// What it is judged on: `requests`, or `checks` without request metrics.
+    pub basis: crate::state::budget::Basis,
+    /// The share of the budget left (negative: overspent); none before any event.
+    pub left: Option<f64>,
+    /// The share of the window a board saw.
+    pub coverage: f64,
+    /// Burn rates by window (`5m`, `30m`, `1h`, `6h`, `3d`); 1 spends it in exactly the window.
+    pub burn: std::collections::BTreeMap<String, Option<f64>>,
+    /// `page` or `ticket`, when a rule is raised, with its words.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub alert: Option<crate::state::budget::Alert>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub alert_reason: Option<String>,
+    /// In words: "budget 62 % left, over 27 of 30 days seen".
+    pub words: String,
+    /// The share of requests and of checks that succeeded over 24h, 7d and 30d, with coverage.
+    pub availability: Vec<crate::state::budget::Availability>,
+}
+
+/// A maintenance window in force on a service.
+#[derive(Debug, Serialize)]
+pub struct MaintenanceReport {
+    /// Unix seconds when it ends.
+    pub until: u64,
+    pub reason: String,
+    /// Who set it from the board; none for a planned window.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub by: Option<String>,
+    /// The planned window's name.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub window: Option<String>,
+}
+
+/// A failing item that services depend on (`depends_on`).
+#[derive(Debug, Serialize)]
+pub struct CauseReport {
+    /// As the board names it: `orders-db`, `asg web-asg`, `queue emails`.
+    pub name: String,
+    pub status: Status,
+    pub reason: String,
+    /// The services blocked by it.
+    pub behind: Vec<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -184,6 +239,15 @@ pub struct ServiceReport {
     pub env: String,
     pub status: Status,
     pub reason: String,
+    /// The failing causes it is blocked by (`depends_on`): it is counted under them.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub blocked_by: Vec<String>,
+    /// The maintenance window in force: it pages nobody and is not counted.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub maintenance: Option<MaintenanceReport>,
+    /// Its error budget, when it has an objective (`slo`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub budget: Option<BudgetReport>,
     /// Requests per second, summed over instances.
     pub request_rate: Option<f64>,
     /// 5xx share of requests, 0..1.
@@ -319,8 +383,18 @@ pub fn report(state: &State, now: SystemTime) -> Report {
     let status = if verdicts.service_tally.total() == 0 { Status::Ok } else { status };
     let now_s = secs(now);
     let silences = state.silences.list.iter().filter(|s| s.until.is_none_or(|t| t > now_s)).cloned().collect();
+    let causes = (verdicts.blocking.causes.iter())
+        .map(|c| CauseReport {
+            name: c.name.clone(),
+            status: c.verdict.status,
+            reason: c.verdict.reason.clone(),
+            behind: c.behind.clone(),
+        })
+        .collect();
     let mut r = Report {
         status,
+        counts: verdicts.service_tally,
+        causes,
         services: Vec::new(),
         asgs: Vec::new(),
         cloudwatch: Vec::new(),
@@ -345,7 +419,23 @@ pub fn report(state: &State, now: SystemTime) -> Report {
     let parts: std::collections::BTreeSet<Part> = Source::ALL.iter().copied().map(part).collect();
     for p in parts {
         match p {
-            Part::Rows => r.services = rows(state, now),
+            Part::Rows => {
+                r.services = rows(state, now);
+                for (row, by) in r.services.iter_mut().zip(&verdicts.blocking.by) {
+                    row.blocked_by = by.clone();
+                }
+                for (row, svc) in r.services.iter_mut().zip(&state.services) {
+                    row.budget = svc.budget.as_ref().map(|b| budget(b, now));
+                }
+                for (row, m) in r.services.iter_mut().zip(&verdicts.maintenance) {
+                    row.maintenance = m.as_ref().map(|m| MaintenanceReport {
+                        until: secs(m.until),
+                        reason: m.reason.clone(),
+                        by: m.by.clone(),
+                        window: m.window.clone(),
+                    });
+                }
+            }
             Part::Signals => add_signals(&mut r.services, state, now),
             Part::Aws => add_aws(&mut r, state, &verdicts, now),
             Part::Backups => r.backups = backups(state, &verdicts, now),
@@ -354,6 +444,22 @@ pub fn report(state: &State, now: SystemTime) -> Report {
         }
     }
     r
+}
+
+fn budget(b: &crate::state::budget::Budget, now: SystemTime) -> BudgetReport {
+    let (basis, s) = b.standing(now);
+    BudgetReport {
+        objective: b.slo.objective,
+        window_s: b.slo.window.as_secs(),
+        basis,
+        left: s.left.map(|l| round(l, 4)),
+        coverage: round(s.coverage, 6),
+        burn: s.burn.iter().map(|(w, r)| (w.clone(), r.map(|r| round(r, 3)))).collect(),
+        alert: s.alert.as_ref().map(|(a, _)| *a),
+        alert_reason: s.alert.as_ref().map(|(_, w)| w.clone()),
+        words: s.words(b.slo.window),
+        availability: b.availability(now),
+    }
 }
 
 fn secs(t: SystemTime) -> u64 {
@@ -369,6 +475,9 @@ fn rows(state: &State, now: SystemTime) -> Vec<ServiceReport> {
                 env: svc.env.name.clone(),
                 status: v.status,
                 reason: v.reason,
+                blocked_by: Vec::new(),
+                maintenance: None,
+                budget: None,
                 request_rate: None,
                 error_rate: None,
                 p95_ms: None,

@@ -56,6 +56,9 @@ pub struct NoteReport {
 #[serde(rename_all = "snake_case")]
 pub enum Public {
     Operational,
+    /// A window in force on one of its services, and nothing worse on the others.
+    #[serde(rename = "under_maintenance")]
+    Maintenance,
     NoData,
     Degraded,
     PartialOutage,
@@ -66,6 +69,7 @@ impl Public {
     pub fn words(self) -> &'static str {
         match self {
             Public::Operational => "Operational",
+            Public::Maintenance => "Under maintenance",
             Public::NoData => "No data",
             Public::Degraded => "Degraded performance",
             Public::PartialOutage => "Partial outage",
@@ -107,13 +111,19 @@ pub fn report(state: &State, verdicts: &Verdicts, title: &str, days: u16, now: S
         .components
         .iter()
         .map(|c| {
-            let states: Vec<Status> = c
-                .services
-                .iter()
-                .filter_map(|name| state.services.iter().position(|s| *s.name == **name))
-                .filter_map(|si| verdicts.services.get(si).map(|v| v.status()))
+            let positions: Vec<usize> =
+                (c.services.iter()).filter_map(|name| state.services.iter().position(|s| *s.name == **name)).collect();
+            let in_maintenance = |si: &usize| verdicts.maintenance.get(*si).is_some_and(Option::is_some);
+            // A service in its window is not failing the customers by surprise: "Under
+            // maintenance", unless the others are worse.
+            let states: Vec<Status> = (positions.iter())
+                .filter(|si| !in_maintenance(si))
+                .filter_map(|&si| verdicts.services.get(si).map(|v| v.status()))
                 .collect();
-            let status = Public::of(&states);
+            let status = match Public::of(&states) {
+                Public::Operational if positions.iter().any(in_maintenance) => Public::Maintenance,
+                other => other,
+            };
             let days = dates
                 .iter()
                 .map(|date| {

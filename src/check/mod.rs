@@ -5,6 +5,7 @@ use crate::config::Loaded;
 use crate::history::DeployHistory;
 use std::time::Duration;
 
+pub mod gate;
 mod table;
 
 pub use table::table;

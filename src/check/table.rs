@@ -5,6 +5,21 @@ use crate::state::Status;
 use std::fmt::Write;
 use std::time::Duration;
 
+/// The reason after what qualifies it: maintenance, blocked by.
+fn qualified(s: &crate::report::ServiceReport) -> String {
+    let mut words: Vec<String> = Vec::new();
+    if let Some(m) = &s.maintenance {
+        let until = chrono::DateTime::<chrono::Local>::from(std::time::UNIX_EPOCH + Duration::from_secs(m.until));
+        words.push(format!("maintenance until {}", until.format("%H:%M")));
+    }
+    if !s.blocked_by.is_empty() {
+        words.push(format!("blocked by {}", s.blocked_by.join(", ")));
+    }
+    words.push(s.reason.clone());
+    words.retain(|w| !w.is_empty());
+    words.join(" · ")
+}
+
 /// A plain table for people: one line per service, one more per instance that is not ok.
 pub fn table(report: &Report) -> String {
     let name_w = report.services.iter().map(|s| s.name.len()).max().unwrap_or(7).max(7);
@@ -28,7 +43,7 @@ pub fn table(report: &Report) -> String {
             s.p95_ms
                 .map(|p| crate::format::duration(Duration::from_secs_f64(p / 1000.0)))
                 .unwrap_or_else(|| "—".into()),
-            s.reason
+            qualified(s)
         );
         for i in s.instances.iter().filter(|i| i.status != Status::Ok) {
             let latency = i.latency_ms.map(|l| format!("{l}ms")).unwrap_or_default();
@@ -66,6 +81,11 @@ pub fn table(report: &Report) -> String {
         if let Some(e) = &a.error {
             let _ = writeln!(out, "UNKNOWN  aws {} ({}): {e}", a.name, a.region);
         }
+    }
+    for c in &report.causes {
+        let n = c.behind.len();
+        let what = if n == 1 { "service" } else { "services" };
+        let _ = writeln!(out, "cause: {} {} — {n} {what} behind it: {}", c.name, c.status.word(), c.behind.join(", "));
     }
     let _ = writeln!(out, "overall: {}", report.status.word());
     out

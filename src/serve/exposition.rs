@@ -132,6 +132,55 @@ pub fn render(report: &Report, serve: &ServeStats) -> String {
     f.gauge("opsboard_service_state", &format!("Each service's state: {STATES}."), svc, |s| {
         Some((sl(s), f64::from(state_value(s.status))))
     });
+    let counts: Vec<(Status, usize)> = Status::ALL.iter().map(|&s| (s, report.counts.get(s))).collect();
+    f.gauge(
+        "opsboard_items",
+        "Items by state as the board counts them: a service blocked by a failing cause counts once, under it.",
+        &counts,
+        |(s, n)| Some((vec![("state", s.word().to_ascii_lowercase())], *n as f64)),
+    );
+    f.gauge(
+        "opsboard_service_maintenance_until_seconds",
+        "For each service in a maintenance window (it pages nobody), the Unix time the window ends.",
+        svc,
+        |s| s.maintenance.as_ref().map(|m| (sl(s), m.until as f64)),
+    );
+    f.gauge(
+        "opsboard_slo_budget_remaining_ratio",
+        "Share of each service's error budget left over its SLO window (negative: overspent).",
+        svc,
+        |s| s.budget.as_ref().and_then(|b| b.left).map(|l| (sl(s), l)),
+    );
+    f.gauge(
+        "opsboard_slo_coverage_ratio",
+        "Share of each service's SLO window a board was watching: the rest is unknown, not good.",
+        svc,
+        |s| s.budget.as_ref().map(|b| (sl(s), b.coverage)),
+    );
+    let burns: Vec<_> = (svc.iter())
+        .flat_map(|s| s.budget.iter().flat_map(move |b| b.burn.iter().filter_map(move |(w, r)| r.map(|r| (s, w, r)))))
+        .collect();
+    f.gauge(
+        "opsboard_slo_burn_rate",
+        "How fast each service burns its error budget over each window: 1 spends it in exactly the SLO window.",
+        &burns,
+        |(s, w, r)| {
+            let mut labels = sl(s);
+            labels.push(("window", w.to_string()));
+            Some((labels, *r))
+        },
+    );
+    let blocked: Vec<_> = svc.iter().flat_map(|s| s.blocked_by.iter().map(move |c| (s, c))).collect();
+    f.gauge(
+        "opsboard_service_blocked",
+        "1 for each failing service blocked by a failing cause it depends on (depends_on), labelled with it.",
+        &blocked,
+        |(s, cause)| {
+            let mut labels = sl(s);
+            labels.push(("cause", cause.to_string()));
+            Some((labels, 1.0))
+        },
+    );
     f.gauge(
         "opsboard_requests_per_second",
         "Requests per second over the service's window, all instances.",

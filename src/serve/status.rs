@@ -28,6 +28,7 @@ fn class(p: Public) -> &'static str {
     match p {
         Public::Operational => "ok",
         Public::NoData => "none",
+        Public::Maintenance => "maint",
         Public::Degraded => "warn",
         Public::PartialOutage => "partial",
         Public::MajorOutage => "major",
@@ -100,6 +101,7 @@ fn overall(p: Public) -> &'static str {
     match p {
         Public::Operational => "All systems operational",
         Public::NoData => "Status unknown",
+        Public::Maintenance => "Scheduled maintenance in progress",
         Public::Degraded => "Some systems are degraded",
         Public::PartialOutage => "Partial outage",
         Public::MajorOutage => "Major outage",
@@ -110,11 +112,11 @@ const STYLE: &str = "\
 body{font-family:system-ui,-apple-system,'DejaVu Sans',sans-serif;max-width:52rem;margin:0 auto;padding:1rem;color:#1d2330;background:#fff}\
 header{border-radius:.5rem;padding:1rem 1.25rem;margin-bottom:1.5rem;color:#fff}\
 header h1{margin:0;font-size:1.4rem}header .overall{margin:.25rem 0 0;font-size:1.1rem;font-weight:600}\
-header.ok{background:#2f855a}header.warn{background:#b7791f}header.partial{background:#c05621}header.major{background:#c53030}header.none{background:#4a5568}\
+header.ok{background:#2f855a}header.warn{background:#b7791f}header.partial{background:#c05621}header.major{background:#c53030}header.none{background:#4a5568}header.maint{background:#2b6cb0}\
 ul.components{list-style:none;padding:0;border:1px solid #d8dde6;border-radius:.5rem}\
 ul.components>li{padding:.9rem 1.1rem;border-bottom:1px solid #d8dde6}ul.components>li:last-child{border-bottom:0}\
 .row{display:flex;justify-content:space-between;font-weight:600}\
-.state.ok{color:#2f855a}.state.warn{color:#b7791f}.state.partial{color:#c05621}.state.major{color:#c53030}.state.none{color:#4a5568}\
+.state.ok{color:#2f855a}.state.warn{color:#b7791f}.state.partial{color:#c05621}.state.major{color:#c53030}.state.none{color:#4a5568}.state.maint{color:#2b6cb0}\
 ol.days{display:flex;gap:2px;list-style:none;padding:0;margin:.6rem 0 .2rem}\
 ol.days li{flex:1;height:2rem;border-radius:2px}\
 ol.days .ok{background:#48bb78}ol.days .warn{background:#ecc94b}ol.days .partial{background:#ed8936}ol.days .major{background:#e53e3e}ol.days .none{background:#e2e8f0}\

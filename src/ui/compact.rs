@@ -63,15 +63,21 @@ fn service_line<'a>(scene: &Scene, si: usize, selected: bool) -> Line<'a> {
         name_style = name_style.add_modifier(Modifier::BOLD);
     }
     let mut spans = vec![
-        Span::styled(format!("{} {:<5} ", symbols::status(status), short_word(status)), theme.status(status)),
+        Span::styled(
+            format!("{} {:<5} ", symbols::status(status), short_word(status)),
+            if scene.verdicts.quiet(si) { theme.dim() } else { theme.status(status) },
+        ),
         Span::styled(svc.name.to_string(), name_style),
         Span::styled(format!(" {}", svc.env.label), super::env_style(&svc.env, theme)),
     ];
     if let Some(muted) = super::marks_label(scene, si, false) {
         spans.push(Span::styled(format!(" {muted}"), theme.dim()));
     }
-    if status != Status::Ok {
-        spans.push(Span::styled(format!(" {}", v.reason), theme.status(status)));
+    // Flapping is said among the marks; blocked, the own reason is quiet.
+    let blocked = scene.verdicts.quiet(si);
+    if status != Status::Ok && scene.verdicts.services[si].flapping.as_ref() != Some(&v) {
+        let style = if blocked { theme.dim() } else { theme.status(status) };
+        spans.push(Span::styled(format!(" {}", v.reason), style));
     }
     Line::from(spans)
 }

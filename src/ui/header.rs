@@ -23,9 +23,10 @@ pub fn render(frame: &mut Frame, area: Rect, scene: &Scene) {
     let clock = Span::styled(format!(" {} ", clock(scene)), theme.title());
     let updated = Span::styled(updated_text(scene), theme.dim());
 
-    // What the count holds that no service row shows (a late backup, a group below min): named,
+    // A cause first ("orders-db CRIT — 4 services behind it"): the one row that matters. Else
+    // what the count holds that no service row shows (a late backup, a group below min): named,
     // so that every red the header counts can be found.
-    let offscreen = offscreen(scene);
+    let offscreen = cause(scene).or_else(|| offscreen(scene));
     // Longest form first; drop parts until the line fits.
     let candidates = [
         (
@@ -62,6 +63,17 @@ pub fn render(frame: &mut Frame, area: Rect, scene: &Scene) {
     let mut left = vec![title];
     left.extend(counts(services, Form::Short, scene));
     frame.render_widget(Paragraph::new(Line::from(left)).style(theme.base()), area);
+}
+
+/// The worst cause with services behind it: "✖ orders-db CRIT — 4 services behind it  ".
+fn cause(scene: &Scene) -> Option<Span<'static>> {
+    let c = scene.verdicts.blocking.causes.first()?;
+    let more = match scene.verdicts.blocking.causes.len() {
+        1 => String::new(),
+        n => format!(" (+{} causes)", n - 1),
+    };
+    let text = format!("{} {}{more}  ", symbols::status(c.verdict.status), c.headline());
+    Some(Span::styled(text, scene.theme.status(c.verdict.status)))
 }
 
 /// The worst item at warn or worse that is not a service: "✖ backup postgres base: 30h old  ".

@@ -87,8 +87,19 @@ fn row<'a>(scene: &Scene, si: usize, name_room: u16, reason_room: u16) -> Row<'a
     if svc.instances.len() > MAX_INSTANCE_CELLS {
         grid.push(Span::styled(format!("+{}", svc.instances.len() - MAX_INSTANCE_CELLS), theme.dim()));
     }
+    // Blocked by a failing cause, or in maintenance: its state stays, quiet, so that the red
+    // rows are those that page.
+    let blocked = scene.verdicts.quiet(si);
+    let state = match status_cell::span(verdict.status, theme) {
+        span if blocked => span.style(theme.dim()),
+        span => span,
+    };
+    let reason = match reason(scene, si, verdict) {
+        span if blocked => span.style(theme.dim()),
+        span => span,
+    };
     Row::new(vec![
-        Cell::from(status_cell::span(verdict.status, theme)),
+        Cell::from(state),
         Cell::from(cut::line(
             if svc.check.tls.verify {
                 Line::raw(svc.name.to_string())
@@ -107,10 +118,8 @@ fn row<'a>(scene: &Scene, si: usize, name_room: u16, reason_room: u16) -> Row<'a
         )),
         Cell::from(cut::line(
             match super::marks_label(scene, si, false) {
-                Some(muted) => {
-                    Line::from(vec![Span::styled(format!("{muted} "), theme.dim()), reason(scene, si, verdict)])
-                }
-                None => Line::from(reason(scene, si, verdict)),
+                Some(marks) => Line::from(vec![Span::styled(format!("{marks} "), theme.dim()), reason]),
+                None => Line::from(reason),
             },
             reason_room,
         )),

@@ -159,14 +159,20 @@ pub fn silence_label(scene: &Scene, si: usize) -> Option<String> {
     scene.state.silences.get(&item).map(|s| s.label(scene.look.utc_offset_secs))
 }
 
-/// What people put on a service, in the board's order after its state: who took it, then its
-/// silence. `full` says when and what the taker wrote (the detail view); rows name the taker.
-/// None when neither.
+/// What qualifies a service's state, in the board's one order after it: maintenance, blocked by
+/// a cause, who took it, its silence, flapping. `full` says when and what the taker wrote, and how the
+/// flapping goes (the detail view); rows name the taker. None when nothing does.
 pub fn marks_label(scene: &Scene, si: usize, full: bool) -> Option<String> {
     let item = view::service_item(scene.state, si);
+    let maintenance = (scene.verdicts.maintenance.get(si).and_then(Option::as_ref))
+        .map(|m| m.label(scene.look.utc_offset_secs, full));
+    let blocked = scene.verdicts.blocking.label(si);
     let taken =
         scene.state.taken.get(&item).map(|t| if full { t.label(scene.look.utc_offset_secs) } else { t.short() });
-    let words: Vec<String> = taken.into_iter().chain(silence_label(scene, si)).collect();
+    let flapping = (scene.verdicts.services.get(si).and_then(|v| v.flapping.as_ref()))
+        .map(|f| if full { f.reason.clone() } else { "flapping".to_string() });
+    let words: Vec<String> =
+        maintenance.into_iter().chain(blocked).chain(taken).chain(silence_label(scene, si)).chain(flapping).collect();
     (!words.is_empty()).then(|| words.join(" · "))
 }
 

@@ -37,14 +37,14 @@ pub fn render(frame: &mut Frame, area: Rect, scene: &Scene) {
     // Only the rows that fit are built (and sized): the rest would be cut off anyway.
     rows.truncate(area.height.saturating_sub(3).max(1) as usize);
     // Notes (failing queries or scrapes) come first; trends take what is left.
-    let notes: Vec<String> = rows.iter().map(|&(_, si)| note(scene, si)).collect();
+    let notes: Vec<(String, bool)> = rows.iter().map(|&(_, si)| note_or_budget(scene, si)).collect();
     let longest = rows.iter().map(|&(_, si)| scene.state.services[si].name.chars().count()).max().unwrap_or(0);
     let name_width = cut::name_column(longest, area.width);
     // Fixed columns, their spacing and the borders; the note and the two trends share the rest,
     // the note first: a trend is a nicety, the note says why a number is missing.
     let fixed = 9 + name_width + 8 + 6 + 6 + 6 + 8 + 2;
     let free = area.width.saturating_sub(fixed);
-    let note_width = (notes.iter().map(|n| n.chars().count()).max().unwrap_or(0).max(4) as u16).min(free);
+    let note_width = (notes.iter().map(|(n, _)| n.chars().count()).max().unwrap_or(0).max(4) as u16).min(free);
     let trend = match (free - note_width) / 2 {
         t if t < 3 => 0,
         t => t.min(40) as usize,
@@ -65,8 +65,9 @@ pub fn render(frame: &mut Frame, area: Rect, scene: &Scene) {
     let table_rows: Vec<Row> = rows
         .into_iter()
         .zip(notes)
-        .map(|((status, si), note)| {
-            let note = cut::line(Line::from(Span::styled(note, theme.status(Status::Warn))), note_room);
+        .map(|((status, si), (note, warns))| {
+            let style = if warns { theme.status(Status::Warn) } else { theme.dim() };
+            let note = cut::line(Line::from(Span::styled(note, style)), note_room);
             row(scene, si, status, trend, name_room, note)
         })
         .collect();
@@ -114,6 +115,22 @@ fn row<'a>(scene: &Scene, si: usize, status: Status, trend: usize, name_room: u1
         Cell::from(current.and_then(|p| p.p99).map(seconds).unwrap_or_else(dash)),
         Cell::from(note),
     ])
+}
+
+/// The row's note, and whether it warns; without one, where its error budget stands, or why
+/// its budget burns too fast.
+fn note_or_budget(scene: &Scene, si: usize) -> (String, bool) {
+    let n = note(scene, si);
+    if let Some(b) = &scene.verdicts.services[si].budget {
+        return (b.reason.clone(), true);
+    }
+    if !n.is_empty() {
+        return (n, true);
+    }
+    match &scene.state.services[si].budget {
+        Some(b) => (b.standing(scene.now).1.short(), false),
+        None => (n, true),
+    }
 }
 
 /// What keeps this row from being complete, or the pending change of its state.

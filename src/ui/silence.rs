@@ -1,7 +1,8 @@
-//! The dialog that silences a service's notifications: for how long, and why.
+//! The dialog that silences a service's notifications, or puts it in maintenance: for how long,
+//! and why.
 
 use super::Scene;
-use super::view::{SILENCE_CHOICES, SilenceDialog};
+use super::view::SilenceDialog;
 use ratatui::{
     Frame,
     layout::Rect,
@@ -22,23 +23,33 @@ pub fn render(frame: &mut Frame, area: Rect, scene: &Scene, d: &SilenceDialog) {
             Span::styled(format!("{} {}", v.status.word(), v.reason), theme.status(v.status)),
         ]),
         Line::from(vec![
-            Span::styled(" mute     ", theme.dim()),
+            Span::styled(if d.maintenance { " window   " } else { " mute     " }, theme.dim()),
             Span::styled("◀ ", theme.accent()),
             Span::styled(d.choice_label(), theme.title().add_modifier(Modifier::REVERSED)),
             Span::styled(" ▶", theme.accent()),
             Span::styled(format!("   ←/→ {} of {}", d.choice + 1, d.choices()), theme.dim()),
         ]),
     ];
-    if d.choice < SILENCE_CHOICES.len() {
+    if d.sets() {
         lines.push(Line::from(vec![
             Span::styled(" reason   ", theme.dim()),
             Span::raw(d.reason.clone()),
             Span::styled("▏", theme.accent()),
         ]));
     }
-    if let Some(muted) = super::silence_label(scene, d.service) {
-        lines.push(Line::styled(format!(" now      {muted}"), theme.dim()));
+    let now = if d.maintenance {
+        scene.verdicts.maintenance.get(d.service).cloned().flatten().map(|m| m.label(scene.look.utc_offset_secs, true))
+    } else {
+        super::silence_label(scene, d.service)
+    };
+    if let Some(now) = now {
+        lines.push(Line::styled(format!(" now      {now}"), theme.dim()));
     }
-    lines.push(Line::styled(" The state stays on the board; only its notifications are muted.", theme.dim()));
-    super::popup(frame, area, scene, format!(" silence · {} ", svc.name), " ⏎ apply  Esc cancel ", lines);
+    let (what, title) = if d.maintenance {
+        ("The state stays on the board; nothing is sent until the window ends.", "maintenance")
+    } else {
+        ("The state stays on the board; only its notifications are muted.", "silence")
+    };
+    lines.push(Line::styled(format!(" {what}"), theme.dim()));
+    super::popup(frame, area, scene, format!(" {title} · {} ", svc.name), " ⏎ apply  Esc cancel ", lines);
 }

@@ -125,19 +125,22 @@ fn verdict_text(scene: &Scene, stale: bool) -> (String, Status) {
 }
 
 /// Whatever is at warn or worse (services, groups, backups), worst first: the same items the
-/// big count counts.
+/// big count counts, so a service blocked by a cause is not among them (its cause is), nor one
+/// in maintenance.
 fn failing_names(scene: &Scene) -> Vec<String> {
-    let items = &scene.verdicts.items;
-    items.iter().filter(|i| i.verdict.status >= Status::Warn).map(|i| i.name.clone()).collect()
+    let items = scene.verdicts.items.iter().filter(|i| i.counted());
+    items.filter(|i| i.verdict.status >= Status::Warn).map(|i| i.name.clone()).collect()
 }
 
 /// The verdict in plain words, readable from a capture and by a screen reader.
 fn summary_line<'a>(scene: &Scene, verdict: &str, status: Status) -> Line<'a> {
     let theme = scene.theme;
     let items = &scene.verdicts.items;
-    let mut parts: Vec<String> = Vec::new();
+    // Causes first: "orders-db CRIT — 4 services behind it".
+    let mut parts: Vec<String> = scene.verdicts.blocking.causes.iter().map(|c| c.headline()).collect();
     for s in [Status::Crit, Status::Warn, Status::Stale] {
-        let names: Vec<&str> = items.iter().filter(|i| i.verdict.status == s).map(|i| i.name.as_str()).collect();
+        let names: Vec<&str> =
+            (items.iter()).filter(|i| i.verdict.status == s && i.counted()).map(|i| i.name.as_str()).collect();
         if !names.is_empty() {
             parts.push(format!("{} {}: {}", names.len(), s.word(), names.join(", ")));
         }

@@ -75,6 +75,27 @@ impl Drop for TestServer {
     }
 }
 
+/// A health endpoint that answers 200 "OK" while its flag holds, 503 "DOWN" when not.
+pub async fn switchable() -> (TestServer, Arc<std::sync::atomic::AtomicBool>) {
+    let up = Arc::new(std::sync::atomic::AtomicBool::new(true));
+    let flag = up.clone();
+    let reply =
+        move |_: &str| if flag.load(Ordering::SeqCst) { Reply::text(200, "OK") } else { Reply::text(503, "DOWN") };
+    (serve_with(reply).await, up)
+}
+
+/// Loads `text` as the user's config file (`board.toml`) and returns the error it must give,
+/// which names that file.
+pub fn rejected(text: &str) -> opsboard::config::ConfigError {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("board.toml");
+    std::fs::write(&path, text).unwrap();
+    let sources = opsboard::config::Sources { user: Some(path.clone()), explicit: true, override_file: None };
+    let err = opsboard::config::load(&sources, &|_| None).expect_err("the config should be refused");
+    assert_eq!(err.file, path, "{err}");
+    err
+}
+
 /// Starts a server on 127.0.0.1 that answers every request with `reply`.
 pub async fn serve(reply: Reply) -> TestServer {
     serve_with(move |_| reply.clone()).await

@@ -50,6 +50,33 @@ pub fn find_key_line(text: &str, table: &str, name: &str) -> Option<usize> {
     None
 }
 
+/// The line of `key` in the `index`th `[[array]]` table (counting from 0), else of its header.
+pub fn find_entry_key_line(text: &str, array: &str, index: usize, key: &str) -> Option<usize> {
+    let mut seen = 0;
+    let mut header = None;
+    for (i, line) in text.lines().enumerate() {
+        if let Some(h) = parse_header(line) {
+            if header.is_some() {
+                break;
+            }
+            if h == array && line.trim_start().starts_with("[[") {
+                if seen == index {
+                    header = Some(i + 1);
+                }
+                seen += 1;
+            }
+            continue;
+        }
+        if header.is_some()
+            && let Some((k, _)) = line.split_once('=')
+            && clean_key(k) == key
+        {
+            return Some(i + 1);
+        }
+    }
+    header
+}
+
 /// The line of the first occurrence of `needle`.
 pub fn find_text_line(text: &str, needle: &str) -> Option<usize> {
     text.find(needle).map(|off| line_col(text, off).0)

@@ -2,12 +2,14 @@
 
 pub mod answer;
 pub mod aws;
+pub mod dependencies;
 pub mod discovery;
 mod duration;
 mod error;
 mod interpolate;
 mod layers;
 mod locate;
+pub mod maintenance;
 mod resolve;
 pub mod review;
 pub mod schema;
@@ -16,7 +18,7 @@ pub use duration::parse as parse_duration;
 pub use error::ConfigError;
 pub use layers::{Layer, parse_checked};
 pub use resolve::{CheckSpec, EnvSpec, Fleet, InstanceSpec, MAX_EVALUATION_PERIODS, ServiceSpec, TlsSpec};
-pub use schema::{Config, Mode};
+pub use schema::{Config, Mode, Slo};
 
 use std::path::{Path, PathBuf};
 

@@ -44,6 +44,14 @@ pub struct ServiceSpec {
     /// The paths a discovered instance is checked and scraped on.
     pub health_path: String,
     pub metrics_path: String,
+    /// What it needs to work (`depends_on`), checked against the config.
+    pub depends_on: Vec<super::dependencies::Dependency>,
+    /// How long its failure waits for a cause to be seen failing before it notifies on its own.
+    pub dependency_wait: Duration,
+    /// The planned windows (`[[maintenance]]`) that cover it.
+    pub maintenance: Vec<std::sync::Arc<super::maintenance::MaintenanceSpec>>,
+    /// Its objective and error budget, when it has one.
+    pub slo: Option<super::schema::Slo>,
 }
 
 /// The most instances a service has unless it says otherwise.
@@ -440,6 +448,24 @@ pub fn resolve(config: &Config, layers: &[Layer]) -> Result<Fleet, ConfigError> 
             max_instances,
             health_path: health_path.to_string(),
             metrics_path: metrics_path.to_string(),
+            depends_on: Vec::new(),
+            dependency_wait: Duration::ZERO,
+            maintenance: Vec::new(),
+            slo: match &svc.slo {
+                None => None,
+                Some(s) => {
+                    let table = format!("services.{name}");
+                    let objective = s.objective.value().map_err(|m| err(&table, "slo", m))?;
+                    if s.window < Duration::from_secs(3600) || s.window > Duration::from_secs(90 * 86_400) {
+                        return Err(err(
+                            &table,
+                            "slo",
+                            "an SLO window is from 1h to 90d, e.g. window = \"30d\"".into(),
+                        ));
+                    }
+                    Some(super::schema::Slo { objective, window: s.window })
+                }
+            },
         });
         if svc.promql.is_some() && config.prometheus.is_none() {
             return Err(err(
@@ -523,6 +549,15 @@ pub fn resolve(config: &Config, layers: &[Layer]) -> Result<Fleet, ConfigError> 
     }
     deploy_sources(config, layers, &mut aws)?;
     hosts_accounts(layers, &mut services, &aws)?;
+    super::dependencies::resolve(config, &mut services, &aws)
+        .map_err(|(service, m)| err(&format!("services.{service}"), "depends_on", m))?;
+    let windows =
+        super::maintenance::resolve(config).map_err(|(i, key, m)| locate_entry(layers, "maintenance", i, key, m))?;
+    for w in windows.into_iter().map(std::sync::Arc::new) {
+        for svc in services.iter_mut().filter(|s| w.services.contains(&s.name)) {
+            svc.maintenance.push(w.clone());
+        }
+    }
     Ok(Fleet { services, prometheus: config.prometheus.clone(), aws })
 }
 
@@ -695,6 +730,23 @@ fn join_path(base: &str, path: &str) -> String {
         path.to_string()
     } else {
         format!("{base}/{}", path.trim_start_matches('/'))
+    }
+}
+
+/// An error about `key` of the `index`th `[[array]]` entry, in the highest layer that has the array.
+fn locate_entry(layers: &[Layer], array: &str, index: usize, key: &str, message: String) -> ConfigError {
+    let header = format!("[[{array}]]");
+    let layer = layers.iter().rev().find(|l| l.text.lines().any(|line| line.trim() == header));
+    let full = format!("{array}[{index}].{key}");
+    match layer {
+        Some(l) => {
+            let e = ConfigError::new(&l.file, message).key(full);
+            match super::locate::find_entry_key_line(&l.text, array, index, key) {
+                Some(line) => e.at(line, 1),
+                None => e,
+            }
+        }
+        None => ConfigError::new(layers.last().map(|l| l.file.clone()).unwrap_or_default(), message).key(full),
     }
 }
 

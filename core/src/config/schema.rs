@@ -33,6 +33,87 @@ pub struct Config {
     pub attach: Attach,
     /// The public status page (`serve.status_listen`): what the team's customers see.
     pub status: StatusPage,
+    /// Planned windows: inside one a service sends nothing and shows "maintenance until 03:30".
+    pub maintenance: Vec<MaintenanceWindow>,
+}
+
+/// A service's objective, resolved: `slo = { objective = "99.9%", window = "30d" }`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Slo {
+    /// The share that must be good, 0 to 1 (0.999).
+    pub objective: f64,
+    pub window: Duration,
+}
+
+/// A service's objective, as written.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SloConfig {
+    /// The share that must be good: `"99.9%"` or `0.999`.
+    pub objective: Ratio,
+    /// The window it is judged over (default 30 days).
+    #[serde(default = "default_slo_window", deserialize_with = "duration::required")]
+    pub window: Duration,
+}
+
+fn default_slo_window() -> Duration {
+    Duration::from_secs(30 * 86_400)
+}
+
+/// A share written as a percentage (`"99.9%"`) or a fraction (`0.999`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum Ratio {
+    Text(String),
+    Number(f64),
+}
+
+impl Ratio {
+    /// The share, 0 to 1.
+    pub fn value(&self) -> Result<f64, String> {
+        let v = match self {
+            Ratio::Number(n) => *n,
+            Ratio::Text(t) => match t.trim().strip_suffix('%') {
+                Some(p) => {
+                    p.trim().parse::<f64>().map(|p| p / 100.0).map_err(|_| format!("`{t}` is not a percentage"))?
+                }
+                None => {
+                    t.trim().parse::<f64>().map_err(|_| format!("`{t}` is not a share: write \"99.9%\" or 0.999"))?
+                }
+            },
+        };
+        if v > 0.0 && v < 1.0 {
+            Ok(v)
+        } else {
+            Err(format!("{v} is not a share between 0 and 1 (both excluded): write \"99.9%\" or 0.999"))
+        }
+    }
+}
+
+/// `[[maintenance]]`: a planned window, weekly or by cron, in a named time zone.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MaintenanceWindow {
+    /// What the board calls it; default what it was written as.
+    #[serde(default)]
+    pub name: String,
+    /// Days and a wall-clock time: `"sun 02:00"`, `"mon-fri 22:30"`, `"daily 04:00"` …
+    pub weekly: Option<String>,
+    /// … or a cron line (`"0 2 * * 0"`; six fields with seconds first).
+    pub cron: Option<String>,
+    /// The zone its times are in (`"Europe/Tallinn"`); default the machine's.
+    pub tz: Option<String>,
+    /// How long each window lasts.
+    #[serde(deserialize_with = "duration::required")]
+    pub duration: Duration,
+    /// The services it covers; with `envs`, those of these environments; with neither, all.
+    #[serde(default)]
+    pub services: Vec<String>,
+    #[serde(default)]
+    pub envs: Vec<String>,
+    /// What the rows and the detail view say it is for.
+    #[serde(default)]
+    pub reason: String,
 }
 
 /// `[status]`: the public status page, for chosen services under public names.
@@ -824,6 +905,17 @@ pub struct Service {
     pub tls_expiry_crit: Option<Duration>,
     /// PEM file of the CA(s) that sign this service's certificates (a private CA).
     pub ca_file: Option<PathBuf>,
+    /// What it needs to work: services by name, other items by `kind:name` (`asg:web-asg`,
+    /// `queue:emails`, `database:orders-db`, `backup:postgres`). While one of them fails, this
+    /// service's failure is shown and sent as blocked by it.
+    pub depends_on: Vec<String>,
+    /// How long its own failure waits for a cause to be seen failing before it is sent on its
+    /// own (default: as long as the slowest cause takes to be judged down).
+    #[serde(deserialize_with = "duration::optional")]
+    pub dependency_wait: Option<Duration>,
+    /// Its objective: `slo = { objective = "99.9%", window = "30d" }`, on its requests' error
+    /// ratio, or on its health checks without request metrics.
+    pub slo: Option<SloConfig>,
     /// For `tcp://` instances: what to write once connected, e.g. `"PING\r\n"` …
     pub send: Option<String>,
     /// … and what the answer must contain, e.g. `"+PONG"`.

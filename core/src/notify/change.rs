@@ -16,9 +16,22 @@ pub struct Observed {
     pub env: Option<String>,
     pub status: Status,
     pub reason: String,
+    /// What it is blocked by now (`orders-db`): while blocked its failure is not sent.
+    pub blocked_by: Vec<String>,
+    /// How long a new failure waits for a cause to be seen before it is sent on its own.
+    pub wait: Duration,
+    /// The services blocked by it, when it is a cause.
+    pub behind: Vec<String>,
+    /// Inside a maintenance window: nothing about it is sent.
+    pub maintenance: bool,
 }
 
 impl Observed {
+    pub fn new(kind: &'static str, name: String, env: Option<String>, status: Status, reason: String) -> Self {
+        let (blocked_by, behind) = (Vec::new(), Vec::new());
+        Self { kind, name, env, status, reason, blocked_by, wait: Duration::ZERO, behind, maintenance: false }
+    }
+
     /// `service payments`, `asg web-asg`: unique across kinds.
     pub fn key(&self) -> String {
         format!("{} {}", self.kind, self.name)
@@ -30,6 +43,8 @@ pub fn observe_items(state: &State, verdicts: &Verdicts) -> Vec<Observed> {
     // A service with no `env` is in the implicit "default" one: not worth a word.
     let envs: HashMap<&str, &str> =
         state.services.iter().filter(|s| s.env.name != "default").map(|s| (&*s.name, s.env.name.as_str())).collect();
+    let waits: HashMap<&str, Duration> =
+        (state.services.iter()).filter(|s| !s.depends_on.is_empty()).map(|s| (&*s.name, s.dependency_wait)).collect();
     let mut out: Vec<Observed> = verdicts
         .items
         .iter()
@@ -42,20 +57,26 @@ pub fn observe_items(state: &State, verdicts: &Verdicts) -> Vec<Observed> {
                 Kind::Asg => ("asg", item.name.trim_start_matches("asg ").to_string(), None),
                 Kind::Backup => ("backup", item.name.trim_start_matches("backup ").to_string(), None),
                 Kind::Account => ("aws", item.name.trim_start_matches("aws ").to_string(), None),
+                Kind::Queue => ("queue", item.name.trim_start_matches("queue ").to_string(), None),
+                Kind::Database => ("database", item.name.trim_start_matches("database ").to_string(), None),
             };
-            Observed { kind, name, env, status: item.verdict.status, reason: item.verdict.reason.clone() }
+            let mut o = Observed::new(kind, name, env, item.verdict.status, item.verdict.reason.clone());
+            if item.kind == Kind::Service {
+                o.wait = waits.get(item.name.as_str()).copied().unwrap_or_default();
+            }
+            o.blocked_by = item.blocked_by.clone();
+            o.maintenance = item.maintenance;
+            o.behind = (verdicts.blocking.causes.iter())
+                .find(|c| c.name == item.name)
+                .map(|c| c.behind.clone())
+                .unwrap_or_default();
+            o
         })
         .collect();
     // A blind account is counted only while blind: one seen again is OK.
     for account in &state.aws {
         if !out.iter().any(|o| o.kind == "aws" && o.name == account.spec.name) {
-            out.push(Observed {
-                kind: "aws",
-                name: account.spec.name.clone(),
-                env: None,
-                status: Status::Ok,
-                reason: String::new(),
-            });
+            out.push(Observed::new("aws", account.spec.name.clone(), None, Status::Ok, String::new()));
         }
     }
     out
@@ -64,13 +85,13 @@ pub fn observe_items(state: &State, verdicts: &Verdicts) -> Vec<Observed> {
 /// The board itself: stale when nothing has answered for long.
 pub fn observe_board(state: &State, now: SystemTime, started: SystemTime) -> Observed {
     let stale = state.board_staleness(now, started);
-    Observed {
-        kind: "board",
-        name: "the fleet".into(),
-        env: None,
-        status: if stale.is_some() { Status::Stale } else { Status::Ok },
-        reason: stale.map(|age| format!("no instance has answered for {}", format::elapsed(age))).unwrap_or_default(),
-    }
+    Observed::new(
+        "board",
+        "the fleet".into(),
+        None,
+        if stale.is_some() { Status::Stale } else { Status::Ok },
+        stale.map(|age| format!("no instance has answered for {}", format::elapsed(age))).unwrap_or_default(),
+    )
 }
 
 /// An item's state and since when.
@@ -139,6 +160,9 @@ pub struct Change {
     /// seconds.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reminder_after_s: Option<u64>,
+    /// The services blocked by this one, when it is a cause: they send nothing of their own.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub behind: Vec<String>,
 }
 
 impl Change {
@@ -194,7 +218,7 @@ impl Change {
             s => {
                 let symbol = if s == Status::Crit { "✖" } else { "▲" };
                 let reason = if self.reason.is_empty() { String::new() } else { format!(": {}", self.reason) };
-                format!("{symbol} {who}{env} {}{reason}", s.word())
+                format!("{symbol} {who}{env} {}{reason}{}", s.word(), behind(&self.behind))
             }
         }
     }
@@ -218,6 +242,15 @@ pub fn title(changes: &[Change]) -> String {
             let rest = many.len() - same.len();
             if rest == 0 { head } else { format!("{head} (+{rest} more)") }
         }
+    }
+}
+
+/// ` — 4 services behind it: web, api, cart, search`.
+fn behind(names: &[String]) -> String {
+    match names {
+        [] => String::new(),
+        [one] => format!(" — {one} is behind it"),
+        many => format!(" — {} services behind it: {}", many.len(), many.join(", ")),
     }
 }
 
@@ -273,6 +306,11 @@ mod tests {
         );
         let notice = Change { kind: TAKEN, taken: Some(alice), ..crit.clone() };
         assert_eq!(notice.line(), "☝ payments (prod) CRIT taken by alice — the DB");
+        let cause = Change { behind: vec!["web".into(), "api".into()], ..crit.clone() };
+        assert_eq!(
+            cause.line(),
+            "✖ payments (prod) CRIT: 2/3 instances refusing connections — 2 services behind it: web, api"
+        );
         let reminder = Change { reminder_after_s: Some(1800), ..crit };
         assert_eq!(reminder.line(), "✖ payments (prod) still CRIT after 30m 0s: 2/3 instances refusing connections");
     }

@@ -220,6 +220,11 @@ impl Notifier {
         if !ended.is_empty() {
             found.push(Event::Unsilenced { items: ended });
         }
+        // Windows set from the board that ran out: their records go.
+        let over = state.maintenance.ending(now, &|_| false);
+        if !over.is_empty() {
+            found.push(Event::MaintenanceOver { items: over });
+        }
         found
     }
 }

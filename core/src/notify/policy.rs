@@ -2,7 +2,9 @@
 //! not silenced, at most once per item per `cooldown` (a recovery, and the start of flapping,
 //! always go out once), and changes that happen within `group_wait` of each other in one message.
 //! With `repeat`, an item that stays WARN or CRIT is told again every `repeat` until someone
-//! takes it.
+//! takes it. A failure blocked by a failing cause (`depends_on`) is not sent: its cause is; and
+//! a new failure of a service with causes waits `dependency_wait` for one to be seen first.
+//! Inside a maintenance window an item sends nothing.
 
 use super::change::{Change, Tracker};
 use crate::state::Status;
@@ -79,6 +81,16 @@ impl Outbox {
                 continue;
             }
             let level = self.level(t.now.status);
+            // Inside a maintenance window nothing is sent; one that ends with the item failing
+            // leaves a change that was never sent, which goes out at once.
+            if t.now.maintenance || (level != Status::Ok && !t.now.blocked_by.is_empty()) {
+                continue;
+            }
+            let told = self.sent.get(key).is_some_and(|(s, _, _)| *s != Status::Ok);
+            let waiting = now.duration_since(t.since).unwrap_or_default() < t.now.wait;
+            if level != Status::Ok && !told && waiting {
+                continue;
+            }
             let Some(&(sent, at, was_flapping)) = self.sent.get(key) else {
                 // First sight: an item that starts OK is the baseline, one that starts bad is news.
                 if level == Status::Ok {
@@ -131,6 +143,7 @@ impl Outbox {
             previous,
             reason: t.now.reason.clone(),
             previous_for_s: t.before.map(|(_, held)| held.as_secs()),
+            behind: t.now.behind.clone(),
             ..Default::default()
         }
     }
@@ -142,7 +155,7 @@ mod tests {
     use super::*;
 
     fn obs(name: &str, status: Status) -> Observed {
-        Observed { kind: "service", name: name.into(), env: Some("prod".into()), status, reason: "why".into() }
+        Observed::new("service", name.into(), Some("prod".into()), status, "why".into())
     }
 
     fn policy(min: Status) -> Policy {
@@ -194,6 +207,56 @@ mod tests {
         );
         let got = out.due(&tracker, &|_| false, &|_| false, t0 + Duration::from_secs(2));
         assert_eq!(got.iter().map(|c| c.name.as_str()).collect::<Vec<_>>(), ["b"], "the silence ended");
+    }
+
+    #[test]
+    fn a_cause_is_sent_once_its_blocked_dependents_wait_and_one_still_failing_after_it_is_sent_at_once() {
+        let t0 = SystemTime::UNIX_EPOCH + Duration::from_secs(1_000_000);
+        let at = |s: u64| t0 + Duration::from_secs(s);
+        let mut tracker = Tracker::default();
+        let mut out = Outbox::new(Policy { group_wait: Duration::ZERO, ..policy(Status::Warn) });
+        let none = |_: &str| false;
+        let dependent = |name: &str, status: Status, blocked: bool| Observed {
+            wait: Duration::from_secs(22),
+            blocked_by: if blocked { vec!["db".to_string()] } else { vec![] },
+            ..obs(name, status)
+        };
+        let cause = |status: Status, behind: &[&str]| Observed {
+            behind: behind.iter().map(|s| s.to_string()).collect(),
+            ..obs("db", status)
+        };
+        let mut sent: Vec<(u64, String)> = Vec::new();
+        for s in 0..200 {
+            let (db, a, b, c) = match s {
+                0..5 => (cause(Status::Ok, &[]), Status::Ok, Status::Ok, false),
+                // The dependents check every 2 s: they fail first, on their own for now.
+                5..20 => (cause(Status::Ok, &[]), Status::Crit, Status::Crit, false),
+                20..100 => (cause(Status::Crit, &["a", "b"]), Status::Crit, Status::Crit, true),
+                // The cause is back; `a` is still failing, `b` is well again.
+                _ => (cause(Status::Ok, &[]), Status::Crit, Status::Ok, false),
+            };
+            tracker.update(vec![db, dependent("a", a, c), dependent("b", b, c && b != Status::Ok)], at(s));
+            for change in out.due(&tracker, &none, &none, at(s)) {
+                sent.push((s, change.line()));
+            }
+        }
+        assert_eq!(
+            sent,
+            vec![
+                (20, "✖ db (prod) CRIT: why — 2 services behind it: a, b".to_string()),
+                (100, "✔ db (prod) OK after 1m 20s (was CRIT)".to_string()),
+                (100, "✖ a (prod) CRIT: why".to_string()),
+            ],
+            "nothing for the blocked ones, nothing for b that was never told, a at once"
+        );
+
+        // Without a cause failing, a dependent's failure goes out when its wait is over.
+        let mut tracker = Tracker::default();
+        let mut out = Outbox::new(Policy { group_wait: Duration::ZERO, ..policy(Status::Warn) });
+        tracker.update(vec![dependent("c", Status::Ok, false)], at(0));
+        tracker.update(vec![dependent("c", Status::Crit, false)], at(1));
+        let times: Vec<u64> = (1..60).filter(|&s| !out.due(&tracker, &none, &none, at(s)).is_empty()).collect();
+        assert_eq!(times, [23]);
     }
 
     #[test]

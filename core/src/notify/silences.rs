@@ -14,6 +14,8 @@ pub struct Change {
     pub length: Option<Duration>,
     pub reason: String,
     pub lift: bool,
+    /// A maintenance window rather than a silence.
+    pub maintenance: bool,
 }
 
 impl Change {
@@ -29,22 +31,36 @@ impl Change {
         };
         let record = SilenceRecord {
             time: now_rfc3339(),
-            phase: if self.lift { "unsilence" } else { "silence" },
+            phase: match (self.maintenance, self.lift) {
+                (false, false) => "silence",
+                (false, true) => "unsilence",
+                (true, false) => "maintenance",
+                (true, true) => "maintenance ended",
+            },
             operator: who,
             item: &self.item,
             until,
             reason: &self.reason,
         };
         super::marks::audit(audit, &record);
-        if self.lift {
-            Event::Unsilenced { items: vec![self.item.clone()] }
-        } else {
-            Event::Silenced(Silence::new(&self.item, self.length, &self.reason, &who.user, &who.host, now))
+        let mark = || Silence::new(&self.item, self.length, &self.reason, &who.user, &who.host, now);
+        match (self.maintenance, self.lift) {
+            (false, false) => Event::Silenced(mark()),
+            (false, true) => Event::Unsilenced { items: vec![self.item.clone()] },
+            (true, false) => Event::Maintenance(mark()),
+            (true, true) => Event::MaintenanceOver { items: vec![self.item.clone()] },
         }
     }
 
     /// What happened, in words, once the event is applied to `state`.
     pub fn words(&self, state: &crate::state::State, utc_offset_secs: i32) -> String {
+        if self.maintenance {
+            let now = SystemTime::now();
+            return match crate::state::maintenance::ad_hoc(state, &self.item, now) {
+                Some(w) if !self.lift => format!("{}: {}", self.item, w.label(utc_offset_secs, false)),
+                _ => format!("{}: maintenance ended", self.item),
+            };
+        }
         if self.lift {
             return format!("{}: notifications on again", self.item);
         }

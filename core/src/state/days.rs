@@ -66,7 +66,10 @@ impl super::State {
             if on_page.contains(&&*svc.name)
                 && let Some(v) = verdicts.services.get(si)
             {
-                self.days.add(&svc.name, date, v.status(), secs);
+                // Time in a maintenance window is seen, and no outage.
+                let in_window = verdicts.maintenance.get(si).is_some_and(Option::is_some);
+                let status = if in_window { super::Status::Ok } else { v.status() };
+                self.days.add(&svc.name, date, status, secs);
             }
         }
         self.days.keep_only(&on_page);

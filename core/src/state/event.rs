@@ -72,6 +72,10 @@ pub enum Event {
     Silenced(silences::Silence),
     /// Silences lifted, or over (by time, or their item is OK again).
     Unsilenced { items: Vec<String> },
+    /// A maintenance window set on an item from the board (its `until` is when it ends).
+    Maintenance(silences::Silence),
+    /// Maintenance windows ended from the board, or over.
+    MaintenanceOver { items: Vec<String> },
     /// An item taken by someone (from a screen of the collector).
     Taken(super::taken::Taking),
     /// Items handed back, or whose incident is over (they are OK again).
@@ -109,6 +113,8 @@ impl Event {
             | Event::Delivery { .. }
             | Event::Silenced(_)
             | Event::Unsilenced { .. }
+            | Event::Maintenance(_)
+            | Event::MaintenanceOver { .. }
             | Event::Taken(_)
             | Event::HandedBack { .. }
             | Event::StatusNote(_)

@@ -5,6 +5,8 @@ mod action_run;
 mod apply;
 pub mod aws;
 pub mod backups;
+pub mod blocked;
+pub mod budget;
 pub mod days;
 pub mod deploys;
 mod event;
@@ -12,6 +14,7 @@ mod health;
 pub mod host;
 mod instance;
 pub mod life;
+pub mod maintenance;
 pub mod marks;
 pub mod memory;
 mod notes;
@@ -70,6 +73,8 @@ pub struct State {
     pub at_once: bool,
     /// Notifications muted, by item.
     pub silences: silences::Silences,
+    /// Maintenance windows set from the board, by item.
+    pub maintenance: maintenance::AdHoc,
     /// Incidents taken, by item.
     pub taken: taken::Taken,
     /// The public status page's components (`[status]`), its notes, and its services' days.
@@ -132,6 +137,7 @@ impl State {
             stale_after_intervals,
             at_once: false,
             silences: Default::default(),
+            maintenance: Default::default(),
             taken: Default::default(),
             components: Vec::new(),
             status_notes: Default::default(),

@@ -66,6 +66,13 @@ pub struct ServiceState {
     pub discovery: Option<super::Discovery>,
     /// What ECS and CodeDeploy say of its deploys, when it deploys through them.
     pub deploy_sources: super::rollouts::DeploySources,
+    /// What it needs to work, and how long its failure waits for a cause before notifying.
+    pub depends_on: Vec<crate::config::dependencies::Dependency>,
+    pub dependency_wait: Duration,
+    /// The planned windows that cover it.
+    pub maintenance: Vec<std::sync::Arc<crate::config::maintenance::MaintenanceSpec>>,
+    /// Its error budget, when it has an objective (`slo`).
+    pub budget: Option<super::budget::Budget>,
     /// Events applied to this service: kept verdicts are made again when it moves.
     pub(super) changes: u64,
 }
@@ -87,6 +94,10 @@ impl ServiceState {
             action: None,
             discovery: (!spec.discovery.is_empty()).then(super::Discovery::default),
             deploy_sources: Default::default(),
+            depends_on: spec.depends_on.clone(),
+            dependency_wait: spec.dependency_wait,
+            maintenance: spec.maintenance.clone(),
+            budget: spec.slo.map(super::budget::Budget::new),
             changes: 0,
         }
     }
@@ -204,7 +215,7 @@ pub fn named_worst(svc: &ServiceState, v: &ServiceVerdicts) -> Verdict {
     };
     // An alarm or a queue names itself: it wins ties with the signals, which the errors panel
     // shows anyway.
-    [&v.aws, &v.signals]
+    [&v.aws, &v.signals, &v.budget]
         .into_iter()
         .flatten()
         .fold(health, |worst, s| if s.status > worst.status { s.clone() } else { worst })

@@ -211,6 +211,11 @@ impl InstanceMetrics {
         true
     }
 
+    /// The step between the last two scrapes: the requests and errors it added.
+    pub fn last_step(&self) -> Option<&Window> {
+        self.steps.back()
+    }
+
     /// Whether any scrape came back with a body.
     pub fn has_scraped(&self) -> bool {
         self.last.is_some()

@@ -7,6 +7,7 @@
 
 use super::status::{Status, Tally, Verdict};
 use super::{ServiceState, State};
+use crate::config::dependencies::Dependency;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, SystemTime};
 
@@ -27,6 +28,8 @@ pub struct ServiceVerdicts {
     /// What its AWS resources say, when one is not OK: a CloudWatch alarm that fires ("alarm
     /// web-5xx: 1 out of the last 1 datapoints …"), a queue backed up ("emails: 1,500 messages > 1,000").
     pub aws: Option<Verdict>,
+    /// Its error budget's burn, when a rule is raised: CRIT for a page, WARN for a ticket.
+    pub budget: Option<Verdict>,
 }
 
 impl ServiceVerdicts {
@@ -36,7 +39,10 @@ impl ServiceVerdicts {
         let health = self.health_status();
         match &self.flapping {
             Some(f) if health != Status::Stale => f.status,
-            _ => [&self.signals, &self.aws].into_iter().flatten().fold(health, |worst, v| worst.max(v.status)),
+            _ => [&self.signals, &self.aws, &self.budget]
+                .into_iter()
+                .flatten()
+                .fold(health, |worst, v| worst.max(v.status)),
         }
     }
 
@@ -69,8 +75,15 @@ pub struct Verdicts {
     /// Everything the header and the wall count, with names, worst first (ties in config order,
     /// services first): the tally below is these items' statuses, so counts and names agree.
     pub items: Vec<Item>,
+    /// Items by status, a blocked service counted once, under its cause.
     pub service_tally: Tally,
     pub instance_tally: Tally,
+    /// Which failing services are blocked by a failing cause, and the causes.
+    pub blocking: super::blocked::Blocking,
+    /// Per service, the maintenance window in force, if one is.
+    pub maintenance: Vec<Option<super::maintenance::InForce>>,
+    /// Per service, the planned window in force and until when that answer holds.
+    planned: Vec<(Option<super::maintenance::InForce>, SystemTime)>,
     /// Service indices, worst first; ties keep config order.
     order: Vec<usize>,
     /// Names what the items say: two verdicts with the same revision have the same items, in
@@ -103,6 +116,9 @@ pub enum Kind {
     Backup,
     /// An AWS account the board cannot see.
     Account,
+    /// A queue or database some service depends on (`depends_on`).
+    Queue,
+    Database,
 }
 
 /// One counted item with its name as the wall and the header write it.
@@ -112,39 +128,66 @@ pub struct Item {
     /// `payments`, `asg web-asg`, `backup postgres base`, `aws prod`.
     pub name: String,
     pub verdict: Verdict,
+    /// `blocked by orders-db` names: a failing service whose cause fails too.
+    pub blocked_by: Vec<String>,
+    /// Inside a maintenance window: it pages nobody and is not counted.
+    pub maintenance: bool,
+}
+
+impl Item {
+    fn new(kind: Kind, name: String, verdict: Verdict) -> Self {
+        Self { kind, name, verdict, blocked_by: Vec::new(), maintenance: false }
+    }
+
+    /// Whether the counts count it: not when blocked (its cause is counted) or in maintenance.
+    pub fn counted(&self) -> bool {
+        self.blocked_by.is_empty() && !self.maintenance
+    }
 }
 
 impl Verdicts {
     /// Groups, backup jobs, and accounts the board cannot see (counted as unknown), as items.
-    fn others(state: &State, aws: &[Vec<Verdict>], backups: &[Verdict]) -> Vec<Item> {
+    fn others(state: &State, aws: &[Vec<Verdict>], backups: &[Verdict], now: SystemTime) -> Vec<Item> {
         let mut out: Vec<Item> = Vec::new();
         for (a, groups) in state.aws.iter().zip(aws) {
             for ((name, _), v) in a.asgs.iter().zip(groups) {
-                out.push(Item { kind: Kind::Asg, name: format!("asg {name}"), verdict: v.clone() });
+                out.push(Item::new(Kind::Asg, format!("asg {name}"), v.clone()));
             }
         }
         for (b, v) in state.backups.iter().zip(backups) {
-            out.push(Item { kind: Kind::Backup, name: format!("backup {}", b.job.name), verdict: v.clone() });
+            out.push(Item::new(Kind::Backup, format!("backup {}", b.job.name), v.clone()));
+        }
+        // A queue or database is part of its service's verdict; one that services depend on is
+        // an item of its own, so that as a cause it is counted, and notifies, once.
+        let mut named: Vec<&Dependency> = Vec::new();
+        for dep in state.services.iter().flat_map(|s| &s.depends_on) {
+            if matches!(dep, Dependency::Queue(_) | Dependency::Database(_)) && !named.contains(&dep) {
+                named.push(dep);
+            }
+        }
+        for dep in named {
+            let kind = if matches!(dep, Dependency::Queue(_)) { Kind::Queue } else { Kind::Database };
+            out.push(Item::new(kind, dep.to_string(), super::blocked::verdict_of(state, &[], dep, now)));
         }
         for a in state.aws.iter().filter(|a| a.error.is_some()) {
             let reason = a.error.as_ref().map(|(_, e)| e.clone()).unwrap_or_default();
-            out.push(Item {
-                kind: Kind::Account,
-                name: format!("aws {}", a.spec.name),
-                verdict: Verdict::new(Status::Unknown, reason),
-            });
+            out.push(Item::new(Kind::Account, format!("aws {}", a.spec.name), Verdict::new(Status::Unknown, reason)));
         }
         out
     }
 
-    /// Services, then the others, worst first (ties in that order).
+    /// Services, then the others, worst first (ties in that order; a blocked service after
+    /// those judged on their own).
     fn items(&self, state: &State) -> Vec<Item> {
         let mut out: Vec<Item> = Vec::with_capacity(self.services.len() + self.others.len());
-        for (svc, v) in state.services.iter().zip(&self.services) {
-            out.push(Item { kind: Kind::Service, name: svc.name.to_string(), verdict: super::named_worst(svc, v) });
+        for (si, (svc, v)) in state.services.iter().zip(&self.services).enumerate() {
+            let mut item = Item::new(Kind::Service, svc.name.to_string(), super::named_worst(svc, v));
+            item.blocked_by = self.blocking.by.get(si).cloned().unwrap_or_default();
+            item.maintenance = self.maintenance.get(si).is_some_and(Option::is_some);
+            out.push(item);
         }
         out.extend(self.others.iter().cloned());
-        out.sort_by_key(|i| std::cmp::Reverse(i.verdict.status));
+        out.sort_by_key(|i| (std::cmp::Reverse(i.verdict.status), !i.counted()));
         out
     }
 
@@ -211,24 +254,62 @@ impl Verdicts {
         let aws: Vec<Vec<Verdict>> =
             state.aws.iter().map(|a| a.asgs.iter().map(|(_, g)| g.verdict(a.spec.grace, now)).collect()).collect();
         let backups: Vec<Verdict> = state.backups.iter().map(|b| b.verdict(now)).collect();
-        let others = Self::others(state, &aws, &backups);
+        let others = Self::others(state, &aws, &backups, now);
         if others != self.others {
             (self.aws, self.backups, self.others) = (aws, backups, others);
             changed = true;
         }
+        // Windows start and end with time: planned ones are looked at again when their answer
+        // can change, the board's at every refresh.
+        if all {
+            self.planned.clear();
+        }
+        let mut maintenance = Vec::with_capacity(state.services.len());
+        for (si, svc) in state.services.iter().enumerate() {
+            if self.planned.get(si).is_none_or(|(_, until)| now >= *until) {
+                let p = super::maintenance::planned(svc, now);
+                match self.planned.get_mut(si) {
+                    Some(slot) => *slot = p,
+                    None => self.planned.push(p),
+                }
+            }
+            let item = format!("service {}", svc.name);
+            let ad_hoc = (!state.maintenance.list.is_empty()).then(|| super::maintenance::ad_hoc(state, &item, now));
+            maintenance.push(super::maintenance::longer(self.planned[si].0.clone(), ad_hoc.flatten()));
+        }
+        if maintenance != self.maintenance {
+            self.maintenance = maintenance;
+            changed = true;
+        }
+        // Who blocks whom follows the verdicts: services' own, and the items they need.
+        if changed {
+            let statuses: Vec<Verdict> =
+                (state.services.iter().zip(&self.services)).map(|(svc, v)| super::named_worst(svc, v)).collect();
+            let blocking = super::blocked::blocking(state, &statuses, now);
+            if blocking != self.blocking {
+                self.blocking = blocking;
+                changed = true;
+            }
+        }
         if changed {
             self.items = self.items(state);
-            self.service_tally = self.items.iter().map(|i| i.verdict.status).collect();
+            self.service_tally = self.items.iter().filter(|i| i.counted()).map(|i| i.verdict.status).collect();
             self.instance_tally = (self.services.iter().zip(&state.services))
                 .flat_map(|(v, s)| {
                     v.instances.iter().zip(&s.instances).filter(|(_, i)| i.present()).map(|(v, _)| v.status)
                 })
                 .collect();
-            self.order = (0..self.services.len()).collect();
-            self.order.sort_by_key(|&i| std::cmp::Reverse(self.services[i].status()));
+            let mut order: Vec<usize> = (0..self.services.len()).collect();
+            order.sort_by_key(|&i| (std::cmp::Reverse(self.services[i].status()), self.quiet(i)));
+            self.order = order;
             self.revision = REVISIONS.fetch_add(1, Ordering::Relaxed);
         }
         self.at = Some((now, rule, state.events, state.shape));
+    }
+
+    /// Whether service `si` is blocked by a cause or in maintenance: its state is shown quiet.
+    pub fn quiet(&self, si: usize) -> bool {
+        self.blocking.is_blocked(si) || self.maintenance.get(si).is_some_and(Option::is_some)
     }
 
     /// Service indices, worst first; ties keep config order.
@@ -255,7 +336,13 @@ fn service_verdicts(state: &State, si: usize, svc: &ServiceState, now: SystemTim
         .flat_map(|a| [a.alarm_verdict(&svc.name), a.queue_verdict(&svc.name), a.database_verdict(&svc.name, now)])
         .flatten()
         .max_by_key(|v| v.status);
-    ServiceVerdicts { worst, instances, signals, flapping, fleet: svc.fleet_verdict(), counted, aws }
+    let budget = svc.budget.as_ref().and_then(|b| {
+        let (_, standing) = b.standing(now);
+        let (alert, words) = standing.alert?;
+        let status = if alert == super::budget::Alert::Page { Status::Crit } else { Status::Warn };
+        Some(Verdict::new(status, words))
+    });
+    ServiceVerdicts { worst, instances, signals, flapping, fleet: svc.fleet_verdict(), counted, aws, budget }
 }
 
 /// Until when a service's verdicts made at `now` stay the same if nothing happens to it: the
@@ -278,6 +365,11 @@ fn holds_until(state: &State, svc: &ServiceState, now: SystemTime) -> Option<Sys
         if let Some(last) = inst.health.latest() {
             ends(last.at, inst.stale_after(&svc.check, state.stale_after_intervals));
         }
+    }
+    // A budget's windows move on at each minute.
+    if svc.budget.is_some() {
+        let secs = now.duration_since(std::time::UNIX_EPOCH).unwrap_or_default().as_secs();
+        ends(std::time::UNIX_EPOCH + Duration::from_secs((secs / 60 + 1) * 60), Duration::ZERO);
     }
     // A point no longer current stays so: only a current one has an end ahead.
     let current = |at: SystemTime, lasts: Duration| at.checked_add(lasts).is_some_and(|end| now <= end);

@@ -14,24 +14,44 @@ pub const SILENCE_CHOICES: [(&str, Option<Duration>); 4] = [
     ("until OK", None),
 ];
 
-/// The dialog that silences a service.
+/// How long a maintenance window set from the board lasts; the last choice ends one in force.
+pub const MAINTENANCE_CHOICES: [(&str, Option<Duration>); 4] = [
+    ("30m", Some(Duration::from_secs(1800))),
+    ("1h", Some(Duration::from_secs(3600))),
+    ("2h", Some(Duration::from_secs(2 * 3600))),
+    ("4h", Some(Duration::from_secs(4 * 3600))),
+];
+
+/// The dialog that silences a service, or puts it in maintenance: for how long, and why.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SilenceDialog {
     pub service: usize,
-    /// Into [`SILENCE_CHOICES`]; one past its end lifts the silence in force.
+    /// Into [`SilenceDialog::lengths`]; one past its end lifts the one in force.
     pub choice: usize,
-    /// Whether a silence is in force (then lifting it is a choice).
+    /// Whether one is in force (then lifting it is a choice).
     pub silenced: bool,
     pub reason: String,
+    /// A maintenance window rather than a silence.
+    pub maintenance: bool,
 }
 
 impl SilenceDialog {
+    pub fn lengths(&self) -> &'static [(&'static str, Option<Duration>)] {
+        if self.maintenance { &MAINTENANCE_CHOICES } else { &SILENCE_CHOICES }
+    }
+
     pub fn choices(&self) -> usize {
-        SILENCE_CHOICES.len() + usize::from(self.silenced)
+        self.lengths().len() + usize::from(self.silenced)
     }
 
     pub fn choice_label(&self) -> &'static str {
-        SILENCE_CHOICES.get(self.choice).map_or("lift the silence", |(l, _)| l)
+        let lift = if self.maintenance { "end the window" } else { "lift the silence" };
+        self.lengths().get(self.choice).map_or(lift, |(l, _)| l)
+    }
+
+    /// Whether the choice sets one (else it lifts the one in force).
+    pub fn sets(&self) -> bool {
+        self.choice < self.lengths().len()
     }
 }
 
@@ -205,9 +225,10 @@ impl View {
             Action::DialogConfirm => {
                 let change = crate::notify::silences::Change {
                     item: service_item(state, d.service),
-                    length: SILENCE_CHOICES.get(d.choice).and_then(|(_, l)| *l),
+                    length: d.lengths().get(d.choice).and_then(|(_, l)| *l),
                     reason: d.reason.trim().to_string(),
-                    lift: d.choice >= SILENCE_CHOICES.len(),
+                    lift: !d.sets(),
+                    maintenance: d.maintenance,
                 };
                 self.silencing = None;
                 return Outcome::Mark(crate::notify::marks::Marking::Silence(change));

@@ -2,7 +2,9 @@
 
 mod dialogs;
 
-pub use dialogs::{Dialog, NoteDialog, SILENCE_CHOICES, SilenceDialog, TakeDialog, request, service_item};
+pub use dialogs::{
+    Dialog, MAINTENANCE_CHOICES, NoteDialog, SILENCE_CHOICES, SilenceDialog, TakeDialog, request, service_item,
+};
 
 use crate::actions::ActionSpecs;
 use crate::actions::runner::ActionRequest;
@@ -170,7 +172,20 @@ impl View {
                 _ if self.read_only => self.flash = Some(format!("silences are off: {}", self.read_only_words())),
                 Some(si) => {
                     let silenced = state.silences.get(&service_item(state, si)).is_some();
-                    self.silencing = Some(SilenceDialog { service: si, choice: 1, silenced, reason: String::new() });
+                    let reason = String::new();
+                    self.silencing =
+                        Some(SilenceDialog { service: si, choice: 1, silenced, reason, maintenance: false });
+                }
+                None => {}
+            },
+            Action::Maintenance => match self.current(&visible) {
+                _ if self.read_only => self.flash = Some(format!("maintenance is off: {}", self.read_only_words())),
+                Some(si) => {
+                    let item = service_item(state, si);
+                    let silenced = crate::state::maintenance::ad_hoc(state, &item, now).is_some();
+                    let reason = String::new();
+                    self.silencing =
+                        Some(SilenceDialog { service: si, choice: 1, silenced, reason, maintenance: true });
                 }
                 None => {}
             },

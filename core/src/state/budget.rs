@@ -1,0 +1,442 @@
+//! Error budgets: what share of a service's requests (or checks) may fail over its SLO window,
+//! how much of that is spent, and how fast it burns now, judged by the multi-window,
+//! multi-burn-rate rules of the SRE workbook. Counts are kept per minute for the last six hours
+//! and per hour for the window; time no board saw is unknown, not good, and the budget says how
+//! much of its window it has seen.
+
+use crate::store::budgets::{HOURS_PER_BLOCK, Ledgers, MINUTES_PER_BLOCK, Row, Rows};
+use serde::{Deserialize, Serialize};
+use std::collections::VecDeque;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+/// Events in one bucket of time: how many there were, how many were good, and how many of its
+/// seconds a board was watching.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Counts {
+    pub good: u64,
+    pub total: u64,
+    pub seen_s: u32,
+}
+
+impl Counts {
+    fn add(&mut self, o: &Counts) {
+        self.good += o.good;
+        self.total += o.total;
+        self.seen_s = self.seen_s.saturating_add(o.seen_s);
+    }
+
+    /// Bad events' share, when there were any events.
+    pub fn bad_ratio(&self) -> Option<f64> {
+        (self.total > 0).then(|| (self.total - self.good.min(self.total)) as f64 / self.total as f64)
+    }
+}
+
+/// Minutes kept at full resolution: enough for the 5m, 30m, 1h and 6h windows.
+const MINUTES: u64 = 6 * 60;
+
+/// One service's counts of one kind (requests, or checks).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Ledger {
+    /// (minute since the epoch, counts), oldest first, the last [`MINUTES`].
+    pub minutes: VecDeque<(u64, Counts)>,
+    /// (hour since the epoch, counts), oldest first, as far back as the window.
+    pub hours: VecDeque<(u64, Counts)>,
+    /// How far back hours are kept.
+    pub keep: Duration,
+}
+
+fn unix(t: SystemTime) -> u64 {
+    t.duration_since(UNIX_EPOCH).unwrap_or_default().as_secs()
+}
+
+/// Adds `c` to the bucket `index`, the newest or a new one; an older one is still found.
+fn bump(buckets: &mut VecDeque<(u64, Counts)>, index: u64, c: &Counts) {
+    if let Some((_, b)) = buckets.iter_mut().rev().take(3).find(|(i, _)| *i == index) {
+        b.add(c);
+    } else if buckets.back().is_none_or(|(i, _)| *i < index) {
+        buckets.push_back((index, *c));
+    }
+    // Else out of order and older than the last few: dropped rather than misfiled.
+}
+
+/// The buckets a save writes: the newest, which can have changed since the last one.
+const NEWEST: usize = 3;
+
+impl Ledger {
+    pub fn new(keep: Duration) -> Self {
+        Self { keep, ..Self::default() }
+    }
+
+    /// The buckets of the store's blocks its newest buckets fall in (all that can have changed
+    /// since the last save), with the oldest it still holds.
+    pub fn newest_rows(&self) -> Rows {
+        let rows = |b: &VecDeque<(u64, Counts)>, per: u64| -> Vec<(u64, Row)> {
+            let from = b.len().saturating_sub(NEWEST);
+            let Some(block) = b.get(from).map(|(i, _)| i / per) else { return Vec::new() };
+            let first = b.partition_point(|(i, _)| i / per < block);
+            b.iter().skip(first).map(|(i, c)| (*i, (c.good, c.total, c.seen_s))).collect()
+        };
+        Rows {
+            minutes: rows(&self.minutes, MINUTES_PER_BLOCK),
+            hours: rows(&self.hours, HOURS_PER_BLOCK),
+            oldest_minute: self.minutes.front().map(|(i, _)| *i),
+            oldest_hour: self.hours.front().map(|(i, _)| *i),
+        }
+    }
+
+    /// Its buckets from what the store held.
+    pub fn fill(&mut self, rows: Rows) {
+        let counts = |(i, (good, total, seen_s)): (u64, Row)| (i, Counts { good, total, seen_s });
+        self.minutes = rows.minutes.into_iter().map(counts).collect();
+        self.hours = rows.hours.into_iter().map(counts).collect();
+    }
+
+    /// Counts `c` at `at`; buckets older than what is kept go.
+    pub fn add(&mut self, at: SystemTime, c: Counts) {
+        let secs = unix(at);
+        bump(&mut self.minutes, secs / 60, &c);
+        bump(&mut self.hours, secs / 3600, &c);
+        let minute = secs / 60;
+        while self.minutes.front().is_some_and(|(m, _)| *m + MINUTES <= minute) {
+            self.minutes.pop_front();
+        }
+        let hours = self.keep.as_secs().div_ceil(3600).max(1);
+        while self.hours.front().is_some_and(|(h, _)| *h + hours <= secs / 3600) {
+            self.hours.pop_front();
+        }
+    }
+
+    /// The counts over the last `over` before `now`: from minutes up to six hours, from hours
+    /// beyond (to the hour).
+    pub fn sum(&self, now: SystemTime, over: Duration) -> Counts {
+        let secs = unix(now);
+        let mut out = Counts::default();
+        if over.as_secs() <= MINUTES * 60 {
+            // The minutes after the one `over` ago, the current one included.
+            let from = secs.saturating_sub(over.as_secs()) / 60;
+            self.minutes.iter().filter(|(m, _)| *m > from).for_each(|(_, c)| out.add(c));
+        } else {
+            let from = secs.saturating_sub(over.as_secs()) / 3600;
+            self.hours.iter().filter(|(h, _)| *h > from).for_each(|(_, c)| out.add(c));
+        }
+        out
+    }
+}
+
+pub use crate::config::Slo;
+
+/// What the rules raise.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Alert {
+    Ticket,
+    Page,
+}
+
+/// One rule: both windows burn at least `rate`.
+#[derive(Debug, Clone, Copy)]
+pub struct Rule {
+    pub alert: Alert,
+    pub rate: f64,
+    pub long: Duration,
+    pub short: Duration,
+}
+
+const MIN: u64 = 60;
+const HOUR: u64 = 3600;
+
+/// The SRE workbook's rules for a 30-day objective: page at 14.4× over 1h and 5m (2 % of the
+/// budget in an hour), page at 6× over 6h and 30m (5 % in six hours), ticket at 1× over 3d and 6h
+/// (10 % in three days).
+pub const RULES: [Rule; 3] = [
+    Rule { alert: Alert::Page, rate: 14.4, long: Duration::from_secs(HOUR), short: Duration::from_secs(5 * MIN) },
+    Rule { alert: Alert::Page, rate: 6.0, long: Duration::from_secs(6 * HOUR), short: Duration::from_secs(30 * MIN) },
+    Rule {
+        alert: Alert::Ticket,
+        rate: 1.0,
+        long: Duration::from_secs(72 * HOUR),
+        short: Duration::from_secs(6 * HOUR),
+    },
+];
+
+/// A service's objective and the counts it is judged on.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Budget {
+    pub slo: Slo,
+    /// Its requests (from scrapes): good ones are not 5xx.
+    pub requests: Ledger,
+    /// Its health checks: good ones passed.
+    pub checks: Ledger,
+}
+
+/// Which counts a budget is judged on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Basis {
+    Requests,
+    Checks,
+}
+
+impl Budget {
+    pub fn new(slo: Slo) -> Self {
+        Self { slo, requests: Ledger::new(slo.window), checks: Ledger::new(slo.window) }
+    }
+
+    /// Its requests' ledger when they were counted over the window, else its checks'.
+    pub fn basis(&self, now: SystemTime) -> (Basis, &Ledger) {
+        if self.requests.sum(now, self.slo.window).total > 0 {
+            (Basis::Requests, &self.requests)
+        } else {
+            (Basis::Checks, &self.checks)
+        }
+    }
+
+    /// Its two ledgers' newest rows, for the store.
+    pub fn newest_rows(&self) -> Ledgers {
+        [self.requests.newest_rows(), self.checks.newest_rows()]
+    }
+
+    /// Its ledgers from what the store held.
+    pub fn fill(&mut self, [requests, checks]: Ledgers) {
+        self.requests.fill(requests);
+        self.checks.fill(checks);
+    }
+
+    /// The share of checks and of requests that succeeded over 24h, 7d and the window (as far
+    /// as its counts go), with the share of each a board saw.
+    pub fn availability(&self, now: SystemTime) -> Vec<Availability> {
+        let windows = [("24h", 86_400), ("7d", 7 * 86_400), ("30d", 30 * 86_400)];
+        (windows.iter())
+            .filter(|(_, s)| Duration::from_secs(*s) <= self.slo.window.max(Duration::from_secs(86_400)))
+            .map(|&(name, secs)| {
+                let over = Duration::from_secs(secs);
+                let (r, c) = (self.requests.sum(now, over), self.checks.sum(now, over));
+                let good = |c: Counts| c.bad_ratio().map(|b| 1.0 - b);
+                Availability {
+                    window: name,
+                    requests: good(r),
+                    checks: good(c),
+                    coverage: (f64::from(c.seen_s) / over.as_secs_f64()).min(1.0),
+                }
+            })
+            .collect()
+    }
+
+    /// Seconds a board watched, counted into both.
+    pub fn seen(&mut self, at: SystemTime, secs: u32) {
+        let c = Counts { seen_s: secs, ..Counts::default() };
+        self.requests.add(at, c);
+        self.checks.add(at, c);
+    }
+
+    /// The standing at `now`, on its basis.
+    pub fn standing(&self, now: SystemTime) -> (Basis, Standing) {
+        let (basis, ledger) = self.basis(now);
+        (basis, self.slo.standing(ledger, now))
+    }
+}
+
+impl Standing {
+    /// `budget 62 % left · 1h 0.5×`: for a row.
+    pub fn short(&self) -> String {
+        let left = self.left.map_or("budget —".to_string(), |l| format!("budget {:.0} % left", l * 100.0));
+        match self.burn.iter().find(|(w, _)| w == "1h").and_then(|(_, b)| *b) {
+            Some(b) => format!("{left} · 1h {b:.1}×"),
+            None => left,
+        }
+    }
+
+    /// `5m 0.3× · 30m 0.4× · 1h 0.5× · 6h 0.4× · 3d 0.9×`.
+    pub fn burn_words(&self) -> String {
+        let each = self.burn.iter().map(|(w, b)| match b {
+            Some(b) => format!("{w} {b:.1}×"),
+            None => format!("{w} —"),
+        });
+        each.collect::<Vec<_>>().join(" · ")
+    }
+
+    /// `budget 62 % left, over 27 of 30 days seen`.
+    pub fn words(&self, window: Duration) -> String {
+        let days = window.as_secs_f64() / 86_400.0;
+        let seen = self.coverage * days;
+        let left = match self.left {
+            Some(l) => format!("budget {:.0} % left", l * 100.0),
+            None => "budget unknown (no events yet)".to_string(),
+        };
+        if self.coverage >= 0.995 {
+            format!("{left} over {days:.0} days")
+        } else if seen >= 1.0 {
+            format!("{left}, over {seen:.0} of {days:.0} days seen")
+        } else {
+            format!(
+                "{left}, over {} of {days:.0} days seen",
+                crate::format::age(Duration::from_secs_f64(seen * 86_400.0))
+            )
+        }
+    }
+}
+
+/// The share that succeeded over one window.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Availability {
+    pub window: &'static str,
+    /// Of requests that were not 5xx; none without requests.
+    pub requests: Option<f64>,
+    /// Of health checks that passed; none without checks.
+    pub checks: Option<f64>,
+    /// The share of the window a board saw.
+    pub coverage: f64,
+}
+
+impl Availability {
+    /// `24h 99.95 % of requests, 100 % of checks (seen 92 %)`.
+    pub fn words(&self) -> String {
+        let pct =
+            |v: Option<f64>| v.map_or("—".to_string(), |v| format!("{:.3} %", v * 100.0).replace(".000 %", " %"));
+        let seen =
+            if self.coverage >= 0.995 { String::new() } else { format!(" (seen {:.0} %)", self.coverage * 100.0) };
+        format!("{} {} of requests, {} of checks{seen}", self.window, pct(self.requests), pct(self.checks))
+    }
+}
+
+/// Where a budget stands at one moment.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Standing {
+    /// The share of the window's budget left (negative: overspent); none without events.
+    pub left: Option<f64>,
+    /// The share of the window a board saw.
+    pub coverage: f64,
+    /// Burn rates over 5m, 30m, 1h, 6h and 3d (1 spends the budget in exactly the window).
+    pub burn: Vec<(String, Option<f64>)>,
+    /// The worst rule raised, with its words.
+    pub alert: Option<(Alert, String)>,
+}
+
+impl Slo {
+    /// How fast the window `over` burns: its bad share against the budget's.
+    pub fn burn(&self, ledger: &Ledger, now: SystemTime, over: Duration) -> Option<f64> {
+        let budget = (1.0 - self.objective).max(f64::EPSILON);
+        ledger.sum(now, over).bad_ratio().map(|r| r / budget)
+    }
+
+    /// The budget at `now`.
+    pub fn standing(&self, ledger: &Ledger, now: SystemTime) -> Standing {
+        let all = ledger.sum(now, self.window);
+        let budget = (1.0 - self.objective).max(f64::EPSILON);
+        let left = all.bad_ratio().map(|r| 1.0 - r / budget);
+        let coverage = (f64::from(all.seen_s) / self.window.as_secs_f64()).min(1.0);
+        let windows = [("5m", 5 * MIN), ("30m", 30 * MIN), ("1h", HOUR), ("6h", 6 * HOUR), ("3d", 72 * HOUR)];
+        let burn = (windows.iter())
+            .map(|&(name, w)| (name.to_string(), self.burn(ledger, now, Duration::from_secs(w))))
+            .collect();
+        let alert = RULES
+            .iter()
+            .filter(|r| {
+                let over = |w| self.burn(ledger, now, w).is_some_and(|b| b >= r.rate);
+                over(r.long) && over(r.short)
+            })
+            .max_by_key(|r| r.alert)
+            .map(|r| {
+                let long = self.burn(ledger, now, r.long).unwrap_or_default();
+                let words = format!(
+                    "burning its error budget {long:.1}× too fast over {} (the {} rule: {}× over {} and {})",
+                    window_words(r.long),
+                    if r.alert == Alert::Page { "page" } else { "ticket" },
+                    r.rate,
+                    window_words(r.long),
+                    window_words(r.short),
+                );
+                (r.alert, words)
+            });
+        Standing { left, coverage, burn, alert }
+    }
+}
+
+/// `5m`, `1h`, `3d`: a rule's window as people write it.
+fn window_words(d: Duration) -> String {
+    match d.as_secs() {
+        s if s % 86_400 == 0 => format!("{}d", s / 86_400),
+        s if s % 3600 == 0 => format!("{}h", s / 3600),
+        s => format!("{}m", s / 60),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const DAY: u64 = 86_400;
+
+    fn start() -> SystemTime {
+        UNIX_EPOCH + Duration::from_secs(1_780_000_000 / DAY * DAY)
+    }
+
+    /// Minute by minute, `rate` requests a second failing with `error(minute)`; the rules
+    /// checked every minute. The first minute each alert is raised, and the standing at the end.
+    fn simulate(minutes: u64, error: impl Fn(u64) -> f64) -> (Option<u64>, Option<u64>, Standing) {
+        let slo = Slo { objective: 0.999, window: Duration::from_secs(30 * DAY) };
+        let mut ledger = Ledger::new(slo.window);
+        let (mut page, mut ticket) = (None, None);
+        for m in 0..minutes {
+            let at = start() + Duration::from_secs(m * 60 + 30);
+            let total = 6000; // 100 requests a second
+            let bad = (total as f64 * error(m)).round() as u64;
+            ledger.add(at, Counts { good: total - bad, total, seen_s: 60 });
+            match slo.standing(&ledger, at).alert {
+                Some((Alert::Page, _)) => page = page.or(Some(m)),
+                Some((Alert::Ticket, _)) => ticket = ticket.or(Some(m)),
+                None => {}
+            }
+        }
+        let end = start() + Duration::from_secs(minutes * 60);
+        (page, ticket, slo.standing(&ledger, end))
+    }
+
+    #[test]
+    fn a_steady_small_error_ratio_spends_half_the_budget_and_raises_nothing() {
+        let (page, ticket, s) = simulate(30 * 1440, |_| 0.0005);
+        assert_eq!((page, ticket), (None, None));
+        let left = s.left.unwrap();
+        assert!((left - 0.5).abs() < 0.01, "{left}");
+        assert!(s.coverage > 0.99, "{}", s.coverage);
+    }
+
+    #[test]
+    fn a_jump_to_twenty_percent_pages_within_five_minutes() {
+        let (page, _, _) = simulate(10 * 1440 + 60, |m| if m >= 10 * 1440 { 0.2 } else { 0.0005 });
+        let after = page.unwrap() - 10 * 1440;
+        assert!(after < 5, "paged {after} minutes after the jump");
+    }
+
+    #[test]
+    fn a_steady_two_percent_pages_by_the_fast_rule_after_about_43_minutes() {
+        let (page, _, s) = simulate(1440 + 120, |m| if m >= 1440 { 0.02 } else { 0.0 });
+        let m = page.unwrap() - 1440;
+        // The hour's average reaches 1.44 % after 0.72 of an hour.
+        assert!((42..=44).contains(&m), "paged after {m} minutes");
+        let words = s.alert.unwrap().1;
+        assert!(words.contains("too fast over") && words.contains("(the page rule: "), "{words}");
+    }
+
+    #[test]
+    fn a_day_at_three_tenths_of_a_percent_raises_the_ticket_rule() {
+        let bad_day = |m: u64| (3 * 1440..4 * 1440).contains(&m);
+        let (page, ticket, _) = simulate(5 * 1440, |m| if bad_day(m) { 0.003 } else { 0.0 });
+        assert_eq!(page, None, "3× is below both page rules");
+        let t = ticket.expect("the ticket rule") - 3 * 1440;
+        // The 3-day average reaches 0.1 % as the day ends.
+        assert!((1380..=1440).contains(&t), "ticket after {t} minutes");
+    }
+
+    #[test]
+    fn unseen_time_is_unknown_not_good() {
+        let slo = Slo { objective: 0.999, window: Duration::from_secs(30 * DAY) };
+        let mut ledger = Ledger::new(slo.window);
+        for m in 0..(3 * 1440) {
+            ledger.add(start() + Duration::from_secs(m * 60), Counts { good: 100, total: 100, seen_s: 60 });
+        }
+        let s = slo.standing(&ledger, start() + Duration::from_secs(3 * DAY));
+        assert!((s.coverage - 0.1).abs() < 0.01, "3 of 30 days: {}", s.coverage);
+        assert_eq!(s.left, Some(1.0));
+    }
+}

@@ -1,0 +1,193 @@
+//! Error budgets from a real app's counters: `opsboard serve` on loopback scrapes an app whose
+//! requests fail at 0.05 %; against 99.9 % that spends half the budget; the budget is in
+//! /api/state and /metrics; the store survives a kill -9 of the process, and the budget read
+//! after the restart is the one read before it. A bad objective is a config error.
+
+mod common;
+
+use common::browser;
+use common::served::Served;
+use common::{Reply, eventually, serve_with};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::Duration;
+
+#[test]
+fn an_objective_that_is_no_share_or_a_window_too_long_is_named() {
+    for (slo, words) in [
+        ("{ objective = \"100%\" }", "not a share between 0 and 1"),
+        ("{ objective = \"high\" }", "is not a share"),
+        ("{ objective = 0.999, window = \"365d\" }", "from 1h to 90d"),
+    ] {
+        let err = common::rejected(&format!("[services.api]\ninstances = [\"http://127.0.0.1:1\"]\nslo = {slo}\n"));
+        assert_eq!((err.line, err.key.as_deref()), (Some(3), Some("services.api.slo")), "{err}");
+        assert!(err.to_string().contains(words), "{err}");
+    }
+}
+
+/// An app whose counters grow by 2,000 requests and one 5xx at each scrape, until frozen.
+async fn app(frozen: Arc<AtomicBool>) -> common::TestServer {
+    app_failing(frozen, 1).await
+}
+
+/// An app whose counters grow by 2,000 requests, `bad` of them 5xx, at each scrape.
+async fn app_failing(frozen: Arc<AtomicBool>, bad: u64) -> common::TestServer {
+    let scrapes = Arc::new(AtomicU64::new(0));
+    serve_with(move |head: &str| {
+        if !common::path_of(head).starts_with("/metrics") {
+            return Reply::text(200, "OK");
+        }
+        let n = if frozen.load(Ordering::SeqCst) {
+            scrapes.load(Ordering::SeqCst)
+        } else {
+            scrapes.fetch_add(1, Ordering::SeqCst) + 1
+        };
+        Reply::text(
+            200,
+            &format!(
+                "# TYPE http_requests_total counter\n\
+                 http_requests_total{{code=\"200\"}} {}\nhttp_requests_total{{code=\"500\"}} {}\n",
+                n * (2000 - bad),
+                n * bad
+            ),
+        )
+    })
+    .await
+}
+
+fn fleet_config(dir: &std::path::Path, app: &common::TestServer) -> std::path::PathBuf {
+    let cfg = dir.join("board.toml");
+    std::fs::write(
+        &cfg,
+        format!(
+            "[polling]\njitter = 0.0\n[defaults]\ninterval = \"300ms\"\ntimeout = \"250ms\"\n\
+             [services.api]\ninstances = [\"{}\"]\nslo = {{ objective = \"99.9%\", window = \"30d\" }}\n",
+            app.url("")
+        ),
+    )
+    .unwrap();
+    cfg
+}
+
+/// `opsboard check --gate …` with an empty data dir: its exit code and output.
+fn gate(dir: &std::path::Path, cfg: &std::path::Path, extra: &[&str]) -> (i32, String) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_opsboard"))
+        .args(["check", "--gate", "--config"])
+        .arg(cfg)
+        .args(extra)
+        .env("XDG_DATA_HOME", dir.join("ci-data"))
+        .env("XDG_CONFIG_HOME", dir.join("ci-config"))
+        .output()
+        .unwrap();
+    (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stdout).to_string())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_gate_asks_the_running_board_and_without_one_says_budgets_are_unknown() {
+    let dir = tempfile::tempdir().unwrap();
+    // 20 % of requests failing: 200× the budget's pace; the board's 1h burn is far over 1.
+    let burning = app_failing(Arc::new(AtomicBool::new(false)), 400).await;
+    let cfg = fleet_config(dir.path(), &burning);
+    let args = ["--config", cfg.to_str().unwrap(), "--listen", "127.0.0.1:0"];
+    let server = Served::start(dir.path(), &args, &[]);
+    let url = format!("http://{}", server.addr);
+    eventually(Duration::from_secs(20), "a burning budget", || {
+        budget(server.port())["burn"]["1h"].as_f64().filter(|b| *b > 100.0)
+    });
+    let (code, out) = gate(dir.path(), &cfg, &["--server", &url]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.starts_with("gate: FAIL") && out.contains("api burns its error budget") && out.contains(&url), "{out}");
+    let (code, json) = gate(dir.path(), &cfg, &["--server", &url, "--json"]);
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(
+        (code, &v["pass"], &v["budgets"]["from"]),
+        (1, &serde_json::json!(false), &serde_json::json!("server")),
+        "{v}"
+    );
+    drop(server);
+
+    // A healthy fleet (0.05 % failing: half the budget's pace) passes.
+    let dir = tempfile::tempdir().unwrap();
+    let healthy = app(Arc::new(AtomicBool::new(false))).await;
+    let cfg = fleet_config(dir.path(), &healthy);
+    let args = ["--config", cfg.to_str().unwrap(), "--listen", "127.0.0.1:0"];
+    let server = Served::start(dir.path(), &args, &[]);
+    let url = format!("http://{}", server.addr);
+    eventually(Duration::from_secs(20), "a budget", || budget(server.port())["burn"]["1h"].as_f64());
+    let (code, out) = gate(dir.path(), &cfg, &["--server", &url]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.starts_with("gate: pass"), "{out}");
+
+    // No server and no store: judged on what is seen now, and it says budgets are unknown.
+    drop(server);
+    let (code, out) = gate(dir.path(), &cfg, &[]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("budgets are unknown"), "{out}");
+}
+
+fn budget(port: u16) -> serde_json::Value {
+    let state: serde_json::Value = serde_json::from_str(&browser::http("GET", port, "/api/state")).unwrap();
+    state["services"][0]["budget"].clone()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_budget_survives_a_kill_and_reads_the_same_after_the_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let frozen = Arc::new(AtomicBool::new(false));
+    let app = app(frozen.clone()).await;
+    let cfg = fleet_config(dir.path(), &app);
+    let args = ["--config", cfg.to_str().unwrap(), "--listen", "127.0.0.1:0"];
+    let server = Served::start(dir.path(), &args, &[]);
+    let port = server.port();
+    // Counted on requests: one in 2,000 failing is half of a 0.1 % budget.
+    let first = eventually(Duration::from_secs(20), "a budget on requests", || {
+        let b = budget(port);
+        (b["basis"] == "requests" && b["left"].is_number()).then_some(b)
+    });
+    assert!((first["left"].as_f64().unwrap() - 0.5).abs() < 0.01, "{first}");
+    assert_eq!(first["objective"], 0.999);
+    // Availability over 24h: one request in 2,000 failed; every check passed.
+    let day = &first["availability"][0];
+    assert_eq!(day["window"], "24h", "{first}");
+    assert!((day["requests"].as_f64().unwrap() - 0.9995).abs() < 1e-6, "{first}");
+    assert_eq!(day["checks"], 1.0, "{first}");
+    let metrics = browser::http("GET", port, "/metrics");
+    assert!(metrics.contains("opsboard_slo_budget_remaining_ratio{service=\"api\""), "{metrics}");
+    let burn = metrics
+        .lines()
+        .find(|l| l.starts_with("opsboard_slo_burn_rate{service=\"api\"") && l.contains("window=\"5m\""));
+    assert!(burn.is_some_and(|l| l.ends_with(" 0.5")), "{metrics}");
+
+    // The counters stop; once the store has had time to flush, the process is killed (-9).
+    frozen.store(true, Ordering::SeqCst);
+    std::thread::sleep(Duration::from_secs(7));
+    let before = budget(port);
+    drop(server);
+    assert!(dir.path().join("data/opsboard/budgets.redb").exists());
+
+    let server = Served::start(dir.path(), &args, &[]);
+    let after = budget(server.port());
+    assert_eq!(after["left"], before["left"], "before {before}, after {after}");
+    assert_eq!(after["basis"], "requests");
+    let coverage = |b: &serde_json::Value| b["coverage"].as_f64().unwrap();
+    assert!(coverage(&after) > 0.0 && coverage(&after) <= coverage(&before) + 1e-4, "{before} {after}");
+
+    // On this machine, without --server, the gate reads the store: beside the running board,
+    // and once it is gone (killed again, the file left to repair).
+    let local_gate = || {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_opsboard"))
+            .args(["check", "--gate", "--json", "--config"])
+            .arg(&cfg)
+            .env("XDG_DATA_HOME", dir.path().join("data"))
+            .env("XDG_CONFIG_HOME", dir.path().join("config"))
+            .output()
+            .unwrap();
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(v["budgets"]["from"], "local_store", "{v}");
+        assert_eq!(v["services"][0]["left"], before["left"], "{v}");
+        assert_eq!(out.status.code(), Some(0), "{v}");
+    };
+    local_gate();
+    drop(server);
+    local_gate();
+}
