@@ -161,14 +161,18 @@ fn a_flapping_instance_shows_one_steady_word() {
 }
 
 /// Verdicts kept and brought forward, as the board keeps them, against verdicts made from
-/// nothing at each moment: random results, scrapes, silences long enough to go stale, and now
-/// and then a clock that steps back.
+/// nothing at each moment: random results, scrapes, silences long enough to go stale, now and
+/// then a clock that steps back, a service behind two causes, and maintenance windows that start
+/// and end as time goes.
 #[test]
 fn kept_verdicts_brought_forward_agree_with_verdicts_made_from_nothing() {
     use opsboard::state::{Event, SignalPoint, Verdicts};
     let text = format!(
         "{}\n[prometheus]\nurl = \"http://127.0.0.1:9\"\n\n[services.queries]\ninstances = [\"http://127.0.0.1:9\"]\n\
-         [services.queries.promql]\nerror_ratio = 'e'\np95 = 'p'\n",
+         [services.queries.promql]\nerror_ratio = 'e'\np95 = 'p'\n\
+         [services.gateway]\ninstances = [\"http://127.0.0.1:8\"]\ndepends_on = [\"checkout\", \"payments\"]\n\
+         slo = {{ objective = \"99.9%\" }}\n\
+         [[maintenance]]\ncron = \"*/3 * * * *\"\ntz = \"UTC\"\nduration = \"70s\"\nservices = [\"payments\", \"gateway\"]\n",
         common::fixtures::FLEET
     );
     let loaded = config::load_str("kept.toml", &text).unwrap();
@@ -236,6 +240,8 @@ fn kept_verdicts_brought_forward_agree_with_verdicts_made_from_nothing() {
             assert_eq!(kept.service_tally, fresh.service_tally, "{context}");
             assert_eq!(kept.instance_tally, fresh.instance_tally, "{context}");
             assert_eq!(kept.worst_first(), fresh.worst_first(), "{context}");
+            assert_eq!(kept.blocking, fresh.blocking, "{context}");
+            assert_eq!(kept.maintenance, fresh.maintenance, "{context}");
         }
     }
 }

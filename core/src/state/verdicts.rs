@@ -264,8 +264,11 @@ impl Verdicts {
         if all {
             self.planned.clear();
         }
-        let mut maintenance = Vec::with_capacity(state.services.len());
-        for (si, svc) in state.services.iter().enumerate() {
+        // Most fleets have no window at all: then nothing is made.
+        let windows = !state.maintenance.list.is_empty() || state.services.iter().any(|s| !s.maintenance.is_empty());
+        let was = self.maintenance.len() != state.services.len() || self.maintenance.iter().any(Option::is_some);
+        let mut maintenance = Vec::with_capacity(if windows || was { state.services.len() } else { 0 });
+        for (si, svc) in state.services.iter().enumerate().filter(|_| windows || was) {
             if self.planned.get(si).is_none_or(|(_, until)| now >= *until) {
                 let p = super::maintenance::planned(svc, now);
                 match self.planned.get_mut(si) {
@@ -273,11 +276,12 @@ impl Verdicts {
                     None => self.planned.push(p),
                 }
             }
-            let item = format!("service {}", svc.name);
-            let ad_hoc = (!state.maintenance.list.is_empty()).then(|| super::maintenance::ad_hoc(state, &item, now));
-            maintenance.push(super::maintenance::longer(self.planned[si].0.clone(), ad_hoc.flatten()));
+            let ad_hoc = (!state.maintenance.list.is_empty())
+                .then(|| super::maintenance::ad_hoc(state, &format!("service {}", svc.name), now))
+                .flatten();
+            maintenance.push(super::maintenance::longer(self.planned[si].0.clone(), ad_hoc));
         }
-        if maintenance != self.maintenance {
+        if (windows || was) && maintenance != self.maintenance {
             self.maintenance = maintenance;
             changed = true;
         }
