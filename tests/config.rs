@@ -394,6 +394,7 @@ fn example_config_loads_and_documents_every_key() {
         "dr_max_age",
         "min_free_storage",
         "depends_on",
+        "budget_alerts",
         "dependency_wait",
         "slo",
         "weekly",

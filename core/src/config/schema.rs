@@ -164,6 +164,18 @@ pub struct Attach {
     pub ca_file: Option<PathBuf>,
 }
 
+/// What an error budget's burn-rate rules raise: a ticket (WARN) or a page (CRIT).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SloAlert {
+    Ticket,
+    Page,
+}
+
+fn both_alerts() -> Vec<SloAlert> {
+    vec![SloAlert::Page, SloAlert::Ticket]
+}
+
 /// The least a change must reach to notify.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -223,6 +235,10 @@ pub struct NotifyConfig {
     /// default.
     #[serde(default, deserialize_with = "duration::optional")]
     pub repeat: Option<Duration>,
+    /// Which error-budget alerts this destination takes: `["page"]`, `["ticket"]` or both (the
+    /// default); a service in a state only because of an alert left out is OK here.
+    #[serde(default = "both_alerts")]
+    pub budget_alerts: Vec<SloAlert>,
     #[serde(default = "default_notify_timeout", deserialize_with = "duration::required")]
     pub timeout: Duration,
     /// Tries after the first, on errors, 5xx and 429.

@@ -24,12 +24,16 @@ pub struct Observed {
     pub behind: Vec<String>,
     /// Inside a maintenance window: nothing about it is sent.
     pub maintenance: bool,
+    /// When its state comes from its error budget's alert alone: which alert, and the state
+    /// it would have without it (for destinations that do not take that alert).
+    pub budget: Option<(crate::state::budget::Alert, Status)>,
 }
 
 impl Observed {
     pub fn new(kind: &'static str, name: String, env: Option<String>, status: Status, reason: String) -> Self {
         let (blocked_by, behind) = (Vec::new(), Vec::new());
-        Self { kind, name, env, status, reason, blocked_by, wait: Duration::ZERO, behind, maintenance: false }
+        let wait = Duration::ZERO;
+        Self { kind, name, env, status, reason, blocked_by, wait, behind, maintenance: false, budget: None }
     }
 
     /// `service payments`, `asg web-asg`: unique across kinds.
@@ -66,6 +70,7 @@ pub fn observe_items(state: &State, verdicts: &Verdicts) -> Vec<Observed> {
             }
             o.blocked_by = item.blocked_by.clone();
             o.maintenance = item.maintenance;
+            o.budget = item.budget;
             o.behind = (verdicts.blocking.causes.iter())
                 .find(|c| c.name == item.name)
                 .map(|c| c.behind.clone())

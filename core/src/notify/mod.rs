@@ -71,6 +71,7 @@ pub fn targets(loaded: &Loaded) -> Vec<Target> {
                 cooldown: n.cooldown,
                 group_wait: n.group_wait,
                 repeat: n.repeat,
+                budget_alerts: n.budget_alerts.clone(),
             },
         })
         .collect()

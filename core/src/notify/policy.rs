@@ -24,6 +24,9 @@ pub struct Policy {
     pub group_wait: Duration,
     /// Remind this often while an item stays at or above `min_state`, not taken nor silenced.
     pub repeat: Option<Duration>,
+    /// Error-budget alerts it takes (pages, tickets): a state that comes only from one left out
+    /// is OK here.
+    pub budget_alerts: Vec<crate::state::budget::Alert>,
 }
 
 /// How bad a state is for notifying: the board going stale counts as a warning.
@@ -80,7 +83,11 @@ impl Outbox {
             if !self.wants(t.now.kind, &t.now.name, t.now.env.as_deref()) {
                 continue;
             }
-            let level = self.level(t.now.status);
+            let status = match t.now.budget {
+                Some((alert, without)) if !self.policy.budget_alerts.contains(&alert) => without,
+                _ => t.now.status,
+            };
+            let level = self.level(status);
             // Inside a maintenance window nothing is sent; one that ends with the item failing
             // leaves a change that was never sent, which goes out at once.
             if t.now.maintenance || (level != Status::Ok && !t.now.blocked_by.is_empty()) {
@@ -139,7 +146,10 @@ impl Outbox {
             kind: t.now.kind,
             name: t.now.name.clone(),
             env: t.now.env.clone(),
-            state: self.level(t.now.status),
+            state: self.level(match t.now.budget {
+                Some((alert, without)) if !self.policy.budget_alerts.contains(&alert) => without,
+                _ => t.now.status,
+            }),
             previous,
             reason: t.now.reason.clone(),
             previous_for_s: t.before.map(|(_, held)| held.as_secs()),
@@ -153,6 +163,7 @@ impl Outbox {
 mod tests {
     use super::super::change::Observed;
     use super::*;
+    use crate::state::budget::Alert;
 
     fn obs(name: &str, status: Status) -> Observed {
         Observed::new("service", name.into(), Some("prod".into()), status, "why".into())
@@ -167,6 +178,7 @@ mod tests {
             cooldown: Duration::from_secs(300),
             group_wait: Duration::from_secs(2),
             repeat: None,
+            budget_alerts: vec![Alert::Page, Alert::Ticket],
         }
     }
 
@@ -257,6 +269,41 @@ mod tests {
         tracker.update(vec![dependent("c", Status::Crit, false)], at(1));
         let times: Vec<u64> = (1..60).filter(|&s| !out.due(&tracker, &none, &none, at(s)).is_empty()).collect();
         assert_eq!(times, [23]);
+    }
+
+    #[test]
+    fn destinations_take_budget_pages_tickets_or_both() {
+        fn sent(o: &mut Outbox, tracker: &Tracker, at: SystemTime) -> Vec<Status> {
+            o.due(tracker, &|_| false, &|_| false, at).into_iter().map(|c| c.state).collect()
+        }
+        let t0 = SystemTime::UNIX_EPOCH + Duration::from_secs(1_000_000);
+        let at = |s: u64| t0 + Duration::from_secs(s);
+        let only = |alerts: Vec<Alert>| {
+            Outbox::new(Policy { group_wait: Duration::ZERO, budget_alerts: alerts, ..policy(Status::Warn) })
+        };
+        let (mut pages, mut tickets, mut both) =
+            (only(vec![Alert::Page]), only(vec![Alert::Ticket]), only(vec![Alert::Page, Alert::Ticket]));
+        let none = |_: &str| false;
+        let mut tracker = Tracker::default();
+        tracker.update(vec![obs("api", Status::Ok)], at(0));
+        for o in [&mut pages, &mut tickets, &mut both] {
+            assert!(o.due(&tracker, &none, &none, at(0)).is_empty());
+        }
+        // The budget burns at the ticket rule's rate: the service is WARN for it alone.
+        tracker
+            .update(vec![Observed { budget: Some((Alert::Ticket, Status::Ok)), ..obs("api", Status::Warn) }], at(10));
+        assert_eq!(sent(&mut pages, &tracker, at(10)), [], "pages only: a ticket is not for it");
+        assert_eq!(sent(&mut tickets, &tracker, at(10)), [Status::Warn]);
+        assert_eq!(sent(&mut both, &tracker, at(10)), [Status::Warn]);
+        // Then at a page's rate.
+        tracker.update(vec![Observed { budget: Some((Alert::Page, Status::Ok)), ..obs("api", Status::Crit) }], at(20));
+        assert_eq!(sent(&mut pages, &tracker, at(400)), [Status::Crit]);
+        assert_eq!(
+            sent(&mut tickets, &tracker, at(400)),
+            [Status::Ok],
+            "tickets only: the page is not for it, so the ticket is over"
+        );
+        assert_eq!(sent(&mut both, &tracker, at(400)), [Status::Crit]);
     }
 
     #[test]

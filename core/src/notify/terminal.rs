@@ -92,6 +92,7 @@ impl Alerts {
                 cooldown: TERMINAL_COOLDOWN,
                 group_wait: std::time::Duration::ZERO,
                 repeat: None,
+                budget_alerts: vec![crate::state::budget::Alert::Page, crate::state::budget::Alert::Ticket],
             })
         };
         Self {

@@ -124,14 +124,7 @@ impl Ledger {
 }
 
 pub use crate::config::Slo;
-
-/// What the rules raise.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Alert {
-    Ticket,
-    Page,
-}
+pub use crate::config::schema::SloAlert as Alert;
 
 /// One rule: both windows burn at least `rate`.
 #[derive(Debug, Clone, Copy)]

@@ -46,6 +46,15 @@ impl ServiceVerdicts {
         }
     }
 
+    /// When the state comes from the error budget's alert alone: the alert, and the state
+    /// without it.
+    pub fn budget_alert(&self) -> Option<(super::budget::Alert, Status)> {
+        let b = self.budget.as_ref()?;
+        let without = Self { budget: None, ..self.clone() }.status();
+        let alert = if b.status == Status::Crit { super::budget::Alert::Page } else { super::budget::Alert::Ticket };
+        (self.status() == b.status && without < b.status).then_some((alert, without))
+    }
+
     /// Health status alone: the worst instance's, or the fleet's own (no instances at all).
     pub fn health_status(&self) -> Status {
         match &self.fleet {
@@ -132,11 +141,14 @@ pub struct Item {
     pub blocked_by: Vec<String>,
     /// Inside a maintenance window: it pages nobody and is not counted.
     pub maintenance: bool,
+    /// When its state comes from its error budget's alert alone: which alert, and its state
+    /// without it.
+    pub budget: Option<(super::budget::Alert, Status)>,
 }
 
 impl Item {
     fn new(kind: Kind, name: String, verdict: Verdict) -> Self {
-        Self { kind, name, verdict, blocked_by: Vec::new(), maintenance: false }
+        Self { kind, name, verdict, blocked_by: Vec::new(), maintenance: false, budget: None }
     }
 
     /// Whether the counts count it: not when blocked (its cause is counted) or in maintenance.
@@ -184,6 +196,7 @@ impl Verdicts {
             let mut item = Item::new(Kind::Service, svc.name.to_string(), super::named_worst(svc, v));
             item.blocked_by = self.blocking.by.get(si).cloned().unwrap_or_default();
             item.maintenance = self.maintenance.get(si).is_some_and(Option::is_some);
+            item.budget = v.budget_alert();
             out.push(item);
         }
         out.extend(self.others.iter().cloned());
