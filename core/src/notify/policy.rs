@@ -83,11 +83,7 @@ impl Outbox {
             if !self.wants(t.now.kind, &t.now.name, t.now.env.as_deref()) {
                 continue;
             }
-            let status = match t.now.budget {
-                Some((alert, without)) if !self.policy.budget_alerts.contains(&alert) => without,
-                _ => t.now.status,
-            };
-            let level = self.level(status);
+            let level = self.level(self.status_of(t));
             // Inside a maintenance window nothing is sent; one that ends with the item failing
             // leaves a change that was never sent, which goes out at once.
             if t.now.maintenance || (level != Status::Ok && !t.now.blocked_by.is_empty()) {
@@ -141,15 +137,20 @@ impl Outbox {
             .collect()
     }
 
+    /// The item's state for this destination: without an error-budget alert it does not take.
+    fn status_of(&self, t: &super::change::Tracked) -> Status {
+        match t.now.budget {
+            Some((alert, without)) if !self.policy.budget_alerts.contains(&alert) => without,
+            _ => t.now.status,
+        }
+    }
+
     fn change(&self, t: &super::change::Tracked, previous: Status) -> Change {
         Change {
             kind: t.now.kind,
             name: t.now.name.clone(),
             env: t.now.env.clone(),
-            state: self.level(match t.now.budget {
-                Some((alert, without)) if !self.policy.budget_alerts.contains(&alert) => without,
-                _ => t.now.status,
-            }),
+            state: self.level(self.status_of(t)),
             previous,
             reason: t.now.reason.clone(),
             previous_for_s: t.before.map(|(_, held)| held.as_secs()),
