@@ -392,6 +392,11 @@ struct Kept {
     budgets: Option<crate::store::budgets::BudgetStore>,
     budgets_path: PathBuf,
     budgets_written: Option<SystemTime>,
+    /// The services whose budgets hold what the store had: a budget that came with a reload
+    /// is filled before its first write, so that no write loses what the store had.
+    budgets_read: std::collections::HashSet<String>,
+    /// Whether opening the store was tried: a store that does not open is not tried again.
+    budgets_tried: bool,
 }
 
 impl Kept {
@@ -407,6 +412,8 @@ impl Kept {
             budgets: None,
             budgets_path: dir.join("budgets.redb"),
             budgets_written: None,
+            budgets_read: Default::default(),
+            budgets_tried: false,
         }
     }
 
@@ -416,33 +423,52 @@ impl Kept {
         if !state.services.iter().any(|s| s.budget.is_some()) {
             return;
         }
+        self.budgets_tried = true;
         match crate::store::budgets::BudgetStore::open(&self.budgets_path) {
             Ok(mut store) => {
                 if let Err(e) = store.compact() {
                     tracing::warn!(error = %e, "error budgets' store not compacted");
                 }
-                for svc in &mut state.services {
-                    if let Some(b) = &mut svc.budget {
-                        match store.load(&svc.name) {
-                            Ok(rows) => b.fill(rows),
-                            Err(e) => tracing::error!(service = %svc.name, error = %e, "error budget not read"),
-                        }
-                    }
-                }
                 self.budgets = Some(store);
+                self.read_budgets(state);
             }
             Err(e) => tracing::error!(error = %e, "error budgets kept in memory only: the store did not open"),
         }
     }
 
-    /// Writes the budgets' newest counts, at most every [`BUDGETS_WRITE_EVERY`].
-    fn flush_budgets(&mut self, state: &State, now: SystemTime) {
+    /// Fills each budget not filled yet with what the store holds for it.
+    fn read_budgets(&mut self, state: &mut State) {
         let Some(store) = &self.budgets else { return };
+        // A service gone (or without its objective now) is read again if it comes back.
+        let budgeted = |name: &str| state.services.iter().any(|s| &*s.name == name && s.budget.is_some());
+        self.budgets_read.retain(|n| budgeted(n));
+        for svc in &mut state.services {
+            if let Some(b) = &mut svc.budget
+                && !self.budgets_read.contains(&*svc.name)
+            {
+                match store.load(&svc.name) {
+                    Ok(rows) => b.fill(rows),
+                    Err(e) => tracing::error!(service = %svc.name, error = %e, "error budget not read"),
+                }
+                self.budgets_read.insert(svc.name.to_string());
+            }
+        }
+    }
+
+    /// Writes the budgets' newest counts, at most every [`BUDGETS_WRITE_EVERY`].
+    fn flush_budgets(&mut self, state: &mut State, now: SystemTime) {
         let due = self.budgets_written.is_none_or(|t| now.duration_since(t).unwrap_or_default() >= BUDGETS_WRITE_EVERY);
         if !due {
             return;
         }
         self.budgets_written = Some(now);
+        // An objective that came with a reload: the store opens then, and new budgets are filled.
+        if self.budgets.is_none() && !self.budgets_tried {
+            self.open_budgets(state);
+        } else if state.services.iter().any(|s| s.budget.is_some() && !self.budgets_read.contains(&*s.name)) {
+            self.read_budgets(state);
+        }
+        let Some(store) = &self.budgets else { return };
         let budgets = state.services.iter().filter_map(|s| s.budget.as_ref().map(|b| (&*s.name, b.newest_rows())));
         if let Err(e) = store.save(budgets) {
             tracing::error!(error = %e, "error budgets not written");

@@ -47,6 +47,9 @@ pub struct BudgetReport {
     pub left: Option<f64>,
     /// The share of the window a board saw.
     pub coverage: f64,
+    /// The events (requests or checks) counted over the window, and the seconds a board saw.
+    pub events: u64,
+    pub seen_s: u64,
     /// Burn rates by window (`5m`, `30m`, `1h`, `6h`, `3d`); 1 spends it in exactly the window.
     pub burn: std::collections::BTreeMap<String, Option<f64>>,
     /// `page` or `ticket`, when a rule is raised, with its words.
@@ -454,6 +457,8 @@ fn budget(b: &crate::state::budget::Budget, now: SystemTime) -> BudgetReport {
         basis,
         left: s.left.map(|l| round(l, 4)),
         coverage: round(s.coverage, 6),
+        events: s.events,
+        seen_s: s.seen_s,
         burn: s.burn.iter().map(|(w, r)| (w.clone(), r.map(|r| round(r, 3)))).collect(),
         alert: s.alert.as_ref().map(|(a, _)| *a),
         alert_reason: s.alert.as_ref().map(|(_, w)| w.clone()),

@@ -84,11 +84,23 @@ impl Ledger {
         }
     }
 
-    /// Its buckets from what the store held.
+    /// Adds what the store held to its buckets (those counted since are kept).
     pub fn fill(&mut self, rows: Rows) {
-        let counts = |(i, (good, total, seen_s)): (u64, Row)| (i, Counts { good, total, seen_s });
-        self.minutes = rows.minutes.into_iter().map(counts).collect();
-        self.hours = rows.hours.into_iter().map(counts).collect();
+        let merge = |have: &mut VecDeque<(u64, Counts)>, stored: Vec<(u64, Row)>| {
+            let mut all: Vec<(u64, Counts)> = (stored.into_iter())
+                .map(|(i, (good, total, seen_s))| (i, Counts { good, total, seen_s }))
+                .chain(have.drain(..))
+                .collect();
+            all.sort_by_key(|(i, _)| *i);
+            for (i, c) in all {
+                match have.back_mut() {
+                    Some((last, b)) if *last == i => b.add(&c),
+                    _ => have.push_back((i, c)),
+                }
+            }
+        };
+        merge(&mut self.minutes, rows.minutes);
+        merge(&mut self.hours, rows.hours);
     }
 
     /// Counts `c` at `at`; buckets older than what is kept go.
@@ -299,6 +311,9 @@ pub struct Standing {
     pub left: Option<f64>,
     /// The share of the window a board saw.
     pub coverage: f64,
+    /// The events counted over the window, and the seconds of it a board saw.
+    pub events: u64,
+    pub seen_s: u64,
     /// Burn rates over 5m, 30m, 1h, 6h and 3d (1 spends the budget in exactly the window).
     pub burn: Vec<(String, Option<f64>)>,
     /// The worst rule raised, with its words.
@@ -341,7 +356,7 @@ impl Slo {
                 );
                 (r.alert, words)
             });
-        Standing { left, coverage, burn, alert }
+        Standing { left, coverage, events: all.total, seen_s: u64::from(all.seen_s), burn, alert }
     }
 }
 
@@ -419,6 +434,19 @@ mod tests {
         let t = ticket.expect("the ticket rule") - 3 * 1440;
         // The 3-day average reaches 0.1 % as the day ends.
         assert!((1380..=1440).contains(&t), "ticket after {t} minutes");
+    }
+
+    #[test]
+    fn what_the_store_held_is_added_to_what_was_counted_since() {
+        let mut ledger = Ledger::new(Duration::from_secs(DAY));
+        ledger.add(UNIX_EPOCH + Duration::from_secs(100 * 60 + 5), Counts { good: 1, total: 1, seen_s: 0 });
+        let rows = Rows { minutes: vec![(99, (3, 4, 60)), (100, (5, 5, 60))], ..Rows::default() };
+        ledger.fill(rows);
+        let minutes: Vec<(u64, Counts)> = ledger.minutes.iter().copied().collect();
+        assert_eq!(
+            minutes,
+            [(99, Counts { good: 3, total: 4, seen_s: 60 }), (100, Counts { good: 6, total: 6, seen_s: 60 })]
+        );
     }
 
     #[test]
