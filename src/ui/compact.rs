@@ -73,10 +73,9 @@ fn service_line<'a>(scene: &Scene, si: usize, selected: bool) -> Line<'a> {
     if let Some(muted) = super::marks_label(scene, si, false) {
         spans.push(Span::styled(format!(" {muted}"), theme.dim()));
     }
-    // Flapping is said among the marks; blocked, the own reason is quiet.
-    let blocked = scene.verdicts.quiet(si);
+    // Flapping is said among the marks; blocked or in maintenance, the own reason is quiet.
     if status != Status::Ok && scene.verdicts.services[si].flapping.as_ref() != Some(&v) {
-        let style = if blocked { theme.dim() } else { theme.status(status) };
+        let style = if scene.verdicts.quiet(si) { theme.dim() } else { theme.status(status) };
         spans.push(Span::styled(format!(" {}", v.reason), style));
     }
     Line::from(spans)

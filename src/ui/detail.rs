@@ -21,7 +21,7 @@ pub fn render(frame: &mut Frame, area: Rect, scene: &Scene, si: usize) {
     let Some(svc) = scene.state.services.get(si) else { return };
     let sel = scene.view.instance.min(svc.instances.len().saturating_sub(1));
     let table_height = (svc.instances.len() as u16 + 3).min(area.height.saturating_sub(6).max(4));
-    let budget = budget_line(scene, svc);
+    let budget = budget_line(scene, si, svc);
     let availability = svc.budget.as_ref().map(|b| {
         let words: Vec<String> = b.availability(scene.now).iter().map(|a| a.words()).collect();
         Line::styled(format!(" availability {}", words.join(" · ")), scene.theme.dim())
@@ -45,9 +45,9 @@ pub fn render(frame: &mut Frame, area: Rect, scene: &Scene, si: usize) {
 }
 
 /// `SLO 99.9 % · 30d · budget 62 % left, over 27 of 30 days seen · burn 5m 0.3× … · on requests`.
-fn budget_line<'a>(scene: &Scene, svc: &ServiceState) -> Option<Line<'a>> {
+fn budget_line<'a>(scene: &Scene, si: usize, svc: &ServiceState) -> Option<Line<'a>> {
     let b = svc.budget.as_ref()?;
-    let (basis, s) = b.standing(scene.now);
+    let (basis, s) = scene.verdicts.standings.get(si)?.as_ref()?;
     let theme = scene.theme;
     let on = match basis {
         crate::state::budget::Basis::Requests => "requests",
@@ -62,7 +62,7 @@ fn budget_line<'a>(scene: &Scene, svc: &ServiceState) -> Option<Line<'a>> {
     );
     let mut spans = vec![Span::styled(head, theme.dim())];
     if let Some((alert, words)) = &s.alert {
-        let status = if *alert == crate::state::budget::Alert::Page { Status::Crit } else { Status::Warn };
+        let status = crate::state::budget::alert_status(*alert);
         spans.push(Span::styled(format!(" · {words}"), theme.status(status)));
     }
     Some(Line::from(spans))

@@ -89,13 +89,13 @@ fn row<'a>(scene: &Scene, si: usize, name_room: u16, reason_room: u16) -> Row<'a
     }
     // Blocked by a failing cause, or in maintenance: its state stays, quiet, so that the red
     // rows are those that page.
-    let blocked = scene.verdicts.quiet(si);
+    let quiet = scene.verdicts.quiet(si);
     let state = match status_cell::span(verdict.status, theme) {
-        span if blocked => span.style(theme.dim()),
+        span if quiet => span.style(theme.dim()),
         span => span,
     };
     let reason = match reason(scene, si, verdict) {
-        span if blocked => span.style(theme.dim()),
+        span if quiet => span.style(theme.dim()),
         span => span,
     };
     Row::new(vec![

@@ -120,16 +120,13 @@ fn row<'a>(scene: &Scene, si: usize, status: Status, trend: usize, name_room: u1
 /// The row's note, and whether it warns; without one, where its error budget stands, or why
 /// its budget burns too fast.
 fn note_or_budget(scene: &Scene, si: usize) -> (String, bool) {
-    let n = note(scene, si);
-    if let Some(b) = &scene.verdicts.services[si].budget {
+    let v = &scene.verdicts.services[si];
+    if let Some(b) = &v.budget {
         return (b.reason.clone(), true);
     }
-    if !n.is_empty() {
-        return (n, true);
-    }
-    match &scene.state.services[si].budget {
-        Some(b) => (b.standing(scene.now).1.short(), false),
-        None => (n, true),
+    match (note(scene, si), scene.verdicts.standings.get(si).and_then(Option::as_ref)) {
+        (n, Some((_, s))) if n.is_empty() => (s.short(), false),
+        (n, _) => (n, true),
     }
 }
 

@@ -138,6 +138,14 @@ impl Ledger {
 pub use crate::config::Slo;
 pub use crate::config::schema::SloAlert as Alert;
 
+/// The state an alert puts its service in: CRIT for a page, WARN for a ticket.
+pub fn alert_status(alert: Alert) -> super::Status {
+    match alert {
+        Alert::Page => super::Status::Crit,
+        Alert::Ticket => super::Status::Warn,
+    }
+}
+
 /// One rule: both windows burn at least `rate`.
 #[derive(Debug, Clone, Copy)]
 pub struct Rule {

@@ -91,6 +91,10 @@ pub struct Verdicts {
     pub blocking: super::blocked::Blocking,
     /// Per service, the maintenance window in force, if one is.
     pub maintenance: Vec<Option<super::maintenance::InForce>>,
+    /// Per service with an objective, where its error budget stands and on what: made with its
+    /// verdicts, so that screens read it rather than sum its windows again. Not part of what
+    /// changes a revision: its counts move with every check, its verdict only with a rule.
+    pub standings: Vec<Option<(super::budget::Basis, super::budget::Standing)>>,
     /// Per service, the planned window in force and until when that answer holds.
     planned: Vec<(Option<super::maintenance::InForce>, SystemTime)>,
     /// Service indices, worst first; ties keep config order.
@@ -241,6 +245,7 @@ impl Verdicts {
         if all {
             self.services.clear();
             self.made.clear();
+            self.standings.clear();
         }
         let mut changed = all;
         for (si, svc) in state.services.iter().enumerate() {
@@ -249,7 +254,12 @@ impl Verdicts {
                 continue;
             }
             let made = Made { changes: svc.changes, until: holds_until(state, svc, now) };
-            let v = service_verdicts(state, si, svc, now);
+            let standing = svc.budget.as_ref().map(|b| b.standing(now));
+            let v = service_verdicts(state, si, svc, standing.as_ref(), now);
+            match self.standings.get_mut(si) {
+                Some(slot) => *slot = standing,
+                None => self.standings.push(standing),
+            }
             match self.services.get_mut(si) {
                 Some(old) => {
                     if *old != v {
@@ -336,7 +346,13 @@ impl Verdicts {
 }
 
 /// One service's verdicts at `now`.
-fn service_verdicts(state: &State, si: usize, svc: &ServiceState, now: SystemTime) -> ServiceVerdicts {
+fn service_verdicts(
+    state: &State,
+    si: usize,
+    svc: &ServiceState,
+    standing: Option<&(super::budget::Basis, super::budget::Standing)>,
+    now: SystemTime,
+) -> ServiceVerdicts {
     let instances: Vec<Verdict> =
         svc.instances.iter().map(|i| i.verdict(&svc.check, state.stale_after_intervals, now)).collect();
     let signals = state.signal_verdict(si, now);
@@ -353,13 +369,10 @@ fn service_verdicts(state: &State, si: usize, svc: &ServiceState, now: SystemTim
         .flat_map(|a| [a.alarm_verdict(&svc.name), a.queue_verdict(&svc.name), a.database_verdict(&svc.name, now)])
         .flatten()
         .max_by_key(|v| v.status);
-    let budget = svc.budget.as_ref().and_then(|b| {
-        let (_, standing) = b.standing(now);
-        let (alert, words) = standing.alert?;
-        let status = if alert == super::budget::Alert::Page { Status::Crit } else { Status::Warn };
-        Some(Verdict::new(status, words))
-    });
-    ServiceVerdicts { worst, instances, signals, flapping, fleet: svc.fleet_verdict(), counted, aws, budget }
+    let budget = (standing.and_then(|(_, s)| s.alert.as_ref()))
+        .map(|(alert, words)| Verdict::new(super::budget::alert_status(*alert), words.clone()));
+    let fleet = svc.fleet_verdict();
+    ServiceVerdicts { worst, instances, signals, flapping, fleet, counted, aws, budget }
 }
 
 /// Until when a service's verdicts made at `now` stay the same if nothing happens to it: the
