@@ -70,13 +70,15 @@ fn service_line<'a>(scene: &Scene, si: usize, selected: bool) -> Line<'a> {
         Span::styled(svc.name.to_string(), name_style),
         Span::styled(format!(" {}", svc.env.label), super::env_style(&svc.env, theme)),
     ];
-    if let Some(muted) = super::marks_label(scene, si, false) {
-        spans.push(Span::styled(format!(" {muted}"), theme.dim()));
+    let marks = super::marks_label(scene, si, false);
+    if let Some(marks) = &marks {
+        spans.push(Span::styled(format!(" {marks}"), theme.dim()));
     }
     // Flapping is said among the marks; blocked or in maintenance, the own reason is quiet.
     if status != Status::Ok && scene.verdicts.services[si].flapping.as_ref() != Some(&v) {
         let style = if scene.verdicts.quiet(si) { theme.dim() } else { theme.status(status) };
-        spans.push(Span::styled(format!(" {}", v.reason), style));
+        let apart = if marks.is_some() { " ·" } else { "" };
+        spans.push(Span::styled(format!("{apart} {}", v.reason), style));
     }
     Line::from(spans)
 }

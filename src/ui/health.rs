@@ -118,7 +118,11 @@ fn row<'a>(scene: &Scene, si: usize, name_room: u16, reason_room: u16) -> Row<'a
         )),
         Cell::from(cut::line(
             match super::marks_label(scene, si, false) {
-                Some(marks) => Line::from(vec![Span::styled(format!("{marks} "), theme.dim()), reason]),
+                // The marks, then the reason, apart.
+                Some(marks) if !reason.content.is_empty() => {
+                    Line::from(vec![Span::styled(format!("{marks} · "), theme.dim()), reason])
+                }
+                Some(marks) => Line::from(Span::styled(marks, theme.dim())),
                 None => Line::from(reason),
             },
             reason_room,

@@ -252,7 +252,7 @@ impl Budget {
 impl Standing {
     /// `budget 62 % left · 1h 0.5×`: for a row.
     pub fn short(&self) -> String {
-        let left = self.left.map_or("budget —".to_string(), |l| format!("budget {:.0} % left", l * 100.0));
+        let left = self.left.map_or("budget —".to_string(), left_words);
         match self.burn.iter().find(|(w, _)| w == "1h").and_then(|(_, b)| *b) {
             Some(b) => format!("{left} · 1h {b:.1}×"),
             None => left,
@@ -272,10 +272,7 @@ impl Standing {
     pub fn words(&self, window: Duration) -> String {
         let days = window.as_secs_f64() / 86_400.0;
         let seen = self.coverage * days;
-        let left = match self.left {
-            Some(l) => format!("budget {:.0} % left", l * 100.0),
-            None => "budget unknown (no events yet)".to_string(),
-        };
+        let left = self.left.map_or("budget unknown (no events yet)".to_string(), left_words);
         if self.coverage >= 0.995 {
             format!("{left} over {days:.0} days")
         } else if seen >= 1.0 {
@@ -309,6 +306,16 @@ impl Availability {
         let seen =
             if self.coverage >= 0.995 { String::new() } else { format!(" (seen {:.0} %)", self.coverage * 100.0) };
         format!("{} {} of requests, {} of checks{seen}", self.window, pct(self.requests), pct(self.checks))
+    }
+}
+
+/// `budget 62 % left`; spent, how far past it: `budget overspent, 140 % used`, `… 1000× used`.
+fn left_words(left: f64) -> String {
+    let used = 1.0 - left;
+    match left {
+        l if l >= 0.0 => format!("budget {:.0} % left", l * 100.0),
+        _ if used < 10.0 => format!("budget overspent, {:.0} % used", used * 100.0),
+        _ => format!("budget overspent, {used:.0}× used"),
     }
 }
 
@@ -455,6 +462,13 @@ mod tests {
             minutes,
             [(99, Counts { good: 3, total: 4, seen_s: 60 }), (100, Counts { good: 6, total: 6, seen_s: 60 })]
         );
+    }
+
+    #[test]
+    fn a_budget_spent_says_how_far_past_it() {
+        assert_eq!(left_words(0.62), "budget 62 % left");
+        assert_eq!(left_words(-0.4), "budget overspent, 140 % used");
+        assert_eq!(left_words(-999.0), "budget overspent, 1000× used");
     }
 
     #[test]
