@@ -123,6 +123,7 @@ async fn main() {
     );
     let loaded = Arc::new(opsboard::config::load_str("bench.toml", &toml).unwrap());
     let dir = tempfile::tempdir().unwrap();
+    opsboard::store::override_data_dir(dir.path().join("data"));
     let mut c = Collector::start(&loaded, DeployHistory::new(dir.path().join("deploys.jsonl")));
     c.keep_silences_in(dir.path().join("silences.json"));
     let t = Instant::now();

@@ -61,8 +61,9 @@ fn fleet_config(dir: &std::path::Path, app: &common::TestServer) -> std::path::P
         &cfg,
         format!(
             "[polling]\njitter = 0.0\n[defaults]\ninterval = \"300ms\"\ntimeout = \"250ms\"\n\
-             [services.api]\ninstances = [\"{}\"]\nslo = {{ objective = \"99.9%\", window = \"30d\" }}\n",
-            app.url("")
+             [services.api]\ninstances = [\"{app}\"]\nslo = {{ objective = \"99.9%\", window = \"30d\" }}\n\
+             [services.web]\ninstances = [\"{app}\"]\n",
+            app = app.url("")
         ),
     )
     .unwrap();
@@ -125,9 +126,39 @@ async fn the_gate_asks_the_running_board_and_without_one_says_budgets_are_unknow
     assert!(out.contains("budgets are unknown"), "{out}");
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_board_that_quits_writes_what_it_counted_since_the_last_write() {
+    use opsboard::collector::Collector;
+    use opsboard::store::budgets::BudgetStore;
+    use std::time::SystemTime;
+    // Collectors of this process keep their counts in this binary's own data dir.
+    common::own_data_dir();
+    let store = opsboard::store::data_dir().unwrap().join("budgets.redb");
+    let _ = std::fs::remove_file(&store);
+    let dir = tempfile::tempdir().unwrap();
+    let text = "[defaults]\ninterval = \"1h\"\nwindow = \"1h\"\n[services.api]\ninstances = [\"http://127.0.0.1:1\"]\n";
+    let loaded = Arc::new(opsboard::config::load_str("quit.toml", text).unwrap());
+    let mut c = Collector::start(&loaded, opsboard::history::DeployHistory::new(dir.path().join("deploys.jsonl")));
+    // The first tick starts the count; the second counts a second and writes; three more
+    // count three seconds that no write has taken when the board quits.
+    let t0 = SystemTime::now();
+    for s in 0..5 {
+        c.tick(t0 + Duration::from_secs(s));
+    }
+    drop(c);
+    let [requests, checks] = BudgetStore::read(&store, &["api"]).unwrap().remove(0);
+    let seen = |rows: &opsboard::store::budgets::Rows| rows.hours.iter().map(|(_, r)| r.2).sum::<u32>();
+    assert_eq!((seen(&requests), seen(&checks)), (4, 4), "every second seen is written, the last three on the way out");
+    assert!(requests.minutes.is_empty(), "no minutes kept for a service without an objective");
+}
+
 fn budget(port: u16) -> serde_json::Value {
+    service(port, 0)["budget"].clone()
+}
+
+fn service(port: u16, si: usize) -> serde_json::Value {
     let state: serde_json::Value = serde_json::from_str(&browser::http("GET", port, "/api/state")).unwrap();
-    state["services"][0]["budget"].clone()
+    state["services"][si].clone()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -146,17 +177,29 @@ async fn the_budget_survives_a_kill_and_reads_the_same_after_the_restart() {
     });
     assert!((first["left"].as_f64().unwrap() - 0.5).abs() < 0.01, "{first}");
     assert_eq!(first["objective"], 0.999);
-    // Availability over 24h: one request in 2,000 failed; every check passed.
-    let day = &first["availability"][0];
-    assert_eq!(day["window"], "24h", "{first}");
-    assert!((day["requests"].as_f64().unwrap() - 0.9995).abs() < 1e-6, "{first}");
-    assert_eq!(day["checks"], 1.0, "{first}");
+    // Availability over 24h, of the service with the objective and of the one without: one
+    // request in 2,000 failed; every check passed.
+    for si in 0..2 {
+        let all = service(port, si)["availability"].clone();
+        let day = &all[0];
+        assert_eq!(day["window"], "24h", "{all}");
+        assert!((day["requests"].as_f64().unwrap() - 0.9995).abs() < 1e-6, "{all}");
+        assert_eq!(day["checks"], 1.0, "{all}");
+        assert!(day["coverage"].as_f64().unwrap() > 0.0, "{all}");
+    }
+    assert!(service(port, 1)["budget"].is_null(), "web has no objective");
     let metrics = browser::http("GET", port, "/metrics");
     assert!(metrics.contains("opsboard_slo_budget_remaining_ratio{service=\"api\""), "{metrics}");
     let burn = metrics
         .lines()
         .find(|l| l.starts_with("opsboard_slo_burn_rate{service=\"api\"") && l.contains("window=\"5m\""));
     assert!(burn.is_some_and(|l| l.ends_with(" 0.5")), "{metrics}");
+    let web_day = metrics.lines().find(|l| {
+        l.starts_with("opsboard_service_availability_ratio{service=\"web\"")
+            && l.contains("window=\"24h\"")
+            && l.contains("of=\"requests\"")
+    });
+    assert!(web_day.is_some_and(|l| l.ends_with(" 0.9995")), "{metrics}");
 
     // The counters stop; once the count holds and the store has had time to flush (every 5 s),
     // the process is killed (-9).
@@ -171,12 +214,16 @@ async fn the_budget_survives_a_kill_and_reads_the_same_after_the_restart() {
     });
     std::thread::sleep(Duration::from_secs(7));
     let before = budget(port);
+    let web_before = service(port, 1);
     drop(server);
     assert!(dir.path().join("data/opsboard/budgets.redb").exists());
 
     let server = Served::start(dir.path(), &args, &[]);
     let after = budget(server.port());
     assert_eq!(after["left"], before["left"], "before {before}, after {after}");
+    // The service without an objective kept its counts too: its month's availability.
+    let month = |v: serde_json::Value| v["availability"][2]["requests"].clone();
+    assert_eq!(month(service(server.port(), 1)), month(web_before.clone()), "{web_before}");
     assert_eq!(after["events"], before["events"], "every request counted is still there: {before} {after}");
     assert_eq!(after["basis"], "requests");
     // The time seen since the last flush is what a kill loses: at most the 5 s between flushes

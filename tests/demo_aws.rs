@@ -65,6 +65,8 @@ async fn an_unhealthy_web_node_shows_then_is_replaced() {
 /// The board on the demo fleet started `at` into its story.
 async fn board(at: u64) -> (opsboard::collector::Collector, demo::DemoFleet, tempfile::TempDir) {
     let fleet = demo::start(Duration::from_secs(at)).await.unwrap();
+    // As `opsboard demo` does: the demo's own data dir, with the weeks of counts it wrote.
+    opsboard::store::override_data_dir(fleet.data_dir());
     let dir = tempfile::tempdir().unwrap();
     let loaded = std::sync::Arc::new(fleet.load().unwrap());
     let c = opsboard::collector::Collector::start(

@@ -34,6 +34,7 @@ fn board(services: &str) -> Loaded {
 }
 
 fn start(loaded: Loaded, dir: &Path) -> Collector {
+    common::own_data_dir();
     let mut c = Collector::start(&Arc::new(loaded), DeployHistory::new(dir.join("deploys.jsonl")));
     c.keep_silences_in(dir.join("silences.json"));
     c

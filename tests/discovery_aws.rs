@@ -39,6 +39,7 @@ fn board(moto: &Moto, services: &str) -> Loaded {
 }
 
 fn start(loaded: Loaded, dir: &Path) -> Collector {
+    common::own_data_dir();
     Collector::start(&Arc::new(loaded), DeployHistory::new(dir.join("deploys.jsonl")))
 }
 

@@ -70,6 +70,7 @@ async fn instances_and_services_come_and_go_while_the_rest_keep_what_they_know()
     let (b, _) = switchable(false).await;
     let (api, _) = switchable(true).await;
     let loaded = fleet(&[("web", &[&a, &b]), ("api", &[&api])]);
+    common::own_data_dir();
     let mut c = Collector::start(&Arc::new(loaded), DeployHistory::new(dir.path().join("deploys.jsonl")));
     c.keep_silences_in(dir.path().join("silences.json"));
     let (ka, kb, kapi) = (key("web", &a), key("web", &b), key("api", &api));

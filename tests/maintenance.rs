@@ -60,7 +60,7 @@ fn inside_a_window_a_failing_service_is_not_counted_and_the_status_page_says_und
     let page = opsboard::status_page::report(&state, &v, "Status", 7, at);
     assert_eq!(page.components[0].words, "Under maintenance");
     // The window's failed checks do not count against api's budget; web's do.
-    let checks = |si: usize| state.services[si].budget.as_ref().unwrap().checks.sum(at, Duration::from_secs(3600));
+    let checks = |si: usize| state.services[si].outcomes.checks.sum(at, Duration::from_secs(3600));
     assert_eq!((checks(0).total, checks(1).total, checks(1).good), (0, 2, 0));
 }
 

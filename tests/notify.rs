@@ -58,6 +58,7 @@ instances = ["{}"]
 }
 
 fn start(loaded: &opsboard::config::Loaded, dir: &std::path::Path) -> Collector {
+    common::own_data_dir();
     let mut c = Collector::start(&Arc::new(loaded.clone()), DeployHistory::new(dir.join("deploys.jsonl")));
     c.keep_silences_in(dir.join("silences.json"));
     c

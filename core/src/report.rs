@@ -59,8 +59,6 @@ pub struct BudgetReport {
     pub alert_reason: Option<String>,
     /// In words: "budget 62 % left, over 27 of 30 days seen".
     pub words: String,
-    /// The share of requests and of checks that succeeded over 24h, 7d and 30d, with coverage.
-    pub availability: Vec<crate::state::budget::Availability>,
 }
 
 /// A maintenance window in force on a service.
@@ -251,6 +249,10 @@ pub struct ServiceReport {
     /// Its error budget, when it has an objective (`slo`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub budget: Option<BudgetReport>,
+    /// The share of its requests and of its checks that succeeded over 24h, 7d and 30d, each
+    /// with the share of that time a board saw.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub availability: Vec<crate::state::budget::Availability>,
     /// Requests per second, summed over instances.
     pub request_rate: Option<f64>,
     /// 5xx share of requests, 0..1.
@@ -428,7 +430,8 @@ pub fn report(state: &State, now: SystemTime) -> Report {
                     row.blocked_by = by.clone();
                 }
                 for (row, svc) in r.services.iter_mut().zip(&state.services) {
-                    row.budget = svc.budget.as_ref().map(|b| budget(b, now));
+                    row.budget = svc.slo.as_ref().map(|slo| budget(slo, &svc.outcomes, now));
+                    row.availability = svc.outcomes.availability(now);
                 }
                 for (row, m) in r.services.iter_mut().zip(&verdicts.maintenance) {
                     row.maintenance = m.as_ref().map(|m| MaintenanceReport {
@@ -449,11 +452,11 @@ pub fn report(state: &State, now: SystemTime) -> Report {
     r
 }
 
-fn budget(b: &crate::state::budget::Budget, now: SystemTime) -> BudgetReport {
-    let (basis, s) = b.standing(now);
+fn budget(slo: &crate::state::budget::Slo, outcomes: &crate::state::budget::Outcomes, now: SystemTime) -> BudgetReport {
+    let (basis, s) = outcomes.standing(slo, now);
     BudgetReport {
-        objective: b.slo.objective,
-        window_s: b.slo.window.as_secs(),
+        objective: slo.objective,
+        window_s: slo.window.as_secs(),
         basis,
         left: s.left.map(|l| round(l, 4)),
         coverage: round(s.coverage, 6),
@@ -462,8 +465,7 @@ fn budget(b: &crate::state::budget::Budget, now: SystemTime) -> BudgetReport {
         burn: s.burn.iter().map(|(w, r)| (w.clone(), r.map(|r| round(r, 3)))).collect(),
         alert: s.alert.as_ref().map(|(a, _)| *a),
         alert_reason: s.alert.as_ref().map(|(_, w)| w.clone()),
-        words: s.words(b.slo.window),
-        availability: b.availability(now),
+        words: s.words(slo.window),
     }
 }
 
@@ -483,6 +485,7 @@ fn rows(state: &State, now: SystemTime) -> Vec<ServiceReport> {
                 blocked_by: Vec::new(),
                 maintenance: None,
                 budget: None,
+                availability: Vec::new(),
                 request_rate: None,
                 error_rate: None,
                 p95_ms: None,

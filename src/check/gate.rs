@@ -139,28 +139,11 @@ pub async fn run(
         }
     }
     let mut collector = super::gather(loaded, window, 1).await;
-    let store = crate::store::data_dir().map(|d| d.join("budgets.redb")).filter(|p| p.exists());
-    let budgets = match store {
-        Some(path) => {
-            let state = &mut collector.state;
-            let names: Vec<String> =
-                state.services.iter().filter(|s| s.budget.is_some()).map(|s| s.name.to_string()).collect();
-            let names: Vec<&str> = names.iter().map(String::as_str).collect();
-            match crate::store::budgets::BudgetStore::read(&path, &names) {
-                Ok(all) => {
-                    for (svc, rows) in state.services.iter_mut().filter(|s| s.budget.is_some()).zip(all) {
-                        if let Some(b) = &mut svc.budget {
-                            b.fill(rows);
-                        }
-                    }
-                    Budgets::LocalStore(path.display().to_string())
-                }
-                Err(e) => {
-                    missed =
-                        Some(format!("{missed}; the store did not open: {e}", missed = missed.unwrap_or_default()));
-                    Budgets::Unknown
-                }
-            }
+    let budgets = match collector.read_local_counts() {
+        Some(Ok(path)) => Budgets::LocalStore(path.display().to_string()),
+        Some(Err(e)) => {
+            missed = Some(format!("{missed}; the store did not open: {e}", missed = missed.unwrap_or_default()));
+            Budgets::Unknown
         }
         None => Budgets::Unknown,
     };

@@ -19,7 +19,8 @@ const ONE_SHOT_GRACE: Duration = Duration::from_secs(30);
 
 /// Runs the collector once: every source polled at once and concurrently, until each has
 /// answered `rounds` times (a scrape twice `window` apart for its first rate), or time is up.
-/// No webhook is sent and no deploy history written.
+/// No webhook is sent and no deploy history written. Budgets and availability come from this
+/// machine's store when there is one.
 pub async fn gather(loaded: &std::sync::Arc<Loaded>, window: Duration, rounds: u32) -> Collector {
     let history = DeployHistory::new(DeployHistory::default_path().unwrap_or_default());
     let mut collector = Collector::with_mode(loaded, history, Mode::OneShot { scrape_every: window });
@@ -30,5 +31,6 @@ pub async fn gather(loaded: &std::sync::Arc<Loaded>, window: Duration, rounds: u
     if behind > 0 {
         tracing::warn!(behind, "sources that had not answered in {within:?}");
     }
+    collector.read_local_counts();
     collector
 }

@@ -3,6 +3,7 @@
 #[cfg(feature = "aws")]
 pub mod aws;
 pub mod exposition;
+pub mod incidents;
 pub mod server;
 pub mod story;
 
@@ -68,6 +69,7 @@ pub async fn start(offset: Duration) -> std::io::Result<DemoFleet> {
     let mut ports: std::collections::HashMap<String, u16> = std::collections::HashMap::new();
     for svc in story::SERVICES {
         let _ = write!(toml, "\n[services.{}]\nenv = \"{}\"\n", svc.name, svc.env);
+        toml.push_str(&incidents::service_lines(svc));
         let grouped = group_of(svc.name);
         // A grouped service runs the most instances its group ever holds; the group says which serve.
         let count = grouped.map_or(svc.instances, |(_, most)| most);
@@ -101,6 +103,11 @@ pub async fn start(offset: Duration) -> std::io::Result<DemoFleet> {
     // One dir per fleet: two fleets in one process (tests) must not remove each other's files.
     let dir = std::env::temp_dir().join(format!("opsboard-demo-{}-{:08x}", std::process::id(), fastrand::u32(..)));
     std::fs::create_dir_all(&dir)?;
+    // Weeks of error budgets, as if a board had watched the fleet before the demo started.
+    if let Err(e) = incidents::seed_store(&dir.join("data").join("budgets.redb"), std::time::SystemTime::now()) {
+        tracing::warn!(error = %e, "the demo's budgets start empty");
+    }
+    toml.push_str(&incidents::maintenance(clock.now(), std::time::SystemTime::now()));
     let targets_file = dir.join("targets");
     std::fs::write(&targets_file, targets.join("\n"))?;
     let command = format!(

@@ -170,6 +170,37 @@ pub fn render(report: &Report, serve: &ServeStats) -> String {
             Some((labels, *r))
         },
     );
+    // Each window's share of requests and of checks that succeeded, where any were counted.
+    let shares: Vec<_> = (svc.iter())
+        .flat_map(|s| {
+            s.availability.iter().flat_map(move |a| {
+                [("requests", a.requests), ("checks", a.checks)]
+                    .into_iter()
+                    .filter_map(move |(of, v)| v.map(|v| (s, a.window, of, v)))
+            })
+        })
+        .collect();
+    f.gauge(
+        "opsboard_service_availability_ratio",
+        "Share of each service's requests (not 5xx) and health checks (passed) that succeeded over 24h, 7d and 30d.",
+        &shares,
+        |(s, w, of, v)| {
+            let mut labels = sl(s);
+            labels.extend([("window", w.to_string()), ("of", of.to_string())]);
+            Some((labels, *v))
+        },
+    );
+    let seen: Vec<_> = svc.iter().flat_map(|s| s.availability.iter().map(move |a| (s, a))).collect();
+    f.gauge(
+        "opsboard_service_availability_coverage_ratio",
+        "Share of each availability window a board was watching: the rest is unknown, not good.",
+        &seen,
+        |(s, a)| {
+            let mut labels = sl(s);
+            labels.push(("window", a.window.to_string()));
+            Some((labels, a.coverage))
+        },
+    );
     let blocked: Vec<_> = svc.iter().flat_map(|s| s.blocked_by.iter().map(move |c| (s, c))).collect();
     f.gauge(
         "opsboard_service_blocked",

@@ -21,57 +21,27 @@ pub fn render(frame: &mut Frame, area: Rect, scene: &Scene, si: usize) {
     let Some(svc) = scene.state.services.get(si) else { return };
     let sel = scene.view.instance.min(svc.instances.len().saturating_sub(1));
     let table_height = (svc.instances.len() as u16 + 3).min(area.height.saturating_sub(6).max(4));
-    let budget = budget_line(scene, si, svc);
-    let availability = svc.budget.as_ref().map(|b| {
-        let words: Vec<String> = b.availability(scene.now).iter().map(|a| a.words()).collect();
-        Line::styled(format!(" availability {}", words.join(" · ")), scene.theme.dim())
-    });
-    let room = |n: u16| area.height > table_height + 4 + n;
-    let [top, middle, lower, bottom] = Layout::vertical([
-        Constraint::Length(table_height),
-        Constraint::Length(u16::from(budget.is_some() && room(0))),
-        Constraint::Length(u16::from(availability.is_some() && room(1))),
-        Constraint::Fill(1),
-    ])
-    .areas(area);
+    // Wide: the budget and availability in a pane beside the last results; narrow (or short):
+    // a line each under the instances, as room allows.
+    let pane_height = super::record::pane_height(scene, si, svc);
+    let pane = area.width >= WIDE_FROM && area.height >= table_height + pane_height;
+    let lines = if pane { Vec::new() } else { super::record::narrow_lines(scene, si, svc) };
+    let room = (area.height.saturating_sub(table_height + 4)).min(lines.len() as u16);
+    let [top, middle, bottom] =
+        Layout::vertical([Constraint::Length(table_height), Constraint::Length(room), Constraint::Fill(1)]).areas(area);
     instances(frame, top, scene, si, svc, sel);
-    if let Some(line) = budget {
-        frame.render_widget(ratatui::widgets::Paragraph::new(cut::line(line, middle.width)), middle);
+    for (i, line) in lines.into_iter().take(usize::from(room)).enumerate() {
+        let at = Rect { y: middle.y + i as u16, height: 1, ..middle };
+        frame.render_widget(ratatui::widgets::Paragraph::new(cut::line(line, at.width)), at);
     }
-    if let Some(line) = availability {
-        frame.render_widget(ratatui::widgets::Paragraph::new(cut::line(line, lower.width)), lower);
+    if pane {
+        let [left, right] =
+            Layout::horizontal([Constraint::Fill(1), Constraint::Length(super::record::PANE_WIDTH)]).areas(bottom);
+        super::record::pane(frame, Rect { height: pane_height, ..right }, scene, si, svc);
+        history(frame, left, scene, svc, sel);
+    } else {
+        history(frame, bottom, scene, svc, sel);
     }
-    history(frame, bottom, scene, svc, sel);
-}
-
-/// `SLO 99.9 % · 30d · budget 62 % left, over 27 of 30 days seen · burn 5m 0.3× … · on requests`.
-fn budget_line<'a>(scene: &Scene, si: usize, svc: &ServiceState) -> Option<Line<'a>> {
-    let b = svc.budget.as_ref()?;
-    let (basis, s) = scene.verdicts.standings.get(si)?.as_ref()?;
-    let theme = scene.theme;
-    let on = match basis {
-        crate::state::budget::Basis::Requests => "requests",
-        crate::state::budget::Basis::Checks => "health checks",
-    };
-    let head = format!(
-        " SLO {} % over {} · {} · burn {} · on {on}",
-        format_objective(b.slo.objective),
-        format::age(b.slo.window),
-        s.words(b.slo.window),
-        s.burn_words()
-    );
-    let mut spans = vec![Span::styled(head, theme.dim())];
-    if let Some((alert, words)) = &s.alert {
-        let status = crate::state::budget::alert_status(*alert);
-        spans.push(Span::styled(format!(" · {words}"), theme.status(status)));
-    }
-    Some(Line::from(spans))
-}
-
-/// `99.9`, `99.95`, `99`: an objective as people write it.
-fn format_objective(o: f64) -> String {
-    let text = format!("{:.3}", o * 100.0);
-    text.trim_end_matches('0').trim_end_matches('.').to_string()
 }
 
 fn instances(frame: &mut Frame, area: Rect, scene: &Scene, si: usize, svc: &ServiceState, sel: usize) {

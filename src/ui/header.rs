@@ -108,6 +108,15 @@ fn counts(t: &Tally, form: Form, scene: &Scene) -> Vec<Span<'static>> {
         };
         spans.push(Span::styled(text, scene.theme.status(status)));
     }
+    // Services in a maintenance window are not counted above: said, so that none goes missing.
+    let planned = scene.verdicts.maintenance.iter().flatten().count();
+    let text = match form {
+        _ if planned == 0 => None,
+        Form::Long => Some(format!("{planned} in maintenance  ")),
+        Form::Medium => Some(format!("{planned} in maint. ")),
+        Form::Short => None,
+    };
+    spans.extend(text.map(|t| Span::styled(t, scene.theme.dim())));
     spans
 }
 

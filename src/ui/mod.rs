@@ -14,6 +14,7 @@ pub mod note;
 pub mod offline;
 pub mod output;
 pub mod overview;
+pub mod record;
 pub mod signals;
 pub mod silence;
 pub mod symbols;

@@ -148,6 +148,14 @@ fn summary_line<'a>(scene: &Scene, verdict: &str, status: Status) -> Line<'a> {
     if parts.is_empty() {
         parts.push(verdict.to_string());
     }
+    // Not counted, so said: "1 in maintenance: recommendations".
+    let planned: Vec<&str> = (scene.state.services.iter().zip(&scene.verdicts.maintenance))
+        .filter(|(_, m)| m.is_some())
+        .map(|(s, _)| &*s.name)
+        .collect();
+    if !planned.is_empty() {
+        parts.push(format!("{} in maintenance: {}", planned.len(), planned.join(", ")));
+    }
     parts.push(scene.verdicts.kinds_text());
     let text = format!("{} {}", super::symbols::status(status), parts.join(" · "));
     Line::from(Span::styled(text, theme.status(status)))

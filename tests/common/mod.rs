@@ -263,6 +263,13 @@ pub fn closed_port() -> SocketAddr {
 pub fn path_of(head: &str) -> &str {
     head.split_whitespace().nth(1).unwrap_or("/")
 }
+/// Points the data dir of collectors started in this test's own process (the counts' store,
+/// silences …) at a directory of the test binary's, never the machine's real one.
+pub fn own_data_dir() {
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("data-{}", std::process::id()));
+    opsboard::store::override_data_dir(dir);
+}
+
 pub mod browser;
 pub mod fixtures;
 pub mod flood;

@@ -21,7 +21,7 @@ impl State {
                 let Some(id) = self.position(&key) else { return };
                 let at = sample.at;
                 let at_once = self.at_once;
-                let in_window = self.budgeted_in_maintenance(id.service, at);
+                let in_window = self.in_maintenance_at(id.service, at);
                 let Some(svc) = self.services.get_mut(id.service) else { return };
                 let check = &svc.check;
                 let (unhealthy_after, healthy_after) =
@@ -47,12 +47,10 @@ impl State {
                     let passed = !sample.is_failure();
                     inst.record(sample);
                     inst.expected_every = next_in;
-                    // Time in a maintenance window does not count against the budget.
-                    if let Some(b) = &mut svc.budget
-                        && !in_window
-                    {
+                    // Time in a maintenance window counts against neither budget nor availability.
+                    if !in_window {
                         let good = u64::from(passed);
-                        b.checks.add(at, super::budget::Counts { good, total: 1, seen_s: 0 });
+                        svc.outcomes.checks.add(at, super::budget::Counts { good, total: 1, seen_s: 0 });
                     }
                     let newest: Vec<Status> = inst
                         .health
@@ -220,12 +218,14 @@ impl State {
                 let formed = self.instance_mut(id).is_some_and(|inst| inst.metrics.apply(result));
                 let step = (self.instance_mut(id).and_then(|inst| inst.metrics.last_step()))
                     .map(|w| (w.requests.round() as u64, w.errors.round() as u64));
-                let in_window = self.budgeted_in_maintenance(id.service, at);
-                if let (true, Some((total, errors)), false) = (formed, step, in_window)
-                    && let Some(b) = &mut self.services[id.service].budget
+                if let (true, Some((total, errors))) = (formed, step)
+                    && !self.in_maintenance_at(id.service, at)
                 {
                     let good = total.saturating_sub(errors);
-                    b.requests.add(at, super::budget::Counts { good, total, seen_s: 0 });
+                    self.services[id.service]
+                        .outcomes
+                        .requests
+                        .add(at, super::budget::Counts { good, total, seen_s: 0 });
                 }
                 if formed {
                     self.merge_service_signals(id.service, at);

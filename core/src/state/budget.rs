@@ -1,8 +1,9 @@
-//! Error budgets: what share of a service's requests (or checks) may fail over its SLO window,
-//! how much of that is spent, and how fast it burns now, judged by the multi-window,
-//! multi-burn-rate rules of the SRE workbook. Counts are kept per minute for the last six hours
-//! and per hour for the window; time no board saw is unknown, not good, and the budget says how
-//! much of its window it has seen.
+//! What a service's requests and checks came to, and its error budget: every service keeps
+//! its good and all requests and checks per hour for 30 days (its availability over 24h, 7d and
+//! 30d); one with an objective (`slo`) keeps them per minute for the last six hours too, and is
+//! judged on what share of them may fail over its window, how much of that is spent, and how
+//! fast it burns now, by the multi-window, multi-burn-rate rules of the SRE workbook. Time no
+//! board saw is unknown, not good, and each number says how much of its window was seen.
 
 use crate::store::budgets::{HOURS_PER_BLOCK, Ledgers, MINUTES_PER_BLOCK, Row, Rows};
 use serde::{Deserialize, Serialize};
@@ -34,15 +35,21 @@ impl Counts {
 /// Minutes kept at full resolution: enough for the 5m, 30m, 1h and 6h windows.
 const MINUTES: u64 = 6 * 60;
 
+/// How far back every service's hours go: its availability's longest window.
+pub const AVAILABILITY_KEPT: Duration = Duration::from_secs(30 * 86_400);
+
 /// One service's counts of one kind (requests, or checks).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Ledger {
-    /// (minute since the epoch, counts), oldest first, the last [`MINUTES`].
+    /// (minute since the epoch, counts), oldest first, the last [`MINUTES`]; none kept without
+    /// an objective, whose burn rates are all that read them.
     pub minutes: VecDeque<(u64, Counts)>,
-    /// (hour since the epoch, counts), oldest first, as far back as the window.
+    /// (hour since the epoch, counts), oldest first, as far back as `keep`.
     pub hours: VecDeque<(u64, Counts)>,
     /// How far back hours are kept.
     pub keep: Duration,
+    /// Whether minutes are kept.
+    pub by_minute: bool,
 }
 
 fn unix(t: SystemTime) -> u64 {
@@ -63,8 +70,21 @@ fn bump(buckets: &mut VecDeque<(u64, Counts)>, index: u64, c: &Counts) {
 const NEWEST: usize = 3;
 
 impl Ledger {
-    pub fn new(keep: Duration) -> Self {
-        Self { keep, ..Self::default() }
+    /// Hours back to `keep`, and minutes when `by_minute`; room for all of them from the start
+    /// (a deque that grows doubles, and would hold a third more than it needs).
+    pub fn new(keep: Duration, by_minute: bool) -> Self {
+        let minutes = if by_minute { VecDeque::with_capacity(MINUTES as usize + 1) } else { VecDeque::new() };
+        let hours = VecDeque::with_capacity(hours_kept(keep) as usize + 1);
+        Self { minutes, hours, keep, by_minute }
+    }
+
+    /// Keeps hours back to `keep` and minutes when `by_minute` from now on.
+    pub fn follow(&mut self, keep: Duration, by_minute: bool) {
+        self.keep = keep;
+        self.by_minute = by_minute;
+        if !by_minute {
+            self.minutes = VecDeque::new();
+        }
     }
 
     /// The buckets of the store's blocks its newest buckets fall in (all that can have changed
@@ -99,20 +119,24 @@ impl Ledger {
                 }
             }
         };
-        merge(&mut self.minutes, rows.minutes);
+        if self.by_minute {
+            merge(&mut self.minutes, rows.minutes);
+        }
         merge(&mut self.hours, rows.hours);
     }
 
     /// Counts `c` at `at`; buckets older than what is kept go.
     pub fn add(&mut self, at: SystemTime, c: Counts) {
         let secs = unix(at);
-        bump(&mut self.minutes, secs / 60, &c);
+        if self.by_minute {
+            bump(&mut self.minutes, secs / 60, &c);
+        }
         bump(&mut self.hours, secs / 3600, &c);
         let minute = secs / 60;
         while self.minutes.front().is_some_and(|(m, _)| *m + MINUTES <= minute) {
             self.minutes.pop_front();
         }
-        let hours = self.keep.as_secs().div_ceil(3600).max(1);
+        let hours = hours_kept(self.keep);
         while self.hours.front().is_some_and(|(h, _)| *h + hours <= secs / 3600) {
             self.hours.pop_front();
         }
@@ -133,6 +157,11 @@ impl Ledger {
         }
         out
     }
+}
+
+/// Hours in `keep`, at least one.
+fn hours_kept(keep: Duration) -> u64 {
+    keep.as_secs().div_ceil(3600).max(1)
 }
 
 pub use crate::config::Slo;
@@ -172,10 +201,10 @@ pub const RULES: [Rule; 3] = [
     },
 ];
 
-/// A service's objective and the counts it is judged on.
+/// What one service's requests and checks came to, good and all: its availability, and what
+/// its objective is judged on when it has one.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Budget {
-    pub slo: Slo,
+pub struct Outcomes {
     /// Its requests (from scrapes): good ones are not 5xx.
     pub requests: Ledger,
     /// Its health checks: good ones passed.
@@ -190,14 +219,30 @@ pub enum Basis {
     Checks,
 }
 
-impl Budget {
-    pub fn new(slo: Slo) -> Self {
-        Self { slo, requests: Ledger::new(slo.window), checks: Ledger::new(slo.window) }
+/// Hours as far back as availability's longest window and the objective's; minutes with an
+/// objective.
+fn kept(slo: Option<&Slo>) -> (Duration, bool) {
+    (slo.map_or(AVAILABILITY_KEPT, |s| s.window.max(AVAILABILITY_KEPT)), slo.is_some())
+}
+
+impl Outcomes {
+    /// The counts a service keeps, with or without an objective.
+    pub fn new(slo: Option<&Slo>) -> Self {
+        let (keep, by_minute) = kept(slo);
+        Self { requests: Ledger::new(keep, by_minute), checks: Ledger::new(keep, by_minute) }
     }
 
-    /// Its requests' ledger when they were counted over the window, else its checks'.
-    pub fn basis(&self, now: SystemTime) -> (Basis, &Ledger) {
-        if self.requests.sum(now, self.slo.window).total > 0 {
+    /// Keeps what an objective that came (or went, or changed) with a reload needs from now on;
+    /// the counts stay.
+    pub fn follow(&mut self, slo: Option<&Slo>) {
+        let (keep, by_minute) = kept(slo);
+        self.requests.follow(keep, by_minute);
+        self.checks.follow(keep, by_minute);
+    }
+
+    /// Its requests' ledger when they were counted over `window`, else its checks'.
+    pub fn basis(&self, now: SystemTime, window: Duration) -> (Basis, &Ledger) {
+        if self.requests.sum(now, window).total > 0 {
             (Basis::Requests, &self.requests)
         } else {
             (Basis::Checks, &self.checks)
@@ -215,12 +260,11 @@ impl Budget {
         self.checks.fill(checks);
     }
 
-    /// The share of checks and of requests that succeeded over 24h, 7d and the window (as far
-    /// as its counts go), with the share of each a board saw.
+    /// The share of checks and of requests that succeeded over 24h, 7d and 30d, with the share
+    /// of each a board saw.
     pub fn availability(&self, now: SystemTime) -> Vec<Availability> {
         let windows = [("24h", 86_400), ("7d", 7 * 86_400), ("30d", 30 * 86_400)];
         (windows.iter())
-            .filter(|(_, s)| Duration::from_secs(*s) <= self.slo.window.max(Duration::from_secs(86_400)))
             .map(|&(name, secs)| {
                 let over = Duration::from_secs(secs);
                 let (r, c) = (self.requests.sum(now, over), self.checks.sum(now, over));
@@ -242,10 +286,10 @@ impl Budget {
         self.checks.add(at, c);
     }
 
-    /// The standing at `now`, on its basis.
-    pub fn standing(&self, now: SystemTime) -> (Basis, Standing) {
-        let (basis, ledger) = self.basis(now);
-        (basis, self.slo.standing(ledger, now))
+    /// Where the budget of `slo` stands at `now`, on its basis.
+    pub fn standing(&self, slo: &Slo, now: SystemTime) -> (Basis, Standing) {
+        let (basis, ledger) = self.basis(now, slo.window);
+        (basis, slo.standing(ledger, now))
     }
 }
 
@@ -272,6 +316,10 @@ impl Standing {
     pub fn words(&self, window: Duration) -> String {
         let days = window.as_secs_f64() / 86_400.0;
         let seen = self.coverage * days;
+        if self.seen_s == 0 {
+            // `check` and `snapshot` without this machine's store: one poll is no budget.
+            return format!("budget unknown: no board has watched its {}", crate::format::age(window));
+        }
         let left = self.left.map_or("budget unknown (no events yet)".to_string(), left_words);
         if self.coverage >= 0.995 {
             format!("{left} over {days:.0} days")
@@ -298,14 +346,39 @@ pub struct Availability {
     pub coverage: f64,
 }
 
-impl Availability {
-    /// `24h 99.95 % of requests, 100 % of checks (seen 92 %)`.
-    pub fn words(&self) -> String {
-        let pct =
-            |v: Option<f64>| v.map_or("—".to_string(), |v| format!("{:.3} %", v * 100.0).replace(".000 %", " %"));
-        let seen =
-            if self.coverage >= 0.995 { String::new() } else { format!(" (seen {:.0} %)", self.coverage * 100.0) };
-        format!("{} {} of requests, {} of checks{seen}", self.window, pct(self.requests), pct(self.checks))
+/// `99.95 %`, `100 %`, `—`: a share that succeeded, to three decimals and never rounded up to a
+/// hundred (one failure in a million is 99.999 %, not 100 %).
+pub fn share_words(v: Option<f64>) -> String {
+    match v {
+        None => "—".to_string(),
+        Some(v) if v >= 1.0 => "100 %".to_string(),
+        Some(v) => {
+            let text = format!("{:.3}", (v * 100_000.0).floor() / 1000.0);
+            format!("{} %", text.trim_end_matches('0').trim_end_matches('.'))
+        }
+    }
+}
+
+/// `availability of requests: 24h 99.95 % · 7d 99.97 % · 30d 99.97 % (seen 92 % · 13 % · 3 %)`:
+/// of requests when any were counted, else of checks.
+pub fn availability_words(all: &[Availability]) -> String {
+    let requests = all.iter().any(|a| a.requests.is_some());
+    let (of, share): (&str, fn(&Availability) -> Option<f64>) =
+        if requests { ("requests", |a| a.requests) } else { ("checks", |a| a.checks) };
+    if all.iter().all(|a| share(a).is_none()) {
+        return "availability unknown: nothing counted yet".to_string();
+    }
+    let each: Vec<String> = all.iter().map(|a| format!("{} {}", a.window, share_words(share(a)))).collect();
+    let seen: Vec<String> = all.iter().map(|a| seen_words(a.coverage)).collect();
+    format!("availability of {of}: {} (seen {})", each.join(" · "), seen.join(" · "))
+}
+
+/// `92 %`: the share of a window a board saw, never rounded up to all of it, nor down to none
+/// (`<1 %`).
+pub fn seen_words(coverage: f64) -> String {
+    match coverage {
+        c if c > 0.0 && c < 0.01 => "<1 %".to_string(),
+        c => format!("{:.0} %", (c * 100.0).floor()),
     }
 }
 
@@ -336,27 +409,33 @@ pub struct Standing {
 }
 
 impl Slo {
-    /// How fast the window `over` burns: its bad share against the budget's.
+    /// How fast the window `over` burns: its bad share against the budget's; unknown when no
+    /// board watched any of it (`check` reads one poll, which is no rate over an hour).
     pub fn burn(&self, ledger: &Ledger, now: SystemTime, over: Duration) -> Option<f64> {
         let budget = (1.0 - self.objective).max(f64::EPSILON);
-        ledger.sum(now, over).bad_ratio().map(|r| r / budget)
+        let counts = ledger.sum(now, over);
+        counts.bad_ratio().filter(|_| counts.seen_s > 0).map(|r| r / budget)
     }
 
     /// The budget at `now`.
     pub fn standing(&self, ledger: &Ledger, now: SystemTime) -> Standing {
         let all = ledger.sum(now, self.window);
         let budget = (1.0 - self.objective).max(f64::EPSILON);
-        let left = all.bad_ratio().map(|r| 1.0 - r / budget);
+        // What no board watched is not a budget: the events of one poll leave it unknown.
+        let left = all.bad_ratio().filter(|_| all.seen_s > 0).map(|r| 1.0 - r / budget);
         let coverage = (f64::from(all.seen_s) / self.window.as_secs_f64()).min(1.0);
         let windows = [("5m", 5 * MIN), ("30m", 30 * MIN), ("1h", HOUR), ("6h", 6 * HOUR), ("3d", 72 * HOUR)];
         let burn = (windows.iter())
             .map(|&(name, w)| (name.to_string(), self.burn(ledger, now, Duration::from_secs(w))))
             .collect();
+        // A rule needs half of its long window seen: a board started a minute ago would
+        // otherwise read that minute as the hour, and page on it.
+        let seen_enough = |w: Duration| u64::from(ledger.sum(now, w).seen_s) * 2 >= w.as_secs();
         let alert = RULES
             .iter()
             .filter(|r| {
                 let over = |w| self.burn(ledger, now, w).is_some_and(|b| b >= r.rate);
-                over(r.long) && over(r.short)
+                over(r.long) && over(r.short) && seen_enough(r.long)
             })
             .max_by_key(|r| r.alert)
             .map(|r| {
@@ -398,7 +477,7 @@ mod tests {
     /// checked every minute. The first minute each alert is raised, and the standing at the end.
     fn simulate(minutes: u64, error: impl Fn(u64) -> f64) -> (Option<u64>, Option<u64>, Standing) {
         let slo = Slo { objective: 0.999, window: Duration::from_secs(30 * DAY) };
-        let mut ledger = Ledger::new(slo.window);
+        let mut ledger = Ledger::new(slo.window, true);
         let (mut page, mut ticket) = (None, None);
         for m in 0..minutes {
             let at = start() + Duration::from_secs(m * 60 + 30);
@@ -453,7 +532,7 @@ mod tests {
 
     #[test]
     fn what_the_store_held_is_added_to_what_was_counted_since() {
-        let mut ledger = Ledger::new(Duration::from_secs(DAY));
+        let mut ledger = Ledger::new(Duration::from_secs(DAY), true);
         ledger.add(UNIX_EPOCH + Duration::from_secs(100 * 60 + 5), Counts { good: 1, total: 1, seen_s: 0 });
         let rows = Rows { minutes: vec![(99, (3, 4, 60)), (100, (5, 5, 60))], ..Rows::default() };
         ledger.fill(rows);
@@ -462,6 +541,70 @@ mod tests {
             minutes,
             [(99, Counts { good: 3, total: 4, seen_s: 60 }), (100, Counts { good: 6, total: 6, seen_s: 60 })]
         );
+    }
+
+    #[test]
+    fn a_share_is_never_rounded_up_to_all_of_it() {
+        assert_eq!(share_words(Some(0.999_999)), "99.999 %");
+        assert_eq!(share_words(Some(0.9995)), "99.95 %");
+        assert_eq!(share_words(Some(1.0)), "100 %");
+        assert_eq!(share_words(Some(0.5)), "50 %");
+        assert_eq!(share_words(None), "—");
+        assert_eq!(seen_words(0.999), "99 %");
+        assert_eq!((seen_words(0.001), seen_words(0.0)), ("<1 %".to_string(), "0 %".to_string()));
+    }
+
+    #[test]
+    fn a_service_without_an_objective_keeps_hours_for_its_availability() {
+        let mut o = Outcomes::new(None);
+        let t = start();
+        for m in 0..(2 * 1440) {
+            let at = t + Duration::from_secs(m * 60);
+            // One failed check in every hundred; no requests.
+            o.checks.add(at, Counts { good: u64::from(m % 100 != 0), total: 1, seen_s: 0 });
+            o.seen(at, 60);
+        }
+        assert!(o.checks.minutes.is_empty() && o.requests.minutes.is_empty(), "no minutes without an objective");
+        let a = o.availability(t + Duration::from_secs(2 * DAY - 1));
+        assert_eq!(a.iter().map(|a| a.window).collect::<Vec<_>>(), ["24h", "7d", "30d"]);
+        assert_eq!(a[0].requests, None);
+        // 14 of the last day's 1,440 checks failed, 29 of both days' 2,880.
+        assert_eq!(a[0].checks, Some(1.0 - 14.0 / 1440.0));
+        assert_eq!(a[1].checks, Some(1.0 - 29.0 / 2880.0));
+        assert!(a[0].coverage > 0.99 && (a[1].coverage - 2.0 / 7.0).abs() < 0.01, "{a:?}");
+        assert_eq!(
+            availability_words(&a),
+            "availability of checks: 24h 99.027 % · 7d 98.993 % · 30d 98.993 % (seen 100 % · 28 % · 6 %)"
+        );
+        // An objective that comes with a reload keeps the hours and starts the minutes.
+        let slo = Slo { objective: 0.99, window: Duration::from_secs(7 * DAY) };
+        o.follow(Some(&slo));
+        let later = t + Duration::from_secs(2 * DAY + 30);
+        o.checks.add(later, Counts { good: 1, total: 1, seen_s: 0 });
+        assert_eq!(o.checks.minutes.len(), 1);
+        let (basis, s) = o.standing(&slo, later);
+        assert_eq!(basis, Basis::Checks);
+        assert!(s.events > 2800, "the hours before the objective count: {}", s.events);
+        assert_eq!(o.checks.keep, AVAILABILITY_KEPT, "hours for availability's 30 days, the longer");
+    }
+
+    #[test]
+    fn a_board_started_minutes_ago_does_not_page_on_those_minutes() {
+        let slo = Slo { objective: 0.999, window: Duration::from_secs(30 * DAY) };
+        let mut ledger = Ledger::new(slo.window, true);
+        // Twenty minutes seen, all at 20 % errors: 200× over what was seen of the hour.
+        for m in 0..20 {
+            ledger.add(start() + Duration::from_secs(m * 60), Counts { good: 80, total: 100, seen_s: 60 });
+        }
+        let s = slo.standing(&ledger, start() + Duration::from_secs(20 * 60));
+        assert!(s.burn.iter().any(|(w, b)| w == "1h" && b.is_some_and(|b| b > 100.0)), "{:?}", s.burn);
+        assert_eq!(s.alert, None, "a third of the hour is not the hour");
+        // Ten minutes more and half the hour is seen: the page rule holds.
+        for m in 20..30 {
+            ledger.add(start() + Duration::from_secs(m * 60), Counts { good: 80, total: 100, seen_s: 60 });
+        }
+        let s = slo.standing(&ledger, start() + Duration::from_secs(30 * 60));
+        assert_eq!(s.alert.map(|(a, _)| a), Some(Alert::Page));
     }
 
     #[test]
@@ -474,7 +617,7 @@ mod tests {
     #[test]
     fn unseen_time_is_unknown_not_good() {
         let slo = Slo { objective: 0.999, window: Duration::from_secs(30 * DAY) };
-        let mut ledger = Ledger::new(slo.window);
+        let mut ledger = Ledger::new(slo.window, true);
         for m in 0..(3 * 1440) {
             ledger.add(start() + Duration::from_secs(m * 60), Counts { good: 100, total: 100, seen_s: 60 });
         }

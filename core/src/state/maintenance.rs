@@ -64,10 +64,13 @@ pub fn ad_hoc(state: &State, item: &str, now: SystemTime) -> Option<InForce> {
 }
 
 impl State {
-    /// Whether service `si`, which keeps an error budget, is in a maintenance window at `at`:
-    /// then what happens does not count against its budget. False without a budget.
-    pub(super) fn budgeted_in_maintenance(&self, si: usize, at: SystemTime) -> bool {
-        let Some(svc) = self.services.get(si).filter(|s| s.budget.is_some()) else { return false };
+    /// Whether service `si` is in a maintenance window at `at`: then what happens counts against
+    /// neither its budget nor its availability.
+    pub(super) fn in_maintenance_at(&self, si: usize, at: SystemTime) -> bool {
+        let Some(svc) = self.services.get(si) else { return false };
+        if svc.maintenance.is_empty() && self.maintenance.list.is_empty() {
+            return false;
+        }
         planned(svc, at).0.is_some() || ad_hoc(self, &format!("service {}", svc.name), at).is_some()
     }
 }

@@ -71,8 +71,10 @@ pub struct ServiceState {
     pub dependency_wait: Duration,
     /// The planned windows that cover it.
     pub maintenance: Vec<std::sync::Arc<crate::config::maintenance::MaintenanceSpec>>,
-    /// Its error budget, when it has an objective (`slo`).
-    pub budget: Option<super::budget::Budget>,
+    /// Its objective (`slo`), when it has one: an error budget on `outcomes`.
+    pub slo: Option<super::budget::Slo>,
+    /// What its requests and checks came to, kept for its availability and its budget.
+    pub outcomes: super::budget::Outcomes,
     /// Events applied to this service: kept verdicts are made again when it moves.
     pub(super) changes: u64,
 }
@@ -97,9 +99,15 @@ impl ServiceState {
             depends_on: spec.depends_on.clone(),
             dependency_wait: spec.dependency_wait,
             maintenance: spec.maintenance.clone(),
-            budget: spec.slo.map(super::budget::Budget::new),
+            slo: spec.slo,
+            outcomes: super::budget::Outcomes::new(spec.slo.as_ref()),
             changes: 0,
         }
+    }
+
+    /// Where its error budget stands at `now`, when it has an objective.
+    pub fn standing(&self, now: SystemTime) -> Option<(super::budget::Basis, super::budget::Standing)> {
+        self.slo.as_ref().map(|slo| self.outcomes.standing(slo, now))
     }
 
     /// Whether the instances report more than one version right now.

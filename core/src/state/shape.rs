@@ -90,17 +90,9 @@ impl ServiceState {
         self.depends_on = spec.depends_on.clone();
         self.dependency_wait = spec.dependency_wait;
         self.maintenance = spec.maintenance.clone();
-        // A budget keeps its counts through a change of objective; a new window keeps what fits.
-        self.budget = match (self.budget.take(), spec.slo) {
-            (Some(mut b), Some(slo)) => {
-                b.slo = slo;
-                b.requests.keep = slo.window;
-                b.checks.keep = slo.window;
-                Some(b)
-            }
-            (None, Some(slo)) => Some(super::budget::Budget::new(slo)),
-            (_, None) => None,
-        };
+        // The counts stay through a change of objective; a new window keeps what fits.
+        self.slo = spec.slo;
+        self.outcomes.follow(spec.slo.as_ref());
         self.external = match (self.external.take(), external_of(fleet, spec, stale_after_intervals)) {
             (Some(was), Some(now)) if was.source == now.source => {
                 Some(super::External { latest: was.latest, error: was.error, ..now })

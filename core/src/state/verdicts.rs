@@ -254,7 +254,7 @@ impl Verdicts {
                 continue;
             }
             let made = Made { changes: svc.changes, until: holds_until(state, svc, now) };
-            let standing = svc.budget.as_ref().map(|b| b.standing(now));
+            let standing = svc.standing(now);
             let v = service_verdicts(state, si, svc, standing.as_ref(), now);
             match self.standings.get_mut(si) {
                 Some(slot) => *slot = standing,
@@ -397,7 +397,7 @@ fn holds_until(state: &State, svc: &ServiceState, now: SystemTime) -> Option<Sys
         }
     }
     // A budget's windows move on at each minute.
-    if svc.budget.is_some() {
+    if svc.slo.is_some() {
         let secs = now.duration_since(std::time::UNIX_EPOCH).unwrap_or_default().as_secs();
         ends(std::time::UNIX_EPOCH + Duration::from_secs((secs / 60 + 1) * 60), Duration::ZERO);
     }

@@ -107,12 +107,13 @@ impl BudgetStore {
 
     /// Writes each service's changed blocks and drops those before what it keeps, in one
     /// transaction.
-    pub fn save<'a>(&self, ledgers: impl Iterator<Item = (&'a str, Ledgers)>) -> Result<(), StoreError> {
+    pub fn save<S: AsRef<str>>(&self, ledgers: impl Iterator<Item = (S, Ledgers)>) -> Result<(), StoreError> {
         let saved = (|| -> Result<(), redb::Error> {
             let txn = self.db.begin_write()?;
             {
                 let mut table = txn.open_table(BLOCKS)?;
                 for (service, pair) in ledgers {
+                    let service = service.as_ref();
                     for (kind, rows) in pair.iter().enumerate() {
                         write(
                             &mut table,

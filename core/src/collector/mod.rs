@@ -12,12 +12,15 @@ use crate::sources::rounds::Rounds;
 use crate::state::Verdicts;
 use crate::state::deploys::Deploys;
 use crate::state::silences::Silences;
-use crate::state::taken::Taken;
 use crate::state::{Event, State};
+use kept::{Kept, Marked};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 use tokio::sync::mpsc;
+
+pub mod counts;
+mod kept;
 
 /// Events waiting to be applied; sources wait when it is full.
 const EVENT_QUEUE: usize = 4096;
@@ -57,12 +60,18 @@ pub struct Collector {
     reload: Option<(mpsc::Sender<()>, tokio::task::JoinHandle<()>)>,
     /// Whether the watched config has files to load again.
     reloads_files: bool,
+    /// Where the counts of a one-shot run came from, when it read this machine's store.
+    local_counts: Option<Result<PathBuf, String>>,
 }
 
 impl Drop for Collector {
     fn drop(&mut self) {
         if let Some((_, task)) = &self.reload {
             task.abort();
+        }
+        // A board that quits loses none of its counts.
+        if let Some(k) = &mut self.kept {
+            k.counts.flush_now(&self.state);
         }
     }
 }
@@ -96,7 +105,7 @@ impl Collector {
             Mode::Live => {
                 let mut kept = kept;
                 if let Some(k) = &mut kept {
-                    k.open_budgets(&mut state);
+                    k.counts.open(&mut state);
                 }
                 (Notifier::start(loaded, &tx), Some(history), kept, audit)
             }
@@ -121,7 +130,21 @@ impl Collector {
             pollers,
             reload: None,
             reloads_files: false,
+            local_counts: None,
         }
+    }
+
+    /// Fills every service's counts from this machine's store, when there is one (`check`, its
+    /// gate and `snapshot`, beside a running board or after it): where they came from, or why
+    /// they did not.
+    pub fn read_local_counts(&mut self) -> Option<&Result<PathBuf, String>> {
+        if self.local_counts.is_none() {
+            self.local_counts = counts::read_local(&mut self.state);
+            if let Some(Err(e)) = &self.local_counts {
+                tracing::warn!(error = %e, "this machine's counts not read");
+            }
+        }
+        self.local_counts.as_ref()
     }
 
     /// Keeps silences in `path` instead of the data dir's file (tests), starting from what it holds.
@@ -346,197 +369,4 @@ impl Collector {
         let _ = self.apply(event);
         self.apply_waiting();
     }
-}
-
-/// What a change of the state has people put on the board, to be kept on disk.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Marked {
-    Silences,
-    Maintenance,
-    Taken,
-    StatusNotes,
-}
-
-impl Marked {
-    fn by(event: &Event) -> Option<Self> {
-        match event {
-            Event::Silenced(_) | Event::Unsilenced { .. } => Some(Self::Silences),
-            Event::Maintenance(_) | Event::MaintenanceOver { .. } => Some(Self::Maintenance),
-            Event::Taken(_) | Event::HandedBack { .. } => Some(Self::Taken),
-            Event::StatusNote(_) => Some(Self::StatusNotes),
-            _ => None,
-        }
-    }
-}
-
-/// Error budgets' counts are written this often: a kill -9 loses at most this much of them.
-const BUDGETS_WRITE_EVERY: Duration = Duration::from_secs(5);
-/// The status page's days are written at most this often (a kill -9 loses at most this much).
-const DAYS_WRITE_EVERY: Duration = Duration::from_secs(60);
-/// A gap between ticks longer than this (the machine slept, the process was stopped) is time
-/// not seen, not time in the state before it.
-const LONGEST_TICK: Duration = Duration::from_secs(10);
-
-/// The documents of the data dir the collector keeps, each rewritten whole.
-struct Kept {
-    silences: PathBuf,
-    maintenance: PathBuf,
-    taken: PathBuf,
-    status_notes: PathBuf,
-    days: PathBuf,
-    /// The last tick counted into the days, and when they were last written.
-    counted: Option<SystemTime>,
-    days_written: Option<SystemTime>,
-    /// Error budgets' counts (in a live board only: one process writes them), and when they
-    /// were last flushed.
-    budgets: Option<crate::store::budgets::BudgetStore>,
-    budgets_path: PathBuf,
-    budgets_written: Option<SystemTime>,
-    /// The services whose budgets hold what the store had: a budget that came with a reload
-    /// is filled before its first write, so that no write loses what the store had.
-    budgets_read: std::collections::HashSet<String>,
-    /// Whether opening the store was tried: a store that does not open is not tried again.
-    budgets_tried: bool,
-}
-
-impl Kept {
-    fn in_dir(dir: &std::path::Path) -> Self {
-        Self {
-            silences: dir.join("silences.json"),
-            maintenance: dir.join("maintenance.json"),
-            taken: dir.join("taken.json"),
-            status_notes: dir.join("status-notes.json"),
-            days: dir.join("status-days.json"),
-            counted: None,
-            days_written: None,
-            budgets: None,
-            budgets_path: dir.join("budgets.redb"),
-            budgets_written: None,
-            budgets_read: Default::default(),
-            budgets_tried: false,
-        }
-    }
-
-    /// Opens the budgets' store and loads what it holds into every budget; without it, budgets
-    /// live in memory only and the log says why.
-    fn open_budgets(&mut self, state: &mut State) {
-        if !state.services.iter().any(|s| s.budget.is_some()) {
-            return;
-        }
-        self.budgets_tried = true;
-        match crate::store::budgets::BudgetStore::open(&self.budgets_path) {
-            Ok(mut store) => {
-                if let Err(e) = store.compact() {
-                    tracing::warn!(error = %e, "error budgets' store not compacted");
-                }
-                self.budgets = Some(store);
-                self.read_budgets(state);
-            }
-            Err(e) => tracing::error!(error = %e, "error budgets kept in memory only: the store did not open"),
-        }
-    }
-
-    /// Fills each budget not filled yet with what the store holds for it.
-    fn read_budgets(&mut self, state: &mut State) {
-        let Some(store) = &self.budgets else { return };
-        // A service gone (or without its objective now) is read again if it comes back.
-        let budgeted = |name: &str| state.services.iter().any(|s| &*s.name == name && s.budget.is_some());
-        self.budgets_read.retain(|n| budgeted(n));
-        for svc in &mut state.services {
-            if let Some(b) = &mut svc.budget
-                && !self.budgets_read.contains(&*svc.name)
-            {
-                match store.load(&svc.name) {
-                    Ok(rows) => b.fill(rows),
-                    Err(e) => tracing::error!(service = %svc.name, error = %e, "error budget not read"),
-                }
-                self.budgets_read.insert(svc.name.to_string());
-            }
-        }
-    }
-
-    /// Writes the budgets' newest counts, at most every [`BUDGETS_WRITE_EVERY`].
-    fn flush_budgets(&mut self, state: &mut State, now: SystemTime) {
-        let due = self.budgets_written.is_none_or(|t| now.duration_since(t).unwrap_or_default() >= BUDGETS_WRITE_EVERY);
-        if !due {
-            return;
-        }
-        self.budgets_written = Some(now);
-        // An objective that came with a reload: the store opens then, and new budgets are filled.
-        if self.budgets.is_none() && !self.budgets_tried {
-            self.open_budgets(state);
-        } else if state.services.iter().any(|s| s.budget.is_some() && !self.budgets_read.contains(&*s.name)) {
-            self.read_budgets(state);
-        }
-        let Some(store) = &self.budgets else { return };
-        let budgets = state.services.iter().filter_map(|s| s.budget.as_ref().map(|b| (&*s.name, b.newest_rows())));
-        if let Err(e) = store.save(budgets) {
-            tracing::error!(error = %e, "error budgets not written");
-        }
-    }
-
-    fn read_into(&self, state: &mut State) {
-        use crate::store::document::read;
-        state.silences = Silences { list: read(&self.silences).unwrap_or_default() };
-        state.maintenance.list = read(&self.maintenance).unwrap_or_default();
-        state.taken = Taken { list: read(&self.taken).unwrap_or_default() };
-        state.status_notes.list = read(&self.status_notes).unwrap_or_default();
-        state.days = read(&self.days).unwrap_or_default();
-    }
-
-    fn write(&self, what: Marked, state: &State) -> std::io::Result<()> {
-        match what {
-            Marked::Silences => keep(&self.silences, &state.silences.list),
-            Marked::Maintenance => keep(&self.maintenance, &state.maintenance.list),
-            Marked::Taken => keep(&self.taken, &state.taken.list),
-            Marked::StatusNotes => keep(&self.status_notes, &state.status_notes.list),
-        }
-    }
-
-    /// Counts the time since the last tick into the status page's days (written once a minute)
-    /// and the error budgets' time seen (written every few seconds).
-    fn tally(&mut self, state: &mut State, verdicts: &Verdicts, now: SystemTime) {
-        if state.components.is_empty() && !state.services.iter().any(|s| s.budget.is_some()) {
-            return;
-        }
-        let Some(last) = self.counted else {
-            self.counted = Some(now);
-            return;
-        };
-        let gap = now.duration_since(last).unwrap_or_default();
-        if gap < Duration::from_secs(1) {
-            return;
-        }
-        // Whole seconds are counted; the rest waits for the next tick.
-        let whole = Duration::from_secs(gap.as_secs());
-        self.counted = Some(last + whole);
-        if gap <= LONGEST_TICK {
-            let date = chrono::DateTime::<chrono::Local>::from(now).format("%Y-%m-%d").to_string();
-            if !state.components.is_empty() {
-                state.tally_days(verdicts, &date, whole);
-            }
-            let secs = whole.as_secs() as u32;
-            for b in state.services.iter_mut().filter_map(|s| s.budget.as_mut()) {
-                b.seen(now, secs);
-            }
-        } else {
-            self.counted = Some(now);
-        }
-        self.flush_budgets(state, now);
-        if state.components.is_empty() {
-            return;
-        }
-        let due = self.days_written.is_none_or(|t| now.duration_since(t).unwrap_or_default() >= DAYS_WRITE_EVERY);
-        if due {
-            self.days_written = Some(now);
-            let _ = keep(&self.days, &state.days);
-        }
-    }
-}
-
-/// Writes a kept document (silences, incidents taken, notes, days) to its file.
-fn keep<T: serde::Serialize + ?Sized>(path: &std::path::Path, value: &T) -> std::io::Result<()> {
-    crate::store::document::write(path, value).inspect_err(|e| {
-        tracing::error!(file = %path.display(), error = %e, "file not written");
-    })
 }
