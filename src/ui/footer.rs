@@ -39,6 +39,12 @@ pub fn render(frame: &mut Frame, area: Rect, scene: &Scene) {
         {
             spans.push(Span::styled(format!("  ⟳ {} {name}", run.action), theme.status(crate::state::Status::Warn)));
         }
+        if let Some(why) = &scene.state.counts_trouble {
+            spans.push(Span::styled(
+                format!("  ⚠ counts in memory only: {why}"),
+                theme.status(crate::state::Status::Warn),
+            ));
+        }
         if let Some((label, why)) = &scene.state.undelivered {
             spans.push(Span::styled(format!("  ⚠ notify {label}: {why}"), theme.status(crate::state::Status::Warn)));
         }

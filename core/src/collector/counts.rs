@@ -25,6 +25,8 @@ pub struct KeptCounts {
     /// When the last write was handed to the writer.
     written: Option<SystemTime>,
     writer: Option<Writer>,
+    /// Why the store did not open, or why the last write failed: none while all is well.
+    trouble: Arc<std::sync::Mutex<Option<String>>>,
 }
 
 /// The thread that writes, one write after another in the order they were handed over.
@@ -34,13 +36,13 @@ struct Writer {
 }
 
 impl Writer {
-    fn start(store: Arc<BudgetStore>) -> std::io::Result<Self> {
+    fn start(store: Arc<BudgetStore>, trouble: Arc<std::sync::Mutex<Option<String>>>) -> std::io::Result<Self> {
         // One write waiting beside the one being written: a slower disk skips ticks, it does not
         // pile them up.
         let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<(String, Ledgers)>>(1);
         let thread = std::thread::Builder::new().name("counts-writer".into()).spawn(move || {
             for rows in rx {
-                save(&store, rows);
+                save(&store, rows, &trouble);
             }
         })?;
         Ok(Self { rows: Some(tx), thread: Some(thread) })
@@ -71,6 +73,7 @@ impl KeptCounts {
             read: HashSet::new(),
             written: None,
             writer: None,
+            trouble: Arc::default(),
         }
     }
 
@@ -87,15 +90,23 @@ impl KeptCounts {
                     tracing::warn!(error = %e, "the counts' store not compacted");
                 }
                 let store = Arc::new(store);
-                match Writer::start(store.clone()) {
+                match Writer::start(store.clone(), self.trouble.clone()) {
                     Ok(w) => self.writer = Some(w),
                     Err(e) => tracing::error!(error = %e, "counts written on the collector's thread: no writer"),
                 }
                 self.store = Some(store);
                 self.read_new(state);
             }
-            Err(e) => tracing::error!(error = %e, "counts kept in memory only: the store did not open"),
+            Err(e) => {
+                tracing::error!(error = %e, "counts kept in memory only: the store did not open");
+                *lock(&self.trouble) = Some(e);
+            }
         }
+    }
+
+    /// Why the counts are not being written, while they are not.
+    pub fn trouble(&self) -> Option<String> {
+        lock(&self.trouble).clone()
     }
 
     /// Fills each service not read yet with what the store holds for it.
@@ -131,7 +142,7 @@ impl KeptCounts {
         let handed = match (&self.writer, &self.store) {
             (Some(w), _) => w.offer(newest(state)),
             (None, Some(store)) => {
-                save(store, newest(state));
+                save(store, newest(state), &self.trouble);
                 true
             }
             (None, None) => true,
@@ -146,7 +157,7 @@ impl KeptCounts {
     pub fn flush_now(&mut self, state: &State) {
         match (&mut self.writer, &self.store) {
             (Some(w), _) => w.finish(newest(state)),
-            (None, Some(store)) => save(store, newest(state)),
+            (None, Some(store)) => save(store, newest(state), &self.trouble),
             (None, None) => {}
         }
         self.writer = None;
@@ -162,10 +173,17 @@ fn newest(state: &State) -> Vec<(String, Ledgers)> {
     state.services.iter().map(|s| (s.name.to_string(), s.outcomes.newest_rows())).collect()
 }
 
-fn save(store: &BudgetStore, rows: Vec<(String, Ledgers)>) {
-    if let Err(e) = store.save(rows.into_iter()) {
+/// Writes `rows`; a failure is logged and kept as the trouble, a success clears it.
+fn save(store: &BudgetStore, rows: Vec<(String, Ledgers)>, trouble: &std::sync::Mutex<Option<String>>) {
+    let saved = store.save(rows.into_iter());
+    if let Err(e) = &saved {
         tracing::error!(error = %e, "counts not written");
     }
+    *lock(trouble) = saved.err();
+}
+
+fn lock(m: &std::sync::Mutex<Option<String>>) -> std::sync::MutexGuard<'_, Option<String>> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 /// Reads this machine's store, while a board writes it or after a crash, into every service of
@@ -184,4 +202,56 @@ pub fn read_local(state: &mut State) -> Option<Result<PathBuf, String>> {
         }
         path
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn state() -> State {
+        let text = "[services.api]\ninstances = [\"http://127.0.0.1:1\"]\n";
+        let loaded = crate::config::load_str("t.toml", text).unwrap();
+        State::new(&loaded.fleet, 10, 3)
+    }
+
+    #[test]
+    fn a_store_that_does_not_open_is_said_and_the_counts_stay_in_memory() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("budgets.redb"), b"not a database at all").unwrap();
+        let mut kept = KeptCounts::in_dir(dir.path());
+        let mut state = state();
+        kept.open(&mut state);
+        let trouble = kept.trouble().expect("the trouble is said");
+        assert!(trouble.contains("budgets.redb"), "{trouble}");
+        // Counting goes on; nothing is written, and nothing fails for it.
+        let now = SystemTime::now();
+        state.services[0].outcomes.seen(now, 5);
+        kept.flush(&mut state, now);
+        kept.flush_now(&state);
+        assert_eq!(state.services[0].outcomes.checks.sum(now, Duration::from_secs(3600)).seen_s, 5);
+        assert_eq!(std::fs::read(dir.path().join("budgets.redb")).unwrap(), b"not a database at all");
+    }
+
+    #[test]
+    fn writes_keep_their_order_and_the_last_one_waits_for_those_before() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut kept = KeptCounts::in_dir(dir.path());
+        let mut state = state();
+        kept.open(&mut state);
+        let t0 = SystemTime::now();
+        for s in 0..20 {
+            let now = t0 + Duration::from_secs(s);
+            state.services[0].outcomes.seen(now, 1);
+            kept.flush(&mut state, now);
+        }
+        kept.flush_now(&state);
+        assert_eq!(kept.trouble(), None);
+        drop(kept);
+        let [_, checks] = BudgetStore::read(&dir.path().join("budgets.redb"), &["api"]).unwrap().remove(0);
+        assert_eq!(
+            checks.hours.iter().map(|(_, r)| r.2).sum::<u32>(),
+            20,
+            "the newest, whatever the writer had queued"
+        );
+    }
 }

@@ -338,6 +338,10 @@ impl Collector {
         self.verdicts.refresh(&self.state, now);
         if let Some(k) = &mut self.kept {
             k.tally(&mut self.state, &self.verdicts, now);
+            let trouble = k.counts.trouble();
+            if trouble != self.state.counts_trouble {
+                let _ = self.apply(Event::CountsKept(trouble));
+            }
         }
         for event in self.notifier.tick(&self.state, &self.verdicts, now) {
             if let (Event::HandedBack { items }, Some(audit)) = (&event, &self.audit) {

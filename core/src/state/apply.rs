@@ -82,6 +82,7 @@ impl State {
                     }
                 }
             },
+            Event::CountsKept(trouble) => self.counts_trouble = trouble,
             Event::Silenced(silence) => self.silences.add(silence),
             Event::Unsilenced { items } => {
                 self.silences.lift(&items);

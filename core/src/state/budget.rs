@@ -143,11 +143,11 @@ impl Ledger {
     }
 
     /// The counts over the last `over` before `now`: from minutes up to six hours, from hours
-    /// beyond (to the hour).
+    /// beyond (to the hour), and from hours always where no minutes are kept.
     pub fn sum(&self, now: SystemTime, over: Duration) -> Counts {
         let secs = unix(now);
         let mut out = Counts::default();
-        if over.as_secs() <= MINUTES * 60 {
+        if self.by_minute && over.as_secs() <= MINUTES * 60 {
             // The minutes after the one `over` ago, the current one included.
             let from = secs.saturating_sub(over.as_secs()) / 60;
             self.minutes.iter().filter(|(m, _)| *m > from).for_each(|(_, c)| out.add(c));

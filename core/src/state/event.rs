@@ -68,6 +68,8 @@ pub enum Event {
     Up { service: ServiceKey, at: SystemTime, result: Result<Vec<UpSeries>, String> },
     /// A notification went out to webhook `target`, or could not.
     Delivery { target: usize, label: String, error: Option<String> },
+    /// The counts' store works again (`None`), or why it does not: they are kept in memory.
+    CountsKept(Option<String>),
     /// An item's notifications muted (from the board).
     Silenced(silences::Silence),
     /// Silences lifted, or over (by time, or their item is OK again).
@@ -111,6 +113,7 @@ impl Event {
             | Event::DeployLog { .. }
             | Event::Backup { .. }
             | Event::Delivery { .. }
+            | Event::CountsKept(_)
             | Event::Silenced(_)
             | Event::Unsilenced { .. }
             | Event::Maintenance(_)

@@ -83,6 +83,8 @@ pub struct State {
     pub days: days::Days,
     /// The last notification that could not be delivered: the webhook's label and why.
     pub undelivered: Option<(String, String)>,
+    /// Why the counts of requests and checks are not written to disk, while they are not.
+    pub counts_trouble: Option<String>,
     /// What became of the last reload of the config, if there was one.
     pub config_note: Option<crate::config::review::ConfigNote>,
     /// Events applied so far: kept verdicts brought to the same moment again have nothing to do
@@ -143,6 +145,7 @@ impl State {
             status_notes: Default::default(),
             days: Default::default(),
             undelivered: None,
+            counts_trouble: None,
             config_note: None,
             events: 0,
             shape: 0,
