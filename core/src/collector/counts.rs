@@ -78,7 +78,8 @@ impl KeptCounts {
     }
 
     /// Opens the store (compacted: blocks rewritten leave free pages) and reads what it holds
-    /// into every service; without it, the counts live in memory only and the log says why.
+    /// into every service; without it, the counts live in memory only and the log and the
+    /// footer say why.
     pub fn open(&mut self, state: &mut State) {
         if state.services.is_empty() {
             return;
