@@ -353,7 +353,8 @@ pub fn share_words(v: Option<f64>) -> String {
         None => "—".to_string(),
         Some(v) if v >= 1.0 => "100 %".to_string(),
         Some(v) => {
-            let text = format!("{:.3}", (v * 100_000.0).floor() / 1000.0);
+            // Floored, past the float's own error (0.99 is 0.98999…).
+            let text = format!("{:.3}", (v * 100_000.0 + 1e-6).floor() / 1000.0);
             format!("{} %", text.trim_end_matches('0').trim_end_matches('.'))
         }
     }
@@ -378,7 +379,7 @@ pub fn availability_words(all: &[Availability]) -> String {
 pub fn seen_words(coverage: f64) -> String {
     match coverage {
         c if c > 0.0 && c < 0.01 => "<1 %".to_string(),
-        c => format!("{:.0} %", (c * 100.0).floor()),
+        c => format!("{:.0} %", (c * 100.0 + 1e-9).floor()),
     }
 }
 
@@ -549,8 +550,11 @@ mod tests {
         assert_eq!(share_words(Some(0.9995)), "99.95 %");
         assert_eq!(share_words(Some(1.0)), "100 %");
         assert_eq!(share_words(Some(0.5)), "50 %");
+        assert_eq!(share_words(Some(0.99)), "99 %");
+        assert_eq!(share_words(Some(1.0 - 1.0 / 3.0)), "66.666 %");
         assert_eq!(share_words(None), "—");
         assert_eq!(seen_words(0.999), "99 %");
+        assert_eq!(seen_words(0.29), "29 %");
         assert_eq!((seen_words(0.001), seen_words(0.0)), ("<1 %".to_string(), "0 %".to_string()));
     }
 
