@@ -67,7 +67,9 @@ fn pane_lines<'a>(scene: &Scene, si: usize, svc: &ServiceState, width: u16) -> V
             )));
             lines.push(Line::raw(s.words(slo.window)));
             lines.push(Line::styled(row("BURN RATE", s.burn.iter().map(|(w, _)| w.clone()).collect()), theme.title()));
-            let rates = s.burn.iter().map(|(_, b)| b.map_or("—".to_string(), |b| format!("{b:.1}×"))).collect();
+            // `0.4×`, `16.2×`; from a hundred on, whole (`1000×`), so that a cell keeps its space.
+            let rate = |b: f64| if b >= 100.0 { format!("{b:.0}×") } else { format!("{b:.1}×") };
+            let rates = s.burn.iter().map(|(_, b)| b.map_or("—".to_string(), rate)).collect();
             lines.push(Line::raw(row("", rates)));
             if let Some((alert, words)) = &s.alert {
                 let style = theme.status(budget::alert_status(*alert));
