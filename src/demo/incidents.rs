@@ -12,8 +12,8 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// Each prod service's objective; staging's keep no budget, and show their availability alone.
 const OBJECTIVE: &str = "99.5%";
-/// What checkout-api needs to work.
-pub const CHECKOUT_NEEDS: &str = "payments";
+/// What checkout-api needs to work; it also had the incident nine days ago.
+pub const PAYMENTS: &str = "payments";
 /// The service the planned window covers, and when in the story: the reindex starts a little
 /// before recommendations degrades (2:10) and ends a little after it recovers (3:10).
 pub const REINDEXED: &str = "recommendations";
@@ -27,7 +27,7 @@ pub fn service_lines(service: &story::DemoService) -> String {
         let _ = writeln!(out, "slo = {{ objective = \"{OBJECTIVE}\", window = \"30d\" }}");
     }
     if service.name == story::DEPLOYED {
-        let _ = writeln!(out, "depends_on = [\"{CHECKOUT_NEEDS}\"]");
+        let _ = writeln!(out, "depends_on = [\"{PAYMENTS}\"]");
     }
     out
 }
@@ -75,7 +75,7 @@ fn past(service: &story::DemoService, this_hour: u64) -> Ledgers {
             continue;
         }
         let hour = this_hour - ago;
-        let incident = service.name == story::BACKED_UP && INCIDENT_HOURS.contains(&ago);
+        let incident = service.name == PAYMENTS && INCIDENT_HOURS.contains(&ago);
         let total = (service.rps * 3600.0) as u64;
         let errors = if incident { INCIDENT_ERRORS } else { 0.002 };
         let failed = (total as f64 * errors) as u64;
@@ -114,7 +114,7 @@ mod tests {
     #[test]
     fn the_weeks_before_leave_a_day_and_a_half_unseen_and_payments_incident() {
         let this_hour = 500_000;
-        let payments = story::SERVICES.iter().find(|s| s.name == story::BACKED_UP).unwrap();
+        let payments = story::SERVICES.iter().find(|s| s.name == PAYMENTS).unwrap();
         let [requests, checks] = past(payments, this_hour);
         assert_eq!(requests.hours.len() as u64, DAYS_KEPT * 24 - 36);
         assert!(requests.hours.windows(2).all(|w| w[0].0 < w[1].0), "oldest first");

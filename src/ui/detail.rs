@@ -23,8 +23,10 @@ pub fn render(frame: &mut Frame, area: Rect, scene: &Scene, si: usize) {
     let table_height = (svc.instances.len() as u16 + 3).min(area.height.saturating_sub(6).max(4));
     // Wide: the budget and availability in a pane beside the last results; narrow (or short):
     // a line each under the instances, as room allows.
-    let pane_height = super::record::pane_height(scene, si, svc);
-    let pane = area.width >= WIDE_FROM && area.height >= table_height + pane_height;
+    let wide = area.width >= WIDE_FROM;
+    let pane_lines = if wide { super::record::pane_lines(scene, si, svc) } else { Vec::new() };
+    let pane_height = super::record::pane_height(&pane_lines);
+    let pane = wide && area.height >= table_height + pane_height;
     let lines = if pane { Vec::new() } else { super::record::narrow_lines(scene, si, svc) };
     let room = (area.height.saturating_sub(table_height + 4)).min(lines.len() as u16);
     let [top, middle, bottom] =
@@ -37,7 +39,7 @@ pub fn render(frame: &mut Frame, area: Rect, scene: &Scene, si: usize) {
     if pane {
         let [left, right] =
             Layout::horizontal([Constraint::Fill(1), Constraint::Length(super::record::PANE_WIDTH)]).areas(bottom);
-        super::record::pane(frame, Rect { height: pane_height, ..right }, scene, si, svc);
+        super::record::pane(frame, Rect { height: pane_height, ..right }, scene, svc, pane_lines);
         history(frame, left, scene, svc, sel);
     } else {
         history(frame, bottom, scene, svc, sel);

@@ -40,10 +40,9 @@ pub fn render(frame: &mut Frame, area: Rect, scene: &Scene) {
             spans.push(Span::styled(format!("  ⟳ {} {name}", run.action), theme.status(crate::state::Status::Warn)));
         }
         if let Some(why) = &scene.state.counts_trouble {
-            spans.push(Span::styled(
-                format!("  ⚠ counts in memory only: {why}"),
-                theme.status(crate::state::Status::Warn),
-            ));
+            // First, as a refused reload is: a narrow terminal cuts the key hints, not this.
+            let text = format!(" ⚠ counts in memory only: {why} ");
+            spans.insert(0, Span::styled(text, theme.status(crate::state::Status::Warn)));
         }
         if let Some((label, why)) = &scene.state.undelivered {
             spans.push(Span::styled(format!("  ⚠ notify {label}: {why}"), theme.status(crate::state::Status::Warn)));

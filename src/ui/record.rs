@@ -33,13 +33,13 @@ use ratatui::{
 /// The pane's width beside the last results.
 pub const PANE_WIDTH: u16 = 52;
 
-/// The pane's height for `svc`: its lines and the border.
-pub fn pane_height(scene: &Scene, si: usize, svc: &ServiceState) -> u16 {
-    pane_lines(scene, si, svc, PANE_WIDTH - 2).len() as u16 + 2
+/// The pane's height for `lines`: they and the border.
+pub fn pane_height(lines: &[Line]) -> u16 {
+    lines.len() as u16 + 2
 }
 
-/// The pane, bordered, in `area`.
-pub fn pane(frame: &mut Frame, area: Rect, scene: &Scene, si: usize, svc: &ServiceState) {
+/// The pane, bordered, in `area`, with the lines of [`pane_lines`].
+pub fn pane(frame: &mut Frame, area: Rect, scene: &Scene, svc: &ServiceState, lines: Vec<Line>) {
     let theme = scene.theme;
     let title = if svc.slo.is_some() { "budget & availability" } else { "availability" };
     let block = Block::bordered()
@@ -48,13 +48,13 @@ pub fn pane(frame: &mut Frame, area: Rect, scene: &Scene, si: usize, svc: &Servi
         .style(theme.base());
     let inner = block.inner(area);
     frame.render_widget(block, area);
-    let lines: Vec<Line> =
-        pane_lines(scene, si, svc, inner.width).into_iter().map(|l| cut::line(l, inner.width)).collect();
+    let lines: Vec<Line> = lines.into_iter().map(|l| cut::line(l, inner.width)).collect();
     frame.render_widget(Paragraph::new(lines), inner);
 }
 
-/// The pane's lines, the rule's words wrapped to `width` by hand so that the height is known.
-fn pane_lines<'a>(scene: &Scene, si: usize, svc: &ServiceState, width: u16) -> Vec<Line<'a>> {
+/// The pane's lines, the rule's words wrapped to its width by hand so that its height is known.
+pub fn pane_lines<'a>(scene: &Scene, si: usize, svc: &ServiceState) -> Vec<Line<'a>> {
+    let width = PANE_WIDTH - 2;
     let theme = scene.theme;
     let mut lines = Vec::new();
     match (svc.slo.as_ref(), standing(scene, si)) {

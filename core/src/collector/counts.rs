@@ -16,7 +16,8 @@ pub const WRITE_EVERY: Duration = Duration::from_secs(5);
 
 pub struct KeptCounts {
     path: PathBuf,
-    store: Option<Arc<BudgetStore>>,
+    /// The store, read on the collector's thread, and its writer; both or neither.
+    store: Option<(Arc<BudgetStore>, Writer)>,
     /// Whether opening the store was tried: a store that does not open is not tried again.
     tried: bool,
     /// The services whose counts hold what the store had: one that came with a reload is read
@@ -24,7 +25,6 @@ pub struct KeptCounts {
     read: HashSet<String>,
     /// When the last write was handed to the writer.
     written: Option<SystemTime>,
-    writer: Option<Writer>,
     /// Why the store did not open, or why the last write failed: none while all is well.
     trouble: Arc<std::sync::Mutex<Option<String>>>,
 }
@@ -72,7 +72,6 @@ impl KeptCounts {
             tried: false,
             read: HashSet::new(),
             written: None,
-            writer: None,
             trouble: Arc::default(),
         }
     }
@@ -85,17 +84,18 @@ impl KeptCounts {
             return;
         }
         self.tried = true;
-        match BudgetStore::open(&self.path) {
-            Ok(mut store) => {
-                if let Err(e) = store.compact() {
-                    tracing::warn!(error = %e, "the counts' store not compacted");
-                }
-                let store = Arc::new(store);
-                match Writer::start(store.clone(), self.trouble.clone()) {
-                    Ok(w) => self.writer = Some(w),
-                    Err(e) => tracing::error!(error = %e, "counts written on the collector's thread: no writer"),
-                }
-                self.store = Some(store);
+        let opened = BudgetStore::open(&self.path).and_then(|mut store| {
+            if let Err(e) = store.compact() {
+                tracing::warn!(error = %e, "the counts' store not compacted");
+            }
+            let store = Arc::new(store);
+            let writer = Writer::start(store.clone(), self.trouble.clone())
+                .map_err(|e| format!("{}: no thread to write it: {e}", self.path.display()))?;
+            Ok((store, writer))
+        });
+        match opened {
+            Ok(both) => {
+                self.store = Some(both);
                 self.read_new(state);
             }
             Err(e) => {
@@ -112,7 +112,7 @@ impl KeptCounts {
 
     /// Fills each service not read yet with what the store holds for it.
     fn read_new(&mut self, state: &mut State) {
-        let Some(store) = &self.store else { return };
+        let Some((store, _)) = &self.store else { return };
         // A service gone is read again if it comes back.
         self.read.retain(|n| state.services.iter().any(|s| &*s.name == n));
         for svc in &mut state.services {
@@ -140,15 +140,7 @@ impl KeptCounts {
         } else if state.services.iter().any(|s| !self.read.contains(&*s.name)) {
             self.read_new(state);
         }
-        let handed = match (&self.writer, &self.store) {
-            (Some(w), _) => w.offer(newest(state)),
-            (None, Some(store)) => {
-                save(store, newest(state), &self.trouble);
-                true
-            }
-            (None, None) => true,
-        };
-        if handed {
+        if self.store.as_ref().is_none_or(|(_, writer)| writer.offer(newest(state))) {
             self.written = Some(now);
         }
     }
@@ -156,16 +148,9 @@ impl KeptCounts {
     /// Writes the newest counts after every write handed over, and waits for them: the
     /// collector is going.
     pub fn flush_now(&mut self, state: &State) {
-        match (&mut self.writer, &self.store) {
-            (Some(w), _) => w.finish(newest(state)),
-            (None, Some(store)) => save(store, newest(state), &self.trouble),
-            (None, None) => {}
+        if let Some((_, mut writer)) = self.store.take() {
+            writer.finish(newest(state));
         }
-        self.writer = None;
-    }
-
-    pub fn path(&self) -> &Path {
-        &self.path
     }
 }
 

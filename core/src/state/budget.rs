@@ -317,8 +317,9 @@ impl Standing {
         let days = window.as_secs_f64() / 86_400.0;
         let seen = self.coverage * days;
         if self.seen_s == 0 {
-            // `check` and `snapshot` without this machine's store: one poll is no budget.
-            return format!("budget unknown: no board has watched its {}", crate::format::age(window));
+            // `check` and `snapshot` without this machine's store, or a board in its first
+            // seconds: a poll is no budget.
+            return format!("budget unknown: none of its {} seen yet", crate::format::age(window));
         }
         let left = self.left.map_or("budget unknown (no events yet)".to_string(), left_words);
         if self.coverage >= 0.995 {
