@@ -57,7 +57,7 @@ pub fn render(frame: &mut Frame, area: Rect, scene: &Scene, wall: &WallPages) {
         big_text(frame, big, &verdict, size, style);
     }
     frame.render_widget(
-        Paragraph::new(summary_line(scene, &verdict, verdict_status)).alignment(Alignment::Center),
+        Paragraph::new(summary_line(scene, &verdict, verdict_status, words.width)).alignment(Alignment::Center),
         words,
     );
     if let Some((size, _, _)) = names_size {
@@ -133,7 +133,7 @@ fn failing_names(scene: &Scene) -> Vec<String> {
 }
 
 /// The verdict in plain words, readable from a capture and by a screen reader.
-fn summary_line<'a>(scene: &Scene, verdict: &str, status: Status) -> Line<'a> {
+fn summary_line<'a>(scene: &Scene, verdict: &str, status: Status, width: u16) -> Line<'a> {
     let theme = scene.theme;
     let items = &scene.verdicts.items;
     // Causes first: "orders-db CRIT — 4 services behind it".
@@ -156,9 +156,12 @@ fn summary_line<'a>(scene: &Scene, verdict: &str, status: Status) -> Line<'a> {
     if !planned.is_empty() {
         parts.push(format!("{} in maintenance: {}", planned.len(), planned.join(", ")));
     }
-    parts.push(scene.verdicts.kinds_text());
-    let text = format!("{} {}", super::symbols::status(status), parts.join(" · "));
-    Line::from(Span::styled(text, theme.status(status)))
+    // The fleet's size last, and only where it fits: what fails is said first, and a line too
+    // long for the room ends in `…` rather than at the edge.
+    let head = format!("{} {}", super::symbols::status(status), parts.join(" · "));
+    let whole = format!("{head} · {}", scene.verdicts.kinds_text());
+    let text = if whole.chars().count() <= usize::from(width) { whole } else { head };
+    super::widgets::cut::line(Line::from(Span::styled(text, theme.status(status))), width)
 }
 
 fn top_line(frame: &mut Frame, area: Rect, scene: &Scene, wall: &WallPages) {
