@@ -125,7 +125,9 @@ const CELL_H: f32 = 18.0;
 const DEFAULT_FG: &str = "#d0d0d0";
 const DEFAULT_BG: &str = "#1c1c1c";
 
-/// The frame as an SVG picture: one rect per background run, one text per style run.
+/// The frame as an SVG picture: one rect per background run, one text per style run; a row's
+/// rects before its texts, so that a glyph a little wider than its cell (a bold `s`, a `✖` from
+/// a fallback font) is not cut by the next run's background.
 pub fn svg(buf: &Buffer) -> String {
     let (w, h) = (f32::from(buf.area.width) * CELL_W, f32::from(buf.area.height) * CELL_H);
     let mut out = format!(
@@ -134,6 +136,7 @@ pub fn svg(buf: &Buffer) -> String {
          <g font-family=\"DejaVu Sans Mono, Menlo, Consolas, monospace\" font-size=\"15\" xml:space=\"preserve\">\n"
     );
     for y in 0..buf.area.height {
+        let mut texts = String::new();
         let mut x = 0;
         while x < buf.area.width {
             let cell = &buf[(x, y)];
@@ -163,7 +166,7 @@ pub fn svg(buf: &Buffer) -> String {
             if !run.trim().is_empty() {
                 let weight = if cell.modifier.contains(Modifier::BOLD) { " font-weight=\"bold\"" } else { "" };
                 let _ = writeln!(
-                    out,
+                    texts,
                     "<text x=\"{px}\" y=\"{}\" fill=\"{}\"{weight}>{}</text>",
                     py + CELL_H * 0.78,
                     hex(fg, false),
@@ -171,6 +174,7 @@ pub fn svg(buf: &Buffer) -> String {
                 );
             }
         }
+        out.push_str(&texts);
     }
     out.push_str("</g>\n</svg>\n");
     out
