@@ -89,7 +89,9 @@ async fn the_health_panel_grows_with_search_s_target_group() {
         let insts = &c.state.services[si].instances;
         insts.len() == 7 && insts.iter().all(|i| i.level == Some(Status::Ok))
     };
-    assert!(common::drive(&mut c, Duration::from_secs(20), seven).await, "{:?}", lives(&c, "search"));
+    // The spike on two of its nodes ends at 0:59 and their checks need a few rounds to read OK
+    // again: about 17 s from 0:45 on an idle machine; the bound leaves room for a busy one.
+    assert!(common::drive(&mut c, Duration::from_secs(40), seven).await, "{:?}", lives(&c, "search"));
     let si = c.state.service_position("search").unwrap();
     let names: Vec<String> = c.state.services[si].instances.iter().map(|i| i.spec.label.clone()).collect();
     assert_eq!(names, (1..=7).map(|i| format!("i-0search{i:02}")).collect::<Vec<_>>(), "the group's instances, by ID");
